@@ -1,0 +1,25 @@
+//! Search spaces for vidnas: the versioned JSON file format, its validation, the temporal
+//! slots derived from a diffusers-style UNet backbone, and architectures (one temporal op per
+//! slot) with their canonical encoding, stable id, counting, enumeration, sampling, mutation
+//! and crossover.
+//!
+//! Pure Rust: prediction, search and reporting depend on this crate and must stay testable in
+//! seconds without libtorch.
+
+mod arch;
+mod error;
+mod format;
+mod ops;
+mod sampling;
+mod slots;
+mod space;
+mod validate;
+
+pub use arch::Architecture;
+pub use error::SpaceError;
+pub use format::{AttnOp, ConvOp, NoneOp, FORMAT_VERSION};
+pub use format::{Backbone, Constraints, OpsSpec, Placement, SpaceFile, TemporalSpec, Video};
+pub use ops::OpKind;
+pub use sampling::Enumerate;
+pub use slots::{Slot, Stage};
+pub use space::Space;

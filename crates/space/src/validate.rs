@@ -1,0 +1,251 @@
+//! Checks a parsed file. Each check names the field and how to fix it; structural checks run
+//! before slots are derived, slot checks after.
+
+use crate::error::SpaceError;
+use crate::format::{SpaceFile, FORMAT_VERSION};
+use crate::ops::OpKind;
+use crate::slots::Slot;
+use std::path::Path;
+
+const DOWN_TYPES: [&str; 2] = ["DownBlock2D", "CrossAttnDownBlock2D"];
+const UP_TYPES: [&str; 2] = ["UpBlock2D", "CrossAttnUpBlock2D"];
+const MID_TYPES: [&str; 2] = ["UNetMidBlock2DCrossAttn", "UNetMidBlock2D"];
+
+pub(crate) fn check_structure(path: &Path, f: &SpaceFile) -> Result<(), SpaceError> {
+    let err = |field: &str, msg: String, fix: &str| Err(SpaceError::invalid(path, field, msg, fix));
+    if f.format != FORMAT_VERSION {
+        return err(
+            "format",
+            format!("unsupported format version `{}`", f.format),
+            &format!("set \"format\": \"{FORMAT_VERSION}\" (the only version this build reads)"),
+        );
+    }
+    if f.name.trim().is_empty() {
+        return err(
+            "name",
+            "the name is empty".into(),
+            "give the space a short name",
+        );
+    }
+    let v = &f.video;
+    for (field, value) in [("video.frames", v.frames), ("video.height", v.height)]
+        .into_iter()
+        .chain([("video.width", v.width), ("video.channels", v.channels)])
+    {
+        if value == 0 {
+            return err(
+                field,
+                "must be positive, got 0".into(),
+                "use a positive size",
+            );
+        }
+    }
+    let b = &f.backbone;
+    if b.block_out_channels.is_empty() {
+        return err(
+            "backbone.block_out_channels",
+            "the list is empty".into(),
+            "list the output channels of each down block, e.g. [32, 64, 128]",
+        );
+    }
+    if let Some(i) = b.block_out_channels.iter().position(|&c| c == 0) {
+        return err(
+            &format!("backbone.block_out_channels[{i}]"),
+            "zero channels".into(),
+            "every block needs a positive channel count",
+        );
+    }
+    let n = b.block_out_channels.len();
+    for (field, len) in [
+        ("backbone.down_block_types", b.down_block_types.len()),
+        ("backbone.up_block_types", b.up_block_types.len()),
+    ] {
+        if len != n {
+            return err(
+                field,
+                format!("has {len} entries but backbone.block_out_channels has {n}"),
+                "give one block type per entry of block_out_channels",
+            );
+        }
+    }
+    for (i, t) in b.down_block_types.iter().enumerate() {
+        if !DOWN_TYPES.contains(&t.as_str()) {
+            return err(
+                &format!("backbone.down_block_types[{i}]"),
+                format!("unsupported block type `{t}`"),
+                "use DownBlock2D or CrossAttnDownBlock2D",
+            );
+        }
+    }
+    for (i, t) in b.up_block_types.iter().enumerate() {
+        if !UP_TYPES.contains(&t.as_str()) {
+            return err(
+                &format!("backbone.up_block_types[{i}]"),
+                format!("unsupported block type `{t}`"),
+                "use UpBlock2D or CrossAttnUpBlock2D",
+            );
+        }
+    }
+    if !MID_TYPES.contains(&b.mid_block_type.as_str()) {
+        return err(
+            "backbone.mid_block_type",
+            format!("unsupported block type `{}`", b.mid_block_type),
+            "use UNetMidBlock2DCrossAttn or UNetMidBlock2D",
+        );
+    }
+    for (field, value) in [
+        ("backbone.in_channels", b.in_channels),
+        ("backbone.out_channels", b.out_channels),
+        ("backbone.layers_per_block", b.layers_per_block),
+        ("backbone.cross_attention_dim", b.cross_attention_dim),
+        ("backbone.attention_head_dim", b.attention_head_dim),
+        ("backbone.norm_num_groups", b.norm_num_groups),
+        (
+            "backbone.transformer_layers_per_block",
+            b.transformer_layers_per_block,
+        ),
+        ("backbone.sample_size", b.sample_size),
+    ] {
+        if value == 0 {
+            return err(
+                field,
+                "must be positive, got 0".into(),
+                "use a positive value",
+            );
+        }
+    }
+    if v.channels != b.in_channels {
+        return err(
+            "video.channels",
+            format!(
+                "is {} but backbone.in_channels is {}",
+                v.channels, b.in_channels
+            ),
+            "make the clip's channels equal the backbone's input channels",
+        );
+    }
+    let factor = 1usize << (n - 1);
+    for (field, size) in [("video.height", v.height), ("video.width", v.width)] {
+        if size % factor != 0 {
+            return err(
+                field,
+                format!("{size} is not divisible by {factor}, the backbone's total down-sampling"),
+                &format!("use a multiple of {factor}"),
+            );
+        }
+    }
+    for (i, &c) in b.block_out_channels.iter().enumerate() {
+        if c % b.norm_num_groups != 0 {
+            return err(
+                "backbone.norm_num_groups",
+                format!(
+                    "{} groups do not divide block_out_channels[{i}] = {c}",
+                    b.norm_num_groups
+                ),
+                "choose a group count that divides every block's channels",
+            );
+        }
+        let has_attn = b.has_cross_attention_down(i) || b.has_cross_attention_up(n - 1 - i);
+        if has_attn && c % b.attention_head_dim != 0 {
+            return err(
+                "backbone.attention_head_dim",
+                format!(
+                    "{} heads do not divide block_out_channels[{i}] = {c}",
+                    b.attention_head_dim
+                ),
+                "choose a head count that divides every attention block's channels",
+            );
+        }
+    }
+    let ops = &f.temporal.ops;
+    for (name, conv) in [("conv1d", &ops.conv1d), ("conv3d", &ops.conv3d)] {
+        if let Some(c) = conv {
+            if c.kernel_size % 2 == 0 {
+                return err(
+                    &format!("temporal.ops.{name}.kernel_size"),
+                    format!("kernel size {} is even", c.kernel_size),
+                    "use an odd kernel size (1, 3, 5) so frames stay aligned",
+                );
+            }
+        }
+    }
+    for (name, attn) in [("attn1d", &ops.attn1d), ("attn3d", &ops.attn3d)] {
+        if let Some(a) = attn {
+            if a.num_heads == 0 {
+                return err(
+                    &format!("temporal.ops.{name}.num_heads"),
+                    "must be positive, got 0".into(),
+                    "use at least one head",
+                );
+            }
+        }
+    }
+    let c = &f.temporal.constraints;
+    if let Some(max) = c.max_temporal_layers {
+        if max < c.min_temporal_layers {
+            return err(
+                "temporal.constraints.max_temporal_layers",
+                format!(
+                    "{max} is below min_temporal_layers = {}",
+                    c.min_temporal_layers
+                ),
+                "raise max_temporal_layers or lower min_temporal_layers",
+            );
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn check_slots(path: &Path, f: &SpaceFile, slots: &[Slot]) -> Result<(), SpaceError> {
+    let err = |field: &str, msg: String, fix: &str| Err(SpaceError::invalid(path, field, msg, fix));
+    for s in slots {
+        if s.allowed.is_empty() {
+            return err(
+                "temporal.ops",
+                format!("slot `{}` ({}×{}) allows no op", s.name, s.height, s.width),
+                "declare \"none\" or raise an op's max_resolution",
+            );
+        }
+        for (name, attn) in [
+            ("attn1d", &f.temporal.ops.attn1d),
+            ("attn3d", &f.temporal.ops.attn3d),
+        ] {
+            let op: OpKind = name.parse().expect("known op");
+            if let Some(a) = attn {
+                if s.allows(op) && s.channels % a.num_heads != 0 {
+                    return err(
+                        &format!("temporal.ops.{name}.num_heads"),
+                        format!(
+                            "{} heads do not divide the {} channels of slot `{}`",
+                            a.num_heads, s.channels, s.name
+                        ),
+                        "choose a head count that divides every slot's channels",
+                    );
+                }
+            }
+        }
+    }
+    let capable = slots
+        .iter()
+        .filter(|s| s.allowed.iter().any(|o| o.is_temporal()))
+        .count();
+    let min = f.temporal.constraints.min_temporal_layers;
+    if min > capable {
+        return err(
+            "temporal.constraints.min_temporal_layers",
+            format!("asks for {min} temporal layers but only {capable} slots can hold one"),
+            &format!("use at most {capable}"),
+        );
+    }
+    let forced = slots.iter().filter(|s| !s.allows(OpKind::None)).count();
+    if let Some(max) = f.temporal.constraints.max_temporal_layers {
+        if forced > max {
+            return err(
+                "temporal.constraints.max_temporal_layers",
+                format!("{forced} slots cannot be `none`, more than the maximum {max}"),
+                "declare the `none` op or raise max_temporal_layers",
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,158 @@
+//! Each malformed space is rejected with its own message naming the field.
+
+use serde_json::{json, Value};
+use vidnas_space::{Space, SpaceError};
+
+fn tiny() -> Value {
+    let text = include_str!("../../../search-spaces/tiny.json");
+    serde_json::from_str(text).unwrap()
+}
+
+/// Applies `edit` to the tiny space and returns the error text (it must fail).
+fn reject(edit: impl FnOnce(&mut Value)) -> String {
+    let mut v = tiny();
+    edit(&mut v);
+    let err: SpaceError =
+        Space::from_json("bad.json", &v.to_string()).expect_err("must be rejected");
+    let text = err.to_string();
+    assert!(
+        text.starts_with("bad.json: "),
+        "error must name the file: {text}"
+    );
+    text
+}
+
+fn assert_has(text: &str, parts: &[&str]) {
+    for p in parts {
+        assert!(text.contains(p), "expected {p:?} in error: {text}");
+    }
+}
+
+#[test]
+fn the_shipped_spaces_are_valid() {
+    Space::from_json("tiny.json", &tiny().to_string()).unwrap();
+    let paper = include_str!("../../../search-spaces/snapgen-v.json");
+    Space::from_json("snapgen-v.json", paper).unwrap();
+}
+
+#[test]
+fn bad_json() {
+    let err = Space::from_json("bad.json", "{ \"format\": ")
+        .unwrap_err()
+        .to_string();
+    assert_has(&err, &["bad.json", "EOF"]);
+}
+
+#[test]
+fn unknown_field() {
+    let err = reject(|v| v["backbone"]["block_out_chanels"] = json!([1]));
+    assert_has(&err, &["unknown field `block_out_chanels`", "backbone"]);
+}
+
+#[test]
+fn unknown_op() {
+    let err = reject(|v| v["temporal"]["ops"]["conv2d"] = json!({"kernel_size": 3}));
+    assert_has(&err, &["unknown temporal op `conv2d`", "temporal.ops"]);
+}
+
+#[test]
+fn wrong_format_version() {
+    let err = reject(|v| v["format"] = json!("vidnas-space/9"));
+    assert_has(
+        &err,
+        &["field `format`", "vidnas-space/9", "vidnas-space/1"],
+    );
+}
+
+#[test]
+fn zero_channels() {
+    let err = reject(|v| v["backbone"]["block_out_channels"] = json!([32, 0, 64]));
+    assert_has(&err, &["block_out_channels[1]", "zero channels"]);
+}
+
+#[test]
+fn mismatched_list_lengths() {
+    let err = reject(|v| v["backbone"]["down_block_types"] = json!(["DownBlock2D", "DownBlock2D"]));
+    assert_has(
+        &err,
+        &["backbone.down_block_types", "has 2 entries", "has 3"],
+    );
+}
+
+#[test]
+fn unsupported_block_type() {
+    let err = reject(|v| v["backbone"]["up_block_types"][0] = json!("SimpleCrossAttnUpBlock2D"));
+    assert_has(&err, &["up_block_types[0]", "SimpleCrossAttnUpBlock2D"]);
+}
+
+#[test]
+fn groups_do_not_divide_channels() {
+    let err = reject(|v| v["backbone"]["norm_num_groups"] = json!(12));
+    assert_has(&err, &["backbone.norm_num_groups", "12 groups"]);
+}
+
+#[test]
+fn channels_disagree_with_backbone() {
+    let err = reject(|v| v["video"]["channels"] = json!(4));
+    assert_has(&err, &["video.channels", "in_channels"]);
+}
+
+#[test]
+fn resolution_not_divisible() {
+    let err = reject(|v| v["video"]["height"] = json!(30));
+    assert_has(&err, &["video.height", "not divisible by 4"]);
+}
+
+#[test]
+fn even_kernel() {
+    let err = reject(|v| v["temporal"]["ops"]["conv1d"]["kernel_size"] = json!(4));
+    assert_has(&err, &["temporal.ops.conv1d.kernel_size", "even"]);
+}
+
+#[test]
+fn temporal_heads_do_not_divide_slot_channels() {
+    let err = reject(|v| v["temporal"]["ops"]["attn1d"]["num_heads"] = json!(3));
+    assert_has(
+        &err,
+        &["temporal.ops.attn1d.num_heads", "slot `down.0.block.0`"],
+    );
+}
+
+#[test]
+fn impossible_min_temporal_layers() {
+    let err = reject(|v| v["temporal"]["constraints"]["min_temporal_layers"] = json!(11));
+    assert_has(&err, &["min_temporal_layers", "only 10 slots"]);
+}
+
+#[test]
+fn slot_without_any_op() {
+    let err = reject(|v| {
+        v["temporal"]["ops"] = json!({"attn3d": {"num_heads": 4, "max_resolution": 8}});
+    });
+    assert_has(&err, &["slot `down.0.block.0`", "allows no op"]);
+}
+
+#[test]
+fn zero_frames() {
+    let err = reject(|v| v["video"]["frames"] = json!(0));
+    assert_has(&err, &["video.frames", "positive"]);
+}
+
+#[test]
+fn missing_field() {
+    let err = reject(|v| {
+        v["backbone"]
+            .as_object_mut()
+            .unwrap()
+            .remove("layers_per_block");
+    });
+    assert_has(&err, &["missing field `layers_per_block`"]);
+}
+
+#[test]
+fn min_above_max() {
+    let err = reject(|v| {
+        v["temporal"]["constraints"] = json!({"min_temporal_layers": 3, "max_temporal_layers": 2})
+    });
+    assert_has(&err, &["max_temporal_layers", "below min_temporal_layers"]);
+}
