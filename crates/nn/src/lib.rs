@@ -1,0 +1,17 @@
+//! Neural-network blocks for vidnas on libtorch: a diffusers-compatible UNet (weight names equal
+//! diffusers' `UNet2DConditionModel` state-dict keys) with temporal slots, the temporal op
+//! family, and the weight-sharing supernet built from a search space.
+
+mod attention;
+mod embeddings;
+mod resnet;
+pub mod temporal;
+mod unet;
+mod weights;
+
+pub use attention::{Attention, Transformer2DConfig, Transformer2DModel};
+pub use embeddings::{timestep_features, TimestepEmbedding};
+pub use resnet::{Downsample2D, ResnetBlock2D, Upsample2D};
+pub use temporal::{TemporalConfig, TemporalOp};
+pub use unet::{Build, VideoUNet};
+pub use weights::{is_temporal, load_into, save_filtered, WeightsError};
