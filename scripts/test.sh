@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Runs the whole test suite from a fresh clone: installs libtorch once (cached), then tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-libtorch.sh
+. scripts/env.sh
+cargo test --workspace --all-targets "$@"
