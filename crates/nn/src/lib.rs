@@ -6,6 +6,7 @@ mod attention;
 mod embeddings;
 mod resnet;
 pub mod temporal;
+mod text;
 mod unet;
 mod weights;
 
@@ -13,5 +14,6 @@ pub use attention::{Attention, Transformer2DConfig, Transformer2DModel};
 pub use embeddings::{timestep_features, TimestepEmbedding};
 pub use resnet::{Downsample2D, ResnetBlock2D, Upsample2D};
 pub use temporal::{TemporalConfig, TemporalOp};
+pub use text::{TextEncoder, TextEncoderConfig};
 pub use unet::{Build, VideoUNet};
 pub use weights::{is_temporal, load_into, save_filtered, WeightsError};

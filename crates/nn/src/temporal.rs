@@ -10,8 +10,10 @@ use vidnas_space::OpKind;
 /// `[B·T, C, H, W]` → `[B, C, T, H, W]`.
 fn unfold_frames(xs: &Tensor, frames: i64) -> Tensor {
     let (n, c, h, w) = xs.size4().expect("[B*T, C, H, W]");
+    // Contiguous: libtorch 2.13's channels-last GroupNorm backward crashes on this permuted view.
     xs.view([n / frames, frames, c, h, w])
         .permute([0, 2, 1, 3, 4])
+        .contiguous()
 }
 
 /// `[B, C, T, H, W]` → `[B·T, C, H, W]`.

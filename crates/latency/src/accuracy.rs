@@ -1,0 +1,140 @@
+//! Predictor accuracy on (predicted, measured) pairs, as nn-Meter reports it: RMSE, RMSPE and
+//! the share of networks within ±5/±10/±15 % of measured, plus Kendall's τ-b (does the
+//! predictor rank networks as the device does?) and the mean bias.
+//!
+//! The single statistics are pure functions returning NaN on empty input; [`accuracy`] checks
+//! its input and computes them all.
+
+use crate::error::LatencyError;
+use serde::{Deserialize, Serialize};
+
+/// Every statistic over one set of pairs.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct AccuracyStats {
+    pub n: usize,
+    /// Root-mean-square error, ms.
+    pub rmse_ms: f64,
+    /// Root-mean-square percentage error, %.
+    pub rmspe_pct: f64,
+    /// % of pairs whose prediction is within ±5 % of measured.
+    pub within_5_pct: f64,
+    pub within_10_pct: f64,
+    pub within_15_pct: f64,
+    /// Kendall's τ-b between predicted and measured (NaN when either side is constant).
+    pub kendall_tau_b: f64,
+    /// Mean of predicted − measured, ms (positive: the predictor overestimates).
+    pub mean_bias_ms: f64,
+    /// Mean of (predicted − measured) / measured, %.
+    pub mean_bias_pct: f64,
+}
+
+/// Checks the pairs (non-empty, finite, measured > 0) and computes every statistic.
+pub fn accuracy(pairs: &[(f64, f64)]) -> Result<AccuracyStats, LatencyError> {
+    let err = |message: String| LatencyError::Data {
+        what: "accuracy statistics".into(),
+        message,
+    };
+    if pairs.is_empty() {
+        return Err(err(
+            "no (predicted, measured) pairs; measure some networks first".into(),
+        ));
+    }
+    if let Some(i) = pairs
+        .iter()
+        .position(|&(p, m)| !p.is_finite() || !m.is_finite() || m <= 0.0)
+    {
+        return Err(err(format!(
+            "pair {i} = {:?}: predicted and measured must be finite and measured positive; \
+             drop failed measurements",
+            pairs[i]
+        )));
+    }
+    Ok(AccuracyStats {
+        n: pairs.len(),
+        rmse_ms: rmse(pairs),
+        rmspe_pct: rmspe(pairs),
+        within_5_pct: within_pct(pairs, 5.0),
+        within_10_pct: within_pct(pairs, 10.0),
+        within_15_pct: within_pct(pairs, 15.0),
+        kendall_tau_b: kendall_tau_b(pairs),
+        mean_bias_ms: mean_bias(pairs),
+        mean_bias_pct: mean_bias_pct(pairs),
+    })
+}
+
+fn mean(values: impl Iterator<Item = f64>) -> f64 {
+    let (sum, n) = values.fold((0.0, 0usize), |(s, n), v| (s + v, n + 1));
+    if n == 0 {
+        f64::NAN
+    } else {
+        sum / n as f64
+    }
+}
+
+/// √mean((p − m)²), in the unit of the inputs.
+pub fn rmse(pairs: &[(f64, f64)]) -> f64 {
+    mean(pairs.iter().map(|(p, m)| (p - m).powi(2))).sqrt()
+}
+
+/// 100 · √mean(((p − m) / m)²), %.
+pub fn rmspe(pairs: &[(f64, f64)]) -> f64 {
+    100.0 * mean(pairs.iter().map(|(p, m)| ((p - m) / m).powi(2))).sqrt()
+}
+
+/// % of pairs with |p − m| ≤ pct % of m (inclusive, with a relative slack of 1e-9 for
+/// rounding).
+pub fn within_pct(pairs: &[(f64, f64)], pct: f64) -> f64 {
+    let bound = pct / 100.0 * (1.0 + 1e-9);
+    100.0
+        * mean(pairs.iter().map(|(p, m)| {
+            if ((p - m) / m).abs() <= bound {
+                1.0
+            } else {
+                0.0
+            }
+        }))
+}
+
+/// Mean of p − m.
+pub fn mean_bias(pairs: &[(f64, f64)]) -> f64 {
+    mean(pairs.iter().map(|(p, m)| p - m))
+}
+
+/// 100 · mean((p − m) / m), %.
+pub fn mean_bias_pct(pairs: &[(f64, f64)]) -> f64 {
+    100.0 * mean(pairs.iter().map(|(p, m)| (p - m) / m))
+}
+
+/// Kendall's τ-b: `(C − D) / √((n0 − n1)(n0 − n2))` with C, D the concordant and discordant
+/// pairs, `n0 = n(n−1)/2`, `n1`, `n2` the pairs tied in predicted and in measured. NaN for
+/// fewer than two pairs or when either side is constant. O(n²).
+pub fn kendall_tau_b(pairs: &[(f64, f64)]) -> f64 {
+    let n = pairs.len();
+    let (mut concordant, mut discordant) = (0i64, 0i64);
+    let (mut ties_p, mut ties_m) = (0i64, 0i64);
+    for i in 0..n {
+        for j in i + 1..n {
+            let dp = pairs[i].0 - pairs[j].0;
+            let dm = pairs[i].1 - pairs[j].1;
+            if dp == 0.0 {
+                ties_p += 1;
+            }
+            if dm == 0.0 {
+                ties_m += 1;
+            }
+            if dp != 0.0 && dm != 0.0 {
+                if (dp > 0.0) == (dm > 0.0) {
+                    concordant += 1;
+                } else {
+                    discordant += 1;
+                }
+            }
+        }
+    }
+    let n0 = (n * n.saturating_sub(1) / 2) as i64;
+    let denom = (((n0 - ties_p) * (n0 - ties_m)) as f64).sqrt();
+    if denom == 0.0 {
+        return f64::NAN;
+    }
+    (concordant - discordant) as f64 / denom
+}

@@ -1,0 +1,41 @@
+//! Latency and peak-memory prediction for vidnas (pure Rust, no libtorch).
+//!
+//! An architecture on a space is *lowered* to the ordered ops the video UNet runs
+//! ([`lower`]); each op has a *signature* ([`Signature`], grammar in `SIGNATURES.md`) that keys
+//! a measured [`LatencyTable`]. Predicted latency is the sum of the table's `ms` over the ops,
+//! optionally through a [`Correction`] fitted on whole-network measurements; peak memory is
+//! weights plus the largest live activation set (`memory.rs`). [`SlotCostModel`] precomputes
+//! per-slot costs so a search can predict millions of architectures. [`import_csv`] reads
+//! tables measured elsewhere, and [`accuracy`] scores a predictor against measurements.
+//!
+//! Following `vidnas search` to a table lookup: `slot_cost.rs` (or `predict.rs`) →
+//! `lower.rs` → `table.rs`.
+
+mod accuracy;
+mod correction;
+mod cost;
+mod error;
+mod import;
+mod lower;
+mod memory;
+mod predict;
+mod signature;
+mod slot_cost;
+mod table;
+
+pub use accuracy::{
+    accuracy, kendall_tau_b, mean_bias, mean_bias_pct, rmse, rmspe, within_pct, AccuracyStats,
+};
+pub use correction::{kind_sums, Correction, FitMethod};
+pub use cost::{Dtype, OpActivations};
+pub use error::LatencyError;
+pub use import::{import_csv, import_csv_str, ImportMeta, CSV_COLUMNS};
+pub use lower::{
+    all_signatures, backbone_params, lower, temporal_params, temporal_signature, LowerOptions,
+    LoweredOp,
+};
+pub use memory::{estimate as estimate_memory, live_elems, MemoryEstimate};
+pub use predict::{check_covers, predict, PredictRequest, Prediction};
+pub use signature::{OpClass, Signature};
+pub use slot_cost::{FastPrediction, SlotCostModel, SlotOpCost};
+pub use table::{DeviceInfo, Entry, LatencyTable, Statistic, TABLE_FORMAT};

@@ -1,0 +1,349 @@
+//! Latency tables (`format: "vidnas-latency-table/1"`): device metadata and one entry per op
+//! signature. Tables match spaces by signature, not by name, so one table serves every space
+//! whose ops it has measured.
+
+use crate::correction::Correction;
+use crate::cost::Dtype;
+use crate::error::LatencyError;
+use crate::signature::{OpClass, Signature};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+pub const TABLE_FORMAT: &str = "vidnas-latency-table/1";
+
+/// Which statistic of the repeats an entry's `ms` is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Statistic {
+    Min,
+    P10,
+    Median,
+    Mean,
+}
+
+impl fmt::Display for Statistic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Statistic::Min => "min",
+            Statistic::P10 => "p10",
+            Statistic::Median => "median",
+            Statistic::Mean => "mean",
+        })
+    }
+}
+
+/// Where and how a table was measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceInfo {
+    /// Device name, e.g. "iPhone 16 Pro Max" or "2-core CI runner".
+    pub name: String,
+    /// Host the measurement ran on (the phone's host for imported tables).
+    pub host: String,
+    /// "cpu", "cuda", "coreml", … (free text).
+    pub backend: String,
+    pub dtype: Dtype,
+    pub threads: usize,
+    /// Clips (videos) per forward.
+    pub batch: usize,
+    /// Text tokens of the cross-attention (also in every `xformer` signature).
+    pub text_tokens: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub libtorch_version: Option<String>,
+    /// When it was measured (ISO 8601).
+    pub date: String,
+    /// Which statistic `ms` is.
+    pub statistic: Statistic,
+    /// Timed repeats per signature.
+    pub repeats: usize,
+    /// Untimed warm-up runs per signature.
+    pub warmup: usize,
+    /// "vidnas latency profile", "imported from X.csv", …
+    pub source: String,
+}
+
+/// One measured signature.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entry {
+    /// The statistic `device.statistic` names, in milliseconds.
+    pub ms: f64,
+    /// Timed repeats.
+    pub count: u64,
+    pub mean_ms: f64,
+    pub std_ms: f64,
+    /// Weights + activations of the op at this shape and batch, in the table's dtype.
+    pub bytes: u64,
+}
+
+/// A latency table as stored on disk.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LatencyTable {
+    /// Must equal [`TABLE_FORMAT`].
+    pub format: String,
+    pub device: DeviceInfo,
+    /// Keyed by signature (see `SIGNATURES.md`).
+    pub entries: BTreeMap<String, Entry>,
+    /// Fitted on whole-network measurements; applied by the predictor when present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub correction: Option<Correction>,
+    /// Where the table was read from or last saved to (for error messages).
+    #[serde(skip)]
+    pub path: Option<PathBuf>,
+}
+
+impl LatencyTable {
+    /// An empty table for `device`.
+    pub fn new(device: DeviceInfo) -> Self {
+        Self {
+            format: TABLE_FORMAT.to_string(),
+            device,
+            entries: BTreeMap::new(),
+            correction: None,
+            path: None,
+        }
+    }
+
+    /// How errors name this table: its path, or `<in-memory latency table>`.
+    pub fn label(&self) -> String {
+        match &self.path {
+            Some(p) => p.display().to_string(),
+            None => "<in-memory latency table>".to_string(),
+        }
+    }
+
+    /// Reads and checks a table file.
+    pub fn load(path: impl AsRef<Path>) -> Result<Self, LatencyError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|source| LatencyError::Io {
+            path: path.to_path_buf(),
+            action: "read the latency table",
+            source,
+        })?;
+        Self::from_json(path, &text)
+    }
+
+    /// Parses and checks JSON text; `path` labels errors.
+    pub fn from_json(path: impl AsRef<Path>, text: &str) -> Result<Self, LatencyError> {
+        let path = path.as_ref();
+        let de = &mut serde_json::Deserializer::from_str(text);
+        let mut table: LatencyTable = serde_path_to_error::deserialize(de).map_err(|e| {
+            let field = e.path().to_string();
+            LatencyError::TableParse {
+                path: path.to_path_buf(),
+                field,
+                message: e.into_inner().to_string(),
+            }
+        })?;
+        table.path = Some(path.to_path_buf());
+        table.check(path)?;
+        Ok(table)
+    }
+
+    fn check(&self, path: &Path) -> Result<(), LatencyError> {
+        let invalid = |field: String, message: String, fix: &str| LatencyError::TableInvalid {
+            path: path.to_path_buf(),
+            field,
+            message,
+            fix: fix.to_string(),
+        };
+        if self.format != TABLE_FORMAT {
+            return Err(invalid(
+                "format".into(),
+                format!("unsupported format version `{}`", self.format),
+                &format!("set \"format\": \"{TABLE_FORMAT}\" (the only version this build reads)"),
+            ));
+        }
+        for (field, value) in [
+            ("device.batch", self.device.batch),
+            ("device.text_tokens", self.device.text_tokens),
+        ] {
+            if value == 0 {
+                return Err(invalid(
+                    field.into(),
+                    "must be positive, got 0".into(),
+                    "record the value the table was measured with",
+                ));
+            }
+        }
+        for (sig, e) in &self.entries {
+            let field = |name: &str| format!("entries.\"{sig}\"{name}");
+            if let Err(err) = sig.parse::<Signature>() {
+                return Err(invalid(
+                    field(""),
+                    err.to_string(),
+                    "delete the entry and re-profile (`vidnas latency profile`) or re-import it",
+                ));
+            }
+            for (name, value) in [
+                (".ms", e.ms),
+                (".mean_ms", e.mean_ms),
+                (".std_ms", e.std_ms),
+            ] {
+                if !value.is_finite() || value < 0.0 {
+                    return Err(invalid(
+                        field(name),
+                        format!("{value} is not a non-negative number of milliseconds"),
+                        "re-measure the entry or delete it so it is measured again",
+                    ));
+                }
+            }
+            if e.count == 0 {
+                return Err(invalid(
+                    field(".count"),
+                    "no timed repeats".into(),
+                    "re-measure the entry or delete it so it is measured again",
+                ));
+            }
+        }
+        if let Some(c) = &self.correction {
+            if let Some(kind) = c.scales.keys().find(|k| OpClass::from_name(k).is_none()) {
+                return Err(invalid(
+                    format!("correction.scales.{kind}"),
+                    format!("unknown op kind `{kind}`"),
+                    "refit the correction with `vidnas latency validate`, or remove the key",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the table as pretty JSON, atomically (`<path>.tmp`, then rename), and records
+    /// `path` as the table's path.
+    pub fn save(&mut self, path: impl AsRef<Path>) -> Result<(), LatencyError> {
+        let path = path.as_ref();
+        let mut text = serde_json::to_string_pretty(self).expect("a table always serialises");
+        text.push('\n');
+        let mut tmp = path.as_os_str().to_owned();
+        tmp.push(".tmp");
+        let tmp = PathBuf::from(tmp);
+        let io = |action, source| LatencyError::Io {
+            path: path.to_path_buf(),
+            action,
+            source,
+        };
+        std::fs::write(&tmp, text).map_err(|e| io("write the latency table (.tmp)", e))?;
+        std::fs::rename(&tmp, path).map_err(|e| io("rename the .tmp file over the table", e))?;
+        self.path = Some(path.to_path_buf());
+        Ok(())
+    }
+
+    /// The `ms` of a signature.
+    pub fn ms(&self, signature: &str) -> Option<f64> {
+        self.entries.get(signature).map(|e| e.ms)
+    }
+
+    /// Adds or replaces the entry of `signature`.
+    pub fn insert(&mut self, signature: &Signature, entry: Entry) {
+        self.entries.insert(signature.to_string(), entry);
+    }
+
+    /// The signatures of `wanted` that have no entry yet, in the order given.
+    pub fn pending<'a>(&self, wanted: impl IntoIterator<Item = &'a String>) -> Vec<String> {
+        wanted
+            .into_iter()
+            .filter(|s| !self.entries.contains_key(*s))
+            .cloned()
+            .collect()
+    }
+
+    /// Refuses a table measured under other conditions than (`dtype`, `batch`, `text_tokens`).
+    pub fn check_conditions(
+        &self,
+        dtype: Dtype,
+        batch: usize,
+        text_tokens: usize,
+    ) -> Result<(), LatencyError> {
+        let d = &self.device;
+        let mismatch = |field: &str, table_value: String, requested: String, fix: &str| {
+            Err(LatencyError::Mismatch {
+                table: self.label(),
+                field: field.into(),
+                table_value,
+                requested,
+                fix: fix.into(),
+            })
+        };
+        if d.dtype != dtype {
+            return mismatch(
+                "device.dtype",
+                format!("`{}`", d.dtype),
+                format!("`{dtype}`"),
+                &format!("use a table profiled in {dtype}, or request {}", d.dtype),
+            );
+        }
+        if d.batch != batch {
+            return mismatch(
+                "device.batch",
+                d.batch.to_string(),
+                format!("batch {batch}"),
+                &format!(
+                    "use a table profiled at batch {batch}, or request batch {}",
+                    d.batch
+                ),
+            );
+        }
+        if d.text_tokens != text_tokens {
+            return mismatch(
+                "device.text_tokens",
+                d.text_tokens.to_string(),
+                format!("{text_tokens} text tokens"),
+                &format!(
+                    "use a table profiled with {text_tokens} text tokens, or request {}",
+                    d.text_tokens
+                ),
+            );
+        }
+        Ok(())
+    }
+
+    /// Adds `other`'s entries that this table lacks (entries already here are kept), for
+    /// resumable profiling; returns how many were added. Both must describe the same device
+    /// and conditions (name, backend, dtype, threads, batch, text tokens, statistic).
+    pub fn merge(&mut self, other: &LatencyTable) -> Result<usize, LatencyError> {
+        let (a, b) = (&self.device, &other.device);
+        let fields: [(&str, String, String); 7] = [
+            ("device.name", a.name.clone(), b.name.clone()),
+            ("device.backend", a.backend.clone(), b.backend.clone()),
+            ("device.dtype", a.dtype.to_string(), b.dtype.to_string()),
+            (
+                "device.threads",
+                a.threads.to_string(),
+                b.threads.to_string(),
+            ),
+            ("device.batch", a.batch.to_string(), b.batch.to_string()),
+            (
+                "device.text_tokens",
+                a.text_tokens.to_string(),
+                b.text_tokens.to_string(),
+            ),
+            (
+                "device.statistic",
+                a.statistic.to_string(),
+                b.statistic.to_string(),
+            ),
+        ];
+        if let Some((field, mine, theirs)) = fields.into_iter().find(|(_, x, y)| x != y) {
+            return Err(LatencyError::Mismatch {
+                table: self.label(),
+                field: field.into(),
+                table_value: format!("`{mine}`"),
+                requested: format!("`{theirs}` (in {})", other.label()),
+                fix: "merge only tables measured on the same device under the same conditions; \
+                      write the new measurements to another table"
+                    .into(),
+            });
+        }
+        let mut added = 0;
+        for (sig, entry) in &other.entries {
+            if !self.entries.contains_key(sig) {
+                self.entries.insert(sig.clone(), *entry);
+                added += 1;
+            }
+        }
+        Ok(added)
+    }
+}

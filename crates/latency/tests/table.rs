@@ -1,0 +1,107 @@
+mod common;
+
+use common::{device, entry, synthetic_table, tiny};
+use vidnas_latency::{LatencyError, LatencyTable, Signature};
+
+const FIXTURE: &str = include_str!("../../../latency-tables/fixtures/one-block.json");
+
+#[test]
+fn save_then_load_round_trips_atomically() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.json");
+    let mut table = synthetic_table(&tiny());
+    table.save(&path).unwrap();
+    assert!(!dir.path().join("t.json.tmp").exists());
+    let loaded = LatencyTable::load(&path).unwrap();
+    assert_eq!(loaded, table);
+    assert_eq!(loaded.path.as_deref(), Some(path.as_path()));
+}
+
+#[test]
+fn unknown_fields_are_rejected_with_their_path() {
+    let text = FIXTURE.replace("\"warmup\": 2,", "\"warmup\": 2, \"wramup\": 3,");
+    let err = LatencyTable::from_json("x.json", &text).unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.starts_with("x.json: "), "{msg}");
+    assert!(msg.contains("wramup") && msg.contains("device"), "{msg}");
+}
+
+#[test]
+fn bad_values_name_the_field() {
+    let cases = [
+        (
+            FIXTURE.replace("vidnas-latency-table/1", "vidnas-latency-table/9"),
+            "`format`",
+        ),
+        (
+            FIXTURE.replace("\"statistic\": \"min\"", "\"statistic\": \"best\""),
+            "device.statistic",
+        ),
+        (
+            FIXTURE.replace("\"batch\": 1", "\"batch\": 0"),
+            "device.batch",
+        ),
+        (
+            FIXTURE.replace("\"ms\": 2.5", "\"ms\": -2.5"),
+            "entries.\"attn3d|c=8|heads=2|groups=4|t=2|h=4|w=4\".ms",
+        ),
+        (
+            FIXTURE.replace("attn3d|c=8|heads=2", "attn3d|c=8|heads=3"),
+            "entries.\"attn3d|c=8|heads=3|groups=4|t=2|h=4|w=4\"",
+        ),
+        (
+            FIXTURE.replace("\"conv1d|c=8", "\"conv9d|c=8"),
+            "unknown op kind `conv9d`",
+        ),
+    ];
+    for (text, needle) in cases {
+        let err = LatencyTable::from_json("t.json", &text).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.starts_with("t.json: "), "{msg}");
+        assert!(msg.contains(needle), "{needle}: {msg}");
+    }
+}
+
+#[test]
+fn a_missing_file_names_the_path() {
+    let err = LatencyTable::load("/nonexistent/table.json").unwrap_err();
+    assert!(matches!(err, LatencyError::Io { .. }));
+    assert!(err.to_string().contains("/nonexistent/table.json"));
+}
+
+#[test]
+fn merge_keeps_measured_entries_and_adds_new_ones() {
+    let a_sig: Signature = "down|c=8|t=2|h=8|w=8".parse().unwrap();
+    let b_sig: Signature = "up|c=8|t=2|h=4|w=4".parse().unwrap();
+    let mut old = LatencyTable::new(device());
+    old.insert(&a_sig, entry(1.0));
+    let mut new = LatencyTable::new(device());
+    new.insert(&a_sig, entry(9.0));
+    new.insert(&b_sig, entry(2.0));
+    assert_eq!(old.merge(&new).unwrap(), 1);
+    assert_eq!(
+        old.ms(&a_sig.to_string()),
+        Some(1.0),
+        "measured entries are kept"
+    );
+    assert_eq!(old.ms(&b_sig.to_string()), Some(2.0));
+
+    let mut other = LatencyTable::new(device());
+    other.device.threads = 8;
+    let err = old.merge(&other).unwrap_err();
+    assert!(err.to_string().contains("device.threads"), "{err}");
+}
+
+#[test]
+fn pending_lists_unmeasured_signatures_in_order() {
+    let table = LatencyTable::from_json("f.json", FIXTURE).unwrap();
+    let wanted: Vec<String> = vec![
+        "down|c=8|t=2|h=8|w=8".into(),
+        "conv_in|cin=3|cout=8|t=2|h=4|w=4".into(),
+        "up|c=8|t=2|h=4|w=4".into(),
+    ];
+    assert_eq!(
+        table.pending(&wanted),
+        vec![wanted[0].clone(), wanted[2].clone()]
+    );
+}

@@ -1,0 +1,23 @@
+//! Stage 1 (image pretraining), inflation to video, weight-sharing supernet training and
+//! deterministic scoring, on libtorch.
+
+mod adamw;
+mod batch;
+pub mod checkpoint;
+mod error;
+mod model;
+pub mod paths;
+pub mod rng;
+mod schedule;
+mod score;
+pub mod stages;
+mod trainer;
+
+pub use adamw::{AdamW, AdamWConfig};
+pub use batch::{stack_clips, Batch};
+pub use error::TrainError;
+pub use model::{VideoModel, TEXT_PREFIX};
+pub use paths::PathSampling;
+pub use schedule::{NoiseSchedule, Prediction};
+pub use score::{ValidationConfig, ValidationSet};
+pub use trainer::{Objective, TrainConfig, Trainer};

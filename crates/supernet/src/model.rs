@@ -1,0 +1,102 @@
+//! A text-to-video model: the video UNet (diffusers keys at the root of the var store) and the
+//! text encoder (under `text_encoder.`), built for one stage: image, supernet or subnet.
+
+use crate::error::TrainError;
+use std::path::Path;
+use tch::{nn, Device, Tensor};
+use vidnas_nn::{
+    is_temporal, load_into, save_filtered, Build, TextEncoder, TextEncoderConfig, VideoUNet,
+};
+use vidnas_space::{Architecture, Space};
+
+pub const TEXT_PREFIX: &str = "text_encoder.";
+
+pub struct VideoModel {
+    pub vs: nn::VarStore,
+    pub unet: VideoUNet,
+    pub text: TextEncoder,
+    pub space: Space,
+    pub build: Build,
+}
+
+impl VideoModel {
+    pub fn new(
+        space: &Space,
+        build: Build,
+        text: TextEncoderConfig,
+        device: Device,
+    ) -> Result<Self, TrainError> {
+        let dim = space.file.backbone.cross_attention_dim as i64;
+        if text.dim != dim {
+            return Err(TrainError::Config(format!(
+                "text encoder width {} differs from the backbone's cross_attention_dim {dim} in {}",
+                text.dim,
+                space.path.display()
+            )));
+        }
+        let vs = nn::VarStore::new(device);
+        let unet = VideoUNet::new(&vs.root(), space, &build);
+        let text = TextEncoder::new(vs.root() / "text_encoder", text);
+        Ok(Self {
+            vs,
+            unet,
+            text,
+            space: space.clone(),
+            build,
+        })
+    }
+
+    /// Runs the denoiser on clips `[B, C, T, H, W]`.
+    pub fn denoise(
+        &self,
+        xt: &Tensor,
+        timesteps: &Tensor,
+        context: &Tensor,
+        arch: &Architecture,
+    ) -> Tensor {
+        self.unet.forward(xt, timesteps, context, arch)
+    }
+
+    /// Loads every spatial weight and the text encoder (stage-1 output); temporal layers keep
+    /// their zero-output initialisation.
+    pub fn load_image_weights(&mut self, path: &Path) -> Result<usize, TrainError> {
+        Ok(load_into(&self.vs, path, |n| !is_temporal(n))?)
+    }
+
+    /// Loads every weight of this model from `path`.
+    pub fn load_all(&mut self, path: &Path) -> Result<usize, TrainError> {
+        Ok(load_into(&self.vs, path, |_| true)?)
+    }
+
+    pub fn save_all(&self, path: &Path) -> Result<usize, TrainError> {
+        Ok(save_filtered(&self.vs, path, |_| true)?)
+    }
+
+    /// Freezes everything except the temporal layers; returns the trainable variables.
+    pub fn temporal_only(&mut self) -> Vec<(String, Tensor)> {
+        self.trainable(is_temporal)
+    }
+
+    /// Marks variables passing `keep` trainable and all others frozen; returns the trainable ones.
+    pub fn trainable(&mut self, keep: impl Fn(&str) -> bool) -> Vec<(String, Tensor)> {
+        let mut out = Vec::new();
+        for (name, var) in self.vs.variables() {
+            let train = keep(&name);
+            let _ = var.set_requires_grad(train);
+            if train {
+                out.push((name, var));
+            }
+        }
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    }
+
+    pub fn num_params(&self, filter: impl Fn(&str) -> bool) -> i64 {
+        self.vs
+            .variables()
+            .iter()
+            .filter(|(n, _)| filter(n))
+            .map(|(_, t)| t.numel() as i64)
+            .sum()
+    }
+}

@@ -1,0 +1,137 @@
+//! Which path(s) of the supernet one training step trains.
+
+use crate::rng::{step_rng, Stream};
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use serde::{Deserialize, Serialize};
+use vidnas_space::{Architecture, OpKind, Space};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum PathSampling {
+    /// One architecture drawn uniformly from the space per step (SPOS).
+    Uniform,
+    /// FairNAS-style: within each cycle every slot runs through all its ops in a random order,
+    /// so every op of a slot is trained equally often.
+    #[default]
+    Fair,
+    /// A uniform path plus the largest and the smallest architecture, gradients accumulated.
+    Sandwich,
+}
+
+impl std::str::FromStr for PathSampling {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "uniform" => Ok(Self::Uniform),
+            "fair" => Ok(Self::Fair),
+            "sandwich" => Ok(Self::Sandwich),
+            _ => Err(format!(
+                "unknown path sampling `{s}`; use uniform, fair or sandwich"
+            )),
+        }
+    }
+}
+
+/// Parameters of `op` at `channels`, to rank ops by size for the sandwich rule.
+fn op_size(space: &Space, op: OpKind, channels: usize) -> usize {
+    let ops = &space.file.temporal.ops;
+    let c2 = channels * channels;
+    match op {
+        OpKind::None => 0,
+        OpKind::Conv1d => 2 * c2 * ops.conv1d.as_ref().map_or(3, |c| c.kernel_size),
+        OpKind::Conv3d => 2 * c2 * ops.conv3d.as_ref().map_or(3, |c| c.kernel_size).pow(3),
+        OpKind::Attn1d | OpKind::Attn3d => 5 * c2,
+    }
+}
+
+/// Every slot holds its largest op.
+pub fn largest(space: &Space) -> Architecture {
+    let ops = space
+        .slots
+        .iter()
+        .map(|s| {
+            *s.allowed
+                .iter()
+                .max_by_key(|&&o| (op_size(space, o, s.channels), o))
+                .expect("validated")
+        })
+        .collect();
+    Architecture { ops }
+}
+
+/// As few temporal layers as allowed, each the smallest op, at the cheapest slots.
+pub fn smallest(space: &Space) -> Architecture {
+    let mut ops: Vec<OpKind> = space
+        .slots
+        .iter()
+        .map(|s| {
+            if s.allows(OpKind::None) {
+                OpKind::None
+            } else {
+                smallest_temporal(space, s)
+            }
+        })
+        .collect();
+    let (min, _) = space.temporal_layer_bounds();
+    let mut order: Vec<usize> = (0..ops.len()).filter(|&i| ops[i] == OpKind::None).collect();
+    order.sort_by_key(|&i| {
+        (
+            space.slots[i].channels * space.slots[i].height * space.slots[i].width,
+            i,
+        )
+    });
+    for i in order {
+        if ops.iter().filter(|o| o.is_temporal()).count() >= min {
+            break;
+        }
+        ops[i] = smallest_temporal(space, &space.slots[i]);
+    }
+    Architecture { ops }
+}
+
+fn smallest_temporal(space: &Space, slot: &vidnas_space::Slot) -> OpKind {
+    *slot
+        .allowed
+        .iter()
+        .filter(|o| o.is_temporal())
+        .min_by_key(|&&o| (op_size(space, o, slot.channels), o))
+        .expect("validated: the slot can hold a temporal op")
+}
+
+/// The architectures trained at `step` (gradients of all of them are accumulated).
+pub fn paths_for_step(
+    space: &Space,
+    sampling: PathSampling,
+    seed: u64,
+    step: u64,
+) -> Vec<Architecture> {
+    let mut rng = step_rng(seed, step, Stream::Path);
+    match sampling {
+        PathSampling::Uniform => vec![space.sample(&mut rng)],
+        PathSampling::Sandwich => vec![space.sample(&mut rng), largest(space), smallest(space)],
+        PathSampling::Fair => {
+            let cycle_len = space
+                .slots
+                .iter()
+                .map(|s| s.allowed.len())
+                .max()
+                .unwrap_or(1) as u64;
+            let (cycle, pos) = (step / cycle_len, (step % cycle_len) as usize);
+            let ops = space
+                .slots
+                .iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    let mut perm_rng = rand_chacha::ChaCha8Rng::seed_from_u64(
+                        seed ^ cycle.wrapping_mul(1_000_003) ^ (i as u64) << 48,
+                    );
+                    let mut perm = s.allowed.clone();
+                    perm.shuffle(&mut perm_rng);
+                    perm[pos % perm.len()]
+                })
+                .collect();
+            vec![space.repair(Architecture { ops }, &mut rng)]
+        }
+    }
+}

@@ -1,0 +1,102 @@
+//! Deterministic scoring: the validation denoising loss of an architecture on a fixed set of
+//! clips, timesteps and noise (lower is better). Inputs are built once and reused, so the same
+//! architecture always gets the same score and scoring many is cheap.
+
+use crate::batch::stack_clips;
+use crate::error::TrainError;
+use crate::model::VideoModel;
+use crate::rng::{normal_tensor, step_rng, Stream};
+use crate::schedule::NoiseSchedule;
+use serde::{Deserialize, Serialize};
+use tch::{Kind, Tensor};
+use vidnas_data::{Clip, Vocab};
+use vidnas_space::Architecture;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ValidationConfig {
+    /// Timesteps per clip, spread evenly over the schedule.
+    pub timesteps_per_clip: usize,
+    /// Clips per forward pass.
+    pub batch_size: usize,
+    pub noise_seed: u64,
+}
+
+impl Default for ValidationConfig {
+    fn default() -> Self {
+        Self {
+            timesteps_per_clip: 4,
+            batch_size: 16,
+            noise_seed: 1234,
+        }
+    }
+}
+
+/// Precomputed noisy inputs, targets and text context, in batches.
+pub struct ValidationSet {
+    batches: Vec<(Tensor, Tensor, Tensor, Tensor)>,
+    pub pairs: usize,
+}
+
+impl ValidationSet {
+    /// Builds (clip, timestep, noise) triples for every clip and `timesteps_per_clip` timesteps.
+    pub fn new(
+        model: &VideoModel,
+        clips: &[Clip],
+        vocab: &Vocab,
+        schedule: &NoiseSchedule,
+        cfg: &ValidationConfig,
+    ) -> Result<Self, TrainError> {
+        let device = model.vs.device();
+        let max_tokens = model.text.config.max_tokens as usize;
+        let k = cfg.timesteps_per_clip.max(1);
+        let n = schedule.train_timesteps;
+        // Evenly spaced, centred in k equal bins of [0, n).
+        let ts: Vec<i64> = (0..k).map(|i| ((2 * i + 1) * n / (2 * k)) as i64).collect();
+        let mut triples = Vec::new();
+        for ci in 0..clips.len() {
+            for &t in &ts {
+                triples.push((ci, t));
+            }
+        }
+        let mut batches = Vec::new();
+        let mut rng = step_rng(cfg.noise_seed, 0, Stream::Validation);
+        for chunk in triples.chunks(cfg.batch_size.max(1)) {
+            let chunk_clips: Vec<Clip> = chunk.iter().map(|&(ci, _)| clips[ci].clone()).collect();
+            let batch = stack_clips(&chunk_clips, vocab, max_tokens, device)?;
+            let noise = normal_tensor(&mut rng, &batch.x0.size()).to_device(device);
+            let timesteps: Vec<i64> = chunk.iter().map(|&(_, t)| t).collect();
+            let (xt, target) = schedule.noisy_and_target(&batch.x0, &noise, &timesteps);
+            let context = tch::no_grad(|| model.text.encode(&batch.tokens));
+            batches.push((
+                xt,
+                Tensor::from_slice(&timesteps).to_device(device),
+                context,
+                target,
+            ));
+        }
+        Ok(Self {
+            batches,
+            pairs: triples.len(),
+        })
+    }
+
+    /// Mean squared error of `arch`'s prediction over the whole set.
+    pub fn score(&self, model: &VideoModel, arch: &Architecture) -> f64 {
+        tch::no_grad(|| {
+            let mut sum = 0.0;
+            let mut count = 0.0;
+            for (xt, t, ctx, target) in &self.batches {
+                let pred = model.denoise(xt, t, ctx, arch);
+                let n = xt.size()[0] as f64;
+                sum += (pred - target)
+                    .square()
+                    .mean(Kind::Double)
+                    .double_value(&[])
+                    * n;
+                count += n;
+            }
+            sum / count
+        })
+    }
+}

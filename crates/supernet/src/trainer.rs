@@ -1,0 +1,275 @@
+//! One trainer for every stage: image pretraining (spatial UNet + text encoder on single
+//! frames), weight-sharing supernet training and stand-alone training of one architecture
+//! (temporal layers only, spatial weights frozen).
+
+use crate::adamw::{AdamW, AdamWConfig};
+use crate::batch::{clips_at, draw_step, stack_clips, step_noise};
+use crate::checkpoint::{self, TrainState};
+use crate::error::TrainError;
+use crate::model::VideoModel;
+use crate::paths::{paths_for_step, PathSampling};
+use crate::schedule::NoiseSchedule;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use tch::{Kind, Tensor};
+use vidnas_data::{Dataset, Vocab};
+use vidnas_space::{Architecture, OpKind};
+
+/// What a run trains.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Objective {
+    /// Stage 1: the image model and the text encoder, on single frames.
+    Image,
+    /// The weight-sharing supernet: one or more sampled paths per step.
+    Supernet(PathSampling),
+    /// One architecture on its own (a stand-alone reference or a fine-tune).
+    Standalone(Architecture),
+}
+
+impl Objective {
+    pub fn describe(&self) -> String {
+        match self {
+            Objective::Image => "image".into(),
+            Objective::Supernet(s) => format!(
+                "supernet:{}",
+                serde_json::to_value(s).unwrap().as_str().unwrap()
+            ),
+            Objective::Standalone(a) => format!("standalone:{}", a.encode()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainConfig {
+    pub steps: usize,
+    pub batch_size: usize,
+    pub lr: f64,
+    pub warmup_steps: usize,
+    pub weight_decay: f64,
+    pub grad_clip: f64,
+    /// Fraction of samples trained with the null caption (for classifier-free guidance).
+    pub caption_dropout: f64,
+    pub seed: u64,
+    pub checkpoint_every: usize,
+    pub schedule: NoiseSchedule,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self {
+            steps: 500,
+            batch_size: 4,
+            lr: 1e-3,
+            warmup_steps: 20,
+            weight_decay: 0.0,
+            grad_clip: 1.0,
+            caption_dropout: 0.1,
+            seed: 0,
+            checkpoint_every: 100,
+            schedule: NoiseSchedule::default(),
+        }
+    }
+}
+
+pub struct Trainer<'a> {
+    pub model: &'a mut VideoModel,
+    pub opt: AdamW,
+    pub cfg: TrainConfig,
+    pub objective: Objective,
+    data: &'a Dataset,
+    vocab: &'a Vocab,
+    dir: PathBuf,
+    state: TrainState,
+}
+
+impl<'a> Trainer<'a> {
+    /// Sets which weights train (everything for `Image`, temporal layers otherwise).
+    pub fn new(
+        model: &'a mut VideoModel,
+        objective: Objective,
+        cfg: TrainConfig,
+        data: &'a Dataset,
+        vocab: &'a Vocab,
+        dir: &Path,
+    ) -> Self {
+        let params = match objective {
+            Objective::Image => model.trainable(|_| true),
+            _ => model.temporal_only(),
+        };
+        let opt = AdamW::new(
+            params,
+            AdamWConfig {
+                lr: cfg.lr,
+                weight_decay: cfg.weight_decay,
+                ..Default::default()
+            },
+        );
+        let state = TrainState {
+            step: 0,
+            space_hash: model.space.hash().to_string(),
+            objective: objective.describe(),
+            losses: Vec::new(),
+        };
+        Self {
+            model,
+            opt,
+            cfg,
+            objective,
+            data,
+            vocab,
+            dir: dir.to_path_buf(),
+            state,
+        }
+    }
+
+    pub fn step(&self) -> usize {
+        self.state.step
+    }
+
+    pub fn losses(&self) -> &[f64] {
+        &self.state.losses
+    }
+
+    /// Continues from the run folder's checkpoint if there is one; returns the step reached.
+    pub fn resume(&mut self) -> Result<usize, TrainError> {
+        let Some((dir, state)) = checkpoint::read_state(&self.dir)? else {
+            return Ok(0);
+        };
+        if state.objective != self.state.objective {
+            return Err(TrainError::file(
+                &dir,
+                format!(
+                    "checkpoint trained `{}`, not `{}`; use another --out folder",
+                    state.objective, self.state.objective
+                ),
+            ));
+        }
+        checkpoint::load(&dir, self.model, &mut self.opt, &state)?;
+        self.state = state;
+        Ok(self.state.step)
+    }
+
+    pub fn save(&self) -> Result<(), TrainError> {
+        checkpoint::save(&self.dir, self.model, &self.opt, &self.state)
+    }
+
+    fn lr_at(&self, step: usize) -> f64 {
+        let warm = self.cfg.warmup_steps.max(1);
+        self.cfg.lr * ((step + 1) as f64 / warm as f64).min(1.0)
+    }
+
+    /// Runs one optimisation step (step index = steps done so far); returns its loss.
+    pub fn train_step(&mut self) -> Result<f64, TrainError> {
+        let step = self.state.step as u64;
+        let cfg = &self.cfg;
+        let frames = self.model.space.file.video.frames;
+        let draws = draw_step(
+            cfg.seed,
+            step,
+            cfg.batch_size,
+            self.data.len(),
+            cfg.schedule.train_timesteps,
+            cfg.caption_dropout,
+            frames,
+        );
+        let clips = clips_at(self.data, &draws.clip_indices);
+        let max_tokens = self.model.text.config.max_tokens as usize;
+        let batch = stack_clips(&clips, self.vocab, max_tokens, self.model.vs.device())?;
+        let x0 = match self.objective {
+            // Image pretraining sees one random frame of each clip: [B, C, 1, H, W].
+            Objective::Image => {
+                let picked: Vec<Tensor> = draws
+                    .frames
+                    .iter()
+                    .enumerate()
+                    .map(|(b, &f)| batch.x0.get(b as i64).narrow(1, f as i64, 1))
+                    .collect();
+                Tensor::stack(&picked, 0)
+            }
+            _ => batch.x0,
+        };
+        let noise = step_noise(cfg.seed, step, &x0);
+        let (xt, target) = cfg.schedule.noisy_and_target(&x0, &noise, &draws.timesteps);
+        let timesteps = Tensor::from_slice(&draws.timesteps).to_device(x0.device());
+        let paths = match &self.objective {
+            Objective::Image => vec![Architecture {
+                ops: vec![OpKind::None; self.model.space.num_slots()],
+            }],
+            Objective::Supernet(s) => paths_for_step(&self.model.space, *s, cfg.seed, step),
+            Objective::Standalone(a) => vec![a.clone()],
+        };
+        self.opt.zero_grad();
+        let context = self
+            .model
+            .text
+            .encode_with_dropout(&batch.tokens, &draws.drop_caption);
+        // Gradients of every path are accumulated into one update.
+        let loss = paths
+            .iter()
+            .map(|arch| {
+                (self.model.denoise(&xt, &timesteps, &context, arch) - &target)
+                    .square()
+                    .mean(Kind::Float)
+            })
+            .reduce(|a, b| a + b)
+            .expect("at least one path")
+            / paths.len() as f64;
+        let total = loss.double_value(&[]);
+        if total.is_finite() {
+            loss.backward();
+        }
+        if !total.is_finite() {
+            return Err(TrainError::NonFinite {
+                step: self.state.step,
+                loss: total,
+                last_good: checkpoint::read_state(&self.dir)?.map_or(0, |(_, s)| s.step),
+                dir: checkpoint::checkpoint_dir(&self.dir),
+            });
+        }
+        self.opt.clip_grad_norm(self.cfg.grad_clip);
+        let lr = self.lr_at(self.state.step);
+        self.opt.step(lr);
+        self.state.step += 1;
+        self.state.losses.push(total);
+        Ok(total)
+    }
+
+    /// Trains until `cfg.steps`, checkpointing every `checkpoint_every` steps and at the end.
+    pub fn run(&mut self, show_progress: bool) -> Result<(), TrainError> {
+        let total = self.cfg.steps as u64;
+        let bar = if show_progress {
+            ProgressBar::new(total)
+        } else {
+            ProgressBar::hidden()
+        };
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{prefix} [{bar:30}] {pos}/{len} steps {per_sec} eta {eta} {msg}",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
+        );
+        bar.set_prefix(self.state.objective.clone());
+        bar.set_position(self.state.step as u64);
+        while self.state.step < self.cfg.steps {
+            let loss = self.train_step()?;
+            let n = self.state.losses.len();
+            let recent = &self.state.losses[n.saturating_sub(20)..];
+            bar.set_message(format!(
+                "loss {:.4} (avg20 {:.4})",
+                loss,
+                recent.iter().sum::<f64>() / recent.len() as f64
+            ));
+            bar.inc(1);
+            if self.state.step % self.cfg.checkpoint_every.max(1) == 0
+                || self.state.step == self.cfg.steps
+            {
+                self.save()?;
+            }
+        }
+        bar.finish();
+        Ok(())
+    }
+}
