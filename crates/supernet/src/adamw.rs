@@ -92,10 +92,10 @@ impl AdamW {
         let bc2 = 1.0 - c.beta2.powi(self.step as i32);
         tch::no_grad(|| {
             for (i, (_, p)) in self.params.iter_mut().enumerate() {
+                // A parameter no path has used yet has no gradient; treat it as zero so a
+                // resumed process (where unused parameters have none) updates exactly alike.
                 let g = p.grad();
-                if !g.defined() {
-                    continue;
-                }
+                let g = if g.defined() { g } else { p.zeros_like() };
                 let _ = p.g_mul_scalar_(1.0 - lr * c.weight_decay);
                 let m = &mut self.exp_avg[i];
                 let _ = m.g_mul_scalar_(c.beta1);
