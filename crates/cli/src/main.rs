@@ -2,6 +2,7 @@
 //! A thin layer over the library crates: parse arguments, call a stage, print the result.
 
 mod commands;
+mod util;
 
 use clap::{Parser, Subcommand};
 
@@ -25,12 +26,23 @@ enum Command {
     /// Inspect and check search-space files.
     #[command(subcommand)]
     Space(commands::space::SpaceCommand),
+    /// Measure latency tables, predict latency and memory, validate predictions.
+    #[command(subcommand)]
+    Latency(commands::latency::LatencyCommand),
+    /// Stage 1: train the spatial backbone as a text-to-image model on single frames.
+    PretrainImage(commands::train::PretrainImage),
+    /// Train the weight-sharing temporal supernet and score architectures with it.
+    #[command(subcommand)]
+    Supernet(commands::train::SupernetCommand),
 }
 
 fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Space(cmd) => commands::space::run(cmd),
+        Command::Latency(cmd) => commands::latency::run(cmd),
+        Command::PretrainImage(args) => commands::train::pretrain_image(args),
+        Command::Supernet(cmd) => commands::train::supernet(cmd),
     };
     if let Err(err) = result {
         eprintln!("error: {err:#}");

@@ -1,1 +1,3 @@
+pub mod latency;
 pub mod space;
+pub mod train;

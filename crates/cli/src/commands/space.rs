@@ -50,11 +50,21 @@ pub fn run(cmd: SpaceCommand) -> Result<()> {
                 let out = serde_json::json!({"space": space.name(), "slots": space.num_slots(), "count": space.count().to_string()});
                 println!("{}", serde_json::to_string_pretty(&out)?);
             } else {
-                println!("{} architectures over {} slots in space `{}`", space.count(), space.num_slots(), space.name());
+                println!(
+                    "{} architectures over {} slots in space `{}`",
+                    space.count(),
+                    space.num_slots(),
+                    space.name()
+                );
             }
             Ok(())
         }
-        SpaceCommand::Sample { file, n, seed, json } => {
+        SpaceCommand::Sample {
+            file,
+            n,
+            seed,
+            json,
+        } => {
             let space = Space::load(file)?;
             let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
             let archs: Vec<_> = (0..n).map(|_| space.sample(&mut rng)).collect();
@@ -77,7 +87,12 @@ pub fn run(cmd: SpaceCommand) -> Result<()> {
                 let out = serde_json::json!({"file": file, "valid": true, "hash": space.hash()});
                 println!("{}", serde_json::to_string_pretty(&out)?);
             } else {
-                println!("{}: valid (space `{}`, hash {})", file.display(), space.name(), space.hash());
+                println!(
+                    "{}: valid (space `{}`, hash {})",
+                    file.display(),
+                    space.name(),
+                    space.hash()
+                );
             }
             Ok(())
         }
@@ -98,7 +113,12 @@ fn show(space: &Space, json: bool) -> Result<()> {
     }
     let f = &space.file;
     let b = &f.backbone;
-    println!("space `{}` ({}), hash {}", f.name, space.path.display(), space.hash());
+    println!(
+        "space `{}` ({}), hash {}",
+        f.name,
+        space.path.display(),
+        space.hash()
+    );
     for note in &f.notes {
         println!("  note: {note}");
     }
@@ -108,18 +128,34 @@ fn show(space: &Space, json: bool) -> Result<()> {
         f.video.height,
         f.video.width,
         f.video.channels,
-        if f.video.vae_scale_factor > 1 { format!(" (latents, VAE x{})", f.video.vae_scale_factor) } else { String::new() }
+        if f.video.vae_scale_factor > 1 {
+            format!(" (latents, VAE x{})", f.video.vae_scale_factor)
+        } else {
+            String::new()
+        }
     );
     println!(
         "backbone: channels {:?}, {} layer(s) per block, down {:?}, mid {}, text width {}, {} heads",
         b.block_out_channels, b.layers_per_block, b.down_block_types, b.mid_block_type, b.cross_attention_dim, b.attention_head_dim
     );
     let (min, max) = space.temporal_layer_bounds();
-    println!("temporal layers per architecture: {min}..={max}; {} architectures", space.count());
-    println!("\n{:<16} {:>8} {:>11}  allowed ops", "slot", "channels", "T x H x W");
+    println!(
+        "temporal layers per architecture: {min}..={max}; {} architectures",
+        space.count()
+    );
+    println!(
+        "\n{:<16} {:>8} {:>11}  allowed ops",
+        "slot", "channels", "T x H x W"
+    );
     for s in &space.slots {
         let ops: Vec<&str> = s.allowed.iter().map(|o| o.as_str()).collect();
-        println!("{:<16} {:>8} {:>11}  {}", s.name, s.channels, format!("{}x{}x{}", s.frames, s.height, s.width), ops.join(" "));
+        println!(
+            "{:<16} {:>8} {:>11}  {}",
+            s.name,
+            s.channels,
+            format!("{}x{}x{}", s.frames, s.height, s.width),
+            ops.join(" ")
+        );
     }
     Ok(())
 }

@@ -1,0 +1,366 @@
+//! `vidnas latency profile|predict|signatures|import|validate`.
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Subcommand, ValueEnum};
+use std::path::{Path, PathBuf};
+use vidnas_latency::{
+    all_signatures, import_csv, predict, Dtype, ImportMeta, LatencyTable, LowerOptions,
+    PredictRequest, Statistic,
+};
+use vidnas_profile::profile::{profile_space, ProfileOptions};
+use vidnas_profile::timer::TimingConfig;
+use vidnas_profile::validate::{validate, ValidateOptions};
+use vidnas_space::Space;
+
+#[derive(Subcommand)]
+pub enum LatencyCommand {
+    /// Time every op signature the space can produce on this machine and write a table.
+    Profile(ProfileArgs),
+    /// Predict latency and peak memory of one architecture, with a per-slot breakdown.
+    Predict(PredictArgs),
+    /// List the op signatures a space can produce (what a device harness must measure).
+    Signatures(SignaturesArgs),
+    /// Build a table from a CSV measured elsewhere (a phone or GPU harness).
+    Import(ImportArgs),
+    /// Time random whole networks and report how well the table predicts them.
+    Validate(ValidateArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum DeviceArg {
+    Cpu,
+    Cuda,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum DtypeArg {
+    F32,
+    F16,
+}
+
+impl From<DtypeArg> for Dtype {
+    fn from(d: DtypeArg) -> Dtype {
+        match d {
+            DtypeArg::F32 => Dtype::F32,
+            DtypeArg::F16 => Dtype::F16,
+        }
+    }
+}
+
+#[derive(Args)]
+pub struct ProfileArgs {
+    pub space: PathBuf,
+    /// Table to write; if it exists, its entries are kept and only missing ones are measured.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// libtorch intra-op threads (match the deployment target).
+    #[arg(long, default_value_t = 2)]
+    pub threads: usize,
+    #[arg(long, default_value_t = 15)]
+    pub repeats: usize,
+    #[arg(long, default_value_t = 3)]
+    pub warmup: usize,
+    #[arg(long, value_enum, default_value = "cpu")]
+    pub device: DeviceArg,
+    #[arg(long, value_enum, default_value = "f32")]
+    pub dtype: DtypeArg,
+    /// Clips per forward.
+    #[arg(long, default_value_t = 1)]
+    pub batch: usize,
+    /// Text tokens the cross-attention reads (8 for the built-in text encoder, 77 for CLIP).
+    #[arg(long, default_value_t = 8)]
+    pub text_tokens: usize,
+    /// A name for the device in the table's metadata.
+    #[arg(long, default_value = "this machine")]
+    pub device_name: String,
+}
+
+#[derive(Args)]
+pub struct PredictArgs {
+    pub space: PathBuf,
+    #[arg(long)]
+    pub table: PathBuf,
+    /// Architecture in canonical encoding (`vidnas space sample` prints some).
+    #[arg(long)]
+    pub arch: String,
+    /// Ignore the table's fitted whole-network correction (plain sum of op times).
+    #[arg(long)]
+    pub raw: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct SignaturesArgs {
+    pub space: PathBuf,
+    #[arg(long, default_value_t = 8)]
+    pub text_tokens: usize,
+    #[arg(long, default_value_t = 1)]
+    pub batch: usize,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct ImportArgs {
+    /// CSV with header `signature,ms,count,mean_ms,std_ms[,bytes]`.
+    pub csv: PathBuf,
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Device name, e.g. "iPhone 16 Pro Max".
+    #[arg(long)]
+    pub device_name: String,
+    #[arg(long, default_value = "unknown")]
+    pub host: String,
+    /// Runtime that ran the ops: cpu, cuda, coreml, …
+    #[arg(long)]
+    pub backend: String,
+    #[arg(long, value_enum, default_value = "f32")]
+    pub dtype: DtypeArg,
+    #[arg(long, default_value_t = 1)]
+    pub threads: usize,
+    #[arg(long, default_value_t = 1)]
+    pub batch: usize,
+    #[arg(long, default_value_t = 8)]
+    pub text_tokens: usize,
+    /// Which statistic the `ms` column holds: min, p10, median or mean.
+    #[arg(long, default_value = "min")]
+    pub statistic: String,
+    /// When it was measured (ISO 8601).
+    #[arg(long)]
+    pub date: String,
+    /// Merge into an existing table at --out instead of refusing to overwrite it.
+    #[arg(long)]
+    pub merge: bool,
+}
+
+#[derive(Args)]
+pub struct ValidateArgs {
+    pub space: PathBuf,
+    #[arg(long)]
+    pub table: PathBuf,
+    #[arg(long, default_value_t = 50)]
+    pub samples: usize,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    #[arg(long, default_value_t = 8)]
+    pub rounds: usize,
+    #[arg(long, default_value_t = 3)]
+    pub repeats: usize,
+    /// Redo a round when the reference network moved more than this many percent.
+    #[arg(long, default_value_t = 5.0)]
+    pub tolerance_pct: f64,
+    #[arg(long, default_value_t = 2)]
+    pub threads: usize,
+    /// Folder for validation.csv, validation.json and the scatter plot.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Store the correction fitted on all networks in the table.
+    #[arg(long)]
+    pub write_correction: bool,
+}
+
+pub fn run(cmd: LatencyCommand) -> Result<()> {
+    match cmd {
+        LatencyCommand::Profile(a) => {
+            let space = Space::load(&a.space)?;
+            let opts = ProfileOptions {
+                device_name: a.device_name,
+                cuda: matches!(a.device, DeviceArg::Cuda),
+                dtype: a.dtype.into(),
+                threads: a.threads,
+                batch: a.batch,
+                text_tokens: a.text_tokens,
+                timing: TimingConfig {
+                    warmup: a.warmup,
+                    repeats: a.repeats,
+                },
+                statistic: Statistic::Min,
+            };
+            let table = profile_space(&space, &a.out, &opts, true)?;
+            eprintln!(
+                "{} signatures in {} (ms = minimum of {} repeats)",
+                table.entries.len(),
+                a.out.display(),
+                a.repeats
+            );
+            Ok(())
+        }
+        LatencyCommand::Predict(a) => predict_cmd(a),
+        LatencyCommand::Signatures(a) => {
+            let space = Space::load(&a.space)?;
+            let sigs = all_signatures(&space, &LowerOptions::new(a.text_tokens, a.batch));
+            if a.json {
+                println!("{}", serde_json::to_string_pretty(&sigs)?);
+            } else {
+                for s in &sigs {
+                    println!("{s}");
+                }
+                eprintln!("{} signatures for space `{}`", sigs.len(), space.name());
+            }
+            Ok(())
+        }
+        LatencyCommand::Import(a) => {
+            let statistic: Statistic =
+                serde_json::from_value(serde_json::Value::String(a.statistic.clone()))
+                    .with_context(|| {
+                        format!(
+                            "--statistic `{}`: use min, p10, median or mean",
+                            a.statistic
+                        )
+                    })?;
+            let meta = ImportMeta {
+                name: a.device_name,
+                host: a.host,
+                backend: a.backend,
+                dtype: a.dtype.into(),
+                threads: a.threads,
+                batch: a.batch,
+                text_tokens: a.text_tokens,
+                statistic,
+                date: a.date,
+                libtorch_version: None,
+            };
+            let imported = import_csv(&a.csv, &meta)?;
+            let mut table = if a.out.exists() {
+                if !a.merge {
+                    bail!("{} exists; pass --merge to add the imported entries to it, or choose another --out", a.out.display());
+                }
+                let mut t = LatencyTable::load(&a.out)?;
+                t.merge(&imported)?;
+                t
+            } else {
+                imported
+            };
+            table.save(&a.out)?;
+            eprintln!("{} entries in {}", table.entries.len(), a.out.display());
+            Ok(())
+        }
+        LatencyCommand::Validate(a) => validate_cmd(a),
+    }
+}
+
+fn predict_cmd(a: PredictArgs) -> Result<()> {
+    let space = Space::load(&a.space)?;
+    let table = LatencyTable::load(&a.table)?;
+    let arch = space.parse_arch(&a.arch)?;
+    let req = PredictRequest {
+        apply_correction: !a.raw,
+        ..PredictRequest::for_table(&table)
+    };
+    let p = predict(&space, &arch, &table, &req)?;
+    let mb = |b: u64| b as f64 / 1e6;
+    if a.json {
+        let slots: Vec<_> = space
+            .slots
+            .iter()
+            .zip(&arch.ops)
+            .zip(&p.per_slot_ms)
+            .map(|((s, op), ms)| serde_json::json!({"slot": s.name, "op": op, "ms": ms}))
+            .collect();
+        let out = serde_json::json!({
+            "arch_id": arch.id(), "arch": arch.encode(), "latency_ms": p.total_ms, "sum_ms": p.sum_ms,
+            "corrected": p.corrected, "backbone_ms": p.backbone_ms, "temporal_ms": p.temporal_ms,
+            "peak_mem_mb": mb(p.peak_mem_bytes), "weight_mb": mb(p.weight_bytes),
+            "peak_activation_mb": mb(p.peak_activation_bytes), "params": p.params, "slots": slots,
+            "table": a.table, "device": table.device.name,
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(());
+    }
+    println!("architecture {} ({})", arch.id(), arch.encode());
+    println!(
+        "table {} ({}, {}, {} threads)",
+        a.table.display(),
+        table.device.name,
+        table.device.backend,
+        table.device.threads
+    );
+    println!(
+        "latency {:.3} ms{} = backbone {:.3} ms + temporal {:.3} ms",
+        p.total_ms,
+        if p.corrected {
+            format!(" (corrected; raw sum {:.3} ms)", p.sum_ms)
+        } else {
+            String::new()
+        },
+        p.backbone_ms,
+        p.temporal_ms
+    );
+    println!(
+        "peak memory {:.2} MB = weights {:.2} MB + activations {:.2} MB; {} parameters",
+        mb(p.peak_mem_bytes),
+        mb(p.weight_bytes),
+        mb(p.peak_activation_bytes),
+        p.params
+    );
+    println!("\n{:<16} {:<7} {:>9}", "slot", "op", "ms");
+    for ((s, op), ms) in space.slots.iter().zip(&arch.ops).zip(&p.per_slot_ms) {
+        println!("{:<16} {:<7} {:>9.3}", s.name, op.as_str(), ms);
+    }
+    Ok(())
+}
+
+fn validate_cmd(a: ValidateArgs) -> Result<()> {
+    let space = Space::load(&a.space)?;
+    let mut table = LatencyTable::load(&a.table)?;
+    let opts = ValidateOptions {
+        samples: a.samples,
+        seed: a.seed,
+        rounds: a.rounds,
+        repeats: a.repeats,
+        tolerance: a.tolerance_pct / 100.0,
+        max_redo: 2,
+        threads: a.threads,
+    };
+    let report = validate(&space, &table, &opts, true)?;
+    std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
+    write_rows_csv(&a.out.join("validation.csv"), &report.rows)?;
+    crate::util::write_atomic(
+        &a.out.join("validation.json"),
+        serde_json::to_string_pretty(&report)?.as_bytes(),
+    )?;
+    let line = |name: &str, s: &vidnas_latency::AccuracyStats| {
+        println!(
+            "{name:<26} n={:<3} RMSE {:6.3} ms  RMSPE {:5.1}%  within ±5/±10/±15%: {:5.1}/{:5.1}/{:5.1}%  Kendall τ {:.3}  bias {:+.1}%",
+            s.n, s.rmse_ms, s.rmspe_pct, s.within_5_pct, s.within_10_pct, s.within_15_pct, s.kendall_tau_b, s.mean_bias_pct
+        )
+    };
+    println!("{} networks, {} rounds; reference network {:.3} ms; rounds redone {}, noisy rounds kept {}", report.rows.len(), a.rounds, report.reference_ms, report.rounds_redone, report.noisy_rounds_kept);
+    println!(
+        "repeat-noise floor (median between-round spread): {:.2}%",
+        report.noise_floor_pct
+    );
+    line("raw sum, all", &report.raw_all);
+    line("raw sum, held-out half", &report.raw_holdout);
+    line("corrected, held-out half", &report.corrected_holdout);
+    if a.write_correction {
+        table.correction = Some(report.correction_all.clone());
+        table.save(&a.table)?;
+        println!(
+            "correction fitted on all {} networks stored in {}",
+            report.rows.len(),
+            a.table.display()
+        );
+    }
+    Ok(())
+}
+
+fn write_rows_csv(path: &Path, rows: &[vidnas_profile::validate::NetworkRow]) -> Result<()> {
+    let mut text = String::from(
+        "arch_id,arch,split,predicted_ms,corrected_ms,measured_ms,repeat_spread_pct\n",
+    );
+    for r in rows {
+        text += &format!(
+            "{},{},{},{:.4},{:.4},{:.4},{:.3}\n",
+            r.arch_id,
+            r.arch,
+            r.split,
+            r.predicted_ms,
+            r.corrected_ms,
+            r.measured_ms,
+            r.repeat_spread_pct
+        );
+    }
+    crate::util::write_atomic(path, text.as_bytes())
+}

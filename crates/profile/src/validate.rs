@@ -1,0 +1,311 @@
+//! `vidnas latency validate`: times whole random networks and compares them with the table's
+//! predictions. The host drifts over minutes, so the protocol interleaves the networks in
+//! rounds, re-times a fixed reference network around every round and redoes rounds where the
+//! reference moved; each network's figure is its minimum over rounds, and the spread between
+//! rounds is reported as the noise floor beside the accuracy figures.
+
+use crate::timer::{time, TimingConfig};
+use indicatif::{ProgressBar, ProgressStyle};
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+use tch::{nn, Device, Kind, Tensor};
+use vidnas_latency::{
+    accuracy, predict, AccuracyStats, Correction, LatencyError, LatencyTable, PredictRequest,
+};
+use vidnas_nn::{Build, VideoUNet};
+use vidnas_space::{Architecture, OpKind, Space};
+
+#[derive(Debug, Clone)]
+pub struct ValidateOptions {
+    pub samples: usize,
+    pub seed: u64,
+    /// Interleaved rounds; each network's figure is its minimum over rounds.
+    pub rounds: usize,
+    /// Timed forwards per network per round (their minimum is the round's figure).
+    pub repeats: usize,
+    /// A round is redone when the reference moved more than this fraction from its baseline.
+    pub tolerance: f64,
+    /// Redo a drifting round at most this many times (then keep it and count it as noisy).
+    pub max_redo: usize,
+    pub threads: usize,
+}
+
+/// One network's measurement and predictions.
+#[derive(Debug, Clone, Serialize)]
+pub struct NetworkRow {
+    pub arch_id: String,
+    pub arch: String,
+    /// Used to fit the correction (`fit`) or held out to judge it (`holdout`).
+    pub split: &'static str,
+    pub predicted_ms: f64,
+    pub corrected_ms: f64,
+    pub measured_ms: f64,
+    /// |min of even rounds − min of odd rounds| / measured, %.
+    pub repeat_spread_pct: f64,
+    #[serde(skip)]
+    pub kind_ms: Vec<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ValidationReport {
+    pub rows: Vec<NetworkRow>,
+    /// Median over networks of the between-round spread, %: differences below it are noise.
+    pub noise_floor_pct: f64,
+    pub reference_ms: f64,
+    pub rounds_redone: usize,
+    pub noisy_rounds_kept: usize,
+    /// Raw per-op sums against every network.
+    pub raw_all: AccuracyStats,
+    /// Raw per-op sums on the held-out half.
+    pub raw_holdout: AccuracyStats,
+    /// With the correction fitted on the other half, on the held-out half.
+    pub corrected_holdout: AccuracyStats,
+    /// Fitted on the `fit` half; judge it by `corrected_holdout`.
+    pub correction_fit_half: Correction,
+    /// Fitted on every network; the one to store in the table.
+    pub correction_all: Correction,
+}
+
+struct Net {
+    _vs: nn::VarStore,
+    unet: VideoUNet,
+    arch: Architecture,
+}
+
+struct Inputs {
+    xs: Tensor,
+    t: Tensor,
+    ctx: Tensor,
+}
+
+impl Net {
+    fn new(space: &Space, arch: Architecture, build: Build) -> Self {
+        let vs = nn::VarStore::new(Device::Cpu);
+        let unet = VideoUNet::new(&vs.root(), space, &build);
+        Self {
+            _vs: vs,
+            unet,
+            arch,
+        }
+    }
+
+    fn time(&self, inputs: &Inputs, cfg: &TimingConfig) -> f64 {
+        tch::no_grad(|| {
+            time(cfg, || {
+                drop(
+                    self.unet
+                        .forward(&inputs.xs, &inputs.t, &inputs.ctx, &self.arch),
+                )
+            })
+        })
+        .min_ms
+    }
+}
+
+pub fn validate(
+    space: &Space,
+    table: &LatencyTable,
+    opts: &ValidateOptions,
+    progress: bool,
+) -> Result<ValidationReport, LatencyError> {
+    tch::set_num_threads(opts.threads as i32);
+    tch::manual_seed(opts.seed as i64);
+    let raw_req = PredictRequest {
+        apply_correction: false,
+        ..PredictRequest::for_table(table)
+    };
+    let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
+    let mut archs: Vec<Architecture> = Vec::new();
+    while archs.len() < opts.samples {
+        let a = space.sample(&mut rng);
+        if !archs.contains(&a) {
+            archs.push(a);
+        }
+        if archs.len() as u128 >= space.count() {
+            break;
+        }
+    }
+    // Predict first: a table that cannot cover the space fails before any timing.
+    let predictions = archs
+        .iter()
+        .map(|a| predict(space, a, table, &raw_req))
+        .collect::<Result<Vec<_>, _>>()?;
+
+    let v = &space.file.video;
+    let b = table.device.batch as i64;
+    let inputs = Inputs {
+        xs: Tensor::randn(
+            [
+                b,
+                v.channels as i64,
+                v.frames as i64,
+                v.height as i64,
+                v.width as i64,
+            ],
+            (Kind::Float, Device::Cpu),
+        ),
+        t: Tensor::full([b], 500, (Kind::Int64, Device::Cpu)),
+        ctx: Tensor::randn(
+            [
+                b,
+                table.device.text_tokens as i64,
+                space.file.backbone.cross_attention_dim as i64,
+            ],
+            (Kind::Float, Device::Cpu),
+        ),
+    };
+    let none = Architecture {
+        ops: vec![OpKind::None; space.num_slots()],
+    };
+    let reference = Net::new(space, none, Build::Image);
+    let nets: Vec<Net> = archs
+        .iter()
+        .map(|a| Net::new(space, a.clone(), Build::Subnet(a.clone())))
+        .collect();
+    let warm = TimingConfig {
+        warmup: 1,
+        repeats: 1,
+    };
+    reference.time(&inputs, &warm);
+    for n in &nets {
+        n.time(&inputs, &warm);
+    }
+    let per_round = TimingConfig {
+        warmup: 0,
+        repeats: opts.repeats.max(1),
+    };
+    let ref_cfg = TimingConfig {
+        warmup: 0,
+        repeats: opts.repeats.max(1) * 2,
+    };
+    let baseline = reference.time(&inputs, &ref_cfg);
+    let bar = if progress {
+        ProgressBar::new(opts.rounds as u64)
+    } else {
+        ProgressBar::hidden()
+    };
+    bar.set_style(
+        ProgressStyle::with_template("validate [{bar:30}] round {pos}/{len}, eta {eta} {msg}")
+            .expect("valid")
+            .progress_chars("=> "),
+    );
+    let mut round_mins: Vec<Vec<f64>> = vec![Vec::new(); nets.len()];
+    let (mut redone, mut noisy_kept) = (0, 0);
+    let mut reference_min = baseline;
+    for round in 0..opts.rounds {
+        let mut attempts = 0;
+        loop {
+            let mut order: Vec<usize> = (0..nets.len()).collect();
+            order.shuffle(&mut ChaCha8Rng::seed_from_u64(
+                opts.seed ^ (round * 31 + attempts) as u64,
+            ));
+            let before = reference.time(&inputs, &ref_cfg);
+            let mut mins = vec![0.0; nets.len()];
+            for &i in &order {
+                mins[i] = nets[i].time(&inputs, &per_round);
+            }
+            let after = reference.time(&inputs, &ref_cfg);
+            reference_min = reference_min.min(before).min(after);
+            let drift = ((before / baseline) - 1.0)
+                .abs()
+                .max(((after / baseline) - 1.0).abs());
+            let keep = drift <= opts.tolerance || attempts >= opts.max_redo;
+            if keep {
+                if drift > opts.tolerance {
+                    noisy_kept += 1;
+                }
+                for (i, m) in mins.into_iter().enumerate() {
+                    round_mins[i].push(m);
+                }
+                bar.set_message(format!("reference drift {:.1}%", drift * 100.0));
+                break;
+            }
+            redone += 1;
+            attempts += 1;
+            bar.set_message(format!(
+                "reference moved {:.1}%, redoing round",
+                drift * 100.0
+            ));
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+
+    let mut rows: Vec<NetworkRow> = Vec::new();
+    for (i, (arch, pred)) in archs.iter().zip(&predictions).enumerate() {
+        let mins = &round_mins[i];
+        let measured = mins.iter().copied().fold(f64::INFINITY, f64::min);
+        let min_of = |parity: usize| {
+            mins.iter()
+                .skip(parity)
+                .step_by(2)
+                .copied()
+                .fold(f64::INFINITY, f64::min)
+        };
+        let spread = if mins.len() >= 2 {
+            (min_of(0) - min_of(1)).abs() / measured * 100.0
+        } else {
+            f64::NAN
+        };
+        rows.push(NetworkRow {
+            arch_id: arch.id(),
+            arch: arch.encode(),
+            split: if i % 2 == 0 { "fit" } else { "holdout" },
+            predicted_ms: pred.sum_ms,
+            corrected_ms: f64::NAN,
+            measured_ms: measured,
+            repeat_spread_pct: spread,
+            kind_ms: pred.kind_ms.clone(),
+        });
+    }
+    let fit_rows: Vec<(Vec<f64>, f64)> = rows
+        .iter()
+        .filter(|r| r.split == "fit")
+        .map(|r| (r.kind_ms.clone(), r.measured_ms))
+        .collect();
+    let all_rows: Vec<(Vec<f64>, f64)> = rows
+        .iter()
+        .map(|r| (r.kind_ms.clone(), r.measured_ms))
+        .collect();
+    let correction_fit_half = Correction::fit(&fit_rows)?;
+    let correction_all = Correction::fit(&all_rows)?;
+    for r in &mut rows {
+        r.corrected_ms = correction_fit_half.apply(&r.kind_ms);
+    }
+    let pairs = |f: &dyn Fn(&NetworkRow) -> bool, corrected: bool| -> Vec<(f64, f64)> {
+        rows.iter()
+            .filter(|r| f(r))
+            .map(|r| {
+                (
+                    if corrected {
+                        r.corrected_ms
+                    } else {
+                        r.predicted_ms
+                    },
+                    r.measured_ms,
+                )
+            })
+            .collect()
+    };
+    let holdout = |r: &NetworkRow| r.split == "holdout";
+    let mut spreads: Vec<f64> = rows
+        .iter()
+        .map(|r| r.repeat_spread_pct)
+        .filter(|s| s.is_finite())
+        .collect();
+    spreads.sort_by(|a, b| a.total_cmp(b));
+    Ok(ValidationReport {
+        noise_floor_pct: spreads.get(spreads.len() / 2).copied().unwrap_or(f64::NAN),
+        reference_ms: reference_min,
+        rounds_redone: redone,
+        noisy_rounds_kept: noisy_kept,
+        raw_all: accuracy(&pairs(&|_| true, false))?,
+        raw_holdout: accuracy(&pairs(&holdout, false))?,
+        corrected_holdout: accuracy(&pairs(&holdout, true))?,
+        correction_fit_half,
+        correction_all,
+        rows,
+    })
+}
