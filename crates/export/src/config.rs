@@ -1,0 +1,211 @@
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use tch::Device;
+use vidnas_data::Vocab;
+use vidnas_nn::{Build, TextEncoderConfig};
+use vidnas_space::{Architecture, OpKind, Space, SpaceFile};
+use vidnas_supernet::stages::RunInfo;
+use vidnas_supernet::{NoiseSchedule, VideoModel};
+
+pub const CONFIG_FORMAT: &str = "vidnas-arch/1";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error("{}: {message}", path.display())]
+    File { path: PathBuf, message: String },
+    #[error(transparent)]
+    Train(#[from] vidnas_supernet::TrainError),
+    #[error(transparent)]
+    Space(#[from] vidnas_space::SpaceError),
+}
+
+fn file_err(path: &Path, message: impl std::fmt::Display) -> ExportError {
+    ExportError::File {
+        path: path.to_path_buf(),
+        message: message.to_string(),
+    }
+}
+
+/// Predicted cost on the table the search used.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PredictedCost {
+    pub latency_ms: f64,
+    pub peak_mem_mb: f64,
+    pub params: u64,
+    /// The table's device name and path.
+    pub table: String,
+}
+
+/// Where every input of the export came from, to reproduce or audit it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Provenance {
+    pub space_hash: String,
+    /// SHA-256 (first 16 hex digits) of the latency table file.
+    pub table_sha256: Option<String>,
+    /// SHA-256 (first 16 hex digits) of the supernet weights the subnet was cut from.
+    pub supernet_sha256: String,
+    pub supernet_run: PathBuf,
+    pub search_run: Option<PathBuf>,
+    pub search_seed: Option<u64>,
+    /// How the architecture was chosen, e.g. `knee`, `best-under-latency 40`.
+    pub selection: String,
+    pub created: String,
+    pub vidnas_version: String,
+}
+
+/// `configs/<name>.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArchConfig {
+    pub format: String,
+    pub name: String,
+    pub arch_id: String,
+    /// Canonical encoding (slot order of `space.slots`).
+    pub arch: String,
+    /// `{slot name: op}` for every slot.
+    pub slots: BTreeMap<String, OpKind>,
+    /// The whole search space (backbone, video shape, op hyper-parameters) so the config
+    /// stands alone.
+    pub space: SpaceFile,
+    pub schedule: NoiseSchedule,
+    pub text_encoder: TextEncoderConfig,
+    pub vocab: Vocab,
+    /// Supernet validation loss (lower is better), when the search scored it.
+    pub score: Option<f64>,
+    pub predicted: Option<PredictedCost>,
+    /// Weights file, relative to this config.
+    pub weights: String,
+    pub provenance: Provenance,
+}
+
+pub struct ExportRequest<'a> {
+    pub space: &'a Space,
+    pub arch: &'a Architecture,
+    pub supernet_run: &'a Path,
+    pub out_dir: &'a Path,
+    pub name: &'a str,
+    pub score: Option<f64>,
+    pub predicted: Option<PredictedCost>,
+    pub table_path: Option<&'a Path>,
+    pub search_run: Option<&'a Path>,
+    pub search_seed: Option<u64>,
+    pub selection: String,
+}
+
+pub fn sha256_16(path: &Path) -> Result<String, ExportError> {
+    let bytes = std::fs::read(path).map_err(|e| file_err(path, e))?;
+    Ok(Sha256::digest(&bytes)
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}
+
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(&tmp, bytes).map_err(|e| file_err(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| file_err(path, e))
+}
+
+/// Cuts `arch` out of the supernet: writes `<out>/<name>.safetensors` and `<out>/<name>.json`.
+pub fn export(req: &ExportRequest) -> Result<PathBuf, ExportError> {
+    let info = RunInfo::load(req.supernet_run)?;
+    info.check_space(req.space, req.supernet_run)?;
+    req.space.check_arch(req.arch)?;
+    if !info.objective.starts_with("supernet")
+        && info.objective != format!("standalone:{}", req.arch.encode())
+    {
+        return Err(file_err(
+            &req.supernet_run.join("run.json"),
+            format!(
+                "run `{}` holds no weights for {}; export from a supernet run",
+                info.objective, req.arch
+            ),
+        ));
+    }
+    let weights_in = req.supernet_run.join("model.safetensors");
+    let mut model = VideoModel::new(
+        req.space,
+        Build::Subnet(req.arch.clone()),
+        info.text.clone(),
+        Device::Cpu,
+    )?;
+    model.load_all(&weights_in)?;
+    std::fs::create_dir_all(req.out_dir).map_err(|e| file_err(req.out_dir, e))?;
+    let weights_name = format!("{}.safetensors", req.name);
+    model.save_all(&req.out_dir.join(&weights_name))?;
+    let config = ArchConfig {
+        format: CONFIG_FORMAT.into(),
+        name: req.name.into(),
+        arch_id: req.arch.id(),
+        arch: req.arch.encode(),
+        slots: req.arch.slot_map(req.space),
+        space: req.space.file.clone(),
+        schedule: info.train.schedule.clone(),
+        text_encoder: info.text.clone(),
+        vocab: info.vocab.clone(),
+        score: req.score,
+        predicted: req.predicted.clone(),
+        weights: weights_name,
+        provenance: Provenance {
+            space_hash: req.space.hash().into(),
+            table_sha256: req.table_path.map(sha256_16).transpose()?,
+            supernet_sha256: sha256_16(&weights_in)?,
+            supernet_run: req.supernet_run.to_path_buf(),
+            search_run: req.search_run.map(Path::to_path_buf),
+            search_seed: req.search_seed,
+            selection: req.selection.clone(),
+            created: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+            vidnas_version: env!("CARGO_PKG_VERSION").into(),
+        },
+    };
+    let path = req.out_dir.join(format!("{}.json", req.name));
+    write_atomic(
+        &path,
+        serde_json::to_string_pretty(&config)
+            .expect("serialises")
+            .as_bytes(),
+    )?;
+    Ok(path)
+}
+
+/// Reads an exported config and builds its model with the exported weights.
+pub fn load_exported(
+    config_path: &Path,
+) -> Result<(ArchConfig, Space, Architecture, VideoModel), ExportError> {
+    let text = std::fs::read_to_string(config_path).map_err(|e| file_err(config_path, e))?;
+    let config: ArchConfig = serde_json::from_str(&text).map_err(|e| file_err(config_path, e))?;
+    if config.format != CONFIG_FORMAT {
+        return Err(file_err(
+            config_path,
+            format!("format `{}` is not `{CONFIG_FORMAT}`", config.format),
+        ));
+    }
+    let space = Space::from_file(config_path, config.space.clone())?;
+    let arch = space.parse_arch(&config.arch)?;
+    if arch.id() != config.arch_id {
+        return Err(file_err(
+            config_path,
+            format!(
+                "arch_id {} does not match arch {}",
+                config.arch_id, config.arch
+            ),
+        ));
+    }
+    let mut model = VideoModel::new(
+        &space,
+        Build::Subnet(arch.clone()),
+        config.text_encoder.clone(),
+        Device::Cpu,
+    )?;
+    let weights = config_path
+        .parent()
+        .unwrap_or(Path::new("."))
+        .join(&config.weights);
+    model.load_all(&weights)?;
+    Ok((config, space, arch, model))
+}

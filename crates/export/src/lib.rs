@@ -1,0 +1,11 @@
+//! Export: the chosen architecture as `configs/<name>.json` (format-versioned, with provenance)
+//! plus its weights extracted from the supernet as `configs/<name>.safetensors`. Weight names
+//! are the supernet's (diffusers keys for the spatial part), so the file loads into the same
+//! module tree in PyTorch.
+
+mod config;
+
+pub use config::{
+    export, load_exported, ArchConfig, ExportError, ExportRequest, PredictedCost, Provenance,
+    CONFIG_FORMAT,
+};

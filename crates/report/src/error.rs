@@ -1,0 +1,48 @@
+use std::path::PathBuf;
+
+/// Every error names the file (and line or column where there is one) and what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("{}: {action} failed: {source}; {fix}", path.display())]
+    Io {
+        path: PathBuf,
+        action: &'static str,
+        source: std::io::Error,
+        fix: &'static str,
+    },
+    #[error("{}: {message}; {fix}", path.display())]
+    Format {
+        path: PathBuf,
+        message: String,
+        fix: String,
+    },
+    #[error("{}: line {line}: {message}; {fix}", path.display())]
+    Row {
+        path: PathBuf,
+        line: u64,
+        message: String,
+        fix: String,
+    },
+    #[error("{}: drawing failed: {message}", path.display())]
+    Draw { path: PathBuf, message: String },
+}
+
+impl ReportError {
+    pub(crate) fn read(path: &std::path::Path, source: std::io::Error) -> Self {
+        ReportError::Io {
+            path: path.to_path_buf(),
+            action: "reading",
+            source,
+            fix: "point the report at a search run folder (it holds run.json and results.csv)",
+        }
+    }
+
+    pub(crate) fn write(path: &std::path::Path, source: std::io::Error) -> Self {
+        ReportError::Io {
+            path: path.to_path_buf(),
+            action: "writing",
+            source,
+            fix: "check that the output folder is writable and the disk is not full",
+        }
+    }
+}

@@ -1,0 +1,266 @@
+//! Reading a search run folder: run.json and summary.json (the search crate's types),
+//! results_with_front.csv (parsed here, without the search space: slot columns are whatever the
+//! header names between `feasible` and `is_pareto`), progress.csv and the optional
+//! breakdown.json.
+
+use crate::error::ReportError;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use vidnas_search::{ProgressPoint, RunSettings, Summary, FIXED_COLUMNS};
+
+/// `format` of breakdown.json.
+pub const BREAKDOWN_FORMAT: &str = "vidnas-breakdown/1";
+
+/// Predicted latency of one slot's temporal op.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlotBreakdown {
+    pub slot: String,
+    pub op: String,
+    pub ms: f64,
+}
+
+/// Per-slot latency of one architecture (breakdown.json, written by the CLI next to the run).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Breakdown {
+    /// Must equal [`BREAKDOWN_FORMAT`].
+    pub format: String,
+    pub arch_id: String,
+    pub arch: String,
+    /// Latency of everything that is not a temporal op (the spatial backbone), if known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backbone_ms: Option<f64>,
+    pub slots: Vec<SlotBreakdown>,
+}
+
+/// One row of results_with_front.csv.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportRow {
+    pub arch_id: String,
+    pub arch: String,
+    pub generation: usize,
+    pub score: Option<f64>,
+    pub latency_ms: f64,
+    pub peak_mem_mb: f64,
+    pub params: u64,
+    pub temporal_params: u64,
+    pub feasible: bool,
+    pub is_pareto: bool,
+    /// One op name per slot, in [`RunData::slots`] order.
+    pub ops: Vec<String>,
+}
+
+/// Everything the report draws.
+#[derive(Debug, Clone)]
+pub struct RunData {
+    pub run_dir: PathBuf,
+    pub settings: RunSettings,
+    pub summary: Summary,
+    /// Slot names, in execution order.
+    pub slots: Vec<String>,
+    pub rows: Vec<ReportRow>,
+    pub progress: Vec<ProgressPoint>,
+    pub breakdown: Option<Breakdown>,
+}
+
+impl RunData {
+    /// Front rows sorted by latency (then id).
+    pub fn front(&self) -> Vec<&ReportRow> {
+        let mut f: Vec<&ReportRow> = self.rows.iter().filter(|r| r.is_pareto).collect();
+        f.sort_by(|a, b| {
+            a.latency_ms
+                .total_cmp(&b.latency_ms)
+                .then(a.arch_id.cmp(&b.arch_id))
+        });
+        f
+    }
+
+    /// Whether the run has supernet scores (else predictor-only).
+    pub fn has_score(&self) -> bool {
+        self.settings.mode == vidnas_search::Mode::Score
+    }
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, ReportError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ReportError::read(path, e))?;
+    serde_json::from_str(&text).map_err(|e| ReportError::Format {
+        path: path.to_path_buf(),
+        message: format!("cannot parse: {e}"),
+        fix: "this file is written by `vidnas search`; re-run the search or restore the file"
+            .into(),
+    })
+}
+
+/// Reads a run folder (breakdown.json is optional).
+pub fn load_run_folder(run_dir: &Path) -> Result<RunData, ReportError> {
+    let settings: RunSettings = read_json(&run_dir.join("run.json"))?;
+    let summary: Summary = read_json(&run_dir.join("summary.json"))?;
+    let (slots, rows) = read_rows(&run_dir.join("results_with_front.csv"))?;
+    if slots.len() != settings.space.num_slots {
+        return Err(ReportError::Format {
+            path: run_dir.join("results_with_front.csv"),
+            message: format!(
+                "has {} slot columns but run.json's space has {} slots",
+                slots.len(),
+                settings.space.num_slots
+            ),
+            fix: "the folder mixes files of different runs; re-run the search".into(),
+        });
+    }
+    let progress = read_progress(&run_dir.join("progress.csv"))?;
+    let breakdown_path = run_dir.join("breakdown.json");
+    let breakdown = if breakdown_path.exists() {
+        let b: Breakdown = read_json(&breakdown_path)?;
+        check_breakdown(&breakdown_path, &b)?;
+        Some(b)
+    } else {
+        None
+    };
+    Ok(RunData {
+        run_dir: run_dir.to_path_buf(),
+        settings,
+        summary,
+        slots,
+        rows,
+        progress,
+        breakdown,
+    })
+}
+
+pub(crate) fn check_breakdown(path: &Path, b: &Breakdown) -> Result<(), ReportError> {
+    if b.format != BREAKDOWN_FORMAT {
+        return Err(ReportError::Format {
+            path: path.to_path_buf(),
+            message: format!("unsupported format `{}`", b.format),
+            fix: format!("write \"format\": \"{BREAKDOWN_FORMAT}\""),
+        });
+    }
+    if let Some(s) = b.slots.iter().find(|s| !s.ms.is_finite() || s.ms < 0.0) {
+        return Err(ReportError::Format {
+            path: path.to_path_buf(),
+            message: format!("slot `{}` has ms = {}", s.slot, s.ms),
+            fix: "give every slot a finite, non-negative latency".into(),
+        });
+    }
+    Ok(())
+}
+
+fn csv_reader(path: &Path) -> Result<csv::Reader<std::fs::File>, ReportError> {
+    let file = std::fs::File::open(path).map_err(|e| ReportError::read(path, e))?;
+    Ok(csv::ReaderBuilder::new().from_reader(file))
+}
+
+fn header_error(path: &Path, message: String) -> ReportError {
+    ReportError::Format {
+        path: path.to_path_buf(),
+        message,
+        fix: "this file is written by `vidnas search`; re-run the search".into(),
+    }
+}
+
+/// Returns (slot names, rows).
+fn read_rows(path: &Path) -> Result<(Vec<String>, Vec<ReportRow>), ReportError> {
+    let mut reader = csv_reader(path)?;
+    let header: Vec<String> = reader
+        .headers()
+        .map_err(|e| header_error(path, format!("cannot read the header: {e}")))?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let fixed = FIXED_COLUMNS.len();
+    if header.len() < fixed + 1
+        || header[..fixed] != FIXED_COLUMNS
+        || header.last().map(String::as_str) != Some("is_pareto")
+    {
+        return Err(header_error(
+            path,
+            format!(
+                "the header `{}` is not `{},<slots>,is_pareto`",
+                header.join(","),
+                FIXED_COLUMNS.join(",")
+            ),
+        ));
+    }
+    let slots = header[fixed..header.len() - 1].to_vec();
+    let mut rows = Vec::new();
+    for rec in reader.records() {
+        let rec = rec.map_err(|e| ReportError::Row {
+            path: path.to_path_buf(),
+            line: e.position().map_or(0, |p| p.line()),
+            message: format!("malformed CSV: {e}"),
+            fix: "re-run the search to rewrite the derived files".into(),
+        })?;
+        let line = rec.position().map_or(0, |p| p.line());
+        let bad = |col: &str, v: &str| ReportError::Row {
+            path: path.to_path_buf(),
+            line,
+            message: format!("column `{col}`: cannot parse `{v}`"),
+            fix: "re-run the search to rewrite the derived files".into(),
+        };
+        let get = |i: usize| rec.get(i).unwrap_or("");
+        let f = |i: usize| get(i).parse::<f64>().map_err(|_| bad(&header[i], get(i)));
+        let u = |i: usize| get(i).parse::<u64>().map_err(|_| bad(&header[i], get(i)));
+        let b = |i: usize| get(i).parse::<bool>().map_err(|_| bad(&header[i], get(i)));
+        rows.push(ReportRow {
+            arch_id: get(0).to_string(),
+            arch: get(1).to_string(),
+            generation: u(2)? as usize,
+            score: if get(3).is_empty() { None } else { Some(f(3)?) },
+            latency_ms: f(4)?,
+            peak_mem_mb: f(5)?,
+            params: u(6)?,
+            temporal_params: u(7)?,
+            feasible: b(8)?,
+            is_pareto: b(header.len() - 1)?,
+            ops: (fixed..header.len() - 1)
+                .map(|i| get(i).to_string())
+                .collect(),
+        });
+    }
+    Ok((slots, rows))
+}
+
+fn read_progress(path: &Path) -> Result<Vec<ProgressPoint>, ReportError> {
+    let mut reader = csv_reader(path)?;
+    let expected = ["generation", "evaluations", "hypervolume", "front_size"];
+    let header = reader
+        .headers()
+        .map_err(|e| header_error(path, format!("cannot read the header: {e}")))?
+        .clone();
+    if header.iter().collect::<Vec<_>>() != expected {
+        return Err(header_error(
+            path,
+            format!(
+                "the header `{}` is not `{}`",
+                header.iter().collect::<Vec<_>>().join(","),
+                expected.join(",")
+            ),
+        ));
+    }
+    let mut points = Vec::new();
+    for rec in reader.records() {
+        let rec = rec.map_err(|e| ReportError::Row {
+            path: path.to_path_buf(),
+            line: e.position().map_or(0, |p| p.line()),
+            message: format!("malformed CSV: {e}"),
+            fix: "re-run the search to rewrite progress.csv".into(),
+        })?;
+        let line = rec.position().map_or(0, |p| p.line());
+        let parsed = (|| {
+            Some(ProgressPoint {
+                generation: rec.get(0)?.parse().ok()?,
+                evaluations: rec.get(1)?.parse().ok()?,
+                hypervolume: rec.get(2)?.parse().ok()?,
+                front_size: rec.get(3)?.parse().ok()?,
+            })
+        })();
+        points.push(parsed.ok_or_else(|| ReportError::Row {
+            path: path.to_path_buf(),
+            line,
+            message: "expected four numbers".into(),
+            fix: "re-run the search to rewrite progress.csv".into(),
+        })?);
+    }
+    Ok(points)
+}

@@ -1,0 +1,89 @@
+//! How scores reach the search: the [`Evaluator`] trait. The CLI implements it by combining the
+//! latency predictor (latency, memory, parameters) with the supernet scorer (validation loss);
+//! tests and benchmarks use [`crate::SyntheticEvaluator`].
+
+use crate::error::SearchError;
+use serde::{Deserialize, Serialize};
+use vidnas_space::Architecture;
+
+/// What the search knows about one architecture.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Evaluation {
+    /// Supernet validation loss, lower is better; `None` in predictor-only mode.
+    pub score: Option<f64>,
+    /// Predicted (or measured) latency of one denoiser forward, milliseconds.
+    pub latency_ms: f64,
+    /// Predicted peak memory, MB.
+    pub peak_mem_mb: f64,
+    /// Parameters of the whole network (spatial backbone + temporal layers).
+    pub params: u64,
+    /// Parameters of the temporal layers alone.
+    pub temporal_params: u64,
+}
+
+/// Scores architectures in batches: one call per generation, so a scorer can batch its work.
+pub trait Evaluator {
+    /// One [`Evaluation`] per architecture, in the same order.
+    fn evaluate(
+        &mut self,
+        archs: &[Architecture],
+    ) -> Result<Vec<Evaluation>, Box<dyn std::error::Error + Send + Sync>>;
+
+    /// Whether [`Evaluation::score`] is filled in (supernet mode) or not (predictor-only mode).
+    fn has_score(&self) -> bool;
+}
+
+impl<E: Evaluator + ?Sized> Evaluator for &mut E {
+    fn evaluate(
+        &mut self,
+        archs: &[Architecture],
+    ) -> Result<Vec<Evaluation>, Box<dyn std::error::Error + Send + Sync>> {
+        (**self).evaluate(archs)
+    }
+
+    fn has_score(&self) -> bool {
+        (**self).has_score()
+    }
+}
+
+impl Evaluation {
+    /// Rejects values the search cannot rank: NaN or infinite numbers, negative latency or
+    /// memory, and a score that is present (or absent) against the evaluator's mode.
+    pub(crate) fn check(&self, arch: &Architecture, has_score: bool) -> Result<(), SearchError> {
+        let bad = |message: String| SearchError::InvalidEvaluation {
+            arch: arch.encode(),
+            message,
+        };
+        match (self.score, has_score) {
+            (Some(s), true) if !s.is_finite() => {
+                return Err(bad(format!("a non-finite score ({s})")))
+            }
+            (None, true) => {
+                return Err(bad(
+                    "no score although the evaluator says it has scores".into()
+                ))
+            }
+            (Some(_), false) => {
+                return Err(bad(
+                    "a score although the evaluator says it is predictor-only".into(),
+                ))
+            }
+            _ => {}
+        }
+        for (name, value) in [
+            ("latency_ms", self.latency_ms),
+            ("peak_mem_mb", self.peak_mem_mb),
+        ] {
+            if !value.is_finite() || value < 0.0 {
+                return Err(bad(format!("{name} = {value}; it must be finite and >= 0")));
+            }
+        }
+        if self.temporal_params > self.params {
+            return Err(bad(format!(
+                "temporal_params = {} above params = {}; params counts the whole network",
+                self.temporal_params, self.params
+            )));
+        }
+        Ok(())
+    }
+}

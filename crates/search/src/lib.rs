@@ -1,0 +1,64 @@
+//! Hardware-aware architecture search for vidnas: exhaustive, random, NSGA-II and single-objective
+//! evolution over a [`vidnas_space::Space`], with hard latency and memory budgets, scored through
+//! the [`Evaluator`] trait (latency predictor + supernet in the CLI, [`SyntheticEvaluator`] in
+//! tests).
+//!
+//! A run lives in a folder: `run.json` (settings), `results.csv` (append-only, one row per
+//! evaluation, flushed at once), and the derived `front.csv`, `results_with_front.csv`,
+//! `summary.json` and `progress.csv`. Runs are deterministic under their seed, resumable
+//! ([`RunOptions::resume`]) and, for exhaustive and random search, shardable ([`merge`]).
+//!
+//! Reading order for a newcomer: [`run_search`] (run.rs) → the algorithm (nsga2.rs) → the
+//! engine's cache and evaluator call (engine.rs) → [`Evaluator`] → the CLI's latency lookup.
+//!
+//! Pure Rust: no libtorch.
+
+mod benchmark;
+mod budget;
+mod engine;
+mod error;
+mod evaluator;
+mod evolution;
+mod exhaustive;
+mod files;
+mod hypervolume;
+mod merge;
+mod nsga2;
+mod outputs;
+mod pareto;
+mod progress;
+mod results;
+mod run;
+mod select;
+mod settings;
+mod synthetic;
+
+pub use benchmark::{benchmark_vs_exhaustive, BenchmarkReport};
+pub use budget::{constrained_dominates, Budgets};
+pub use engine::generation_rng;
+pub use error::SearchError;
+pub use evaluator::{Evaluation, Evaluator};
+pub use files::atomic_write;
+pub use hypervolume::hypervolume;
+pub use merge::merge;
+pub use outputs::{
+    derive, load_run, reference_point, write_outputs, BestEntry, Derived, FrontEntry, LoadedRun,
+    Summary, SUMMARY_FORMAT,
+};
+pub use pareto::{
+    crowding_distance, dominates, non_dominated, non_dominated_sort, non_dominated_sort_by,
+    objectives, Mode,
+};
+pub use progress::{
+    progress_bar_callback, reference_from, write_progress_csv, ProgressEvent, ProgressPoint,
+};
+pub use results::{
+    header, read_results, write_rows, ReadResults, ResultRow, ResultsLog, FIXED_COLUMNS,
+};
+pub use run::{expected_evaluations, run_search, RunOptions, SearchOutcome};
+pub use select::{knee_index, knee_of_points, select, Selector};
+pub use settings::{
+    Algo, EvolutionParams, HvReference, Nsga2Params, RunSettings, SearchConfig, Shard, SpaceRef,
+    RUN_FORMAT,
+};
+pub use synthetic::SyntheticEvaluator;

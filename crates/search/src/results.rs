@@ -1,0 +1,341 @@
+//! `results.csv`: the append-only record of every evaluation of a run, one row each, flushed as
+//! soon as it is known, so a killed run loses nothing that was scored. Also the CSV writers of the
+//! derived files (`front.csv`, `results_with_front.csv`), which share its columns.
+//!
+//! Columns: `arch_id,arch,generation,score,latency_ms,peak_mem_mb,params,temporal_params,
+//! feasible`, then one column per slot (named like the slot) holding its op. The header is checked
+//! when reading. Numbers are written in Rust's shortest round-trip form, so reading a file back
+//! gives bit-identical values (resume depends on it).
+
+use crate::error::SearchError;
+use crate::evaluator::Evaluation;
+use crate::files::atomic_write;
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use vidnas_space::{Architecture, Space};
+
+/// The fixed leading columns of every results file.
+pub const FIXED_COLUMNS: [&str; 9] = [
+    "arch_id",
+    "arch",
+    "generation",
+    "score",
+    "latency_ms",
+    "peak_mem_mb",
+    "params",
+    "temporal_params",
+    "feasible",
+];
+
+/// One evaluated architecture.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResultRow {
+    /// [`Architecture::id`].
+    pub arch_id: String,
+    pub arch: Architecture,
+    /// The generation (or batch) that first asked for this architecture.
+    pub generation: usize,
+    pub eval: Evaluation,
+    /// Meets every budget of the run.
+    pub feasible: bool,
+}
+
+/// The full header of a results file for `space`.
+pub fn header(space: &Space) -> Vec<String> {
+    FIXED_COLUMNS
+        .iter()
+        .map(|c| c.to_string())
+        .chain(space.slots.iter().map(|s| s.name.clone()))
+        .collect()
+}
+
+fn record(row: &ResultRow) -> Vec<String> {
+    let e = &row.eval;
+    let mut fields = vec![
+        row.arch_id.clone(),
+        row.arch.encode(),
+        row.generation.to_string(),
+        e.score.map_or(String::new(), |s| s.to_string()),
+        e.latency_ms.to_string(),
+        e.peak_mem_mb.to_string(),
+        e.params.to_string(),
+        e.temporal_params.to_string(),
+        row.feasible.to_string(),
+    ];
+    fields.extend(row.arch.ops.iter().map(|o| o.as_str().to_string()));
+    fields
+}
+
+/// Appends rows to `results.csv`, flushing each one.
+pub struct ResultsLog {
+    path: PathBuf,
+    file: File,
+}
+
+impl ResultsLog {
+    /// Creates the file with its header (fails if it exists: never overwrite results).
+    pub fn create(path: &Path, space: &Space) -> Result<Self, SearchError> {
+        let file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+            .map_err(|e| SearchError::io(path, "creating", e))?;
+        let mut log = ResultsLog {
+            path: path.to_path_buf(),
+            file,
+        };
+        log.write_record(&header(space))?;
+        Ok(log)
+    }
+
+    /// Opens an existing file for appending after cutting it to `keep_bytes` (the end of its
+    /// last complete line, see [`ReadResults::complete_bytes`]).
+    pub fn reopen(path: &Path, keep_bytes: u64) -> Result<Self, SearchError> {
+        let file = OpenOptions::new()
+            .write(true)
+            .open(path)
+            .map_err(|e| SearchError::io(path, "opening for append", e))?;
+        file.set_len(keep_bytes)
+            .map_err(|e| SearchError::io(path, "dropping the torn last line of", e))?;
+        let mut log = ResultsLog {
+            path: path.to_path_buf(),
+            file,
+        };
+        use std::io::Seek;
+        log.file
+            .seek(std::io::SeekFrom::End(0))
+            .map_err(|e| SearchError::io(path, "seeking in", e))?;
+        Ok(log)
+    }
+
+    /// Writes one row and flushes it to the OS.
+    pub fn append(&mut self, row: &ResultRow) -> Result<(), SearchError> {
+        self.write_record(&record(row))
+    }
+
+    fn write_record(&mut self, fields: &[String]) -> Result<(), SearchError> {
+        let mut line = csv_line(fields);
+        line.push('\n');
+        self.file
+            .write_all(line.as_bytes())
+            .and_then(|_| self.file.flush())
+            .map_err(|e| SearchError::io(&self.path, "appending to", e))
+    }
+}
+
+fn csv_line(fields: &[String]) -> String {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    w.write_record(fields).expect("writing to memory");
+    let mut s = String::from_utf8(w.into_inner().expect("writing to memory")).expect("utf-8");
+    s.pop();
+    s
+}
+
+/// What [`read_results`] found.
+#[derive(Debug)]
+pub struct ReadResults {
+    pub rows: Vec<ResultRow>,
+    /// Bytes up to the end of the last complete line; append after cutting the file here.
+    pub complete_bytes: u64,
+    /// The file ended in a partial line (a run killed mid-write), which was dropped.
+    pub torn_last_line: bool,
+}
+
+/// Reads a results file written for `space`, tolerating (and dropping) a torn last line.
+pub fn read_results(path: &Path, space: &Space) -> Result<ReadResults, SearchError> {
+    let bytes = std::fs::read(path).map_err(|e| SearchError::io(path, "reading", e))?;
+    let complete = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let torn = complete < bytes.len();
+    let rows = parse_rows(path, &bytes[..complete], space, false)?.0;
+    Ok(ReadResults {
+        rows,
+        complete_bytes: complete as u64,
+        torn_last_line: torn,
+    })
+}
+
+/// Parses results rows; with `with_pareto` the file must end in an `is_pareto` column, whose
+/// values are returned alongside.
+pub(crate) fn parse_rows(
+    path: &Path,
+    bytes: &[u8],
+    space: &Space,
+    with_pareto: bool,
+) -> Result<(Vec<ResultRow>, Vec<bool>), SearchError> {
+    let mut expected = header(space);
+    if with_pareto {
+        expected.push("is_pareto".into());
+    }
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(bytes);
+    let found: Vec<String> = reader
+        .headers()
+        .map_err(|e| header_error(path, format!("cannot read it: {e}")))?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    check_header(path, &found, &expected, space)?;
+    let mut rows = Vec::new();
+    let mut pareto = Vec::new();
+    for rec in reader.records() {
+        let rec = rec.map_err(|e| SearchError::Row {
+            path: path.to_path_buf(),
+            line: e.position().map_or(0, |p| p.line()),
+            message: format!("malformed CSV: {e}"),
+            fix: "delete the broken line (its architecture is scored again on resume)".into(),
+        })?;
+        let line = rec.position().map_or(0, |p| p.line());
+        let (row, is_pareto) = parse_row(path, line, &rec, space, with_pareto)?;
+        rows.push(row);
+        pareto.push(is_pareto);
+    }
+    Ok((rows, pareto))
+}
+
+fn header_error(path: &Path, message: String) -> SearchError {
+    SearchError::Header {
+        path: path.to_path_buf(),
+        message,
+        fix: "use the search-space file this run was started with, or start a new run folder"
+            .into(),
+    }
+}
+
+fn check_header(
+    path: &Path,
+    found: &[String],
+    expected: &[String],
+    space: &Space,
+) -> Result<(), SearchError> {
+    if found == expected {
+        return Ok(());
+    }
+    if let Some(i) = (0..found.len().min(expected.len())).find(|&i| found[i] != expected[i]) {
+        return Err(header_error(
+            path,
+            format!(
+                "column {} is `{}` but space `{}` expects `{}`",
+                i + 1,
+                found[i],
+                space.name(),
+                expected[i]
+            ),
+        ));
+    }
+    Err(header_error(
+        path,
+        format!(
+            "it has {} columns but space `{}` ({} slots) expects {}",
+            found.len(),
+            space.name(),
+            space.num_slots(),
+            expected.len()
+        ),
+    ))
+}
+
+fn parse_row(
+    path: &Path,
+    line: u64,
+    rec: &csv::StringRecord,
+    space: &Space,
+    with_pareto: bool,
+) -> Result<(ResultRow, bool), SearchError> {
+    let bad = |column: &str, message: String| SearchError::Row {
+        path: path.to_path_buf(),
+        line,
+        message: format!("column `{column}`: {message}"),
+        fix: "fix or delete the line (a deleted architecture is scored again on resume)".into(),
+    };
+    let get = |i: usize| rec.get(i).unwrap_or("");
+    let num = |i: usize| -> Result<f64, SearchError> {
+        get(i).parse::<f64>().map_err(|e| {
+            bad(
+                FIXED_COLUMNS[i],
+                format!("`{}` is not a number ({e})", get(i)),
+            )
+        })
+    };
+    let int = |i: usize| -> Result<u64, SearchError> {
+        get(i).parse::<u64>().map_err(|e| {
+            bad(
+                FIXED_COLUMNS[i],
+                format!("`{}` is not a whole number ({e})", get(i)),
+            )
+        })
+    };
+    let boolean = |i: usize, name: &str| -> Result<bool, SearchError> {
+        get(i)
+            .parse::<bool>()
+            .map_err(|_| bad(name, format!("`{}` is not true or false", get(i))))
+    };
+    let arch = space
+        .parse_arch(get(1))
+        .map_err(|e| bad("arch", e.to_string()))?;
+    if arch.id() != get(0) {
+        return Err(bad(
+            "arch_id",
+            format!("`{}` is not the id of `{arch}` ({})", get(0), arch.id()),
+        ));
+    }
+    for (k, (slot, op)) in space.slots.iter().zip(&arch.ops).enumerate() {
+        let cell = get(FIXED_COLUMNS.len() + k);
+        if cell != op.as_str() {
+            return Err(bad(
+                &slot.name,
+                format!("`{cell}` disagrees with the arch column's `{op}`"),
+            ));
+        }
+    }
+    let score = match get(3) {
+        "" => None,
+        _ => Some(num(3)?),
+    };
+    let row = ResultRow {
+        arch_id: get(0).to_string(),
+        generation: int(2)? as usize,
+        eval: Evaluation {
+            score,
+            latency_ms: num(4)?,
+            peak_mem_mb: num(5)?,
+            params: int(6)?,
+            temporal_params: int(7)?,
+        },
+        feasible: boolean(8, "feasible")?,
+        arch,
+    };
+    let is_pareto = if with_pareto {
+        boolean(FIXED_COLUMNS.len() + space.num_slots(), "is_pareto")?
+    } else {
+        false
+    };
+    Ok((row, is_pareto))
+}
+
+/// Writes rows (optionally with an `is_pareto` column) to a CSV file atomically.
+pub fn write_rows(
+    path: &Path,
+    space: &Space,
+    rows: &[&ResultRow],
+    is_pareto: Option<&[bool]>,
+) -> Result<(), SearchError> {
+    let mut head = header(space);
+    if is_pareto.is_some() {
+        head.push("is_pareto".into());
+    }
+    let mut text = csv_line(&head);
+    text.push('\n');
+    for (i, row) in rows.iter().enumerate() {
+        let mut fields = record(row);
+        if let Some(p) = is_pareto {
+            fields.push(p[i].to_string());
+        }
+        text.push_str(&csv_line(&fields));
+        text.push('\n');
+    }
+    atomic_write(path, text.as_bytes())
+}

@@ -1,0 +1,340 @@
+//! What a run was asked to do: [`SearchConfig`] (the caller's request) and [`RunSettings`] (what
+//! `run.json` records at the start, checked field by field on `--resume` and on merge).
+
+use crate::budget::Budgets;
+use crate::error::SearchError;
+use crate::pareto::Mode;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use vidnas_space::Space;
+
+/// `format` of run.json.
+pub const RUN_FORMAT: &str = "vidnas-search-run/1";
+
+/// NSGA-II settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Nsga2Params {
+    /// Population size N; each generation scores N children.
+    pub population: usize,
+    /// Generations after the initial population (so at most N·(G+1) evaluations).
+    pub generations: usize,
+    /// Probability that a child comes from crossover (else a copy of its first parent).
+    pub crossover_prob: f64,
+    /// Per-slot mutation probability; `None` = 1 / number of slots.
+    pub mutation_rate: Option<f64>,
+}
+
+impl Default for Nsga2Params {
+    fn default() -> Self {
+        Nsga2Params {
+            population: 32,
+            generations: 20,
+            crossover_prob: 0.9,
+            mutation_rate: None,
+        }
+    }
+}
+
+/// Single-objective evolution (OFA-style) settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvolutionParams {
+    pub population: usize,
+    pub generations: usize,
+    /// The top fraction of the population kept as parents.
+    pub parent_fraction: f64,
+    /// Fraction of children made by mutation; the rest by crossover.
+    pub mutation_fraction: f64,
+    /// Per-slot mutation probability; `None` = 1 / number of slots.
+    pub mutation_rate: Option<f64>,
+}
+
+impl Default for EvolutionParams {
+    fn default() -> Self {
+        EvolutionParams {
+            population: 32,
+            generations: 20,
+            parent_fraction: 0.25,
+            mutation_fraction: 0.5,
+            mutation_rate: None,
+        }
+    }
+}
+
+/// The search algorithm and its settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "name", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Algo {
+    /// Every architecture of the space, `batch` per evaluator call.
+    Exhaustive {
+        batch: usize,
+    },
+    /// `samples` distinct uniform draws, `batch` per evaluator call.
+    Random {
+        samples: usize,
+        batch: usize,
+    },
+    Nsga2(Nsga2Params),
+    Evolution(EvolutionParams),
+}
+
+impl Algo {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Algo::Exhaustive { .. } => "exhaustive",
+            Algo::Random { .. } => "random",
+            Algo::Nsga2(_) => "nsga2",
+            Algo::Evolution(_) => "evolution",
+        }
+    }
+}
+
+/// Take every `count`-th candidate starting at `index` (a shard of an exhaustive or random run).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Shard {
+    pub index: usize,
+    pub count: usize,
+}
+
+/// What the caller asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchConfig {
+    pub algo: Algo,
+    pub seed: u64,
+    pub budgets: Budgets,
+    pub shard: Option<Shard>,
+    /// Hypervolume reference point (minimised objectives, see [`Mode::objective_names`]);
+    /// `None` = derived from the first generation, see [`crate::reference_from`].
+    pub hv_reference: Option<Vec<f64>>,
+    /// Identifies the latency table the evaluator predicts with.
+    pub table_id: String,
+    /// Identifies the supernet checkpoint that scores (None in predictor-only mode).
+    pub supernet_id: Option<String>,
+}
+
+/// The space a run searched.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpaceRef {
+    pub name: String,
+    pub hash: String,
+    pub num_slots: usize,
+    /// Number of valid architectures (decimal text: it can exceed 2^64).
+    pub size: String,
+}
+
+/// The hypervolume reference point.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HvReference {
+    /// Given by the user (true) or derived from the first generation (false).
+    pub given: bool,
+    /// `None` until the first generation is scored when derived.
+    pub point: Option<Vec<f64>>,
+}
+
+/// run.json: the settings of a run, written atomically at the start.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunSettings {
+    pub format: String,
+    pub algo: Algo,
+    pub seed: u64,
+    pub budgets: Budgets,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<Shard>,
+    pub space: SpaceRef,
+    pub table_id: String,
+    pub supernet_id: Option<String>,
+    pub mode: Mode,
+    /// Names of the minimised objectives, in the order of the reference point.
+    pub objectives: Vec<String>,
+    pub hv_reference: HvReference,
+    /// For a merged run: the shard folders it was made from.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub merged_from: Vec<String>,
+}
+
+impl RunSettings {
+    pub fn new(config: &SearchConfig, space: &Space, mode: Mode) -> Self {
+        RunSettings {
+            format: RUN_FORMAT.into(),
+            algo: config.algo.clone(),
+            seed: config.seed,
+            budgets: config.budgets,
+            shard: config.shard,
+            space: SpaceRef {
+                name: space.name().into(),
+                hash: space.hash().into(),
+                num_slots: space.num_slots(),
+                size: space.count().to_string(),
+            },
+            table_id: config.table_id.clone(),
+            supernet_id: config.supernet_id.clone(),
+            mode,
+            objectives: mode
+                .objective_names()
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            hv_reference: HvReference {
+                given: config.hv_reference.is_some(),
+                point: config.hv_reference.clone(),
+            },
+            merged_from: Vec::new(),
+        }
+    }
+
+    /// Checks that `requested` repeats these recorded settings. A derived reference point and
+    /// the fields in `ignore` (top-level names) are not compared.
+    pub fn check_same(
+        &self,
+        path: &Path,
+        requested: &RunSettings,
+        ignore: &[&str],
+    ) -> Result<(), SearchError> {
+        let mut a = serde_json::to_value(self).expect("settings serialise");
+        let mut b = serde_json::to_value(requested).expect("settings serialise");
+        for v in [&mut a, &mut b] {
+            let obj = v.as_object_mut().expect("settings are an object");
+            for key in ignore {
+                obj.remove(*key);
+            }
+            if let Some(hv) = obj.get_mut("hv_reference") {
+                if hv["given"] == false {
+                    hv["point"] = serde_json::Value::Null;
+                }
+            }
+        }
+        match first_difference("", &a, &b) {
+            None => Ok(()),
+            Some((field, recorded, requested)) => Err(SearchError::SettingsMismatch {
+                path: path.to_path_buf(),
+                field,
+                recorded,
+                requested,
+            }),
+        }
+    }
+}
+
+/// The first differing leaf of two JSON values, as (dotted path, a, b).
+fn first_difference(
+    at: &str,
+    a: &serde_json::Value,
+    b: &serde_json::Value,
+) -> Option<(String, String, String)> {
+    use serde_json::Value;
+    if let (Value::Object(x), Value::Object(y)) = (a, b) {
+        let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
+        keys.sort();
+        keys.dedup();
+        for k in keys {
+            let path = if at.is_empty() {
+                k.clone()
+            } else {
+                format!("{at}.{k}")
+            };
+            let (xv, yv) = (
+                x.get(k).unwrap_or(&Value::Null),
+                y.get(k).unwrap_or(&Value::Null),
+            );
+            if let Some(d) = first_difference(&path, xv, yv) {
+                return Some(d);
+            }
+        }
+        return None;
+    }
+    (a != b).then(|| (at.to_string(), a.to_string(), b.to_string()))
+}
+
+impl SearchConfig {
+    /// Rejects settings no search can run with, naming the setting.
+    pub fn check(&self) -> Result<(), SearchError> {
+        fn err(field: &str, message: impl Into<String>, fix: &str) -> SearchError {
+            SearchError::config(field, message, fix)
+        }
+        self.budgets.check()?;
+        let positive = |field: &str, v: usize| {
+            if v == 0 {
+                Err(err(field, "is 0", "use a positive value"))
+            } else {
+                Ok(())
+            }
+        };
+        let prob = |field: &str, v: f64| {
+            if (0.0..=1.0).contains(&v) {
+                Ok(())
+            } else {
+                Err(err(
+                    field,
+                    format!("{v} is not in [0, 1]"),
+                    "use a probability",
+                ))
+            }
+        };
+        match &self.algo {
+            Algo::Exhaustive { batch } => positive("batch", *batch)?,
+            Algo::Random { samples, batch } => {
+                positive("samples", *samples)?;
+                positive("batch", *batch)?;
+            }
+            Algo::Nsga2(p) => {
+                if p.population < 2 {
+                    return Err(err(
+                        "population",
+                        "is below 2",
+                        "use a population of 2 or more",
+                    ));
+                }
+                prob("crossover_prob", p.crossover_prob)?;
+                if let Some(r) = p.mutation_rate {
+                    prob("mutation_rate", r)?;
+                }
+            }
+            Algo::Evolution(p) => {
+                if p.population < 2 {
+                    return Err(err(
+                        "population",
+                        "is below 2",
+                        "use a population of 2 or more",
+                    ));
+                }
+                prob("parent_fraction", p.parent_fraction)?;
+                prob("mutation_fraction", p.mutation_fraction)?;
+                if let Some(r) = p.mutation_rate {
+                    prob("mutation_rate", r)?;
+                }
+            }
+        }
+        if let Some(s) = self.shard {
+            if !matches!(self.algo, Algo::Exhaustive { .. } | Algo::Random { .. }) {
+                return Err(err(
+                    "--shard",
+                    format!("{} cannot be sharded", self.algo.name()),
+                    "shard only exhaustive or random searches; run evolutionary searches whole",
+                ));
+            }
+            if s.count == 0 || s.index >= s.count {
+                return Err(err(
+                    "--shard",
+                    format!("shard {} of {} does not exist", s.index, s.count),
+                    "give i/n with 0 <= i < n",
+                ));
+            }
+        }
+        if let Some(r) = &self.hv_reference {
+            if r.len() != 3 || r.iter().any(|x| !x.is_finite()) {
+                return Err(err(
+                    "--hv-reference",
+                    format!("{r:?} is not 3 finite numbers"),
+                    "give one value per objective (score or latency first, see run.json's \
+                     `objectives`), or leave it out to derive it from the first generation",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
