@@ -227,10 +227,11 @@ pub(crate) fn lower_ops(space: &Space, ops: &[OpKind], opts: &LowerOptions) -> V
 
     let c = ch[n - 1];
     l.op("mid_block.resnets.0", resnet(c, c, res(n - 1)));
+    // diffusers builds UNetMidBlock2D inside UNet2DConditionModel with one ResNet only.
     if b.has_mid_attention() {
         l.op("mid_block.attentions.0", xformer(c, res(n - 1)));
+        l.op("mid_block.resnets.1", resnet(c, c, res(n - 1)));
     }
-    l.op("mid_block.resnets.1", resnet(c, c, res(n - 1)));
     l.temporal("mid_block", Stage::Mid, 0);
 
     let rev: Vec<u64> = ch.iter().rev().copied().collect();

@@ -34,6 +34,7 @@ pub struct TemporalConfig {
 
 /// One temporal op at one slot.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // built once per slot: its size does not matter
 pub enum TemporalOp {
     Conv(TemporalConv),
     Attn(TemporalAttention),

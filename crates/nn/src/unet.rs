@@ -65,11 +65,13 @@ struct UpBlock {
     upsampler: Option<Upsample2D>,
 }
 
+/// `UNetMidBlock2DCrossAttn`: ResNet, transformer, ResNet. `UNetMidBlock2D`, as diffusers'
+/// `UNet2DConditionModel` builds it (`num_layers=0, add_attention=False`): one ResNet only.
 #[derive(Debug)]
 struct MidBlock {
     resnet_0: ResnetBlock2D,
     attention: Option<Transformer2DModel>,
-    resnet_1: ResnetBlock2D,
+    resnet_1: Option<ResnetBlock2D>,
     temporal: SlotOps,
 }
 
@@ -189,12 +191,13 @@ impl VideoUNet {
 
         let mp = vs / "mid_block";
         let c = ch[n - 1];
+        let mid_attention = b.has_mid_attention();
         let mid_block = MidBlock {
             resnet_0: ResnetBlock2D::new(&mp / "resnets" / 0, c, c, temb, groups, eps),
-            attention: b
-                .has_mid_attention()
+            attention: mid_attention
                 .then(|| Transformer2DModel::new(&mp / "attentions" / 0, c, xcfg)),
-            resnet_1: ResnetBlock2D::new(&mp / "resnets" / 1, c, c, temb, groups, eps),
+            resnet_1: mid_attention
+                .then(|| ResnetBlock2D::new(&mp / "resnets" / 1, c, c, temb, groups, eps)),
             temporal: slot_ops(&mp, Stage::Mid, 0, c),
         };
 
@@ -275,12 +278,14 @@ impl VideoUNet {
         let (b, c, t, h, w) = xs.size5().expect("clips are [B, C, T, H, W]");
         let frames = t;
         let fold = |x: &Tensor| x.repeat_interleave_self_int(frames, 0, None);
+        // Features in f32, then the clip's dtype, as diffusers does (`t_emb.to(sample.dtype)`).
         let temb_features = timestep_features(
             timesteps,
             self.time_channels,
             self.flip_sin_to_cos,
             self.freq_shift,
-        );
+        )
+        .to_kind(xs.kind());
         let temb = fold(&self.time_embedding.forward(&temb_features));
         let ctx = fold(context);
 
@@ -304,7 +309,9 @@ impl VideoUNet {
         if let Some(attn) = &m.attention {
             h_ = attn.forward(&h_, &ctx);
         }
-        h_ = m.resnet_1.forward(&h_, &temb);
+        if let Some(resnet) = &m.resnet_1 {
+            h_ = resnet.forward(&h_, &temb);
+        }
         h_ = m.temporal.forward(h_, arch, frames);
         for block in &self.up_blocks {
             for layer in &block.layers {
