@@ -2,6 +2,7 @@
 //! A thin layer over the library crates: parse arguments, call a stage, print the result.
 
 mod commands;
+mod evaluator;
 mod util;
 
 use clap::{Parser, Subcommand};
@@ -34,6 +35,14 @@ enum Command {
     /// Train the weight-sharing temporal supernet and score architectures with it.
     #[command(subcommand)]
     Supernet(commands::train::SupernetCommand),
+    /// Search temporal-layer architectures under latency and memory budgets.
+    Search(commands::search::SearchCommand),
+    /// Score a list of architectures (or one shard of it) into a CSV.
+    Score(commands::search::ScoreArgs),
+    /// Plot a search run: Pareto front, op map, latency breakdown, hypervolume.
+    Report(commands::export::ReportArgs),
+    /// Export a front architecture as configs/<name>.json plus its weights.
+    Export(commands::export::ExportArgs),
 }
 
 fn main() {
@@ -43,6 +52,10 @@ fn main() {
         Command::Latency(cmd) => commands::latency::run(cmd),
         Command::PretrainImage(args) => commands::train::pretrain_image(args),
         Command::Supernet(cmd) => commands::train::supernet(cmd),
+        Command::Search(cmd) => commands::search::run(cmd),
+        Command::Score(args) => commands::search::score(args),
+        Command::Report(args) => commands::export::report(args),
+        Command::Export(args) => commands::export::export_cmd(args),
     };
     if let Err(err) = result {
         eprintln!("error: {err:#}");

@@ -1,3 +1,5 @@
+pub mod export;
 pub mod latency;
+pub mod search;
 pub mod space;
 pub mod train;

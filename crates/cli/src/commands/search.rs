@@ -1,0 +1,344 @@
+//! `vidnas search`, `vidnas search merge` and `vidnas score`.
+
+use crate::evaluator::PipelineEvaluator;
+use anyhow::{bail, Context, Result};
+use clap::{Args, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::path::{Path, PathBuf};
+use vidnas_latency::{check_covers, predict, LatencyTable, PredictRequest};
+use vidnas_report::{Breakdown, SlotBreakdown, BREAKDOWN_FORMAT};
+use vidnas_search::{
+    atomic_write, merge, progress_bar_callback, run_search, select, Algo, Budgets, Evaluator,
+    EvolutionParams, Nsga2Params, RunOptions, SearchConfig, SearchOutcome, Selector, Shard,
+};
+use vidnas_space::{Architecture, Space};
+use vidnas_supernet::stages::Scorer;
+
+#[derive(Clone, Copy, ValueEnum, PartialEq)]
+pub enum AlgoArg {
+    /// Multi-objective NSGA-II over (score, latency, memory) with hard budgets.
+    Nsga2,
+    /// Single objective (best score under the budgets), OFA-style.
+    Evolution,
+    /// Uniform random architectures.
+    Random,
+    /// Every architecture (small spaces or predictor-only runs).
+    Exhaustive,
+}
+
+#[derive(Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct SearchCommand {
+    #[command(subcommand)]
+    pub sub: Option<SearchSub>,
+    #[command(flatten)]
+    pub args: SearchArgs,
+}
+
+#[derive(Subcommand)]
+pub enum SearchSub {
+    /// Join the run folders of shards (`--shard i/n`) into one run with one front.
+    Merge {
+        space: PathBuf,
+        /// Shard run folders.
+        #[arg(required = true)]
+        runs: Vec<PathBuf>,
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Args)]
+pub struct SearchArgs {
+    /// Search-space file.
+    pub space: Option<PathBuf>,
+    /// Latency table that predicts latency and memory (see `vidnas latency profile`).
+    #[arg(long)]
+    pub table: Option<PathBuf>,
+    /// Supernet run that scores quality; without it the search is predictor-only
+    /// (latency, memory and temporal capacity).
+    #[arg(long)]
+    pub supernet: Option<PathBuf>,
+    /// Run folder: results.csv, front.csv, summary.json, progress.csv, breakdown.json.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "nsga2")]
+    pub algo: AlgoArg,
+    /// Hard latency budget (ms); architectures above it never reach the front.
+    #[arg(long)]
+    pub latency_budget_ms: Option<f64>,
+    /// Hard peak-memory budget (MB).
+    #[arg(long)]
+    pub memory_budget_mb: Option<f64>,
+    #[arg(long, default_value_t = 32)]
+    pub population: usize,
+    #[arg(long, default_value_t = 10)]
+    pub generations: usize,
+    /// Architectures for --algo random.
+    #[arg(long, default_value_t = 200)]
+    pub samples: usize,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Continue the run in --out from its results.csv (nothing is scored twice).
+    #[arg(long)]
+    pub resume: bool,
+    /// Split exhaustive or random search: `i/n` takes every n-th candidate from i.
+    #[arg(long)]
+    pub shard: Option<String>,
+    /// Hypervolume reference point, comma-separated, one value per minimised objective.
+    #[arg(long)]
+    pub hv_ref: Option<String>,
+}
+
+pub fn parse_shard(text: &str) -> Result<Shard> {
+    let (i, n) = text
+        .split_once('/')
+        .with_context(|| format!("--shard `{text}`: write it as i/n, e.g. 0/4"))?;
+    let (index, count): (usize, usize) = (i.trim().parse()?, n.trim().parse()?);
+    if count == 0 || index >= count {
+        bail!("--shard `{text}`: need 0 <= i < n");
+    }
+    Ok(Shard { index, count })
+}
+
+fn required<'a, T>(v: &'a Option<T>, flag: &str) -> Result<&'a T> {
+    v.as_ref()
+        .with_context(|| format!("missing {flag}; see `vidnas search --help`"))
+}
+
+pub fn run(cmd: SearchCommand) -> Result<()> {
+    if let Some(SearchSub::Merge { space, runs, out }) = cmd.sub {
+        let space = Space::load(space)?;
+        let outcome = merge(&space, &runs, &out)?;
+        print_outcome(&outcome, &out);
+        return Ok(());
+    }
+    let a = cmd.args;
+    let space = Space::load(required(&a.space, "SPACE")?)?;
+    let table_path = required(&a.table, "--table")?.clone();
+    let out = required(&a.out, "--out")?.clone();
+    let outcome = search(&space, &table_path, a.supernet.as_deref(), &out, &a)?;
+    print_outcome(&outcome, &out);
+    Ok(())
+}
+
+pub fn search(
+    space: &Space,
+    table_path: &Path,
+    supernet: Option<&Path>,
+    out: &Path,
+    a: &SearchArgs,
+) -> Result<SearchOutcome> {
+    let table = LatencyTable::load(table_path)?;
+    check_covers(space, &table)?;
+    let scorer = supernet.map(|s| Scorer::open(space, s)).transpose()?;
+    let supernet_id = match supernet {
+        Some(s) => Some(format!(
+            "{} ({})",
+            s.display(),
+            vidnas_export::sha256_16(&s.join("model.safetensors"))?
+        )),
+        None => None,
+    };
+    let mut evaluator = PipelineEvaluator::new(space, &table, scorer)?;
+    let algo = match a.algo {
+        AlgoArg::Nsga2 => Algo::Nsga2(Nsga2Params {
+            population: a.population,
+            generations: a.generations,
+            ..Default::default()
+        }),
+        AlgoArg::Evolution => Algo::Evolution(EvolutionParams {
+            population: a.population,
+            generations: a.generations,
+            ..Default::default()
+        }),
+        AlgoArg::Random => Algo::Random {
+            samples: a.samples,
+            batch: a.population.max(1),
+        },
+        AlgoArg::Exhaustive => Algo::Exhaustive {
+            batch: if evaluator.has_score() { 64 } else { 65536 },
+        },
+    };
+    let hv_reference = a
+        .hv_ref
+        .as_ref()
+        .map(|t| {
+            t.split(',')
+                .map(|v| v.trim().parse::<f64>())
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .transpose()
+        .context("--hv-ref: comma-separated numbers, one per objective")?;
+    let config = SearchConfig {
+        algo,
+        seed: a.seed,
+        budgets: Budgets {
+            latency_ms: a.latency_budget_ms,
+            memory_mb: a.memory_budget_mb,
+        },
+        shard: a.shard.as_deref().map(parse_shard).transpose()?,
+        hv_reference,
+        table_id: format!(
+            "{} ({})",
+            table_path.display(),
+            vidnas_export::sha256_16(table_path)?
+        ),
+        supernet_id,
+    };
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template("search [{bar:30}] {pos}/{len} evaluations, eta {eta} {msg}")
+            .expect("valid")
+            .progress_chars("=> "),
+    );
+    let mut callback = progress_bar_callback(&bar);
+    let outcome = run_search(
+        space,
+        &mut evaluator,
+        &config,
+        out,
+        RunOptions {
+            resume: a.resume,
+            progress: Some(&mut callback),
+        },
+    )?;
+    bar.finish_and_clear();
+    if let Ok(knee) = select(&outcome.front, &Selector::Knee) {
+        write_breakdown(space, &table, &knee.arch, out)?;
+    }
+    Ok(outcome)
+}
+
+/// Per-slot predicted latency of `arch`, for the report's breakdown figure.
+pub fn write_breakdown(
+    space: &Space,
+    table: &LatencyTable,
+    arch: &Architecture,
+    run: &Path,
+) -> Result<()> {
+    let p = predict(space, arch, table, &PredictRequest::for_table(table))?;
+    let breakdown = Breakdown {
+        format: BREAKDOWN_FORMAT.into(),
+        arch_id: arch.id(),
+        arch: arch.encode(),
+        backbone_ms: Some(p.backbone_ms),
+        slots: space
+            .slots
+            .iter()
+            .zip(&arch.ops)
+            .zip(&p.per_slot_ms)
+            .map(|((s, op), &ms)| SlotBreakdown {
+                slot: s.name.clone(),
+                op: op.as_str().into(),
+                ms,
+            })
+            .collect(),
+    };
+    atomic_write(
+        &run.join("breakdown.json"),
+        serde_json::to_string_pretty(&breakdown)?.as_bytes(),
+    )?;
+    Ok(())
+}
+
+fn print_outcome(o: &SearchOutcome, out: &Path) {
+    let s = &o.summary;
+    println!(
+        "{} architectures evaluated ({} now), {} on the front; results in {}",
+        o.rows.len(),
+        o.scored_now,
+        o.front.len(),
+        out.display()
+    );
+    println!("hypervolume {:.6}", s.hypervolume);
+    println!(
+        "\n{:<12} {:>10} {:>11} {:>10}  arch",
+        "id", "score", "latency_ms", "mem_mb"
+    );
+    for r in &o.front {
+        let score = r.eval.score.map_or("-".to_string(), |v| format!("{v:.5}"));
+        println!(
+            "{:<12} {:>10} {:>11.3} {:>10.2}  {}",
+            r.arch_id,
+            score,
+            r.eval.latency_ms,
+            r.eval.peak_mem_mb,
+            r.arch.encode()
+        );
+    }
+}
+
+/// `vidnas score`: scores a list of architectures (one encoding per line), optionally one shard
+/// of it, so a scheduler can fan scoring out; rows go to a CSV.
+#[derive(Args)]
+pub struct ScoreArgs {
+    pub space: PathBuf,
+    /// File with one architecture encoding per line (`#` comments allowed).
+    #[arg(long)]
+    pub archs: PathBuf,
+    #[arg(long)]
+    pub table: PathBuf,
+    #[arg(long)]
+    pub supernet: Option<PathBuf>,
+    /// Score only lines whose index ≡ i (mod n).
+    #[arg(long)]
+    pub shard: Option<String>,
+    /// CSV to write (arch_id,arch,score,latency_ms,peak_mem_mb,params,temporal_params).
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+pub fn score(a: ScoreArgs) -> Result<()> {
+    let space = Space::load(&a.space)?;
+    let table = LatencyTable::load(&a.table)?;
+    let text = std::fs::read_to_string(&a.archs)
+        .with_context(|| format!("reading {}", a.archs.display()))?;
+    let shard = a.shard.as_deref().map(parse_shard).transpose()?;
+    let mut archs = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let arch = space
+            .parse_arch(line)
+            .with_context(|| format!("{} line {}", a.archs.display(), n + 1))?;
+        archs.push(arch);
+    }
+    let mine: Vec<Architecture> = archs
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| shard.as_ref().is_none_or(|s| i % s.count == s.index))
+        .map(|(_, a)| a)
+        .collect();
+    let scorer = a
+        .supernet
+        .as_deref()
+        .map(|s| Scorer::open(&space, s))
+        .transpose()?;
+    let mut evaluator = PipelineEvaluator::new(&space, &table, scorer)?;
+    let evals = evaluator.evaluate(&mine).map_err(|e| anyhow::anyhow!(e))?;
+    let mut csv =
+        String::from("arch_id,arch,score,latency_ms,peak_mem_mb,params,temporal_params\n");
+    for (arch, e) in mine.iter().zip(&evals) {
+        let score = e.score.map_or(String::new(), |s| format!("{s}"));
+        csv += &format!(
+            "{},{},{},{},{},{},{}\n",
+            arch.id(),
+            arch.encode(),
+            score,
+            e.latency_ms,
+            e.peak_mem_mb,
+            e.params,
+            e.temporal_params
+        );
+    }
+    atomic_write(&a.out, csv.as_bytes())?;
+    eprintln!(
+        "{} architectures scored into {}",
+        mine.len(),
+        a.out.display()
+    );
+    Ok(())
+}
