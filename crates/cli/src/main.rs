@@ -24,6 +24,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the whole pipeline on the tiny space: profile, pretrain, supernet, search, report, export.
+    Demo(commands::demo::DemoArgs),
     /// Inspect and check search-space files.
     #[command(subcommand)]
     Space(commands::space::SpaceCommand),
@@ -43,11 +45,21 @@ enum Command {
     Report(commands::export::ReportArgs),
     /// Export a front architecture as configs/<name>.json plus its weights.
     Export(commands::export::ExportArgs),
+    /// Benchmarks that print figures (search quality against exhaustive search).
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// NSGA-II and random search vs the exhaustive front, predictor objectives.
+    Search(commands::bench::BenchSearchArgs),
 }
 
 fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Demo(args) => commands::demo::run(args),
         Command::Space(cmd) => commands::space::run(cmd),
         Command::Latency(cmd) => commands::latency::run(cmd),
         Command::PretrainImage(args) => commands::train::pretrain_image(args),
@@ -56,6 +68,7 @@ fn main() {
         Command::Score(args) => commands::search::score(args),
         Command::Report(args) => commands::export::report(args),
         Command::Export(args) => commands::export::export_cmd(args),
+        Command::Bench(BenchCommand::Search(args)) => commands::bench::search_quality(args),
     };
     if let Err(err) = result {
         eprintln!("error: {err:#}");

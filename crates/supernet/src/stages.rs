@@ -226,7 +226,8 @@ fn prepare_run(run: &Path, info: &RunInfo, resume: bool) -> Result<(), TrainErro
 }
 
 /// Stage 2: inflates the stage-1 model, trains the temporal layers of the supernet (or one
-/// stand-alone architecture when `arch` is given); writes `model.safetensors` at the end.
+/// stand-alone architecture); writes `model.safetensors` at the end. `scoring` overrides the
+/// validation clips and settings inherited from stage 1.
 #[allow(clippy::too_many_arguments)]
 pub fn train_temporal(
     space: &Space,
@@ -234,10 +235,16 @@ pub fn train_temporal(
     run: &Path,
     objective: Objective,
     train: TrainConfig,
+    scoring: Option<(usize, ValidationConfig)>,
     resume: bool,
     progress: bool,
 ) -> Result<RunInfo, TrainError> {
-    let image = RunInfo::load(image_run)?;
+    let mut image = RunInfo::load(image_run)?;
+    // Scoring settings may differ from stage 1's: more clips and timesteps give steadier ranks.
+    if let Some((clips, validation)) = scoring {
+        image.data.validation_clips = clips;
+        image.validation = validation;
+    }
     image.check_space(space, image_run)?;
     let build = match &objective {
         Objective::Supernet(_) => Build::Supernet,

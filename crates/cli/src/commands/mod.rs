@@ -1,3 +1,5 @@
+pub mod bench;
+pub mod demo;
 pub mod export;
 pub mod latency;
 pub mod search;

@@ -5,7 +5,7 @@ use clap::{Args, Subcommand};
 use std::path::PathBuf;
 use vidnas_space::Space;
 use vidnas_supernet::stages::{self, DataConfig, Scorer};
-use vidnas_supernet::{Objective, PathSampling, TrainConfig};
+use vidnas_supernet::{Objective, PathSampling, TrainConfig, ValidationConfig};
 
 /// Optimisation settings shared by every training command.
 #[derive(Args, Clone)]
@@ -117,6 +117,12 @@ pub struct SupernetTrain {
     pub arch: Option<String>,
     #[command(flatten)]
     pub train: TrainArgs,
+    /// Validation clips used for scoring (default: the stage-1 run's).
+    #[arg(long)]
+    pub validation_clips: Option<usize>,
+    /// Timesteps per validation clip used for scoring.
+    #[arg(long, default_value_t = 2)]
+    pub validation_timesteps: usize,
 }
 
 #[derive(Args)]
@@ -141,12 +147,20 @@ pub fn supernet(cmd: SupernetCommand) -> Result<()> {
                 Some(text) => Objective::Standalone(space.parse_arch(text)?),
                 None => Objective::Supernet(a.sampling),
             };
+            let scoring = a.validation_clips.map(|clips| {
+                let validation = ValidationConfig {
+                    timesteps_per_clip: a.validation_timesteps,
+                    ..Default::default()
+                };
+                (clips, validation)
+            });
             stages::train_temporal(
                 &space,
                 &a.image,
                 &a.out,
                 objective,
                 a.train.config(),
+                scoring,
                 a.train.resume,
                 true,
             )?;

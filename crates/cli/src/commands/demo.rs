@@ -1,0 +1,227 @@
+//! `vidnas demo`: the whole pipeline on one space with settings that fit a laptop CPU —
+//! profile latency, pretrain the image model, train the supernet, search, report, export.
+//! Every stage is skipped or resumed when its output is already there, so an interrupted
+//! demo continues where it stopped.
+
+use crate::commands::search::{search, AlgoArg, SearchArgs};
+use anyhow::Result;
+use clap::Args;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+use vidnas_export::{export, ExportRequest, PredictedCost};
+use vidnas_latency::{Dtype, Statistic};
+use vidnas_profile::profile::{profile_space, ProfileOptions};
+use vidnas_profile::timer::TimingConfig;
+use vidnas_report::{write_report, ReportOptions};
+use vidnas_search::{select, Selector};
+use vidnas_space::Space;
+use vidnas_supernet::stages::{self, DataConfig};
+use vidnas_supernet::{Objective, PathSampling, TrainConfig};
+
+#[derive(Args)]
+pub struct DemoArgs {
+    /// Search-space file.
+    #[arg(default_value = "search-spaces/tiny.json")]
+    pub space: PathBuf,
+    /// Folder for every output (table, runs, search, report, config).
+    #[arg(long, default_value = "runs/demo")]
+    pub out: PathBuf,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Stage-1 image pretraining steps.
+    #[arg(long, default_value_t = 500)]
+    pub image_steps: usize,
+    /// Supernet training steps.
+    #[arg(long, default_value_t = 200)]
+    pub supernet_steps: usize,
+    #[arg(long, default_value_t = 12)]
+    pub population: usize,
+    #[arg(long, default_value_t = 4)]
+    pub generations: usize,
+    /// Latency budget for the search (ms on this machine's table).
+    #[arg(long)]
+    pub latency_budget_ms: Option<f64>,
+    /// libtorch threads for profiling (the deployment target's).
+    #[arg(long, default_value_t = 2)]
+    pub threads: usize,
+}
+
+fn stage(n: usize, name: &str, start: Instant) {
+    eprintln!(
+        "\n[{n}/6] {name} (t = {:.0} s)",
+        start.elapsed().as_secs_f64()
+    );
+}
+
+pub fn run(a: DemoArgs) -> Result<()> {
+    let start = Instant::now();
+    let space = Space::load(&a.space)?;
+    eprintln!(
+        "vidnas demo on space `{}`: {} slots, {} architectures; outputs in {}",
+        space.name(),
+        space.num_slots(),
+        space.count(),
+        a.out.display()
+    );
+    std::fs::create_dir_all(&a.out)?;
+    let table = a.out.join("latency-table.json");
+    let image = a.out.join("image");
+    let supernet = a.out.join("supernet");
+    let search_dir = a.out.join("search");
+    let report_dir = a.out.join("report");
+    let configs = a.out.join("configs");
+
+    stage(
+        1,
+        "profile the latency of every op signature on this machine",
+        start,
+    );
+    let opts = ProfileOptions {
+        device_name: "this machine (demo)".into(),
+        cuda: false,
+        dtype: Dtype::F32,
+        threads: a.threads,
+        batch: 1,
+        text_tokens: 8,
+        timing: TimingConfig {
+            warmup: 2,
+            repeats: 7,
+        },
+        statistic: Statistic::Min,
+    };
+    profile_space(&space, &table, &opts, true)?;
+
+    let train = |steps, lr, batch_size| TrainConfig {
+        steps,
+        lr,
+        batch_size,
+        seed: a.seed,
+        checkpoint_every: 50,
+        ..TrainConfig::default()
+    };
+    stage(
+        2,
+        "pretrain the image model (spatial UNet + text encoder) on single frames",
+        start,
+    );
+    let data = DataConfig {
+        seed: a.seed,
+        ..DataConfig::default()
+    };
+    run_stage(&image, |resume| {
+        stages::pretrain_image(
+            &space,
+            &image,
+            train(a.image_steps, 2e-3, 8),
+            data.clone(),
+            resume,
+            true,
+        )
+        .map(drop)
+    })?;
+
+    stage(
+        3,
+        "inflate to video and train the weight-sharing temporal supernet (fair path sampling)",
+        start,
+    );
+    run_stage(&supernet, |resume| {
+        let objective = Objective::Supernet(PathSampling::Fair);
+        stages::train_temporal(
+            &space,
+            &image,
+            &supernet,
+            objective,
+            train(a.supernet_steps, 1e-3, 4),
+            None,
+            resume,
+            true,
+        )
+        .map(drop)
+    })?;
+
+    stage(
+        4,
+        "search: NSGA-II over (supernet score, predicted latency, predicted memory)",
+        start,
+    );
+    let args = SearchArgs {
+        space: None,
+        table: None,
+        supernet: None,
+        out: None,
+        algo: AlgoArg::Nsga2,
+        latency_budget_ms: a.latency_budget_ms,
+        memory_budget_mb: None,
+        population: a.population,
+        generations: a.generations,
+        samples: 0,
+        seed: a.seed,
+        resume: search_dir.join("run.json").exists(),
+        shard: None,
+        hv_ref: None,
+    };
+    let outcome = search(&space, &table, Some(&supernet), &search_dir, &args)?;
+    eprintln!(
+        "{} architectures scored, {} on the Pareto front",
+        outcome.rows.len(),
+        outcome.front.len()
+    );
+
+    stage(
+        5,
+        "report: Pareto front, op map, latency breakdown, hypervolume",
+        start,
+    );
+    write_report(&search_dir, &report_dir, &ReportOptions::default())?;
+
+    stage(
+        6,
+        "export the knee-point architecture as a config plus weights",
+        start,
+    );
+    let knee = select(&outcome.front, &Selector::Knee)?;
+    let name = format!("{}-demo", space.name());
+    let config = export(&ExportRequest {
+        space: &space,
+        arch: &knee.arch,
+        supernet_run: &supernet,
+        out_dir: &configs,
+        name: &name,
+        score: knee.eval.score,
+        predicted: Some(PredictedCost {
+            latency_ms: knee.eval.latency_ms,
+            peak_mem_mb: knee.eval.peak_mem_mb,
+            params: knee.eval.params,
+            table: table.display().to_string(),
+        }),
+        table_path: Some(&table),
+        search_run: Some(&search_dir),
+        search_seed: Some(a.seed),
+        selection: "knee".into(),
+    })?;
+    eprintln!("\ndone in {:.0} s", start.elapsed().as_secs_f64());
+    println!("report:  {}", report_dir.join("index.html").display());
+    println!("config:  {}", config.display());
+    println!(
+        "chosen:  {} ({}), score {:.5}, {:.2} ms, {:.1} MB predicted",
+        knee.arch_id,
+        knee.arch.encode(),
+        knee.eval.score.unwrap_or(f64::NAN),
+        knee.eval.latency_ms,
+        knee.eval.peak_mem_mb
+    );
+    Ok(())
+}
+
+/// Runs a training stage unless it finished; resumes it when it started.
+fn run_stage(
+    run: &Path,
+    f: impl FnOnce(bool) -> Result<(), vidnas_supernet::TrainError>,
+) -> Result<()> {
+    if run.join("model.safetensors").exists() {
+        eprintln!("already trained: {}", run.display());
+        return Ok(());
+    }
+    Ok(f(run.join("run.json").exists())?)
+}

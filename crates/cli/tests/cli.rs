@@ -1,0 +1,115 @@
+//! The `vidnas` binary: exit codes and messages users see.
+
+use std::process::Command;
+
+fn vidnas(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_vidnas"))
+        .args(args)
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+        .output()
+        .expect("runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+#[test]
+fn space_commands_work_on_both_shipped_spaces() {
+    let (ok, out, _) = vidnas(&["space", "count", "search-spaces/tiny.json"]);
+    assert!(ok);
+    assert!(
+        out.starts_with("2559999 architectures over 10 slots"),
+        "{out}"
+    );
+    let (ok, out, _) = vidnas(&["space", "count", "search-spaces/snapgen-v.json", "--json"]);
+    assert!(ok);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["slots"], 16);
+    let (ok, out, _) = vidnas(&["space", "show", "search-spaces/tiny.json"]);
+    assert!(
+        ok && out.contains("mid.block.0") && out.contains("attn3d"),
+        "{out}"
+    );
+    let (ok, a, _) = vidnas(&[
+        "space",
+        "sample",
+        "search-spaces/tiny.json",
+        "-n",
+        "3",
+        "--seed",
+        "4",
+    ]);
+    let (_, b, _) = vidnas(&[
+        "space",
+        "sample",
+        "search-spaces/tiny.json",
+        "-n",
+        "3",
+        "--seed",
+        "4",
+    ]);
+    assert!(ok && a == b && a.lines().count() == 3);
+}
+
+#[test]
+fn invalid_space_exits_non_zero_naming_file_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.json");
+    let text = include_str!("../../../search-spaces/tiny.json")
+        .replace("\"norm_num_groups\": 8", "\"norm_num_groups\": 7");
+    std::fs::write(&bad, text).unwrap();
+    let (ok, _, err) = vidnas(&["space", "validate", bad.to_str().unwrap()]);
+    assert!(!ok);
+    assert!(
+        err.contains("bad.json")
+            && err.contains("backbone.norm_num_groups")
+            && err.contains("fix:"),
+        "{err}"
+    );
+}
+
+#[test]
+fn predict_with_a_table_missing_signatures_lists_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = dir.path().join("t.json");
+    let fixture = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../latency-tables/fixtures/one-block.json"
+    ))
+    .unwrap();
+    std::fs::write(&table, fixture).unwrap();
+    let arch = ["conv1d"; 10].join("-");
+    let (ok, _, err) = vidnas(&[
+        "latency",
+        "predict",
+        "search-spaces/tiny.json",
+        "--table",
+        table.to_str().unwrap(),
+        "--arch",
+        &arch,
+    ]);
+    assert!(!ok);
+    assert!(
+        err.contains("missing") && err.contains("vidnas latency profile"),
+        "{err}"
+    );
+}
+
+#[test]
+fn signatures_cover_the_paper_space() {
+    let (ok, out, _) = vidnas(&[
+        "latency",
+        "signatures",
+        "search-spaces/snapgen-v.json",
+        "--text-tokens",
+        "77",
+    ]);
+    assert!(ok);
+    assert!(out.lines().any(|l| l.starts_with("attn3d|c=896")), "{out}");
+    assert!(
+        !out.lines().any(|l| l.starts_with("attn3d|c=256")),
+        "attn3d is limited to the low-resolution stage"
+    );
+}
