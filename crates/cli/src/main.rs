@@ -54,6 +54,8 @@ enum Command {
 enum BenchCommand {
     /// NSGA-II and random search vs the exhaustive front, predictor objectives.
     Search(commands::bench::BenchSearchArgs),
+    /// Kendall τ of supernet scores against stand-alone training, with the seed-to-seed ceiling.
+    Ranking(commands::bench::BenchRankingArgs),
 }
 
 fn main() {
@@ -69,6 +71,7 @@ fn main() {
         Command::Report(args) => commands::export::report(args),
         Command::Export(args) => commands::export::export_cmd(args),
         Command::Bench(BenchCommand::Search(args)) => commands::bench::search_quality(args),
+        Command::Bench(BenchCommand::Ranking(args)) => commands::bench::ranking(args),
     };
     if let Err(err) = result {
         eprintln!("error: {err:#}");

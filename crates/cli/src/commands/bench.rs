@@ -157,3 +157,62 @@ fn run(
         .collect();
     Ok((outcome.rows.len(), pts))
 }
+
+#[derive(Args)]
+pub struct BenchRankingArgs {
+    pub space: PathBuf,
+    /// The supernet run whose ranking is judged.
+    #[arg(long)]
+    pub supernet: PathBuf,
+    /// Stand-alone runs (`supernet train --arch A`), any number of seeds per architecture.
+    #[arg(long, required = true, num_args = 1..)]
+    pub standalone: Vec<PathBuf>,
+    /// CSV of per-architecture scores to write.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// Kendall τ between supernet scores and stand-alone scores (mean over seeds), with the
+/// seed-to-seed τ of the stand-alone runs as the ceiling any proxy can reach.
+pub fn ranking(a: BenchRankingArgs) -> Result<()> {
+    use std::collections::BTreeMap;
+    use vidnas_latency::kendall_tau_b;
+    use vidnas_supernet::stages::{RunInfo, Scorer};
+    let space = Space::load(&a.space)?;
+    let supernet = Scorer::open(&space, &a.supernet)?;
+    let mut by_arch: BTreeMap<String, Vec<(u64, f64)>> = BTreeMap::new();
+    for run in &a.standalone {
+        let info = RunInfo::load(run)?;
+        let arch = info.objective.strip_prefix("standalone:").map(str::to_string);
+        let Some(arch) = arch else { anyhow::bail!("{}: not a stand-alone run ({})", run.display(), info.objective) };
+        let scorer = Scorer::open(&space, run)?;
+        let score = scorer.score(&space.parse_arch(&arch)?)?;
+        by_arch.entry(arch).or_default().push((info.train.seed, score));
+    }
+    let image_score = supernet.validation.score(&supernet.model, &vidnas_space::Architecture { ops: vec![vidnas_space::OpKind::None; space.num_slots()] });
+    let mut csv = String::from("arch_id,arch,supernet_score,standalone_mean,standalone_scores\n");
+    let mut pairs = Vec::new();
+    let mut seed_pairs = Vec::new();
+    println!("image model (no temporal layers) through the supernet: {image_score:.5}");
+    println!("{:<12} {:>10} {:>10}  stand-alone by seed", "id", "supernet", "alone");
+    for (arch_text, scores) in &by_arch {
+        let arch = space.parse_arch(arch_text)?;
+        let s = supernet.score(&arch)?;
+        let mean = scores.iter().map(|x| x.1).sum::<f64>() / scores.len() as f64;
+        pairs.push((s, mean));
+        let mut sorted = scores.clone();
+        sorted.sort_by_key(|x| x.0);
+        if sorted.len() >= 2 {
+            seed_pairs.push((sorted[0].1, sorted[1].1));
+        }
+        let list: Vec<String> = sorted.iter().map(|(seed, v)| format!("{seed}:{v:.5}")).collect();
+        println!("{:<12} {:>10.5} {:>10.5}  {}", arch.id(), s, mean, list.join(" "));
+        csv += &format!("{},{},{},{},{}\n", arch.id(), arch.encode(), s, mean, list.join(" "));
+    }
+    vidnas_search::atomic_write(&a.out, csv.as_bytes())?;
+    println!("\nKendall τ, supernet vs stand-alone mean over seeds: {:.3} ({} architectures)", kendall_tau_b(&pairs), pairs.len());
+    if seed_pairs.len() >= 2 {
+        println!("Kendall τ, stand-alone seed vs seed (the ceiling):  {:.3}", kendall_tau_b(&seed_pairs));
+    }
+    Ok(())
+}
