@@ -13,12 +13,14 @@ mod breakdown_plot;
 mod error;
 mod hv_plot;
 mod index;
+mod latency_plot;
 mod load;
 mod op_map;
 mod pareto_plot;
 mod render;
 
 pub use error::ReportError;
+pub use latency_plot::{write_latency_scatter, LatencyPoint};
 pub use load::{load_run_folder, Breakdown, ReportRow, RunData, SlotBreakdown, BREAKDOWN_FORMAT};
 
 use breakdown_plot::BreakdownFigure;

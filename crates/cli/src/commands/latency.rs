@@ -10,6 +10,7 @@ use vidnas_latency::{
 use vidnas_profile::profile::{profile_space, ProfileOptions};
 use vidnas_profile::timer::TimingConfig;
 use vidnas_profile::validate::{validate, ValidateOptions};
+use vidnas_report::LatencyPoint;
 use vidnas_space::Space;
 
 #[derive(Subcommand)]
