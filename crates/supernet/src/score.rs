@@ -25,8 +25,8 @@ pub struct ValidationConfig {
 impl Default for ValidationConfig {
     fn default() -> Self {
         Self {
-            timesteps_per_clip: 4,
-            batch_size: 16,
+            timesteps_per_clip: 2,
+            batch_size: 4,
             noise_seed: 1234,
         }
     }

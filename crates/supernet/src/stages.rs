@@ -33,7 +33,7 @@ impl Default for DataConfig {
         Self {
             seed: 0,
             train_clips: 4096,
-            validation_clips: 16,
+            validation_clips: 8,
         }
     }
 }
