@@ -37,12 +37,30 @@ impl Figure for LatencyFigure<'_> {
         let (w, _) = root.dim_in_pixel();
         let (header, rest) = root.split_vertically(72);
         let (body, legend) = rest.split_vertically(rest.dim_in_pixel().1 - 64);
-        let centred = |size: u32| ("sans-serif", size).into_font().color(&BLACK).pos(Pos::new(HPos::Center, VPos::Center));
+        let centred = |size: u32| {
+            ("sans-serif", size)
+                .into_font()
+                .color(&BLACK)
+                .pos(Pos::new(HPos::Center, VPos::Center))
+        };
         header
-            .draw(&Text::new("Predicted vs measured whole-network latency", (w as i32 / 2, 24), centred(22)))
+            .draw(&Text::new(
+                "Predicted vs measured whole-network latency",
+                (w as i32 / 2, 24),
+                centred(22),
+            ))
             .map_err(de)?;
-        header.draw(&Text::new(self.subtitle.to_string(), (w as i32 / 2, 54), centred(14))).map_err(de)?;
-        let all = self.points.iter().flat_map(|p| [p.measured_ms, p.predicted_ms, p.corrected_ms]);
+        header
+            .draw(&Text::new(
+                self.subtitle.to_string(),
+                (w as i32 / 2, 54),
+                centred(14),
+            ))
+            .map_err(de)?;
+        let all = self
+            .points
+            .iter()
+            .flat_map(|p| [p.measured_ms, p.predicted_ms, p.corrected_ms]);
         let (lo, hi) = padded(all, 0.06);
         let mut chart = ChartBuilder::on(&body)
             .margin(16)
@@ -61,33 +79,75 @@ impl Figure for LatencyFigure<'_> {
             .light_line_style(WHITE.mix(0.0))
             .draw()
             .map_err(de)?;
-        chart.draw_series(LineSeries::new([(lo, lo), (hi, hi)], BLACK.stroke_width(1))).map_err(de)?;
+        chart
+            .draw_series(LineSeries::new([(lo, lo), (hi, hi)], BLACK.stroke_width(1)))
+            .map_err(de)?;
         for f in [0.9, 1.1] {
             chart
-                .draw_series(DashedLineSeries::new([(lo, lo * f), (hi, hi * f)], 6, 4, BLACK.mix(0.45).stroke_width(1)))
+                .draw_series(DashedLineSeries::new(
+                    [(lo, lo * f), (hi, hi * f)],
+                    6,
+                    4,
+                    BLACK.mix(0.45).stroke_width(1),
+                ))
                 .map_err(de)?;
         }
         chart
-            .draw_series(self.points.iter().filter(|p| !p.holdout).map(|p| Cross::new((p.measured_ms, p.predicted_ms), 5, BLACK.mix(0.35))))
+            .draw_series(
+                self.points
+                    .iter()
+                    .filter(|p| !p.holdout)
+                    .map(|p| Cross::new((p.measured_ms, p.predicted_ms), 5, BLACK.mix(0.35))),
+            )
             .map_err(de)?;
         chart
-            .draw_series(self.points.iter().filter(|p| p.holdout).map(|p| Circle::new((p.measured_ms, p.predicted_ms), 5, BLUE.filled())))
+            .draw_series(
+                self.points
+                    .iter()
+                    .filter(|p| p.holdout)
+                    .map(|p| Circle::new((p.measured_ms, p.predicted_ms), 5, BLUE.filled())),
+            )
             .map_err(de)?;
         chart
-            .draw_series(self.points.iter().filter(|p| p.holdout).map(|p| Circle::new((p.measured_ms, p.corrected_ms), 5, ORANGE.filled())))
+            .draw_series(
+                self.points
+                    .iter()
+                    .filter(|p| p.holdout)
+                    .map(|p| Circle::new((p.measured_ms, p.corrected_ms), 5, ORANGE.filled())),
+            )
             .map_err(de)?;
         let entries = [
-            (Mark::Cross(BLACK.mix(0.35)), "raw sum, networks the correction was fitted on".to_string()),
-            (Mark::Dot(BLUE), "raw sum of op times, held-out networks".to_string()),
-            (Mark::Dot(ORANGE), "corrected, held-out networks".to_string()),
-            (Mark::Dashed(RGBColor(110, 110, 110)), "y = x ± 10%".to_string()),
+            (
+                Mark::Cross(BLACK.mix(0.35)),
+                "raw sum, networks the correction was fitted on".to_string(),
+            ),
+            (
+                Mark::Dot(BLUE.to_rgba()),
+                "raw sum of op times, held-out networks".to_string(),
+            ),
+            (
+                Mark::Dot(ORANGE.to_rgba()),
+                "corrected, held-out networks".to_string(),
+            ),
+            (
+                Mark::Dashed(RGBColor(110, 110, 110)),
+                "y = x ± 10%".to_string(),
+            ),
         ];
         draw_legend(&legend, &entries, 2)
     }
 }
 
 /// Writes `latency_scatter.png` and `.svg` into `out_dir`.
-pub fn write_latency_scatter(out_dir: &Path, points: &[LatencyPoint], subtitle: &str) -> Result<Vec<PathBuf>, ReportError> {
+pub fn write_latency_scatter(
+    out_dir: &Path,
+    points: &[LatencyPoint],
+    subtitle: &str,
+) -> Result<Vec<PathBuf>, ReportError> {
     std::fs::create_dir_all(out_dir).map_err(|e| ReportError::write(out_dir, e))?;
-    render(&LatencyFigure { points, subtitle }, out_dir, "latency_scatter")
+    render(
+        &LatencyFigure { points, subtitle },
+        out_dir,
+        "latency_scatter",
+    )
 }

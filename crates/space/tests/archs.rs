@@ -61,7 +61,10 @@ fn tiny_slots_are_named_and_shaped() {
 fn tiny_count_is_exact() {
     // Three slots at 32 px allow 3 ops (no conv3d, no attn3d), three at 16 px allow 4, four at
     // 8 px allow 5; minus the all-none arch.
-    assert_eq!(tiny().count(), 3u128.pow(3) * 4u128.pow(3) * 5u128.pow(4) - 1);
+    assert_eq!(
+        tiny().count(),
+        3u128.pow(3) * 4u128.pow(3) * 5u128.pow(4) - 1
+    );
 }
 
 #[test]

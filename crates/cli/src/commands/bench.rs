@@ -183,18 +183,38 @@ pub fn ranking(a: BenchRankingArgs) -> Result<()> {
     let mut by_arch: BTreeMap<String, Vec<(u64, f64)>> = BTreeMap::new();
     for run in &a.standalone {
         let info = RunInfo::load(run)?;
-        let arch = info.objective.strip_prefix("standalone:").map(str::to_string);
-        let Some(arch) = arch else { anyhow::bail!("{}: not a stand-alone run ({})", run.display(), info.objective) };
+        let arch = info
+            .objective
+            .strip_prefix("standalone:")
+            .map(str::to_string);
+        let Some(arch) = arch else {
+            anyhow::bail!(
+                "{}: not a stand-alone run ({})",
+                run.display(),
+                info.objective
+            )
+        };
         let scorer = Scorer::open(&space, run)?;
         let score = scorer.score(&space.parse_arch(&arch)?)?;
-        by_arch.entry(arch).or_default().push((info.train.seed, score));
+        by_arch
+            .entry(arch)
+            .or_default()
+            .push((info.train.seed, score));
     }
-    let image_score = supernet.validation.score(&supernet.model, &vidnas_space::Architecture { ops: vec![vidnas_space::OpKind::None; space.num_slots()] });
+    let image_score = supernet.validation.score(
+        &supernet.model,
+        &vidnas_space::Architecture {
+            ops: vec![vidnas_space::OpKind::None; space.num_slots()],
+        },
+    );
     let mut csv = String::from("arch_id,arch,supernet_score,standalone_mean,standalone_scores\n");
     let mut pairs = Vec::new();
     let mut seed_pairs = Vec::new();
     println!("image model (no temporal layers) through the supernet: {image_score:.5}");
-    println!("{:<12} {:>10} {:>10}  stand-alone by seed", "id", "supernet", "alone");
+    println!(
+        "{:<12} {:>10} {:>10}  stand-alone by seed",
+        "id", "supernet", "alone"
+    );
     for (arch_text, scores) in &by_arch {
         let arch = space.parse_arch(arch_text)?;
         let s = supernet.score(&arch)?;
@@ -205,14 +225,37 @@ pub fn ranking(a: BenchRankingArgs) -> Result<()> {
         if sorted.len() >= 2 {
             seed_pairs.push((sorted[0].1, sorted[1].1));
         }
-        let list: Vec<String> = sorted.iter().map(|(seed, v)| format!("{seed}:{v:.5}")).collect();
-        println!("{:<12} {:>10.5} {:>10.5}  {}", arch.id(), s, mean, list.join(" "));
-        csv += &format!("{},{},{},{},{}\n", arch.id(), arch.encode(), s, mean, list.join(" "));
+        let list: Vec<String> = sorted
+            .iter()
+            .map(|(seed, v)| format!("{seed}:{v:.5}"))
+            .collect();
+        println!(
+            "{:<12} {:>10.5} {:>10.5}  {}",
+            arch.id(),
+            s,
+            mean,
+            list.join(" ")
+        );
+        csv += &format!(
+            "{},{},{},{},{}\n",
+            arch.id(),
+            arch.encode(),
+            s,
+            mean,
+            list.join(" ")
+        );
     }
     vidnas_search::atomic_write(&a.out, csv.as_bytes())?;
-    println!("\nKendall τ, supernet vs stand-alone mean over seeds: {:.3} ({} architectures)", kendall_tau_b(&pairs), pairs.len());
+    println!(
+        "\nKendall τ, supernet vs stand-alone mean over seeds: {:.3} ({} architectures)",
+        kendall_tau_b(&pairs),
+        pairs.len()
+    );
     if seed_pairs.len() >= 2 {
-        println!("Kendall τ, stand-alone seed vs seed (the ceiling):  {:.3}", kendall_tau_b(&seed_pairs));
+        println!(
+            "Kendall τ, stand-alone seed vs seed (the ceiling):  {:.3}",
+            kendall_tau_b(&seed_pairs)
+        );
     }
     Ok(())
 }

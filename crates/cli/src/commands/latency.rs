@@ -321,6 +321,24 @@ fn validate_cmd(a: ValidateArgs) -> Result<()> {
         &a.out.join("validation.json"),
         serde_json::to_string_pretty(&report)?.as_bytes(),
     )?;
+    let points: Vec<LatencyPoint> = report
+        .rows
+        .iter()
+        .map(|r| LatencyPoint {
+            measured_ms: r.measured_ms,
+            predicted_ms: r.predicted_ms,
+            corrected_ms: r.corrected_ms,
+            holdout: r.split == "holdout",
+        })
+        .collect();
+    let subtitle = format!(
+        "{} networks of space `{}` · table: {} · noise floor {:.1}%",
+        report.rows.len(),
+        space.name(),
+        table.device.name,
+        report.noise_floor_pct
+    );
+    vidnas_report::write_latency_scatter(&a.out, &points, &subtitle)?;
     let line = |name: &str, s: &vidnas_latency::AccuracyStats| {
         println!(
             "{name:<26} n={:<3} RMSE {:6.3} ms  RMSPE {:5.1}%  within ±5/±10/±15%: {:5.1}/{:5.1}/{:5.1}%  Kendall τ {:.3}  bias {:+.1}%",
