@@ -45,6 +45,8 @@ enum Command {
     Report(commands::export::ReportArgs),
     /// Export a front architecture as configs/<name>.json plus its weights.
     Export(commands::export::ExportArgs),
+    /// Generate a clip from a prompt with an exported architecture (animated GIF + PNG strip).
+    Sample(commands::sample::SampleArgs),
     /// Benchmarks that print figures (search quality against exhaustive search).
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -70,6 +72,7 @@ fn main() {
         Command::Score(args) => commands::search::score(args),
         Command::Report(args) => commands::export::report(args),
         Command::Export(args) => commands::export::export_cmd(args),
+        Command::Sample(args) => commands::sample::run(args),
         Command::Bench(BenchCommand::Search(args)) => commands::bench::search_quality(args),
         Command::Bench(BenchCommand::Ranking(args)) => commands::bench::ranking(args),
     };

@@ -1,0 +1,90 @@
+//! DDIM sampling (η = 0) with classifier-free guidance: text → clip, deterministic under a seed.
+
+use crate::error::TrainError;
+use crate::model::VideoModel;
+use crate::rng::{normal_tensor, step_rng, Stream};
+use crate::schedule::{NoiseSchedule, Prediction};
+use tch::{Kind, Tensor};
+use vidnas_data::{Clip, Vocab};
+use vidnas_space::Architecture;
+
+#[derive(Debug, Clone)]
+pub struct SampleConfig {
+    /// Denoising steps (timesteps are spaced evenly, ending at the cleanest).
+    pub steps: usize,
+    /// Classifier-free guidance scale; 1 disables guidance (one pass per step).
+    pub guidance: f64,
+    pub seed: u64,
+}
+
+/// Timesteps visited, noisiest first ("trailing" spacing: the first step is always T−1, which
+/// matters at 4 steps).
+pub fn ddim_timesteps(train_timesteps: usize, steps: usize) -> Vec<i64> {
+    let steps = steps.clamp(1, train_timesteps);
+    (0..steps)
+        .map(|k| (train_timesteps as f64 * (1.0 - k as f64 / steps as f64)).round() as i64 - 1)
+        .collect()
+}
+
+/// Generates one clip for `prompt`.
+pub fn sample(
+    model: &VideoModel,
+    arch: &Architecture,
+    vocab: &Vocab,
+    schedule: &NoiseSchedule,
+    prompt: &str,
+    cfg: &SampleConfig,
+) -> Result<Clip, TrainError> {
+    let max_tokens = model.text.config.max_tokens as usize;
+    let ids = vocab.tokenize(prompt, max_tokens)?;
+    let device = model.vs.device();
+    let tokens = Tensor::from_slice(&ids)
+        .view([1, max_tokens as i64])
+        .to_device(device);
+    let v = &model.space.file.video;
+    let shape = [
+        1,
+        v.channels as i64,
+        v.frames as i64,
+        v.height as i64,
+        v.width as i64,
+    ];
+    let ac = schedule.alphas_cumprod();
+    let ts = ddim_timesteps(schedule.train_timesteps, cfg.steps);
+    let out = tch::no_grad(|| {
+        let cond = model.text.encode(&tokens);
+        let uncond = model.text.null_context(1);
+        let mut x =
+            normal_tensor(&mut step_rng(cfg.seed, 0, Stream::Noise), &shape).to_device(device);
+        for (i, &t) in ts.iter().enumerate() {
+            let tt = Tensor::from_slice(&[t]).to_device(device);
+            let mut pred = model.denoise(&x, &tt, &cond, arch);
+            if cfg.guidance != 1.0 {
+                let un = model.denoise(&x, &tt, &uncond, arch);
+                pred = &un + (&pred - &un) * cfg.guidance;
+            }
+            let a = ac[t as usize];
+            let (sa, s1a) = (a.sqrt(), (1.0 - a).sqrt());
+            let (x0, eps) = match schedule.prediction {
+                Prediction::Epsilon => ((&x - &pred * s1a) / sa, pred),
+                Prediction::V => (&x * sa - &pred * s1a, &pred * sa + &x * s1a),
+            };
+            let x0 = x0.clamp(-1.0, 1.0);
+            let a_prev = ts.get(i + 1).map_or(1.0, |&tp| ac[tp as usize]);
+            x = x0 * a_prev.sqrt() + eps * (1.0 - a_prev).sqrt();
+        }
+        x.clamp(-1.0, 1.0)
+            .to_kind(Kind::Float)
+            .to_device(tch::Device::Cpu)
+    });
+    let pixels: Vec<f32> = Vec::<f32>::try_from(out.flatten(0, -1))?;
+    Ok(Clip::new(
+        v.frames,
+        v.channels,
+        v.height,
+        v.width,
+        pixels,
+        prompt.to_string(),
+        None,
+    )?)
+}
