@@ -41,6 +41,7 @@ fn exported_subnet_equals_the_supernet_path() {
         &supernet,
         Objective::Supernet(PathSampling::Uniform),
         cfg,
+        None,
         false,
         false,
     )

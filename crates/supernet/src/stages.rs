@@ -139,7 +139,7 @@ pub fn datasets(space: &Space, data: &DataConfig) -> Result<(Dataset, Dataset), 
     let cfg = procedural_config(space);
     check_procedural(space)?;
     // Validation clips come from a stream no training clip is drawn from.
-    let train = Dataset::procedural(cfg.clone(), data.seed, data.train_clips)?;
+    let train = Dataset::procedural(cfg, data.seed, data.train_clips)?;
     let val = Dataset::procedural_validation(cfg, data.seed, data.validation_clips)?;
     Ok((train, val))
 }

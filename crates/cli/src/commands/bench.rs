@@ -50,7 +50,7 @@ pub fn search_quality(a: BenchSearchArgs) -> Result<()> {
     };
     let t0 = Instant::now();
     let mut front: Vec<Vec<f64>> = Vec::new();
-    let mut worst = vec![f64::NEG_INFINITY; 3];
+    let mut worst = [f64::NEG_INFINITY; 3];
     let mut total: u64 = 0;
     for arch in space.enumerate() {
         let p = objectives(&arch);
