@@ -92,7 +92,7 @@ fn predict_with_a_table_missing_signatures_lists_them() {
     ]);
     assert!(!ok);
     assert!(
-        err.contains("missing") && err.contains("vidnas latency profile"),
+        err.contains("lacks 20 signature(s)") && err.contains("vidnas latency profile"),
         "{err}"
     );
 }

@@ -54,6 +54,10 @@ pub fn default_temporal(backbone: &Backbone) -> TemporalSpec {
         a.num_heads = heads;
         a.max_resolution = Some(lowest.max(1));
     }
+    // tiny.json limits conv3d for CPU training speed; an imported backbone searches it everywhere.
+    if let Some(c) = temporal.ops.conv3d.as_mut() {
+        c.max_resolution = None;
+    }
     temporal
 }
 
