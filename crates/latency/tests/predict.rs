@@ -63,14 +63,15 @@ fn totals_are_hand_computed_sums() {
     // Slots: down.0.block.0, mid.block.0, up.0.block.0, up.0.block.1.
     let arch = space.parse_arch("none-attn3d-none-conv1d").unwrap();
     let p = predict(&space, &arch, &table, &req).unwrap();
-    // time 0.1 + conv_in 0.2 + three 8→8 resnets (down, mid ×2) 3.0 + two (8+8)→8 resnets 3.0
-    // + conv_out 0.3 = 6.6 backbone; attn3d 2.5 + conv1d 0.7 = 3.2 temporal.
-    assert!((p.backbone_ms - 6.6).abs() < 1e-12, "{}", p.backbone_ms);
+    // time 0.1 + conv_in 0.2 + two 8→8 resnets (down, and the mid block's single ResNet, as
+    // diffusers builds UNetMidBlock2D) 2.0 + two (8+8)→8 resnets 3.0 + conv_out 0.3 = 5.6
+    // backbone; attn3d 2.5 + conv1d 0.7 = 3.2 temporal.
+    assert!((p.backbone_ms - 5.6).abs() < 1e-12, "{}", p.backbone_ms);
     assert!((p.temporal_ms - 3.2).abs() < 1e-12);
-    assert!((p.total_ms - 9.8).abs() < 1e-12);
+    assert!((p.total_ms - 8.8).abs() < 1e-12);
     assert_eq!(p.sum_ms, p.total_ms);
     assert_eq!(p.per_slot_ms, vec![0.0, 2.5, 0.0, 0.7]);
-    assert_eq!(p.per_op.len(), 10);
+    assert_eq!(p.per_op.len(), 9);
     assert!(!p.corrected);
 }
 
@@ -86,17 +87,16 @@ fn memory_is_the_hand_computed_peak() {
     //   conv_in             96 + 256                                     =  352  push 256
     //   down resnet 8→8     256 + 0 + 256 + 2·16·(8+8)=512               = 1024  push 256
     //   mid resnet 0        512 + 0 + 256 + 512                          = 1280
-    //   mid resnet 1        512 + 256 + 256 + 512                        = 1536
     //   mid attn3d          512 + 256 + 256 + (4·256 + 2 heads·32²=2048) = 4096
     //   up resnet 0 (pop)   256 + 512 + 256 + 2·16·(16+8)=768            = 1792
     //   up resnet 1 (pop)   0 + 512 + 256 + 768                          = 1536
     //   conv_out            256 + 96 + 256                               =  608
     assert_eq!(p.per_op[p.peak_op].0.name, "mid_block.temporal.0");
     assert_eq!(p.peak_activation_bytes, 4096 * 4);
-    // Weights: backbone 10579 + attn3d (6·64 + 5·8 = 424) parameters.
-    assert_eq!(p.params, 10_579 + 424);
-    assert_eq!(p.weight_bytes, 11_003 * 4);
-    assert_eq!(p.peak_mem_bytes, 11_003 * 4 + 4096 * 4);
+    // Weights: backbone 9115 (tests/params.rs) + attn3d (6·64 + 5·8 = 424) parameters.
+    assert_eq!(p.params, 9_115 + 424);
+    assert_eq!(p.weight_bytes, 9_539 * 4);
+    assert_eq!(p.peak_mem_bytes, 9_539 * 4 + 4096 * 4);
 
     // Without the attention, the first up resnet (1792) peaks.
     let none = space.parse_arch("none-none-none-none").unwrap();
@@ -206,9 +206,9 @@ fn the_tables_correction_is_applied() {
     table.correction = Some(c);
     let arch = space.parse_arch("none-attn3d-none-none").unwrap();
     let p = predict(&space, &arch, &table, &PredictRequest::default()).unwrap();
-    // 1.0 + 2 · 6.6 (backbone) + 0.5 · 2.5 (attn3d) = 15.45
-    assert!((p.total_ms - 15.45).abs() < 1e-12, "{}", p.total_ms);
-    assert!((p.sum_ms - 9.1).abs() < 1e-12);
+    // 1.0 + 2 · 5.6 (backbone) + 0.5 · 2.5 (attn3d) = 13.45
+    assert!((p.total_ms - 13.45).abs() < 1e-12, "{}", p.total_ms);
+    assert!((p.sum_ms - 8.1).abs() < 1e-12);
     assert!(p.corrected);
     let raw = PredictRequest {
         apply_correction: false,
