@@ -26,6 +26,8 @@ struct Cli {
 enum Command {
     /// Run the whole pipeline on the tiny space: profile, pretrain, supernet, search, report, export.
     Demo(commands::demo::DemoArgs),
+    /// Write a search space whose backbone is a diffusers UNet2DConditionModel folder's.
+    ImportBackbone(commands::import::ImportBackboneArgs),
     /// Inspect and check search-space files.
     #[command(subcommand)]
     Space(commands::space::SpaceCommand),
@@ -64,6 +66,7 @@ fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Demo(args) => commands::demo::run(args),
+        Command::ImportBackbone(args) => commands::import::run(args),
         Command::Space(cmd) => commands::space::run(cmd),
         Command::Latency(cmd) => commands::latency::run(cmd),
         Command::PretrainImage(args) => commands::train::pretrain_image(args),

@@ -113,3 +113,21 @@ fn signatures_cover_the_paper_space() {
         "attn3d is limited to the low-resolution stage"
     );
 }
+
+#[test]
+fn import_backbone_writes_a_searchable_space() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("imported.json");
+    let (ok, stdout, err) = vidnas(&[
+        "import-backbone",
+        "crates/nn/tests/fixtures/tiny-diffusers-unet",
+        "--out",
+        out.to_str().unwrap(),
+        "--frames",
+        "4",
+    ]);
+    assert!(ok, "{err}");
+    assert!(stdout.contains("slots"), "{stdout}");
+    let (ok, _, err) = vidnas(&["space", "validate", out.to_str().unwrap()]);
+    assert!(ok, "{err}");
+}
