@@ -5,7 +5,7 @@
 //! time_embedding, conv_in (push)
 //! down_blocks.i: per layer j: resnets.j, [attentions.j], [temporal.j]   (layer output: push)
 //!                then, except the last block, downsamplers.0          (push)
-//! mid_block: resnets.0, [attentions.0], resnets.1, [temporal.0]
+//! mid_block: resnets.0, [attentions.0, resnets.1 (cross-attention mid blocks only)], [temporal.0]
 //! up_blocks.i: per layer j (one more than down): resnets.j (pop, concat), [attentions.j],
 //!                [temporal.j]; then, except the last block, upsamplers.0
 //! conv_out (conv_norm_out + SiLU + conv_out)
