@@ -29,10 +29,10 @@ pub struct DemoArgs {
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Stage-1 image pretraining steps.
-    #[arg(long, default_value_t = 500)]
+    #[arg(long, default_value_t = 400)]
     pub image_steps: usize,
     /// Supernet training steps.
-    #[arg(long, default_value_t = 200)]
+    #[arg(long, default_value_t = 150)]
     pub supernet_steps: usize,
     #[arg(long, default_value_t = 12)]
     pub population: usize,
