@@ -3,7 +3,6 @@
 
 mod commands;
 mod evaluator;
-mod util;
 
 use clap::{Parser, Subcommand};
 

@@ -317,7 +317,7 @@ fn validate_cmd(a: ValidateArgs) -> Result<()> {
     let report = validate(&space, &table, &opts, true)?;
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
     write_rows_csv(&a.out.join("validation.csv"), &report.rows)?;
-    crate::util::write_atomic(
+    vidnas_search::atomic_write(
         &a.out.join("validation.json"),
         serde_json::to_string_pretty(&report)?.as_bytes(),
     )?;
@@ -381,5 +381,5 @@ fn write_rows_csv(path: &Path, rows: &[vidnas_profile::validate::NetworkRow]) ->
             r.repeat_spread_pct
         );
     }
-    crate::util::write_atomic(path, text.as_bytes())
+    Ok(vidnas_search::atomic_write(path, text.as_bytes())?)
 }
