@@ -7,6 +7,7 @@ use tch::{nn, Device, Tensor};
 use vidnas_nn::{
     is_temporal, load_into, save_filtered, Build, TextEncoder, TextEncoderConfig, VideoUNet,
 };
+use vidnas_data::Vocab;
 use vidnas_space::{Architecture, Space};
 
 pub const TEXT_PREFIX: &str = "text_encoder.";
@@ -55,6 +56,20 @@ impl VideoModel {
         arch: &Architecture,
     ) -> Tensor {
         self.unet.forward(xt, timesteps, context, arch)
+    }
+
+    /// Text context `[B, tokens, dim]` for `captions` (no caption dropout). Unknown words or
+    /// prompts are an error naming them.
+    pub fn prompt_context(&self, captions: &[&str], vocab: &Vocab) -> Result<Tensor, TrainError> {
+        let max_tokens = self.text.config.max_tokens as usize;
+        let mut ids = Vec::with_capacity(captions.len() * max_tokens);
+        for c in captions {
+            ids.extend(vocab.tokenize(c, max_tokens)?);
+        }
+        let tokens = Tensor::from_slice(&ids)
+            .view([captions.len() as i64, max_tokens as i64])
+            .to_device(self.vs.device());
+        Ok(self.text.encode(&tokens))
     }
 
     /// Loads every spatial weight and the text encoder (stage-1 output); temporal layers keep

@@ -35,12 +35,8 @@ pub fn sample(
     prompt: &str,
     cfg: &SampleConfig,
 ) -> Result<Clip, TrainError> {
-    let max_tokens = model.text.config.max_tokens as usize;
-    let ids = vocab.tokenize(prompt, max_tokens)?;
     let device = model.vs.device();
-    let tokens = Tensor::from_slice(&ids)
-        .view([1, max_tokens as i64])
-        .to_device(device);
+    let cond = tch::no_grad(|| model.prompt_context(&[prompt], vocab))?;
     let v = &model.space.file.video;
     let shape = [
         1,
@@ -52,7 +48,6 @@ pub fn sample(
     let ac = schedule.alphas_cumprod();
     let ts = ddim_timesteps(schedule.train_timesteps, cfg.steps);
     let out = tch::no_grad(|| {
-        let cond = model.text.encode(&tokens);
         let uncond = model.text.null_context(1);
         let mut x =
             normal_tensor(&mut step_rng(cfg.seed, 0, Stream::Noise), &shape).to_device(device);
