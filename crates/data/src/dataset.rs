@@ -92,7 +92,13 @@ impl Dataset {
             width: first.width,
             channels: first.channels,
         };
-        shape.validate()?;
+        // Loaded clips may be latents (any channel count, small maps), so only emptiness is
+        // checked here; pixel loaders check their own shape.
+        if shape.clip_len() == 0 {
+            return Err(DataError::EmptyDataset {
+                hint: "clip 0 has no values; check the clip shape",
+            });
+        }
         for (i, c) in clips.iter().enumerate() {
             if c.shape() != first.shape() || c.pixels.len() != shape.clip_len() {
                 return Err(DataError::ShapeMismatch {

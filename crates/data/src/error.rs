@@ -154,6 +154,15 @@ pub enum DataError {
         found: String,
     },
 
+    /// A data file is malformed; `problem` says what and how to fix it.
+    #[error("{}: {problem}", .path.display())]
+    BadFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong and what to do.
+        problem: String,
+    },
+
     /// A data set would hold no clips.
     #[error("data set is empty: {hint}")]
     EmptyDataset {

@@ -12,6 +12,7 @@ pub mod error;
 pub mod folder;
 pub mod gif;
 pub mod label;
+pub mod latents;
 pub mod procedural;
 pub mod vocab;
 
@@ -21,6 +22,7 @@ pub use error::{DataError, Result};
 pub use folder::{load_clip_folder, load_folder_dataset, CAPTION_FILE};
 pub use gif::{read_gif_frames, write_gif, write_gif_rgb8, write_grid_png, write_strip_png};
 pub use label::{ClipLabel, Colour, Direction, Motion, Shape};
+pub use latents::{load_latent_clips, write_latent_clips, CAPTIONS_KEY, LATENTS_TENSOR};
 pub use procedural::{
     clip_rng, generate, generate_labeled, object_colour, sample_label, ProceduralConfig,
 };
