@@ -35,6 +35,8 @@ enum Command {
     Latency(commands::latency::LatencyCommand),
     /// Stage 1: train the spatial backbone as a text-to-image model on single frames.
     PretrainImage(commands::train::PretrainImage),
+    /// Train one architecture stand-alone from the stage-1 weights (a ranking reference).
+    Train(commands::train::StandaloneTrain),
     /// Train the weight-sharing temporal supernet and score architectures with it.
     #[command(subcommand)]
     Supernet(commands::train::SupernetCommand),
@@ -69,6 +71,7 @@ fn main() {
         Command::Space(cmd) => commands::space::run(cmd),
         Command::Latency(cmd) => commands::latency::run(cmd),
         Command::PretrainImage(args) => commands::train::pretrain_image(args),
+        Command::Train(args) => commands::train::standalone(args),
         Command::Supernet(cmd) => commands::train::supernet(cmd),
         Command::Search(cmd) => commands::search::run(cmd),
         Command::Score(args) => commands::search::score(args),

@@ -1,7 +1,9 @@
 use tch::{Device, Kind, Tensor};
 use vidnas_export::{export, load_exported, ExportRequest};
 use vidnas_space::Space;
-use vidnas_supernet::stages::{pretrain_image, train_temporal, DataConfig, Scorer};
+use vidnas_supernet::stages::{
+    pretrain_image, train_temporal, DataConfig, ImageStage, Scorer, TemporalStage,
+};
 use vidnas_supernet::{Objective, PathSampling, TrainConfig};
 
 fn micro() -> Space {
@@ -27,10 +29,14 @@ fn exported_subnet_equals_the_supernet_path() {
         checkpoint_every: 10,
         ..TrainConfig::default()
     };
-    let data = DataConfig {
-        seed: 0,
-        train_clips: 8,
-        validation_clips: 2,
+    let data = ImageStage {
+        data: DataConfig {
+            seed: 0,
+            train_clips: 8,
+            validation_clips: 2,
+            ..DataConfig::default()
+        },
+        ..ImageStage::default()
     };
     let image = dir.path().join("image");
     let supernet = dir.path().join("supernet");
@@ -41,7 +47,7 @@ fn exported_subnet_equals_the_supernet_path() {
         &supernet,
         Objective::Supernet(PathSampling::Uniform),
         cfg,
-        None,
+        TemporalStage::default(),
         false,
         false,
     )
@@ -104,10 +110,14 @@ fn export_from_another_space_is_refused() {
         &space,
         &image,
         cfg,
-        DataConfig {
-            seed: 0,
-            train_clips: 2,
-            validation_clips: 1,
+        ImageStage {
+            data: DataConfig {
+                seed: 0,
+                train_clips: 2,
+                validation_clips: 1,
+                ..DataConfig::default()
+            },
+            ..ImageStage::default()
         },
         false,
         false,

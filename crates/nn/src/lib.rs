@@ -4,6 +4,7 @@
 
 mod attention;
 mod embeddings;
+mod prompt_table;
 mod resnet;
 pub mod temporal;
 mod text;
@@ -12,8 +13,9 @@ mod weights;
 
 pub use attention::{Attention, Transformer2DConfig, Transformer2DModel};
 pub use embeddings::{timestep_features, TimestepEmbedding};
+pub use prompt_table::{PromptTable, PromptTableError, EMBEDDINGS_TENSOR, PROMPTS_KEY};
 pub use resnet::{Downsample2D, ResnetBlock2D, Upsample2D};
 pub use temporal::{TemporalConfig, TemporalOp};
-pub use text::{TextEncoder, TextEncoderConfig};
+pub use text::{PrecomputedText, TextEncoder, TextEncoderConfig, PROMPT_TABLE_VAR};
 pub use unet::{Build, VideoUNet};
 pub use weights::{is_temporal, load_into, save_filtered, WeightsError};

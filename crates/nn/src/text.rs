@@ -1,22 +1,64 @@
-//! A small text encoder over a dataset's vocabulary: token + position embeddings and a few
-//! pre-norm transformer layers. The UNet only sees its output `[B, tokens, dim]`, so a real
-//! CLIP/T5 can replace it with precomputed embeddings of the same shape.
+//! The text conditioning: either a small encoder over a dataset's vocabulary (token + position
+//! embeddings and a few pre-norm transformer layers, trained in stage 1) or a frozen table of
+//! prompt embeddings computed elsewhere by a real CLIP/T5 (see `prompt_table`). The UNet only
+//! sees the output `[B, tokens, dim]`, so both are interchangeable.
 
 use crate::attention::Attention;
+use crate::prompt_table::PromptTable;
 use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
 use tch::{nn, nn::Module, Kind, Tensor};
+
+/// Variable holding the precomputed prompt embeddings (frozen in every stage).
+pub const PROMPT_TABLE_VAR: &str = "prompt_embeddings";
+
+/// Where precomputed prompt embeddings came from, and which prompt each row is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrecomputedText {
+    /// The embeddings file stage 1 read (the rows are saved with the model's weights).
+    pub file: PathBuf,
+    /// SHA-256 of that file (first 16 hex digits).
+    pub sha256: String,
+    /// The prompt of each row.
+    pub prompts: Vec<String>,
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TextEncoderConfig {
-    /// Token ids are `0..vocab_size`; id 0 is padding.
+    /// Token ids are `0..vocab_size`; id 0 is padding. With precomputed embeddings: the number
+    /// of prompts (ids are rows of the table).
     pub vocab_size: i64,
     /// Tokens per prompt (prompts are padded or refused beyond this).
     pub max_tokens: i64,
     /// Output width; must equal the backbone's `cross_attention_dim`.
     pub dim: i64,
+    /// Transformer layers and heads of the learned encoder (0 with precomputed embeddings).
     pub layers: i64,
     pub heads: i64,
+    /// Prompt embeddings computed elsewhere, replacing the learned encoder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub precomputed: Option<PrecomputedText>,
+}
+
+impl TextEncoderConfig {
+    /// The configuration that reads `table` (from `file`, hashed `sha256`).
+    pub fn precomputed(table: &PromptTable, file: PathBuf, sha256: String) -> Self {
+        let (tokens, dim) = table.token_shape();
+        Self {
+            vocab_size: table.prompts.len() as i64,
+            max_tokens: tokens,
+            dim,
+            layers: 0,
+            heads: 0,
+            precomputed: Some(PrecomputedText {
+                file,
+                sha256,
+                prompts: table.prompts.clone(),
+            }),
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -51,14 +93,24 @@ impl Module for EncoderLayer {
     }
 }
 
-/// Token ids `[B, max_tokens]` → context `[B, max_tokens, dim]`; also holds the learned null
-/// context used for dropped captions (classifier-free guidance).
+#[derive(Debug)]
+enum Encoder {
+    Learned {
+        token_embedding: nn::Embedding,
+        position_embedding: Tensor,
+        layers: Vec<EncoderLayer>,
+        final_norm: nn::LayerNorm,
+    },
+    /// `[prompts, tokens, dim]`, indexed by prompt id.
+    Table(Tensor),
+}
+
+/// Token ids `[B, max_tokens]` (or prompt ids `[B, 1]` with precomputed embeddings) → context
+/// `[B, max_tokens, dim]`; also holds the learned null context used for dropped captions
+/// (classifier-free guidance).
 #[derive(Debug)]
 pub struct TextEncoder {
-    token_embedding: nn::Embedding,
-    position_embedding: Tensor,
-    layers: Vec<EncoderLayer>,
-    final_norm: nn::LayerNorm,
+    encoder: Encoder,
     null_context: Tensor,
     pub config: TextEncoderConfig,
 }
@@ -70,33 +122,87 @@ impl TextEncoder {
             mean: 0.0,
             stdev: 0.02,
         };
+        let encoder = if c.precomputed.is_some() {
+            let table = vs.var(
+                PROMPT_TABLE_VAR,
+                &[c.vocab_size, c.max_tokens, c.dim],
+                nn::Init::Const(0.0),
+            );
+            Encoder::Table(table.set_requires_grad(false))
+        } else {
+            Encoder::Learned {
+                token_embedding: nn::embedding(
+                    &vs / "token_embedding",
+                    c.vocab_size,
+                    c.dim,
+                    Default::default(),
+                ),
+                position_embedding: vs.var("position_embedding", &[c.max_tokens, c.dim], init),
+                layers: (0..c.layers)
+                    .map(|i| EncoderLayer::new(&vs / "layers" / i, c.dim, c.heads))
+                    .collect(),
+                final_norm: nn::layer_norm(&vs / "final_norm", vec![c.dim], Default::default()),
+            }
+        };
         Self {
-            token_embedding: nn::embedding(
-                &vs / "token_embedding",
-                c.vocab_size,
-                c.dim,
-                Default::default(),
-            ),
-            position_embedding: vs.var("position_embedding", &[c.max_tokens, c.dim], init),
-            layers: (0..c.layers)
-                .map(|i| EncoderLayer::new(&vs / "layers" / i, c.dim, c.heads))
-                .collect(),
-            final_norm: nn::layer_norm(&vs / "final_norm", vec![c.dim], Default::default()),
+            encoder,
             null_context: vs.var("null_context", &[c.max_tokens, c.dim], init),
             config,
         }
     }
 
-    /// `tokens`: [B, max_tokens] int64.
-    pub fn encode(&self, tokens: &Tensor) -> Tensor {
-        let mut xs = tokens.to_kind(Kind::Int64).apply(&self.token_embedding)
-            + self.position_embedding.unsqueeze(0);
-        for layer in &self.layers {
-            xs = layer.forward(&xs);
+    /// Copies a table's rows (and the empty prompt's row, if any, as the null context) into
+    /// this encoder. Errors when the encoder does not read precomputed embeddings or the
+    /// table's prompts or shape differ from the configuration's.
+    pub fn load_table(&mut self, table: &PromptTable) -> Result<(), String> {
+        let Encoder::Table(rows) = &mut self.encoder else {
+            return Err("this text encoder is learned, not a precomputed table".into());
+        };
+        let expected = self.config.precomputed.as_ref().map(|p| &p.prompts);
+        if expected != Some(&table.prompts) || rows.size() != table.embeddings.size() {
+            return Err(format!(
+                "table has {} prompts of shape {:?}; the model expects {:?}",
+                table.prompts.len(),
+                table.embeddings.size(),
+                rows.size()
+            ));
         }
-        xs.apply(&self.final_norm)
+        tch::no_grad(|| {
+            rows.copy_(&table.embeddings.to_device(rows.device()));
+            if let Some(i) = table.prompts.iter().position(|p| p.is_empty()) {
+                self.null_context
+                    .copy_(&table.embeddings.get(i as i64).to_device(rows.device()));
+            }
+        });
+        Ok(())
     }
 
+    /// Row of `prompt` in the precomputed table (`None` for a learned encoder or an unknown
+    /// prompt).
+    pub fn prompt_row(&self, prompt: &str) -> Option<i64> {
+        let p = self.config.precomputed.as_ref()?;
+        p.prompts.iter().position(|q| q == prompt).map(|i| i as i64)
+    }
+
+    /// `tokens`: [B, max_tokens] int64 token ids, or [B, 1] prompt rows of a precomputed table.
+    pub fn encode(&self, tokens: &Tensor) -> Tensor {
+        let ids = tokens.to_kind(Kind::Int64);
+        match &self.encoder {
+            Encoder::Table(rows) => rows.index_select(0, &ids.select(1, 0)),
+            Encoder::Learned {
+                token_embedding,
+                position_embedding,
+                layers,
+                final_norm,
+            } => {
+                let mut xs = ids.apply(token_embedding) + position_embedding.unsqueeze(0);
+                for layer in layers {
+                    xs = layer.forward(&xs);
+                }
+                xs.apply(final_norm)
+            }
+        }
+    }
     /// The learned unconditional context, `[batch, max_tokens, dim]`.
     pub fn null_context(&self, batch: i64) -> Tensor {
         self.null_context

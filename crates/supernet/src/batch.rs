@@ -1,9 +1,10 @@
 //! Training and validation batches: clips to tensors, captions to token ids.
 
 use crate::error::TrainError;
+use crate::model::VideoModel;
 use crate::rng::{normal_tensor, step_rng, Stream};
 use rand::Rng;
-use tch::{Device, Tensor};
+use tch::Tensor;
 use vidnas_data::{Clip, Dataset, Vocab};
 
 /// Clean clips `[B, C, T, H, W]` and their token ids `[B, max_tokens]`.
@@ -12,13 +13,8 @@ pub struct Batch {
     pub tokens: Tensor,
 }
 
-/// Stacks clips (layout [C, T, H, W] each) and tokenises their captions.
-pub fn stack_clips(
-    clips: &[Clip],
-    vocab: &Vocab,
-    max_tokens: usize,
-    device: Device,
-) -> Result<Batch, TrainError> {
+/// Stacks clips (layout [C, T, H, W] each) and turns their captions into text-encoder input.
+pub fn stack_clips(clips: &[Clip], model: &VideoModel, vocab: &Vocab) -> Result<Batch, TrainError> {
     let first = clips
         .first()
         .ok_or_else(|| TrainError::Config("empty batch".into()))?;
@@ -33,14 +29,11 @@ pub fn stack_clips(
         .iter()
         .flat_map(|c| c.pixels.iter().copied())
         .collect();
-    let x0 = Tensor::from_slice(&pixels).view(shape).to_device(device);
-    let mut ids = Vec::with_capacity(clips.len() * max_tokens);
-    for c in clips {
-        ids.extend(vocab.tokenize(&c.caption, max_tokens)?);
-    }
-    let tokens = Tensor::from_slice(&ids)
-        .view([clips.len() as i64, max_tokens as i64])
-        .to_device(device);
+    let x0 = Tensor::from_slice(&pixels)
+        .view(shape)
+        .to_device(model.vs.device());
+    let captions: Vec<&str> = clips.iter().map(|c| c.caption.as_str()).collect();
+    let tokens = model.prompt_ids(&captions, vocab)?;
     Ok(Batch { x0, tokens })
 }
 

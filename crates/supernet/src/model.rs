@@ -4,10 +4,11 @@
 use crate::error::TrainError;
 use std::path::Path;
 use tch::{nn, Device, Tensor};
-use vidnas_nn::{
-    is_temporal, load_into, save_filtered, Build, TextEncoder, TextEncoderConfig, VideoUNet,
-};
 use vidnas_data::Vocab;
+use vidnas_nn::{
+    is_temporal, load_into, save_filtered, Build, PromptTable, TextEncoder, TextEncoderConfig,
+    VideoUNet, PROMPT_TABLE_VAR,
+};
 use vidnas_space::{Architecture, Space};
 
 pub const TEXT_PREFIX: &str = "text_encoder.";
@@ -58,18 +59,62 @@ impl VideoModel {
         self.unet.forward(xt, timesteps, context, arch)
     }
 
-    /// Text context `[B, tokens, dim]` for `captions` (no caption dropout). Unknown words or
-    /// prompts are an error naming them.
+    /// Text-encoder input for `captions`: token ids `[B, max_tokens]`, or rows `[B, 1]` of the
+    /// precomputed prompt table. Unknown words or prompts are an error naming them.
+    pub fn prompt_ids(&self, captions: &[&str], vocab: &Vocab) -> Result<Tensor, TrainError> {
+        let config = &self.text.config;
+        let (ids, width) = match &config.precomputed {
+            Some(p) => {
+                let missing: Vec<&str> = captions
+                    .iter()
+                    .copied()
+                    .filter(|c| self.text.prompt_row(c).is_none())
+                    .collect();
+                if !missing.is_empty() {
+                    return Err(TrainError::file(
+                        &p.file,
+                        format!(
+                            "no precomputed embedding for {} prompt(s), e.g. {:?}; embed them with the same text encoder and add them to the file, then rerun stage 1",
+                            missing.len(),
+                            missing[0]
+                        ),
+                    ));
+                }
+                let rows = captions.iter().filter_map(|c| self.text.prompt_row(c));
+                (rows.collect::<Vec<i64>>(), 1)
+            }
+            None => {
+                let max_tokens = config.max_tokens as usize;
+                let mut ids = Vec::with_capacity(captions.len() * max_tokens);
+                for c in captions {
+                    ids.extend(vocab.tokenize(c, max_tokens)?);
+                }
+                (ids, max_tokens as i64)
+            }
+        };
+        Ok(Tensor::from_slice(&ids)
+            .view([captions.len() as i64, width])
+            .to_device(self.vs.device()))
+    }
+
+    /// Text context `[B, tokens, dim]` for `captions` (no caption dropout).
     pub fn prompt_context(&self, captions: &[&str], vocab: &Vocab) -> Result<Tensor, TrainError> {
-        let max_tokens = self.text.config.max_tokens as usize;
-        let mut ids = Vec::with_capacity(captions.len() * max_tokens);
-        for c in captions {
-            ids.extend(vocab.tokenize(c, max_tokens)?);
-        }
-        let tokens = Tensor::from_slice(&ids)
-            .view([captions.len() as i64, max_tokens as i64])
-            .to_device(self.vs.device());
-        Ok(self.text.encode(&tokens))
+        Ok(self.text.encode(&self.prompt_ids(captions, vocab)?))
+    }
+
+    /// Reads precomputed prompt embeddings into the text encoder (stage 1 only: later stages
+    /// load them with the rest of the weights).
+    pub fn load_prompt_table(&mut self, table: &PromptTable) -> Result<(), TrainError> {
+        let file = self
+            .text
+            .config
+            .precomputed
+            .as_ref()
+            .map(|p| p.file.clone())
+            .unwrap_or_default();
+        self.text
+            .load_table(table)
+            .map_err(|e| TrainError::file(file, e))
     }
 
     /// Loads every spatial weight and the text encoder (stage-1 output); temporal layers keep
@@ -93,10 +138,12 @@ impl VideoModel {
     }
 
     /// Marks variables passing `keep` trainable and all others frozen; returns the trainable ones.
+    /// Precomputed prompt embeddings never train.
     pub fn trainable(&mut self, keep: impl Fn(&str) -> bool) -> Vec<(String, Tensor)> {
         let mut out = Vec::new();
+        let table = format!("{TEXT_PREFIX}{PROMPT_TABLE_VAR}");
         for (name, var) in self.vs.variables() {
-            let train = keep(&name);
+            let train = keep(&name) && name != table;
             let _ = var.set_requires_grad(train);
             if train {
                 out.push((name, var));

@@ -48,7 +48,6 @@ impl ValidationSet {
         cfg: &ValidationConfig,
     ) -> Result<Self, TrainError> {
         let device = model.vs.device();
-        let max_tokens = model.text.config.max_tokens as usize;
         let k = cfg.timesteps_per_clip.max(1);
         let n = schedule.train_timesteps;
         // Evenly spaced, centred in k equal bins of [0, n).
@@ -63,7 +62,7 @@ impl ValidationSet {
         let mut rng = step_rng(cfg.noise_seed, 0, Stream::Validation);
         for chunk in triples.chunks(cfg.batch_size.max(1)) {
             let chunk_clips: Vec<Clip> = chunk.iter().map(|&(ci, _)| clips[ci].clone()).collect();
-            let batch = stack_clips(&chunk_clips, vocab, max_tokens, device)?;
+            let batch = stack_clips(&chunk_clips, model, vocab)?;
             let noise = normal_tensor(&mut rng, &batch.x0.size()).to_device(device);
             let timesteps: Vec<i64> = chunk.iter().map(|&(_, t)| t).collect();
             let (xt, target) = schedule.noisy_and_target(&batch.x0, &noise, &timesteps);

@@ -3,18 +3,34 @@
 //! folder holds `run.json` (what was trained, on what) beside its checkpoint.
 
 use crate::error::TrainError;
-use crate::model::VideoModel;
+use crate::model::{VideoModel, TEXT_PREFIX};
 use crate::paths::PathSampling;
 use crate::score::{ValidationConfig, ValidationSet};
 use crate::trainer::{Objective, TrainConfig, Trainer};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use tch::Device;
-use vidnas_data::{Dataset, ProceduralConfig, Vocab};
-use vidnas_nn::{Build, TextEncoderConfig};
+use vidnas_data::{
+    load_folder_dataset, load_latent_clips, ClipLabel, Dataset, ProceduralConfig, Vocab,
+};
+use vidnas_nn::{is_temporal, load_into, Build, PromptTable, TextEncoderConfig};
 use vidnas_space::{Architecture, Space};
 
 pub const RUN_FORMAT: &str = "vidnas-run/1";
+
+/// Where training and validation clips come from.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", deny_unknown_fields)]
+pub enum DataSource {
+    /// Procedural text-video clips generated from the seed (nothing stored).
+    #[default]
+    Procedural,
+    /// Real footage: one sub-folder per clip with its frames and a `caption.txt`.
+    Folder { path: PathBuf },
+    /// Pre-encoded latents (safetensors `latents [N, C, T, H, W]` + captions) for a latent-space
+    /// backbone.
+    Latents { path: PathBuf },
+}
 
 /// Where training clips come from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -22,10 +38,12 @@ pub const RUN_FORMAT: &str = "vidnas-run/1";
 pub struct DataConfig {
     /// Seed of the procedural generator (training clips; validation uses a separate stream).
     pub seed: u64,
-    /// Distinct training clips.
+    /// Distinct training clips (procedural data; loaded data uses every clip).
     pub train_clips: usize,
-    /// Fixed validation clips used for scoring.
+    /// Fixed validation clips used for scoring (loaded data: taken out of the set).
     pub validation_clips: usize,
+    #[serde(default)]
+    pub source: DataSource,
 }
 
 impl Default for DataConfig {
@@ -34,8 +52,30 @@ impl Default for DataConfig {
             seed: 0,
             train_clips: 4096,
             validation_clips: 8,
+            source: DataSource::Procedural,
         }
     }
+}
+
+/// Stage-1 inputs beyond the optimiser settings.
+#[derive(Debug, Clone, Default)]
+pub struct ImageStage {
+    pub data: DataConfig,
+    /// Precomputed prompt embeddings (safetensors) replacing the learned text encoder.
+    pub text_embeddings: Option<PathBuf>,
+    /// A diffusers `diffusion_pytorch_model.safetensors` to start the spatial UNet from.
+    pub init_unet: Option<PathBuf>,
+}
+
+/// SHA-256 of a file, first 16 hex digits (provenance fields).
+pub fn sha256_16(path: &Path) -> Result<String, TrainError> {
+    use sha2::{Digest, Sha256};
+    let bytes = std::fs::read(path).map_err(|e| TrainError::file(path, e))?;
+    Ok(Sha256::digest(&bytes)
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect())
 }
 
 /// `run.json`: everything needed to rebuild the model of a run folder.
@@ -56,6 +96,9 @@ pub struct RunInfo {
     /// The stage-1 run the spatial weights come from (for supernet and stand-alone runs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image_run: Option<PathBuf>,
+    /// The diffusers weights stage 1 started from, as `path (sha256)`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init_unet: Option<String>,
 }
 
 impl RunInfo {
@@ -122,33 +165,81 @@ pub fn procedural_config(space: &Space) -> ProceduralConfig {
     }
 }
 
-/// The default text encoder for a space: the procedural vocabulary, the backbone's width.
-pub fn default_text_config(space: &Space, vocab: &Vocab) -> TextEncoderConfig {
+/// The default text encoder for a space: the data's vocabulary, the backbone's width, a
+/// context long enough for the longest caption (at least 8 tokens).
+pub fn default_text_config(
+    space: &Space,
+    vocab: &Vocab,
+    longest_caption: usize,
+) -> TextEncoderConfig {
     let dim = space.file.backbone.cross_attention_dim as i64;
     TextEncoderConfig {
         vocab_size: vocab.len() as i64,
-        max_tokens: 8,
+        max_tokens: longest_caption.max(8) as i64,
         dim,
         layers: 2,
         heads: 4.min(dim).max(1),
+        precomputed: None,
     }
 }
 
 /// Training and validation datasets of a run.
 pub fn datasets(space: &Space, data: &DataConfig) -> Result<(Dataset, Dataset), TrainError> {
     let cfg = procedural_config(space);
-    check_procedural(space)?;
-    // Validation clips come from a stream no training clip is drawn from.
-    let train = Dataset::procedural(cfg, data.seed, data.train_clips)?;
-    let val = Dataset::procedural_validation(cfg, data.seed, data.validation_clips)?;
-    Ok((train, val))
+    match &data.source {
+        DataSource::Procedural => {
+            check_pixel_space(space, "procedural training data is RGB pixels")?;
+            // Validation clips come from a stream no training clip is drawn from.
+            let train = Dataset::procedural(cfg, data.seed, data.train_clips)?;
+            let val = Dataset::procedural_validation(cfg, data.seed, data.validation_clips)?;
+            Ok((train, val))
+        }
+        DataSource::Folder { path } => {
+            check_pixel_space(space, "a frame folder holds RGB pixels")?;
+            let clips = load_folder_dataset(path, &cfg)?;
+            Ok(Dataset::from_clips(clips)?.split(data.validation_clips)?)
+        }
+        DataSource::Latents { path } => {
+            let clips = load_latent_clips(path)?;
+            let want = [cfg.channels, cfg.frames, cfg.height, cfg.width];
+            if let Some(c) = clips.iter().find(|c| c.shape() != want) {
+                return Err(TrainError::file(
+                    path,
+                    format!(
+                        "clip \"{}\" has [C, T, H, W] = {:?} but space {} needs {want:?} (video.channels, frames, height, width); encode the clips at that size",
+                        c.caption,
+                        c.shape(),
+                        space.path.display()
+                    ),
+                ));
+            }
+            Ok(Dataset::from_clips(clips)?.split(data.validation_clips)?)
+        }
+    }
 }
 
-fn check_procedural(space: &Space) -> Result<(), TrainError> {
+/// The vocabulary of a run's captions, and the longest caption in words.
+fn data_vocab(train: &Dataset, val: &Dataset, source: &DataSource) -> (Vocab, usize) {
+    if *source == DataSource::Procedural {
+        return (Vocab::procedural(), 8);
+    }
+    let captions: Vec<String> = (0..train.len())
+        .map(|i| train.get(i).caption)
+        .chain((0..val.len()).map(|i| val.get(i).caption))
+        .collect();
+    let longest = captions
+        .iter()
+        .map(|c| vidnas_data::vocab::words(c).len())
+        .max()
+        .unwrap_or(0);
+    (Vocab::from_captions(&captions), longest)
+}
+
+fn check_pixel_space(space: &Space, what: &str) -> Result<(), TrainError> {
     if space.file.video.channels != 3 || space.file.video.vae_scale_factor != 1 {
         return Err(TrainError::Config(format!(
-            "{}: procedural training data is RGB pixels, but the space's clips have {} channels (VAE x{}); \
-             train on a pixel-space space such as search-spaces/tiny.json, or use a latency-only search",
+            "{}: {what}, but the space's clips have {} channels (VAE x{}); pass --latents with clips encoded by the backbone's VAE, \
+             or train on a pixel-space space such as search-spaces/tiny.json",
             space.path.display(),
             space.file.video.channels,
             space.file.video.vae_scale_factor
@@ -157,18 +248,50 @@ fn check_procedural(space: &Space) -> Result<(), TrainError> {
     Ok(())
 }
 
+/// The text encoder of stage 1: precomputed embeddings when given, else the learned one.
+fn stage1_text(
+    space: &Space,
+    embeddings: Option<&Path>,
+    vocab: &Vocab,
+    longest: usize,
+) -> Result<(TextEncoderConfig, Option<PromptTable>), TrainError> {
+    let Some(path) = embeddings else {
+        return Ok((default_text_config(space, vocab, longest), None));
+    };
+    let table = PromptTable::read(path).map_err(|e| TrainError::file(path, e.problem))?;
+    let dim = space.file.backbone.cross_attention_dim as i64;
+    let (_, width) = table.token_shape();
+    if width != dim {
+        return Err(TrainError::file(
+            path,
+            format!(
+                "embeddings are {width} wide but the backbone's cross_attention_dim is {dim} ({}); embed the prompts with the text encoder the backbone was trained with",
+                space.path.display()
+            ),
+        ));
+    }
+    let config = TextEncoderConfig::precomputed(&table, path.to_path_buf(), sha256_16(path)?);
+    Ok((config, Some(table)))
+}
+
 /// Stage 1: trains the image model and text encoder; writes `run.json`, checkpoints and
-/// `unet.safetensors` (spatial UNet with diffusers keys + `text_encoder.*`).
+/// `model.safetensors` (spatial UNet with diffusers keys + `text_encoder.*`). With
+/// `init_unet` the UNet starts from those diffusers weights (zero steps keep them as they are).
 pub fn pretrain_image(
     space: &Space,
     run: &Path,
     train: TrainConfig,
-    data: DataConfig,
+    stage: ImageStage,
     resume: bool,
     progress: bool,
 ) -> Result<RunInfo, TrainError> {
-    let vocab = Vocab::procedural();
-    let text = default_text_config(space, &vocab);
+    let (train_data, val_data) = datasets(space, &stage.data)?;
+    let (vocab, longest) = data_vocab(&train_data, &val_data, &stage.data.source);
+    let (text, table) = stage1_text(space, stage.text_embeddings.as_deref(), &vocab, longest)?;
+    let init_unet = match &stage.init_unet {
+        Some(p) => Some(format!("{} ({})", p.display(), sha256_16(p)?)),
+        None => None,
+    };
     let info = RunInfo {
         format: RUN_FORMAT.into(),
         objective: Objective::Image.describe(),
@@ -177,14 +300,29 @@ pub fn pretrain_image(
         space_path: space.path.clone(),
         text: text.clone(),
         vocab: vocab.clone(),
-        data: data.clone(),
+        data: stage.data.clone(),
         train: train.clone(),
         validation: ValidationConfig::default(),
         image_run: None,
+        init_unet,
     };
     prepare_run(run, &info, resume)?;
-    let (train_data, _) = datasets(space, &data)?;
     let mut model = VideoModel::new(space, Build::Image, text, Device::Cpu)?;
+    if let Some(table) = &table {
+        model.load_prompt_table(table)?;
+    }
+    if let Some(path) = &stage.init_unet {
+        load_into(&model.vs, path, |n| {
+            !n.starts_with(TEXT_PREFIX) && !is_temporal(n)
+        })?;
+    }
+    // Every caption needs an embedding before training starts, not at some later step.
+    check_captions(
+        &model,
+        &vocab,
+        &stage.data.source,
+        &[&train_data, &val_data],
+    )?;
     let mut trainer = Trainer::new(
         &mut model,
         Objective::Image,
@@ -199,6 +337,31 @@ pub fn pretrain_image(
     trainer.run(progress)?;
     model.save_all(&run.join("model.safetensors"))?;
     Ok(info)
+}
+
+/// Fails early, naming the prompt or word, when a training or validation caption cannot be
+/// encoded, rather than at some later step.
+fn check_captions(
+    model: &VideoModel,
+    vocab: &Vocab,
+    source: &DataSource,
+    sets: &[&Dataset],
+) -> Result<(), TrainError> {
+    let captions: Vec<String> = match source {
+        // Procedural captions always fit the procedural vocabulary; a prompt table must hold
+        // every caption the generator can draw.
+        DataSource::Procedural if model.text.config.precomputed.is_none() => return Ok(()),
+        DataSource::Procedural => ClipLabel::all_drawable()
+            .iter()
+            .map(ClipLabel::caption)
+            .collect(),
+        _ => sets
+            .iter()
+            .flat_map(|set| (0..set.len()).map(|i| set.get(i).caption))
+            .collect(),
+    };
+    let refs: Vec<&str> = captions.iter().map(String::as_str).collect();
+    model.prompt_ids(&refs, vocab).map(|_| ())
 }
 
 /// Refuses to overwrite a finished or foreign run unless resuming it.
@@ -225,9 +388,17 @@ fn prepare_run(run: &Path, info: &RunInfo, resume: bool) -> Result<(), TrainErro
     info.save(run)
 }
 
+/// Stage-2 settings that may differ from stage 1's (which a stage-2 run otherwise inherits).
+#[derive(Debug, Clone, Default)]
+pub struct TemporalStage {
+    /// Validation clips and settings for scoring: more clips and timesteps give steadier ranks.
+    pub scoring: Option<(usize, ValidationConfig)>,
+    /// Train on other clips than stage 1 did; their captions must fit stage 1's text encoder.
+    pub source: Option<DataSource>,
+}
+
 /// Stage 2: inflates the stage-1 model, trains the temporal layers of the supernet (or one
-/// stand-alone architecture); writes `model.safetensors` at the end. `scoring` overrides the
-/// validation clips and settings inherited from stage 1.
+/// stand-alone architecture); writes `model.safetensors` at the end.
 #[allow(clippy::too_many_arguments)]
 pub fn train_temporal(
     space: &Space,
@@ -235,15 +406,17 @@ pub fn train_temporal(
     run: &Path,
     objective: Objective,
     train: TrainConfig,
-    scoring: Option<(usize, ValidationConfig)>,
+    stage: TemporalStage,
     resume: bool,
     progress: bool,
 ) -> Result<RunInfo, TrainError> {
     let mut image = RunInfo::load(image_run)?;
-    // Scoring settings may differ from stage 1's: more clips and timesteps give steadier ranks.
-    if let Some((clips, validation)) = scoring {
+    if let Some((clips, validation)) = stage.scoring {
         image.data.validation_clips = clips;
         image.validation = validation;
+    }
+    if let Some(source) = stage.source {
+        image.data.source = source;
     }
     image.check_space(space, image_run)?;
     let build = match &objective {
@@ -260,9 +433,15 @@ pub fn train_temporal(
         ..image.clone()
     };
     prepare_run(run, &info, resume)?;
-    let (train_data, _) = datasets(space, &info.data)?;
+    let (train_data, val_data) = datasets(space, &info.data)?;
     let mut model = VideoModel::new(space, build, info.text.clone(), Device::Cpu)?;
     model.load_image_weights(&image_run.join("model.safetensors"))?;
+    check_captions(
+        &model,
+        &info.vocab,
+        &info.data.source,
+        &[&train_data, &val_data],
+    )?;
     let mut trainer = Trainer::new(&mut model, objective, train, &train_data, &info.vocab, run);
     if resume {
         trainer.resume()?;

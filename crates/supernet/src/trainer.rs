@@ -175,8 +175,7 @@ impl<'a> Trainer<'a> {
             frames,
         );
         let clips = clips_at(self.data, &draws.clip_indices);
-        let max_tokens = self.model.text.config.max_tokens as usize;
-        let batch = stack_clips(&clips, self.vocab, max_tokens, self.model.vs.device())?;
+        let batch = stack_clips(&clips, self.model, self.vocab)?;
         let x0 = match self.objective {
             // Image pretraining sees one random frame of each clip: [B, C, 1, H, W].
             Objective::Image => {

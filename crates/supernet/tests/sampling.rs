@@ -16,7 +16,7 @@ fn model() -> (VideoModel, vidnas_space::Architecture, Vocab) {
     let m = VideoModel::new(
         &space,
         Build::Subnet(arch.clone()),
-        default_text_config(&space, &vocab),
+        default_text_config(&space, &vocab, 8),
         Device::Cpu,
     )
     .unwrap();

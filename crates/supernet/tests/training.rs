@@ -22,7 +22,7 @@ fn setup(build: Build) -> (VideoModel, Dataset, Vocab) {
     let model = VideoModel::new(
         &space,
         build,
-        default_text_config(&space, &vocab),
+        default_text_config(&space, &vocab, 8),
         Device::Cpu,
     )
     .unwrap();
@@ -143,7 +143,7 @@ fn resume_equals_an_uninterrupted_run() {
     let mut model_c = VideoModel::new(
         &space,
         Build::Supernet,
-        default_text_config(&space, &vocab),
+        default_text_config(&space, &vocab, 8),
         Device::Cpu,
     )
     .unwrap();

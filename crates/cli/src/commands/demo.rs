@@ -4,6 +4,7 @@
 //! demo continues where it stopped.
 
 use crate::commands::search::{search, AlgoArg, SearchArgs};
+use crate::commands::train::{BackboneArgs, SourceArgs};
 use anyhow::Result;
 use clap::Args;
 use std::path::{Path, PathBuf};
@@ -15,7 +16,7 @@ use vidnas_profile::timer::TimingConfig;
 use vidnas_report::{write_report, ReportOptions};
 use vidnas_search::{select, Selector};
 use vidnas_space::Space;
-use vidnas_supernet::stages::{self, DataConfig};
+use vidnas_supernet::stages::{self, DataConfig, ImageStage, TemporalStage};
 use vidnas_supernet::{Objective, PathSampling, TrainConfig};
 
 #[derive(Args)]
@@ -44,6 +45,10 @@ pub struct DemoArgs {
     /// libtorch threads for profiling (the deployment target's).
     #[arg(long, default_value_t = 2)]
     pub threads: usize,
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[command(flatten)]
+    pub backbone: BackboneArgs,
 }
 
 fn stage(n: usize, name: &str, start: Instant) {
@@ -104,16 +109,21 @@ pub fn run(a: DemoArgs) -> Result<()> {
         "pretrain the image model (spatial UNet + text encoder) on single frames",
         start,
     );
-    let data = DataConfig {
-        seed: a.seed,
-        ..DataConfig::default()
+    let image_stage = ImageStage {
+        data: DataConfig {
+            seed: a.seed,
+            source: a.source.source().unwrap_or_default(),
+            ..DataConfig::default()
+        },
+        text_embeddings: a.backbone.text_embeddings.clone(),
+        init_unet: a.backbone.init_file(),
     };
     run_stage(&image, |resume| {
         stages::pretrain_image(
             &space,
             &image,
             train(a.image_steps, 2e-3, 8),
-            data.clone(),
+            image_stage.clone(),
             resume,
             true,
         )
@@ -133,7 +143,7 @@ pub fn run(a: DemoArgs) -> Result<()> {
             &supernet,
             objective,
             train(a.supernet_steps, 1e-3, 4),
-            None,
+            TemporalStage::default(),
             resume,
             true,
         )

@@ -4,7 +4,9 @@ use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
 use vidnas_space::Space;
-use vidnas_supernet::stages::{self, DataConfig, Scorer};
+use vidnas_supernet::stages::{
+    self, DataConfig, DataSource, ImageStage, Scorer, TemporalStage,
+};
 use vidnas_supernet::{Objective, PathSampling, TrainConfig, ValidationConfig};
 
 /// Optimisation settings shared by every training command.
@@ -50,6 +52,58 @@ impl TrainArgs {
     }
 }
 
+/// Where training clips come from: procedural clips unless one of these is given.
+#[derive(Args, Clone, Default)]
+pub struct SourceArgs {
+    /// Train on real footage: one sub-folder per clip holding its frames (PNG/JPEG, sorted by
+    /// name) and a caption.txt; the text encoder's vocabulary is built from the captions.
+    #[arg(long, conflicts_with = "latents")]
+    pub data_folder: Option<PathBuf>,
+    /// Train on pre-encoded latents for a latent-space backbone: a safetensors file with
+    /// `latents` [N, C, T, H, W] (float32, VAE-scaled) and a `captions` metadata JSON list.
+    #[arg(long)]
+    pub latents: Option<PathBuf>,
+}
+
+impl SourceArgs {
+    /// The chosen source, or `None` for "keep the default".
+    pub fn source(&self) -> Option<DataSource> {
+        match (&self.data_folder, &self.latents) {
+            (Some(path), _) => Some(DataSource::Folder { path: path.clone() }),
+            (_, Some(path)) => Some(DataSource::Latents { path: path.clone() }),
+            _ => None,
+        }
+    }
+}
+
+/// Stage-1 conditioning and initialisation from a real pretrained model.
+#[derive(Args, Clone, Default)]
+pub struct BackboneArgs {
+    /// Condition on prompt embeddings computed elsewhere (CLIP/T5) instead of training a text
+    /// encoder: safetensors with `embeddings` [prompts, tokens, dim] and a `prompts` metadata
+    /// JSON list; every training caption must be one of the prompts.
+    #[arg(long)]
+    pub text_embeddings: Option<PathBuf>,
+    /// Start the spatial UNet from diffusers weights (`diffusion_pytorch_model.safetensors`,
+    /// or the folder holding it), e.g. the backbone `vidnas import-backbone` read. With
+    /// `--steps 0` the weights are used as they are.
+    #[arg(long)]
+    pub init_unet: Option<PathBuf>,
+}
+
+impl BackboneArgs {
+    /// `--init-unet` as a weights file (a folder means its diffusers safetensors).
+    pub fn init_file(&self) -> Option<PathBuf> {
+        self.init_unet.as_ref().map(|p| {
+            if p.is_dir() {
+                p.join("diffusion_pytorch_model.safetensors")
+            } else {
+                p.clone()
+            }
+        })
+    }
+}
+
 /// Stage 1: train the spatial backbone as a text-to-image model on single frames.
 #[derive(Args)]
 pub struct PretrainImage {
@@ -60,29 +114,38 @@ pub struct PretrainImage {
     pub out: PathBuf,
     #[command(flatten)]
     pub train: TrainArgs,
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[command(flatten)]
+    pub backbone: BackboneArgs,
     /// Seed of the procedural training clips.
     #[arg(long, default_value_t = 0)]
     pub data_seed: u64,
     /// Number of distinct procedural training clips.
     #[arg(long, default_value_t = 4096)]
     pub train_clips: usize,
-    /// Fixed validation clips used for scoring.
+    /// Fixed validation clips used for scoring (taken out of loaded data).
     #[arg(long, default_value_t = 16)]
     pub validation_clips: usize,
 }
 
 pub fn pretrain_image(args: PretrainImage) -> Result<()> {
     let space = Space::load(&args.space)?;
-    let data = DataConfig {
-        seed: args.data_seed,
-        train_clips: args.train_clips,
-        validation_clips: args.validation_clips,
+    let stage = ImageStage {
+        data: DataConfig {
+            seed: args.data_seed,
+            train_clips: args.train_clips,
+            validation_clips: args.validation_clips,
+            source: args.source.source().unwrap_or_default(),
+        },
+        text_embeddings: args.backbone.text_embeddings.clone(),
+        init_unet: args.backbone.init_file(),
     };
     stages::pretrain_image(
         &space,
         &args.out,
         args.train.config(),
-        data,
+        stage,
         args.train.resume,
         true,
     )?;
@@ -101,28 +164,84 @@ pub enum SupernetCommand {
     Score(SupernetScore),
 }
 
+/// What every stage-2 run (supernet or stand-alone) takes.
 #[derive(Args)]
-pub struct SupernetTrain {
+pub struct TemporalArgs {
     pub space: PathBuf,
     /// The stage-1 run folder (from `vidnas pretrain-image`).
     #[arg(long)]
     pub image: PathBuf,
     #[arg(long)]
     pub out: PathBuf,
-    /// Path sampling: uniform (SPOS), fair (every op of a slot equally often) or sandwich.
-    #[arg(long, default_value = "fair")]
-    pub sampling: PathSampling,
-    /// Train one architecture stand-alone instead of the supernet (a reference for ranking).
-    #[arg(long)]
-    pub arch: Option<String>,
     #[command(flatten)]
     pub train: TrainArgs,
+    /// Train on other clips than stage 1 did (default: stage 1's data).
+    #[command(flatten)]
+    pub source: SourceArgs,
     /// Validation clips used for scoring (default: the stage-1 run's).
     #[arg(long)]
     pub validation_clips: Option<usize>,
     /// Timesteps per validation clip used for scoring.
     #[arg(long, default_value_t = 2)]
     pub validation_timesteps: usize,
+}
+
+impl TemporalArgs {
+    fn run(&self, objective: Objective) -> Result<()> {
+        let space = Space::load(&self.space)?;
+        let scoring = self.validation_clips.map(|clips| {
+            let validation = ValidationConfig {
+                timesteps_per_clip: self.validation_timesteps,
+                ..Default::default()
+            };
+            (clips, validation)
+        });
+        let stage = TemporalStage {
+            scoring,
+            source: self.source.source(),
+        };
+        stages::train_temporal(
+            &space,
+            &self.image,
+            &self.out,
+            objective,
+            self.train.config(),
+            stage,
+            self.train.resume,
+            true,
+        )?;
+        eprintln!(
+            "trained weights written to {}",
+            self.out.join("model.safetensors").display()
+        );
+        Ok(())
+    }
+}
+
+#[derive(Args)]
+pub struct SupernetTrain {
+    #[command(flatten)]
+    pub common: TemporalArgs,
+    /// Path sampling: uniform (SPOS), fair (every op of a slot equally often) or sandwich.
+    #[arg(long, default_value = "fair")]
+    pub sampling: PathSampling,
+}
+
+/// Stand-alone training of one architecture from the stage-1 weights (the reference the
+/// supernet's ranking is judged against).
+#[derive(Args)]
+pub struct StandaloneTrain {
+    #[command(flatten)]
+    pub common: TemporalArgs,
+    /// The architecture (canonical encoding, e.g. conv1d-none-attn1d-…).
+    #[arg(long)]
+    pub arch: String,
+}
+
+pub fn standalone(a: StandaloneTrain) -> Result<()> {
+    let space = Space::load(&a.common.space)?;
+    let arch = space.parse_arch(&a.arch)?;
+    a.common.run(Objective::Standalone(arch))
 }
 
 #[derive(Args)]
@@ -141,35 +260,7 @@ pub struct SupernetScore {
 
 pub fn supernet(cmd: SupernetCommand) -> Result<()> {
     match cmd {
-        SupernetCommand::Train(a) => {
-            let space = Space::load(&a.space)?;
-            let objective = match &a.arch {
-                Some(text) => Objective::Standalone(space.parse_arch(text)?),
-                None => Objective::Supernet(a.sampling),
-            };
-            let scoring = a.validation_clips.map(|clips| {
-                let validation = ValidationConfig {
-                    timesteps_per_clip: a.validation_timesteps,
-                    ..Default::default()
-                };
-                (clips, validation)
-            });
-            stages::train_temporal(
-                &space,
-                &a.image,
-                &a.out,
-                objective,
-                a.train.config(),
-                scoring,
-                a.train.resume,
-                true,
-            )?;
-            eprintln!(
-                "trained weights written to {}",
-                a.out.join("model.safetensors").display()
-            );
-            Ok(())
-        }
+        SupernetCommand::Train(a) => a.common.run(Objective::Supernet(a.sampling)),
         SupernetCommand::Score(a) => {
             let info = stages::RunInfo::load(&a.run)?;
             let space_path = a.space.clone().unwrap_or(info.space_path.clone());
