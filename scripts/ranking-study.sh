@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Supernet ranking study on the tiny space: does the weight-sharing supernet rank temporal
 # architectures as stand-alone training does? Trains one image model, a fair-sampling and a
-# uniform-sampling supernet, and 6 architectures stand-alone with 2 seeds each (all on the same
+# uniform-sampling supernet, and 8 architectures stand-alone with 2 seeds each (all on the same
 # spatial weights and the same 16-clip x 4-timestep validation set), then prints Kendall tau of
 # each supernet against the stand-alone mean and the seed-to-seed tau (the ceiling).
 # Outputs: reports/ranking/. About 25 minutes on 2 CPU cores with the defaults; the committed
@@ -35,13 +35,15 @@ ARCHS=(
   none-conv3d-conv3d-conv3d-conv3d-conv3d-conv3d-conv3d-none-none
   none-none-attn3d-attn3d-attn3d-attn3d-none-none-none-none
   conv1d-attn1d-attn3d-attn1d-attn3d-conv3d-attn1d-conv1d-conv1d-attn1d
+  conv1d-conv1d-conv1d-conv1d-conv1d-conv1d-conv1d-conv1d-conv1d-conv1d
+  none-none-none-none-none-none-none-none-attn1d-attn1d
 )
 ALONE=()
 for i in "${!ARCHS[@]}"; do
   for seed in 0 1; do
     out="$R/alone-$i-seed$seed"
     [ -f "$out/model.safetensors" ] || \
-      $V supernet train $SPACE --image "$R/image" --out "$out" --arch "${ARCHS[$i]}" \
+      $V train $SPACE --image "$R/image" --out "$out" --arch "${ARCHS[$i]}" \
          --steps $ALONE_STEPS --seed $seed $SCORING $(resume_flag "$out")
     ALONE+=("$out")
   done
