@@ -131,3 +131,127 @@ fn import_backbone_writes_a_searchable_space() {
     let (ok, _, err) = vidnas(&["space", "validate", out.to_str().unwrap()]);
     assert!(ok, "{err}");
 }
+
+/// Issue 7's promise: an imported diffusers backbone goes through stage 1 (its own weights, a
+/// real encoder's prompt embeddings, pre-encoded latents), the supernet, the search and export
+/// with the same commands as the tiny space, and the exported weights keep diffusers' values.
+#[test]
+fn imported_backbone_runs_supernet_search_and_export() {
+    use tch::{Device, Kind, Tensor};
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let fixture = "crates/nn/tests/fixtures/tiny-diffusers-unet";
+    let space = p("imported.json");
+    let (ok, _, err) = vidnas(&["import-backbone", fixture, "--out", &space, "--frames", "2"]);
+    assert!(ok, "{err}");
+
+    // A "VAE" and a "CLIP" ran elsewhere: latents [N, 4, 2, 16, 16] and embeddings [P, 3, 16].
+    let captions: Vec<String> = (0..4).map(|i| format!("scene {i}")).collect();
+    let clips: Vec<vidnas_data::Clip> = captions
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let v = (0..4 * 2 * 16 * 16).map(|k| ((k + 3 * i) % 11) as f32 / 5.0 - 1.0);
+            vidnas_data::Clip::new(2, 4, 16, 16, v.collect(), c.clone(), None).unwrap()
+        })
+        .collect();
+    vidnas_data::write_latent_clips(dir.path().join("latents.safetensors").as_path(), &clips)
+        .unwrap();
+    let mut prompts = vec![String::new()];
+    prompts.extend(captions);
+    let table = vidnas_nn::PromptTable {
+        embeddings: Tensor::randn([5, 3, 16], (Kind::Float, Device::Cpu)),
+        prompts,
+    };
+    table
+        .write(dir.path().join("prompts.safetensors").as_path())
+        .unwrap();
+
+    let (image, prompts, latents) = (
+        p("image"),
+        p("prompts.safetensors"),
+        p("latents.safetensors"),
+    );
+    let (supernet, table_path) = (p("supernet"), p("table.json"));
+    let (search, configs) = (p("search"), p("configs"));
+    let steps = [
+        vec![
+            "pretrain-image",
+            &space,
+            "--out",
+            &image,
+            "--init-unet",
+            fixture,
+            "--text-embeddings",
+            &prompts,
+            "--latents",
+            &latents,
+            "--validation-clips",
+            "1",
+            "--steps",
+            "0",
+        ],
+        vec![
+            "supernet",
+            "train",
+            &space,
+            "--image",
+            &image,
+            "--out",
+            &supernet,
+            "--steps",
+            "2",
+            "--batch-size",
+            "1",
+        ],
+        vec![
+            "latency",
+            "profile",
+            &space,
+            "--out",
+            &table_path,
+            "--repeats",
+            "1",
+            "--warmup",
+            "0",
+            "--text-tokens",
+            "3",
+        ],
+        vec![
+            "search",
+            &space,
+            "--table",
+            &table_path,
+            "--supernet",
+            &supernet,
+            "--algo",
+            "random",
+            "--samples",
+            "3",
+            "--out",
+            &search,
+        ],
+        vec!["export", &search, "--name", "imported", "--out", &configs],
+    ];
+    for args in &steps {
+        let args: Vec<&str> = args.iter().map(|s| &**s).collect();
+        let (ok, _, err) = vidnas(&args);
+        assert!(ok, "vidnas {}: {err}", args.join(" "));
+    }
+    let exported: std::collections::HashMap<String, Tensor> =
+        Tensor::read_safetensors(dir.path().join("configs/imported.safetensors"))
+            .unwrap()
+            .into_iter()
+            .collect();
+    let original = Tensor::read_safetensors(format!(
+        "{}/../../{fixture}/diffusion_pytorch_model.safetensors",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    for (name, weight) in &original {
+        let got = exported
+            .get(name)
+            .unwrap_or_else(|| panic!("{name} not exported"));
+        assert!(got.equal(weight), "{name} changed");
+    }
+}
