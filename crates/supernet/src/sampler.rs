@@ -46,6 +46,9 @@ pub fn sample(
         v.width as i64,
     ];
     let ac = schedule.alphas_cumprod();
+    // Pixels live in [-1, 1]; VAE latents have no fixed range and are never clamped.
+    let pixels = v.vae_scale_factor == 1;
+    let clamp = |t: Tensor| if pixels { t.clamp(-1.0, 1.0) } else { t };
     let ts = ddim_timesteps(schedule.train_timesteps, cfg.steps);
     let out = tch::no_grad(|| {
         let uncond = model.text.null_context(1);
@@ -64,11 +67,11 @@ pub fn sample(
                 Prediction::Epsilon => ((&x - &pred * s1a) / sa, pred),
                 Prediction::V => (&x * sa - &pred * s1a, &pred * sa + &x * s1a),
             };
-            let x0 = x0.clamp(-1.0, 1.0);
+            let x0 = clamp(x0);
             let a_prev = ts.get(i + 1).map_or(1.0, |&tp| ac[tp as usize]);
             x = x0 * a_prev.sqrt() + eps * (1.0 - a_prev).sqrt();
         }
-        x.clamp(-1.0, 1.0)
+        clamp(x)
             .to_kind(Kind::Float)
             .to_device(tch::Device::Cpu)
     });
