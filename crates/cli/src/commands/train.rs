@@ -4,9 +4,7 @@ use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
 use vidnas_space::Space;
-use vidnas_supernet::stages::{
-    self, DataConfig, DataSource, ImageStage, Scorer, TemporalStage,
-};
+use vidnas_supernet::stages::{self, DataConfig, DataSource, ImageStage, Scorer, TemporalStage};
 use vidnas_supernet::{Objective, PathSampling, TrainConfig, ValidationConfig};
 
 /// Optimisation settings shared by every training command.
