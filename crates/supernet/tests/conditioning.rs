@@ -39,6 +39,35 @@ fn write_table(path: &Path, prompts: &[String]) -> PromptTable {
     PromptTable::read(path).unwrap()
 }
 
+/// Stage-1 inputs: `validation_clips` clips of `source`, optionally a prompt table.
+fn stage(source: DataSource, validation_clips: usize, embeddings: Option<&Path>) -> ImageStage {
+    ImageStage {
+        data: DataConfig {
+            train_clips: 8,
+            validation_clips,
+            source,
+            ..DataConfig::default()
+        },
+        text_embeddings: embeddings.map(Path::to_path_buf),
+        init_unet: None,
+    }
+}
+
+/// The message of a stage-1 run that must fail.
+fn stage1_error(space: &Space, stage: ImageStage) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    pretrain_image(
+        space,
+        &dir.path().join("run"),
+        quick(1),
+        stage,
+        false,
+        false,
+    )
+    .unwrap_err()
+    .to_string()
+}
+
 fn procedural_prompts() -> Vec<String> {
     ClipLabel::all_drawable()
         .iter()
@@ -53,15 +82,7 @@ fn precomputed_embeddings_condition_every_stage() {
     let emb = dir.path().join("prompts.safetensors");
     let table = write_table(&emb, &procedural_prompts());
     let image = dir.path().join("image");
-    let stage = ImageStage {
-        data: DataConfig {
-            train_clips: 8,
-            validation_clips: 2,
-            ..DataConfig::default()
-        },
-        text_embeddings: Some(emb.clone()),
-        init_unet: None,
-    };
+    let stage = stage(DataSource::Procedural, 2, Some(&emb));
     pretrain_image(&space, &image, quick(2), stage, false, false).unwrap();
     let info = RunInfo::load(&image).unwrap();
     let pre = info
@@ -135,25 +156,7 @@ fn a_caption_missing_from_the_table_fails_before_training() {
     let dir = tempfile::tempdir().unwrap();
     let emb = dir.path().join("few.safetensors");
     write_table(&emb, &["a red square moving left slow".to_string()]);
-    let stage = ImageStage {
-        data: DataConfig {
-            train_clips: 4,
-            validation_clips: 1,
-            ..DataConfig::default()
-        },
-        text_embeddings: Some(emb),
-        init_unet: None,
-    };
-    let err = pretrain_image(
-        &space,
-        &dir.path().join("run"),
-        quick(1),
-        stage,
-        false,
-        false,
-    )
-    .unwrap_err()
-    .to_string();
+    let err = stage1_error(&space, stage(DataSource::Procedural, 1, Some(&emb)));
     assert!(
         err.contains("few.safetensors") && err.contains("no precomputed embedding"),
         "{err}"
@@ -197,16 +200,12 @@ fn latent_clips_train_a_latent_backbone_from_diffusers_weights() {
     save_filtered(&donor.vs, &unet, |n| !n.starts_with(TEXT_PREFIX)).unwrap();
 
     let image = dir.path().join("image");
+    let source = DataSource::Latents {
+        path: latents.clone(),
+    };
     let stage = ImageStage {
-        data: DataConfig {
-            validation_clips: 2,
-            source: DataSource::Latents {
-                path: latents.clone(),
-            },
-            ..DataConfig::default()
-        },
-        text_embeddings: Some(emb),
         init_unet: Some(unet.clone()),
+        ..stage(source, 2, Some(&emb))
     };
     pretrain_image(&space, &image, quick(0), stage, false, false).unwrap();
     let saved = Tensor::read_safetensors(image.join("model.safetensors")).unwrap();
@@ -251,17 +250,10 @@ fn latents_of_the_wrong_shape_are_refused_with_the_shape_named() {
         .collect();
     let latents = dir.path().join("small.safetensors");
     write_latent_clips(&latents, &clips).unwrap();
-    let stage = ImageStage {
-        data: DataConfig {
-            validation_clips: 1,
-            source: DataSource::Latents { path: latents },
-            ..DataConfig::default()
-        },
-        ..ImageStage::default()
-    };
-    let err = pretrain_image(&space, &dir.path().join("r"), quick(1), stage, false, false)
-        .unwrap_err()
-        .to_string();
+    let err = stage1_error(
+        &space,
+        stage(DataSource::Latents { path: latents }, 1, None),
+    );
     assert!(
         err.contains("small.safetensors") && err.contains("[4, 4, 16, 16]"),
         "{err}"
@@ -287,14 +279,7 @@ fn a_frame_folder_trains_with_a_vocabulary_from_its_captions() {
             img.save(clip.join(format!("{f:03}.png"))).unwrap();
         }
     }
-    let stage = ImageStage {
-        data: DataConfig {
-            validation_clips: 1,
-            source: DataSource::Folder { path: root },
-            ..DataConfig::default()
-        },
-        ..ImageStage::default()
-    };
+    let stage = stage(DataSource::Folder { path: root }, 1, None);
     let info = pretrain_image(
         &space,
         &dir.path().join("run"),
