@@ -45,6 +45,9 @@ pub struct DemoArgs {
     /// libtorch threads for profiling (the deployment target's).
     #[arg(long, default_value_t = 2)]
     pub threads: usize,
+    /// Validation clips that score architectures (taken out of loaded data).
+    #[arg(long, default_value_t = 8)]
+    pub validation_clips: usize,
     #[command(flatten)]
     pub source: SourceArgs,
     #[command(flatten)]
@@ -81,13 +84,18 @@ pub fn run(a: DemoArgs) -> Result<()> {
         "profile the latency of every op signature on this machine",
         start,
     );
+    // Cross-attention reads as many tokens as the text conditioning produces.
+    let text_tokens = match &a.backbone.text_embeddings {
+        Some(path) => vidnas_nn::PromptTable::read(path)?.token_shape().0 as usize,
+        None => 8,
+    };
     let opts = ProfileOptions {
         device_name: "this machine (demo)".into(),
         cuda: false,
         dtype: Dtype::F32,
         threads: a.threads,
         batch: 1,
-        text_tokens: 8,
+        text_tokens,
         timing: TimingConfig {
             warmup: 2,
             repeats: 7,
@@ -113,6 +121,7 @@ pub fn run(a: DemoArgs) -> Result<()> {
         data: DataConfig {
             seed: a.seed,
             source: a.source.source().unwrap_or_default(),
+            validation_clips: a.validation_clips,
             ..DataConfig::default()
         },
         text_embeddings: a.backbone.text_embeddings.clone(),
