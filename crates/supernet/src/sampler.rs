@@ -71,9 +71,7 @@ pub fn sample(
             let a_prev = ts.get(i + 1).map_or(1.0, |&tp| ac[tp as usize]);
             x = x0 * a_prev.sqrt() + eps * (1.0 - a_prev).sqrt();
         }
-        clamp(x)
-            .to_kind(Kind::Float)
-            .to_device(tch::Device::Cpu)
+        clamp(x).to_kind(Kind::Float).to_device(tch::Device::Cpu)
     });
     let pixels: Vec<f32> = Vec::<f32>::try_from(out.flatten(0, -1))?;
     Ok(Clip::new(
