@@ -61,6 +61,9 @@ enum BenchCommand {
     Search(commands::bench::BenchSearchArgs),
     /// Kendall τ of supernet scores against stand-alone training, with the seed-to-seed ceiling.
     Ranking(commands::bench::BenchRankingArgs),
+    /// Training-step time of the supernet in tch against the same model in PyTorch
+    /// (diffusers UNet + the temporal ops), interleaved, printed as a ratio.
+    TrainStep(commands::bench::BenchTrainStepArgs),
 }
 
 fn main() {
@@ -80,6 +83,7 @@ fn main() {
         Command::Sample(args) => commands::sample::run(args),
         Command::Bench(BenchCommand::Search(args)) => commands::bench::search_quality(args),
         Command::Bench(BenchCommand::Ranking(args)) => commands::bench::ranking(args),
+        Command::Bench(BenchCommand::TrainStep(args)) => commands::bench::train_step(args),
     };
     if let Err(err) = result {
         eprintln!("error: {err:#}");

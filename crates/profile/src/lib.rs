@@ -3,5 +3,6 @@
 
 pub mod ops;
 pub mod profile;
+pub mod scale;
 pub mod timer;
 pub mod validate;

@@ -2,7 +2,8 @@
 //! Resumable: entries already in the output table are kept, and the table is saved as it grows.
 
 use crate::ops;
-use crate::timer::{time, TimingConfig};
+use crate::scale::{macs, scaled_entry, Reduction};
+use crate::timer::{time, Timing, TimingConfig};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::Path;
 use tch::{Device, Kind};
@@ -93,12 +94,38 @@ pub fn profile_space(
     opts: &ProfileOptions,
     progress: bool,
 ) -> Result<LatencyTable, ProfileError> {
+    profile_space_scaled(space, out, opts, None, progress)
+}
+
+/// [`profile_space`], optionally timing every op at a reduced size and scaling it to full size
+/// (see [`crate::scale`]); the rule is written to the table's `device.source`.
+pub fn profile_space_scaled(
+    space: &Space,
+    out: &Path,
+    opts: &ProfileOptions,
+    reduction: Option<Reduction>,
+    progress: bool,
+) -> Result<LatencyTable, ProfileError> {
     let (device, kind) = prepare(opts)?;
-    let fresh = LatencyTable::new(device_info(opts));
+    let mut info = device_info(opts);
+    if let Some(r) = &reduction {
+        info.source = r.describe();
+    }
+    let fresh = LatencyTable::new(info);
     let mut table = if out.exists() {
         let mut existing = LatencyTable::load(out)?;
         // Refuses a table measured under other conditions rather than mixing them.
         existing.merge(&fresh)?;
+        if existing.device.source != fresh.device.source {
+            return Err(ProfileError::Unsupported(format!(
+                "{}: field device.source is `{}` but this run would write `{}`; a table is \
+                 either measured at full size or at one reduced size. Resume with the same \
+                 --reduce-frames, or write to another --out",
+                out.display(),
+                existing.device.source,
+                fresh.device.source
+            )));
+        }
         existing
     } else {
         fresh
@@ -126,26 +153,24 @@ pub fn profile_space(
     for (i, text) in pending.iter().enumerate() {
         let sig: Signature = text.parse()?;
         bar.set_message(text.clone());
-        let op = ops::build(&sig, opts.batch as i64, kind, device);
+        let (timed, factor) = match &reduction {
+            Some(r) => (r.timed_shape(&sig), r.factor(&sig)),
+            None => (sig.clone(), 1.0),
+        };
+        let op = ops::build(&timed, opts.batch as i64, kind, device);
         let timing = time(&opts.timing, || {
             let _ = op.forward();
-            if let Device::Cuda(_) = device {
-                tch::Cuda::synchronize(0);
-            }
+            sync(device);
         });
-        let ms = match opts.statistic {
-            Statistic::Min => timing.min_ms,
-            Statistic::P10 => timing.p10_ms,
-            Statistic::Median => timing.median_ms,
-            Statistic::Mean => timing.mean_ms,
-        };
-        let entry = Entry {
-            ms,
-            count: timing.count as u64,
-            mean_ms: timing.mean_ms,
-            std_ms: timing.std_ms,
-            bytes: sig.bytes(opts.batch as u64, opts.dtype),
-        };
+        drop(op);
+        let entry: Entry = scaled_entry(
+            &sig,
+            factor,
+            &timing,
+            opts.statistic,
+            opts.batch as u64,
+            opts.dtype,
+        );
         table.insert(&sig, entry);
         // Save as we go so an interrupted profile resumes where it stopped.
         if i % 4 == 3 {
@@ -156,4 +181,109 @@ pub fn profile_space(
     table.save(out)?;
     bar.finish_and_clear();
     Ok(table)
+}
+
+fn sync(device: Device) {
+    if let Device::Cuda(_) = device {
+        tch::Cuda::synchronize(0);
+    }
+}
+
+/// One op kind's check of the scaling rule: its cheapest signature timed at full size and at
+/// the reduced size, interleaved repeat by repeat so that load hits both alike.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ScalingCheckRow {
+    pub kind: String,
+    pub signature: String,
+    pub timed_signature: String,
+    pub factor: f64,
+    /// The table's statistic of the reduced shape.
+    pub reduced_ms: f64,
+    /// `reduced_ms × factor`: what the scaled table would hold.
+    pub scaled_ms: f64,
+    /// The same statistic measured at full size.
+    pub full_ms: f64,
+    /// `(scaled − full) / full`, %.
+    pub error_pct: f64,
+}
+
+/// For every op kind of `space` whose scaling is not the identity, times its signature with the
+/// fewest full-size MACs at full and at reduced size (`opts.timing` warm-up, then repeats
+/// alternating between the two) and compares `reduced × factor` with `full`.
+pub fn scaling_check(
+    space: &Space,
+    opts: &ProfileOptions,
+    reduction: Reduction,
+    progress: bool,
+) -> Result<Vec<ScalingCheckRow>, ProfileError> {
+    let (device, kind) = prepare(opts)?;
+    let wanted = all_signatures(space, &LowerOptions::new(opts.text_tokens, opts.batch));
+    let mut cheapest: std::collections::BTreeMap<String, Signature> = Default::default();
+    for text in &wanted {
+        let sig: Signature = text.parse()?;
+        if reduction.factor(&sig) == 1.0 {
+            continue;
+        }
+        let k = sig.class().name().to_string();
+        match cheapest.get(&k) {
+            Some(best) if macs(best) <= macs(&sig) => {}
+            _ => {
+                cheapest.insert(k, sig);
+            }
+        }
+    }
+    let bar = if progress {
+        ProgressBar::new(cheapest.len() as u64)
+    } else {
+        ProgressBar::hidden()
+    };
+    bar.set_style(
+        ProgressStyle::with_template("scaling check [{bar:30}] {pos}/{len} kinds, eta {eta} {msg}")
+            .expect("valid")
+            .progress_chars("=> "),
+    );
+    let pick = |t: &Timing| match opts.statistic {
+        Statistic::Min => t.min_ms,
+        Statistic::P10 => t.p10_ms,
+        Statistic::Median => t.median_ms,
+        Statistic::Mean => t.mean_ms,
+    };
+    let mut rows = Vec::new();
+    for (k, sig) in cheapest {
+        bar.set_message(sig.to_string());
+        let timed = reduction.timed_shape(&sig);
+        let small = ops::build(&timed, opts.batch as i64, kind, device);
+        let full = ops::build(&sig, opts.batch as i64, kind, device);
+        let once = |op: &ops::TimedOp| {
+            let start = std::time::Instant::now();
+            let _ = op.forward();
+            sync(device);
+            start.elapsed().as_secs_f64() * 1e3
+        };
+        for _ in 0..opts.timing.warmup {
+            once(&small);
+            once(&full);
+        }
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        for _ in 0..opts.timing.repeats.max(1) {
+            a.push(once(&small));
+            b.push(once(&full));
+        }
+        let factor = reduction.factor(&sig);
+        let reduced_ms = pick(&Timing::from_samples(a));
+        let full_ms = pick(&Timing::from_samples(b));
+        rows.push(ScalingCheckRow {
+            kind: k,
+            signature: sig.to_string(),
+            timed_signature: timed.to_string(),
+            factor,
+            reduced_ms,
+            scaled_ms: reduced_ms * factor,
+            full_ms,
+            error_pct: (reduced_ms * factor - full_ms) / full_ms * 100.0,
+        });
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    Ok(rows)
 }

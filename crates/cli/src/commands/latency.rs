@@ -7,7 +7,10 @@ use vidnas_latency::{
     all_signatures, import_csv, predict, Dtype, ImportMeta, LatencyTable, LowerOptions,
     PredictRequest, Statistic,
 };
-use vidnas_profile::profile::{profile_space, ProfileOptions};
+use vidnas_profile::profile::{
+    profile_space_scaled, scaling_check, ProfileOptions, ScalingCheckRow,
+};
+use vidnas_profile::scale::Reduction;
 use vidnas_profile::timer::TimingConfig;
 use vidnas_profile::validate::{validate, ValidateOptions};
 use vidnas_report::LatencyPoint;
@@ -74,6 +77,18 @@ pub struct ProfileArgs {
     /// A name for the device in the table's metadata.
     #[arg(long, default_value = "this machine")]
     pub device_name: String,
+    /// Measure at reduced size: time every op with at most this many frames per clip (all
+    /// other dimensions as in its signature) and scale each time to the signature's frames by
+    /// the ratio of multiply-accumulates (×t_full/t_timed for ops linear in frames, more for
+    /// attention scores). The rule is written to the table's `device.source`. For paper-scale
+    /// spaces whose full-size ops take seconds each on this machine.
+    #[arg(long, value_name = "FRAMES")]
+    pub reduce_frames: Option<u64>,
+    /// With --reduce-frames: also time the cheapest signature of every op kind at full size and
+    /// at reduced size (interleaved) and write the comparison of scaled and measured times to
+    /// this CSV.
+    #[arg(long, value_name = "CSV", requires = "reduce_frames")]
+    pub scaling_check: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -178,13 +193,33 @@ pub fn run(cmd: LatencyCommand) -> Result<()> {
                 },
                 statistic: Statistic::Min,
             };
-            let table = profile_space(&space, &a.out, &opts, true)?;
+            let reduction = a
+                .reduce_frames
+                .map(Reduction::frames)
+                .transpose()
+                .map_err(anyhow::Error::msg)?;
+            let table = profile_space_scaled(&space, &a.out, &opts, reduction, true)?;
             eprintln!(
-                "{} signatures in {} (ms = minimum of {} repeats)",
+                "{} signatures in {} (ms = minimum of {} repeats{})",
                 table.entries.len(),
                 a.out.display(),
-                a.repeats
+                a.repeats,
+                match reduction {
+                    Some(r) => format!(", timed at <= {} frames and scaled by MAC ratio", r.frames),
+                    None => String::new(),
+                }
             );
+            if let (Some(r), Some(csv)) = (reduction, &a.scaling_check) {
+                let rows = scaling_check(&space, &opts, r, true)?;
+                write_scaling_check(csv, &rows)?;
+                for row in &rows {
+                    eprintln!(
+                        "scaling check {:<10} x{:5.2}: scaled {:10.2} ms, full size {:10.2} ms ({:+.1}%)",
+                        row.kind, row.factor, row.scaled_ms, row.full_ms, row.error_pct
+                    );
+                }
+                eprintln!("scaling check written to {}", csv.display());
+            }
             Ok(())
         }
         LatencyCommand::Predict(a) => predict_cmd(a),
@@ -363,6 +398,29 @@ fn validate_cmd(a: ValidateArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+fn write_scaling_check(path: &Path, rows: &[ScalingCheckRow]) -> Result<()> {
+    let mut text = String::from(
+        "kind,signature,timed_signature,factor,reduced_ms,scaled_ms,full_ms,error_pct\n",
+    );
+    for r in rows {
+        text += &format!(
+            "{},{},{},{:.4},{:.4},{:.4},{:.4},{:.2}\n",
+            r.kind,
+            r.signature,
+            r.timed_signature,
+            r.factor,
+            r.reduced_ms,
+            r.scaled_ms,
+            r.full_ms,
+            r.error_pct
+        );
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    Ok(vidnas_search::atomic_write(path, text.as_bytes())?)
 }
 
 fn write_rows_csv(path: &Path, rows: &[vidnas_profile::validate::NetworkRow]) -> Result<()> {
