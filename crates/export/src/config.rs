@@ -177,6 +177,15 @@ pub fn export(req: &ExportRequest) -> Result<PathBuf, ExportError> {
 pub fn load_exported(
     config_path: &Path,
 ) -> Result<(ArchConfig, Space, Architecture, VideoModel), ExportError> {
+    load_exported_with(config_path, None)
+}
+
+/// As [`load_exported`], but with the weights of `weights` (e.g. a fine-tuned or distilled
+/// model of the same architecture) instead of the file the config names, which need not exist.
+pub fn load_exported_with(
+    config_path: &Path,
+    weights: Option<&Path>,
+) -> Result<(ArchConfig, Space, Architecture, VideoModel), ExportError> {
     let text = std::fs::read_to_string(config_path).map_err(|e| file_err(config_path, e))?;
     let config: ArchConfig = serde_json::from_str(&text).map_err(|e| file_err(config_path, e))?;
     if config.format != CONFIG_FORMAT {
@@ -202,10 +211,13 @@ pub fn load_exported(
         config.text_encoder.clone(),
         Device::Cpu,
     )?;
-    let weights = config_path
-        .parent()
-        .unwrap_or(Path::new("."))
-        .join(&config.weights);
+    let weights = match weights {
+        Some(w) => w.to_path_buf(),
+        None => config_path
+            .parent()
+            .unwrap_or(Path::new("."))
+            .join(&config.weights),
+    };
     model.load_all(&weights)?;
     Ok((config, space, arch, model))
 }

@@ -6,6 +6,6 @@
 mod config;
 
 pub use config::{
-    export, load_exported, sha256_16, ArchConfig, ExportError, ExportRequest, PredictedCost,
-    Provenance, CONFIG_FORMAT,
+    export, load_exported, load_exported_with, sha256_16, ArchConfig, ExportError, ExportRequest,
+    PredictedCost, Provenance, CONFIG_FORMAT,
 };

@@ -100,6 +100,7 @@ pub struct VideoUNet {
     conv_norm_out: nn::GroupNorm,
     conv_out: nn::Conv2D,
     num_slots: usize,
+    down_channels: Vec<i64>,
 }
 
 impl VideoUNet {
@@ -258,6 +259,7 @@ impl VideoUNet {
             ),
             conv_out: nn::conv2d(vs / "conv_out", ch[0], b.out_channels as i64, 3, conv3),
             num_slots: space.num_slots(),
+            down_channels: ch,
         }
     }
 
@@ -275,24 +277,9 @@ impl VideoUNet {
             self.num_slots,
             "architecture from another space"
         );
-        let (b, c, t, h, w) = xs.size5().expect("clips are [B, C, T, H, W]");
+        let (b, _, t, _, _) = xs.size5().expect("clips are [B, C, T, H, W]");
         let frames = t;
-        let fold = |x: &Tensor| x.repeat_interleave_self_int(frames, 0, None);
-        // Features in f32, then the clip's dtype, as diffusers does (`t_emb.to(sample.dtype)`).
-        let temb_features = timestep_features(
-            timesteps,
-            self.time_channels,
-            self.flip_sin_to_cos,
-            self.freq_shift,
-        )
-        .to_kind(xs.kind());
-        let temb = fold(&self.time_embedding.forward(&temb_features));
-        let ctx = fold(context);
-
-        let mut h_ = xs
-            .permute([0, 2, 1, 3, 4])
-            .reshape([b * t, c, h, w])
-            .apply(&self.conv_in);
+        let Prologue { mut h_, temb, ctx } = self.prologue(xs, timesteps, context);
         let mut skips = vec![h_.shallow_clone()];
         for block in &self.down_blocks {
             for layer in &block.layers {
@@ -326,4 +313,68 @@ impl VideoUNet {
         let (_, co, ho, wo) = out.size4().expect("[B*T, C, H, W]");
         out.view([b, t, co, ho, wo]).permute([0, 2, 1, 3, 4])
     }
+
+    /// Time embedding, folded context and `conv_in` output, frames folded into the batch.
+    fn prologue(&self, xs: &Tensor, timesteps: &Tensor, context: &Tensor) -> Prologue {
+        let (b, c, t, h, w) = xs.size5().expect("clips are [B, C, T, H, W]");
+        let fold = |x: &Tensor| x.repeat_interleave_self_int(t, 0, None);
+        // Features in f32, then the clip's dtype, as diffusers does (`t_emb.to(sample.dtype)`).
+        let temb_features = timestep_features(
+            timesteps,
+            self.time_channels,
+            self.flip_sin_to_cos,
+            self.freq_shift,
+        )
+        .to_kind(xs.kind());
+        let temb = fold(&self.time_embedding.forward(&temb_features));
+        let ctx = fold(context);
+        let h_ = xs
+            .permute([0, 2, 1, 3, 4])
+            .reshape([b * t, c, h, w])
+            .apply(&self.conv_in);
+        Prologue { h_, temb, ctx }
+    }
+
+    /// The encoder half only (`conv_in`, time embedding, down blocks with the temporal ops
+    /// `arch` selects), for a discriminator built on a frozen UNet: the output of every down
+    /// block's last layer (before its downsampler), `[B·T, C_i, H_i, W_i]` with frames folded
+    /// into the batch, and the time embedding those blocks saw, `[B·T, time_embed_dim]`.
+    pub fn down_features(
+        &self,
+        xs: &Tensor,
+        timesteps: &Tensor,
+        context: &Tensor,
+        arch: &Architecture,
+    ) -> (Vec<Tensor>, Tensor) {
+        assert_eq!(
+            arch.ops.len(),
+            self.num_slots,
+            "architecture from another space"
+        );
+        let frames = xs.size()[2];
+        let Prologue { mut h_, temb, ctx } = self.prologue(xs, timesteps, context);
+        let mut features = Vec::with_capacity(self.down_blocks.len());
+        for block in &self.down_blocks {
+            for layer in &block.layers {
+                h_ = layer.forward(&h_, &temb, &ctx, arch, frames);
+            }
+            features.push(h_.shallow_clone());
+            if let Some(down) = &block.downsampler {
+                h_ = down.forward(&h_);
+            }
+        }
+        (features, temb)
+    }
+
+    /// Channels of every down block's output (what [`VideoUNet::down_features`] returns).
+    pub fn down_channels(&self) -> Vec<i64> {
+        self.down_channels.clone()
+    }
+}
+
+/// The shared start of [`VideoUNet::forward`] and [`VideoUNet::down_features`].
+struct Prologue {
+    h_: Tensor,
+    temb: Tensor,
+    ctx: Tensor,
 }

@@ -17,6 +17,16 @@ pub enum Stream {
     Dropout = 5,
     Validation = 6,
     Frames = 7,
+    /// Few-step distillation: which teacher-pool entries a step trains on.
+    PoolEntry = 8,
+    /// Few-step distillation: which of the student's timesteps each sample is noised to.
+    StudentTimestep = 9,
+    /// Few-step distillation: the timesteps and noise the discriminator's inputs are re-noised
+    /// with.
+    DiscTimestep = 10,
+    DiscNoise = 11,
+    /// Few-step distillation: the prompt and noise seed of every teacher-pool entry.
+    TeacherPool = 12,
 }
 
 /// SplitMix64 finaliser: decorrelates nearby seeds.

@@ -1,0 +1,459 @@
+//! Adversarial few-step distillation (ADD/SF-V style) of a multi-step teacher into a student
+//! that samples in `student_steps` DDIM steps.
+//!
+//! Each step draws teacher-pool entries and, per entry, one of the student's timesteps t_k.
+//! The student sees the teacher result re-noised to t_k along the DDIM path of the entry's own
+//! noise (x_{t_k} = √ᾱ_k·x₀ + √(1−ᾱ_k)·ε with ε the DDIM noise of the first step; at k = 0 that
+//! is exactly the entry's initial noise), so its target is the teacher result at every t_k.
+//! Generator loss: pseudo-Huber(x̂₀, teacher x₀) + λ·hinge-G of the discriminator on x̂₀
+//! re-noised to a random timestep. Discriminator loss: hinge-D, real = data clips (or teacher
+//! results) against the (detached) student x̂₀, each re-noised to its own random timestep.
+//! Every random draw comes from (seed, step, stream), so a resumed run repeats the
+//! uninterrupted one exactly.
+
+use crate::checkpoint::{self, DistillState};
+use crate::discriminator::{split_logits, Discriminator};
+use crate::error::FewStepError;
+use crate::losses::{default_huber_c, hinge_d, hinge_g, pseudo_huber};
+use crate::teacher::TeacherPool;
+use indicatif::{ProgressBar, ProgressStyle};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use tch::Tensor;
+use vidnas_data::{Dataset, Vocab};
+use vidnas_space::Architecture;
+use vidnas_supernet::rng::{normal_tensor, step_rng, Stream};
+use vidnas_supernet::{
+    ddim_timesteps, stack_clips, AdamW, AdamWConfig, NoiseSchedule, Prediction, VideoModel,
+    TEXT_PREFIX,
+};
+
+/// What the discriminator is shown as real.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum RealSource {
+    /// Training clips with their captions (ADD): the student may end up better than the teacher.
+    #[default]
+    Data,
+    /// Teacher results from the pool (LADD): the student matches the teacher.
+    Teacher,
+}
+
+impl std::str::FromStr for RealSource {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "data" => Ok(Self::Data),
+            "teacher" => Ok(Self::Teacher),
+            _ => Err(format!("`{s}` is not a real source; use data or teacher")),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DistillConfig {
+    pub steps: usize,
+    /// Pool entries (and real clips) per step.
+    pub batch_size: usize,
+    /// Sampling steps of the student.
+    pub student_steps: usize,
+    /// Learning rate of the student (all UNet weights; the text encoder stays frozen).
+    pub lr_g: f64,
+    /// Learning rate of the discriminator heads.
+    pub lr_d: f64,
+    /// Linear warm-up of both learning rates.
+    pub warmup_steps: usize,
+    /// Weight λ of the adversarial generator loss against the reconstruction loss.
+    pub adv_weight: f64,
+    /// `c` of the pseudo-Huber distance; `None`: 0.00054·√d.
+    pub huber_c: Option<f64>,
+    /// Discriminator inputs are re-noised to a timestep drawn uniformly below this.
+    pub disc_max_timestep: usize,
+    pub real: RealSource,
+    /// Clip each network's global gradient norm to this.
+    pub grad_clip: f64,
+    pub checkpoint_every: usize,
+    pub seed: u64,
+}
+
+impl Default for DistillConfig {
+    fn default() -> Self {
+        Self {
+            steps: 150,
+            batch_size: 4,
+            student_steps: 4,
+            lr_g: 1e-4,
+            lr_d: 2e-4,
+            warmup_steps: 10,
+            adv_weight: 0.1,
+            huber_c: None,
+            disc_max_timestep: 500,
+            real: RealSource::Data,
+            grad_clip: 1.0,
+            checkpoint_every: 50,
+            seed: 0,
+        }
+    }
+}
+
+/// Losses of one step.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepLosses {
+    /// Pseudo-Huber distance of the student's x̂₀ to the teacher result.
+    pub rec: f64,
+    /// Generator hinge loss.
+    pub adv_g: f64,
+    /// Discriminator hinge loss.
+    pub disc: f64,
+}
+
+pub struct Distiller<'a> {
+    pub student: VideoModel,
+    /// The frozen teacher: the discriminator's encoder.
+    pub teacher: VideoModel,
+    pub disc: Discriminator,
+    pub arch: Architecture,
+    pub cfg: DistillConfig,
+    pub schedule: NoiseSchedule,
+    opt_g: AdamW,
+    opt_d: AdamW,
+    pool: &'a TeacherPool,
+    real: &'a Dataset,
+    vocab: &'a Vocab,
+    dir: PathBuf,
+    state: DistillState,
+}
+
+impl<'a> Distiller<'a> {
+    /// Freezes the teacher and the student's text encoder; the student's UNet and the
+    /// discriminator heads train. `dir` is the run folder (its `checkpoint/` is used).
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        mut student: VideoModel,
+        mut teacher: VideoModel,
+        arch: Architecture,
+        schedule: NoiseSchedule,
+        cfg: DistillConfig,
+        pool: &'a TeacherPool,
+        real: &'a Dataset,
+        vocab: &'a Vocab,
+        dir: &Path,
+    ) -> Result<Self, FewStepError> {
+        if cfg.batch_size == 0 || cfg.student_steps == 0 {
+            return Err(FewStepError::Config(
+                "--batch-size and --student-steps must be at least 1".into(),
+            ));
+        }
+        if cfg.disc_max_timestep == 0 || cfg.disc_max_timestep > schedule.train_timesteps {
+            return Err(FewStepError::Config(format!(
+                "--disc-max-timestep {} must be in 1..={} (the schedule's train_timesteps)",
+                cfg.disc_max_timestep, schedule.train_timesteps
+            )));
+        }
+        if cfg.real == RealSource::Data && real.is_empty() {
+            return Err(FewStepError::Config(
+                "no training clips for the discriminator; use --real teacher".into(),
+            ));
+        }
+        teacher.trainable(|_| false);
+        let g_params = student.trainable(|n| !n.starts_with(TEXT_PREFIX));
+        // The heads' initial weights come from torch's generator: seed it, so the run is the
+        // same under the same --seed whatever ran before in this process.
+        tch::manual_seed(cfg.seed as i64);
+        let disc = Discriminator::new(&teacher, teacher.vs.device());
+        let adam = |lr| AdamWConfig {
+            lr,
+            weight_decay: 0.0,
+            ..Default::default()
+        };
+        let opt_g = AdamW::new(g_params, adam(cfg.lr_g));
+        let opt_d = AdamW::new(disc.variables(), adam(cfg.lr_d));
+        let state = DistillState {
+            step: 0,
+            arch: arch.encode(),
+            losses: Vec::new(),
+        };
+        Ok(Self {
+            student,
+            teacher,
+            disc,
+            arch,
+            cfg,
+            schedule,
+            opt_g,
+            opt_d,
+            pool,
+            real,
+            vocab,
+            dir: dir.to_path_buf(),
+            state,
+        })
+    }
+
+    pub fn step(&self) -> usize {
+        self.state.step
+    }
+
+    pub fn losses(&self) -> &[StepLosses] {
+        &self.state.losses
+    }
+
+    /// Continues from the run folder's checkpoint if there is one; returns the step reached.
+    pub fn resume(&mut self) -> Result<usize, FewStepError> {
+        let Some((dir, state)) = checkpoint::read_state(&self.dir)? else {
+            return Ok(0);
+        };
+        if state.arch != self.state.arch {
+            return Err(FewStepError::file(
+                dir.join("state.json"),
+                format!(
+                    "checkpoint distils {}, not {}; use another --out folder",
+                    state.arch, self.state.arch
+                ),
+            ));
+        }
+        checkpoint::load(
+            &dir,
+            &self.student,
+            &self.disc,
+            &mut self.opt_g,
+            &mut self.opt_d,
+            state.step,
+        )?;
+        self.state = state;
+        Ok(self.state.step)
+    }
+
+    pub fn save(&self) -> Result<(), FewStepError> {
+        checkpoint::save(
+            &self.dir,
+            &self.student,
+            &self.disc,
+            &self.opt_g,
+            &self.opt_d,
+            &self.state,
+        )
+    }
+
+    fn lr_scale(&self, step: usize) -> f64 {
+        ((step + 1) as f64 / self.cfg.warmup_steps.max(1) as f64).min(1.0)
+    }
+
+    /// `[B, 1, 1, 1, 1]` column of `f(ᾱ_t)` for each timestep.
+    fn column(&self, timesteps: &[i64], f: impl Fn(f64) -> f64) -> Tensor {
+        let ac = self.schedule.alphas_cumprod();
+        let v: Vec<f32> = timesteps
+            .iter()
+            .map(|&t| f(ac[t as usize]) as f32)
+            .collect();
+        Tensor::from_slice(&v)
+            .view([-1, 1, 1, 1, 1])
+            .to_device(self.student.vs.device())
+    }
+
+    /// The student's clean-clip estimate from its output `pred` at `xt`, timesteps `t`.
+    fn predicted_x0(&self, xt: &Tensor, pred: &Tensor, t: &[i64]) -> Tensor {
+        let sa = self.column(t, f64::sqrt);
+        let s1a = self.column(t, |a| (1.0 - a).sqrt());
+        match self.schedule.prediction {
+            Prediction::Epsilon => (xt - &s1a * pred) / &sa,
+            Prediction::V => &sa * xt - &s1a * pred,
+        }
+    }
+
+    fn non_finite(&self, what: &'static str, value: f64) -> Result<FewStepError, FewStepError> {
+        Ok(FewStepError::NonFinite {
+            step: self.state.step,
+            what,
+            value,
+            last_good: checkpoint::read_state(&self.dir)?.map_or(0, |(_, s)| s.step),
+            dir: checkpoint::checkpoint_dir(&self.dir),
+        })
+    }
+
+    /// One generator and one discriminator update (step index = steps done so far). A
+    /// non-finite loss stops before the update it would corrupt, with an error naming it.
+    pub fn train_step(&mut self) -> Result<StepLosses, FewStepError> {
+        let step = self.state.step as u64;
+        let cfg = self.cfg.clone();
+        let seed = cfg.seed;
+        let b = cfg.batch_size;
+        let device = self.student.vs.device();
+        let pool = self.pool;
+
+        // Draws: pool entries, student timesteps, discriminator timesteps and noise, real clips.
+        let mut r_pool = step_rng(seed, step, Stream::PoolEntry);
+        let entries: Vec<i64> = (0..b)
+            .map(|_| r_pool.gen_range(0..pool.train_entries) as i64)
+            .collect();
+        let ts = ddim_timesteps(self.schedule.train_timesteps, cfg.student_steps);
+        let mut r_k = step_rng(seed, step, Stream::StudentTimestep);
+        let t_student: Vec<i64> = (0..b).map(|_| ts[r_k.gen_range(0..ts.len())]).collect();
+        let mut r_td = step_rng(seed, step, Stream::DiscTimestep);
+        let t_disc: Vec<i64> = (0..2 * b)
+            .map(|_| r_td.gen_range(0..cfg.disc_max_timestep as i64))
+            .collect();
+        let (t_fake, t_real) = t_disc.split_at(b);
+
+        let index = Tensor::from_slice(&entries);
+        let x0_teacher = pool.x0.index_select(0, &index).to_device(device);
+        let z = pool.noise.index_select(0, &index).to_device(device);
+        let shape = x0_teacher.size();
+        let mut disc_shape = shape.clone();
+        disc_shape[0] = 2 * b as i64;
+        let disc_noise = normal_tensor(&mut step_rng(seed, step, Stream::DiscNoise), &disc_shape)
+            .to_device(device);
+        let captions: Vec<&str> = entries
+            .iter()
+            .map(|&i| pool.captions[i as usize].as_str())
+            .collect();
+        let (x0_real, real_captions): (Tensor, Vec<String>) = match cfg.real {
+            RealSource::Data => {
+                let mut r = step_rng(seed, step, Stream::Clips);
+                let clips: Vec<_> = (0..b)
+                    .map(|_| self.real.get(r.gen_range(0..self.real.len())))
+                    .collect();
+                let batch = stack_clips(&clips, &self.student, self.vocab)?;
+                (batch.x0, clips.into_iter().map(|c| c.caption).collect())
+            }
+            RealSource::Teacher => {
+                let mut r = step_rng(seed, step, Stream::Clips);
+                let idx: Vec<i64> = (0..b)
+                    .map(|_| r.gen_range(0..pool.train_entries) as i64)
+                    .collect();
+                let x = pool
+                    .x0
+                    .index_select(0, &Tensor::from_slice(&idx))
+                    .to_device(device);
+                (
+                    x,
+                    idx.iter()
+                        .map(|&i| pool.captions[i as usize].clone())
+                        .collect(),
+                )
+            }
+        };
+        let real_refs: Vec<&str> = real_captions.iter().map(String::as_str).collect();
+        let (ctx, ctx_real) = tch::no_grad(|| -> Result<_, FewStepError> {
+            Ok((
+                self.student.prompt_context(&captions, self.vocab)?,
+                self.student.prompt_context(&real_refs, self.vocab)?,
+            ))
+        })?;
+
+        // Student input on the DDIM path of each entry's noise: x_T = z at the first timestep.
+        let t_first = [ts[0]];
+        let sa_first = self.column(&t_first, f64::sqrt);
+        let s1a_first = self.column(&t_first, |a| (1.0 - a).sqrt());
+        let eps = (&z - &sa_first * &x0_teacher) / &s1a_first;
+        let x_in = self.column(&t_student, f64::sqrt) * &x0_teacher
+            + self.column(&t_student, |a| (1.0 - a).sqrt()) * &eps;
+        let huber_c = cfg
+            .huber_c
+            .unwrap_or_else(|| default_huber_c(x0_teacher.numel() as i64 / b as i64));
+
+        // Generator update.
+        self.opt_g.zero_grad();
+        let t_student_t = Tensor::from_slice(&t_student).to_device(device);
+        let pred = self.student.denoise(&x_in, &t_student_t, &ctx, &self.arch);
+        let x0_student = self.predicted_x0(&x_in, &pred, &t_student);
+        let rec = pseudo_huber(&x0_student, &x0_teacher, huber_c);
+        let noise_fake = disc_noise.narrow(0, 0, b as i64);
+        let noise_real = disc_noise.narrow(0, b as i64, b as i64);
+        let (x_fake, _) = self
+            .schedule
+            .noisy_and_target(&x0_student, &noise_fake, t_fake);
+        let t_fake_t = Tensor::from_slice(t_fake).to_device(device);
+        let fake_logits = self
+            .disc
+            .logits(&self.teacher, &self.arch, &x_fake, &t_fake_t, &ctx);
+        let adv_g = hinge_g(&fake_logits);
+        let (rec_v, adv_v) = (rec.double_value(&[]), adv_g.double_value(&[]));
+        if !rec_v.is_finite() {
+            return Err(self.non_finite("the reconstruction loss", rec_v)?);
+        }
+        if !adv_v.is_finite() {
+            return Err(self.non_finite("the generator's adversarial loss", adv_v)?);
+        }
+        (rec + adv_g * cfg.adv_weight).backward();
+        self.opt_g.clip_grad_norm(cfg.grad_clip);
+        let scale = self.lr_scale(self.state.step);
+        self.opt_g.step(cfg.lr_g * scale);
+
+        // Discriminator update on real and (detached) fake, each re-noised.
+        self.opt_d.zero_grad();
+        let (x_real, _) = self
+            .schedule
+            .noisy_and_target(&x0_real, &noise_real, t_real);
+        let x_both = Tensor::cat(&[x_fake.detach(), x_real], 0);
+        let t_both = Tensor::from_slice(&t_disc).to_device(device);
+        let ctx_both = Tensor::cat(&[&ctx, &ctx_real], 0);
+        let logits = self
+            .disc
+            .logits(&self.teacher, &self.arch, &x_both, &t_both, &ctx_both);
+        let (fake, real) = split_logits(&logits, b as i64, shape[2]);
+        let d_loss = hinge_d(&real, &fake);
+        let d_v = d_loss.double_value(&[]);
+        if !d_v.is_finite() {
+            return Err(self.non_finite("the discriminator loss", d_v)?);
+        }
+        d_loss.backward();
+        self.opt_d.clip_grad_norm(cfg.grad_clip);
+        self.opt_d.step(cfg.lr_d * scale);
+
+        let losses = StepLosses {
+            rec: rec_v,
+            adv_g: adv_v,
+            disc: d_v,
+        };
+        self.state.step += 1;
+        self.state.losses.push(losses);
+        Ok(losses)
+    }
+
+    /// Trains until `cfg.steps`, checkpointing every `checkpoint_every` steps and at the end.
+    pub fn run(&mut self, show_progress: bool) -> Result<(), FewStepError> {
+        let bar = if show_progress {
+            ProgressBar::new(self.cfg.steps as u64)
+        } else {
+            ProgressBar::hidden()
+        };
+        bar.set_style(
+            ProgressStyle::with_template(
+                "distill [{bar:30}] {pos}/{len} steps {per_sec} eta {eta} {msg}",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
+        );
+        bar.set_position(self.state.step as u64);
+        while self.state.step < self.cfg.steps {
+            let l = self.train_step()?;
+            let n = self.state.losses.len();
+            let recent = &self.state.losses[n.saturating_sub(20)..];
+            let avg =
+                |f: fn(&StepLosses) -> f64| recent.iter().map(f).sum::<f64>() / recent.len() as f64;
+            bar.set_message(format!(
+                "rec {:.4} (avg20 {:.4})  adv-G {:.3}  D {:.3} (avg20 {:.3})",
+                l.rec,
+                avg(|s| s.rec),
+                l.adv_g,
+                l.disc,
+                avg(|s| s.disc)
+            ));
+            bar.inc(1);
+            if self
+                .state
+                .step
+                .is_multiple_of(self.cfg.checkpoint_every.max(1))
+                || self.state.step == self.cfg.steps
+            {
+                self.save()?;
+            }
+        }
+        bar.finish();
+        Ok(())
+    }
+}

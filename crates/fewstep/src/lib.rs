@@ -1,0 +1,41 @@
+//! The stages after export: fine-tune the exported architecture into the multi-step teacher,
+//! then distil it adversarially into a few-step (4-step) student, the last stage of SnapGen-V.
+//!
+//! - [`finetune`]: stand-alone training of the exported architecture (the supernet crate's
+//!   trainer) with checkpoints and resume.
+//! - [`teacher`]: a resumable pool of teacher results (prompt, noise seed, multi-step DDIM clip).
+//! - [`discriminator`]: the teacher's frozen encoder with trainable spatio-temporal heads,
+//!   conditioned on the pooled text embedding (projection discriminator).
+//! - [`losses`]: hinge adversarial losses and the pseudo-Huber reconstruction distance.
+//! - [`distill`]: the adversarial distillation trainer; [`checkpoint`] its checkpoints.
+//! - [`stage`]: the `vidnas distill` stage over a run folder; [`eval`] its few-step figures.
+
+pub mod checkpoint;
+pub mod discriminator;
+pub mod distill;
+mod error;
+pub mod eval;
+pub mod finetune;
+pub mod losses;
+mod run;
+pub mod stage;
+pub mod teacher;
+
+pub use discriminator::Discriminator;
+pub use distill::{DistillConfig, Distiller, RealSource, StepLosses};
+pub use error::FewStepError;
+pub use eval::FewStepEval;
+pub use finetune::{finetune, FinetuneInfo, FinetuneRequest};
+pub use stage::{distill, DistillInfo, DistillRequest};
+pub use teacher::{PoolConfig, TeacherPool};
+
+/// SHA-256 of a file, first 16 hex digits (provenance fields).
+pub fn sha256_16(path: &std::path::Path) -> Result<String, FewStepError> {
+    use sha2::{Digest, Sha256};
+    let bytes = std::fs::read(path).map_err(|e| FewStepError::file(path, e))?;
+    Ok(Sha256::digest(&bytes)
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}

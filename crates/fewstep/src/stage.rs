@@ -1,0 +1,116 @@
+//! `vidnas distill`: the few-step stage over a run folder. From an exported config and the
+//! teacher's weights it builds the teacher pool (`teacher-pool.safetensors`), distils the
+//! student (`checkpoint/`, then `model.safetensors` with the exported keys), and evaluates it
+//! on held-out entries (`eval.json`, `eval.png`). `distill.json` records the settings; a
+//! resumed run must use the same ones (only the step count may grow).
+
+use crate::distill::{DistillConfig, Distiller};
+use crate::error::FewStepError;
+use crate::eval::{evaluate, FewStepEval};
+use crate::run::prepare_run;
+use crate::sha256_16;
+use crate::teacher::{PoolConfig, TeacherPool};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use vidnas_export::load_exported_with;
+use vidnas_supernet::stages::{datasets, DataConfig};
+
+pub const DISTILL_FORMAT: &str = "vidnas-distill/1";
+
+/// `distill.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DistillInfo {
+    pub format: String,
+    pub config: PathBuf,
+    pub config_sha256: String,
+    /// The teacher's weights (the student starts from them too).
+    pub teacher: PathBuf,
+    pub teacher_sha256: String,
+    pub arch: String,
+    pub data: DataConfig,
+    pub pool: PoolConfig,
+    pub distill: DistillConfig,
+}
+
+pub struct DistillRequest<'a> {
+    pub config: &'a Path,
+    pub teacher: &'a Path,
+    pub out: &'a Path,
+    pub data: DataConfig,
+    pub pool: PoolConfig,
+    pub distill: DistillConfig,
+    pub resume: bool,
+    pub progress: bool,
+}
+
+/// Runs the few-step stage; returns its info and the evaluation written to `eval.json`.
+pub fn distill(req: DistillRequest) -> Result<(DistillInfo, FewStepEval), FewStepError> {
+    let (config, space, arch, teacher) = load_exported_with(req.config, Some(req.teacher))?;
+    let (_, _, _, student) = load_exported_with(req.config, Some(req.teacher))?;
+    let info = DistillInfo {
+        format: DISTILL_FORMAT.into(),
+        config: req.config.to_path_buf(),
+        config_sha256: sha256_16(req.config)?,
+        teacher: req.teacher.to_path_buf(),
+        teacher_sha256: sha256_16(req.teacher)?,
+        arch: arch.encode(),
+        data: req.data.clone(),
+        pool: req.pool.clone(),
+        distill: req.distill.clone(),
+    };
+    prepare_run(
+        req.out,
+        "distill.json",
+        &info,
+        req.resume,
+        &["distill.steps", "distill.checkpoint_every"],
+    )?;
+    let (train_data, _) = datasets(&space, &req.data)?;
+    let pool = TeacherPool::build(
+        &teacher,
+        &arch,
+        &config.vocab,
+        &config.schedule,
+        &train_data,
+        &req.pool,
+        &req.out.join("teacher-pool.safetensors"),
+        req.progress,
+    )?;
+    let mut distiller = Distiller::new(
+        student,
+        teacher,
+        arch.clone(),
+        config.schedule.clone(),
+        req.distill.clone(),
+        &pool,
+        &train_data,
+        &config.vocab,
+        req.out,
+    )?;
+    if req.resume {
+        distiller.resume()?;
+    }
+    distiller.run(req.progress)?;
+    distiller
+        .student
+        .save_all(&req.out.join("model.safetensors"))?;
+    let eval = evaluate(
+        &distiller.teacher,
+        &distiller.student,
+        &arch,
+        &config.vocab,
+        &config.schedule,
+        &pool,
+        req.distill.student_steps,
+        req.pool.teacher_steps,
+        req.pool.guidance,
+        Some(&req.out.join("eval.png")),
+    )?;
+    let path = req.out.join("eval.json");
+    let tmp = req.out.join("eval.json.tmp");
+    let json = serde_json::to_string_pretty(&eval).expect("serialises");
+    std::fs::write(&tmp, json).map_err(|e| FewStepError::file(&tmp, e))?;
+    std::fs::rename(&tmp, &path).map_err(|e| FewStepError::file(&path, e))?;
+    Ok((info, eval))
+}

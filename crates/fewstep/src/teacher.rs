@@ -1,0 +1,192 @@
+//! Teacher targets: a pool of (prompt, noise seed, teacher result) computed once with the
+//! multi-step DDIM sampler and stored in the run folder, so distillation steps never run the
+//! teacher's 25 steps. Entry `i` is exactly what `vidnas sample --steps S --guidance G --seed
+//! s_i` gives with the teacher for its prompt. The file is a latent-clips safetensors file
+//! (`latents [N, C, T, H, W]` + captions), rewritten atomically every few entries, so an
+//! interrupted build resumes where it stopped.
+
+use crate::error::FewStepError;
+use indicatif::{ProgressBar, ProgressStyle};
+use rand::{Rng, RngCore};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use tch::{Device, Tensor};
+use vidnas_data::{load_latent_clips, write_latent_clips, Clip, Dataset, Vocab};
+use vidnas_space::Architecture;
+use vidnas_supernet::rng::{normal_tensor, step_rng, Stream};
+use vidnas_supernet::{sample, NoiseSchedule, SampleConfig, VideoModel};
+
+/// How the pool is made.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PoolConfig {
+    /// Entries the student trains on.
+    pub train_entries: usize,
+    /// Further entries held out for the few-step evaluation at the end.
+    pub eval_entries: usize,
+    /// Teacher DDIM steps per entry.
+    pub teacher_steps: usize,
+    /// Classifier-free guidance of the teacher (the student learns the guided result).
+    pub guidance: f64,
+    /// Seed of the prompts and noise seeds.
+    pub seed: u64,
+}
+
+impl Default for PoolConfig {
+    fn default() -> Self {
+        Self {
+            train_entries: 48,
+            eval_entries: 4,
+            teacher_steps: 25,
+            guidance: 3.0,
+            seed: 0,
+        }
+    }
+}
+
+impl PoolConfig {
+    pub fn size(&self) -> usize {
+        self.train_entries + self.eval_entries
+    }
+}
+
+/// The teacher results and the noise each started from.
+pub struct TeacherPool {
+    pub captions: Vec<String>,
+    /// Sampler seed of every entry (its initial noise is drawn from it).
+    pub seeds: Vec<u64>,
+    /// Teacher results `[N, C, T, H, W]`.
+    pub x0: Tensor,
+    /// Initial noise of every entry `[N, C, T, H, W]`, as the sampler drew it.
+    pub noise: Tensor,
+    /// Entries `0..train_entries` train; the rest are held out.
+    pub train_entries: usize,
+}
+
+impl TeacherPool {
+    pub fn len(&self) -> usize {
+        self.captions.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.captions.is_empty()
+    }
+
+    /// Builds (or finishes) the pool at `path` with `teacher`, prompts drawn from `data`'s
+    /// captions.
+    #[allow(clippy::too_many_arguments)]
+    pub fn build(
+        teacher: &VideoModel,
+        arch: &Architecture,
+        vocab: &Vocab,
+        schedule: &NoiseSchedule,
+        data: &Dataset,
+        cfg: &PoolConfig,
+        path: &Path,
+        progress: bool,
+    ) -> Result<Self, FewStepError> {
+        if cfg.train_entries == 0 {
+            return Err(FewStepError::Config(
+                "the teacher pool needs at least one training entry; raise --pool-size".into(),
+            ));
+        }
+        let plan = plan(cfg, data);
+        let mut clips: Vec<Clip> = if path.exists() {
+            load_latent_clips(path)?
+        } else {
+            Vec::new()
+        };
+        if clips.len() > plan.len()
+            || clips
+                .iter()
+                .zip(&plan)
+                .any(|(c, (caption, _))| &c.caption != caption)
+        {
+            return Err(FewStepError::file(
+                path,
+                "this pool was built with other pool or data settings; delete it (or use another --out) to rebuild it",
+            ));
+        }
+        let bar = if progress && clips.len() < plan.len() {
+            ProgressBar::new(plan.len() as u64)
+        } else {
+            ProgressBar::hidden()
+        };
+        bar.set_style(
+            ProgressStyle::with_template(
+                "teacher pool [{bar:30}] {pos}/{len} clips ({msg}) eta {eta}",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
+        );
+        bar.set_message(format!(
+            "{} steps, guidance {}",
+            cfg.teacher_steps, cfg.guidance
+        ));
+        bar.set_position(clips.len() as u64);
+        let sample_cfg = |seed| SampleConfig {
+            steps: cfg.teacher_steps,
+            guidance: cfg.guidance,
+            seed,
+        };
+        let mut unsaved = 0;
+        for (caption, seed) in &plan[clips.len()..] {
+            clips.push(sample(
+                teacher,
+                arch,
+                vocab,
+                schedule,
+                caption,
+                &sample_cfg(*seed),
+            )?);
+            bar.inc(1);
+            unsaved += 1;
+            if unsaved == 8 || clips.len() == plan.len() {
+                write_latent_clips(path, &clips)?;
+                unsaved = 0;
+            }
+        }
+        bar.finish_and_clear();
+        Ok(Self::from_clips(&clips, &plan, cfg.train_entries))
+    }
+
+    fn from_clips(clips: &[Clip], plan: &[(String, u64)], train_entries: usize) -> Self {
+        let shape = {
+            let c = &clips[0];
+            [
+                c.channels as i64,
+                c.frames as i64,
+                c.height as i64,
+                c.width as i64,
+            ]
+        };
+        let x0: Vec<Tensor> = clips
+            .iter()
+            .map(|c| Tensor::from_slice(&c.pixels).view(shape))
+            .collect();
+        // The sampler draws its initial noise [1, C, T, H, W] from (seed, 0, Noise).
+        let noise: Vec<Tensor> = plan
+            .iter()
+            .map(|(_, seed)| normal_tensor(&mut step_rng(*seed, 0, Stream::Noise), &shape))
+            .collect();
+        Self {
+            captions: plan.iter().map(|(c, _)| c.clone()).collect(),
+            seeds: plan.iter().map(|(_, s)| *s).collect(),
+            x0: Tensor::stack(&x0, 0).to_device(Device::Cpu),
+            noise: Tensor::stack(&noise, 0),
+            train_entries,
+        }
+    }
+}
+
+/// (caption, sampler seed) of every entry: a caption of a random training clip and a fresh
+/// seed, both from (pool seed, entry index).
+fn plan(cfg: &PoolConfig, data: &Dataset) -> Vec<(String, u64)> {
+    (0..cfg.size())
+        .map(|i| {
+            let mut rng = step_rng(cfg.seed, i as u64, Stream::TeacherPool);
+            let clip = rng.gen_range(0..data.len());
+            (data.get(clip).caption, rng.next_u64())
+        })
+        .collect()
+}
