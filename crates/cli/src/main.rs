@@ -48,6 +48,10 @@ enum Command {
     Report(commands::export::ReportArgs),
     /// Export a front architecture as configs/<name>.json plus its weights.
     Export(commands::export::ExportArgs),
+    /// Fine-tune an exported architecture stand-alone from its weights: the multi-step teacher.
+    Finetune(commands::fewstep::FinetuneArgs),
+    /// Distil the teacher into a few-step (4-step) student by adversarial fine-tuning.
+    Distill(commands::fewstep::DistillArgs),
     /// Generate a clip from a prompt with an exported architecture (animated GIF + PNG strip).
     Sample(commands::sample::SampleArgs),
     /// Benchmarks that print figures (search quality against exhaustive search).
@@ -80,6 +84,8 @@ fn main() {
         Command::Score(args) => commands::search::score(args),
         Command::Report(args) => commands::export::report(args),
         Command::Export(args) => commands::export::export_cmd(args),
+        Command::Finetune(args) => commands::fewstep::finetune_cmd(args),
+        Command::Distill(args) => commands::fewstep::distill_cmd(args),
         Command::Sample(args) => commands::sample::run(args),
         Command::Bench(BenchCommand::Search(args)) => commands::bench::search_quality(args),
         Command::Bench(BenchCommand::Ranking(args)) => commands::bench::ranking(args),

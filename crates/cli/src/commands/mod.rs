@@ -1,6 +1,7 @@
 pub mod bench;
 pub mod demo;
 pub mod export;
+pub mod fewstep;
 pub mod import;
 pub mod latency;
 pub mod sample;

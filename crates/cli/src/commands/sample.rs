@@ -4,7 +4,7 @@ use anyhow::Result;
 use clap::Args;
 use std::path::PathBuf;
 use vidnas_data::{write_gif, write_strip_png};
-use vidnas_export::load_exported;
+use vidnas_export::load_exported_with;
 use vidnas_supernet::{sample, SampleConfig};
 
 #[derive(Args)]
@@ -12,14 +12,21 @@ pub struct SampleArgs {
     /// Exported config (its weights file sits beside it).
     #[arg(long)]
     pub config: PathBuf,
+    /// Weights to sample with instead of the config's (a `vidnas finetune` teacher or a
+    /// `vidnas distill` student: OUT/model.safetensors); the config's file need not exist.
+    #[arg(long)]
+    pub weights: Option<PathBuf>,
     /// Prompt in the model's vocabulary, e.g. "a red square moving left fast".
     #[arg(long)]
     pub prompt: String,
+    /// DDIM steps (25 for a multi-step model; the student's --student-steps, e.g. 4).
     #[arg(long, default_value_t = 25)]
     pub steps: usize,
-    /// Classifier-free guidance scale (1 = no guidance).
+    /// Classifier-free guidance scale (1 = no guidance; use 1 for a distilled student, whose
+    /// teacher's guidance is built in).
     #[arg(long, default_value_t = 3.0)]
     pub guidance: f64,
+    /// Seed of the initial noise: same seed, same clip.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Animated GIF to write; a PNG strip of the frames is written beside it.
@@ -31,7 +38,7 @@ pub struct SampleArgs {
 }
 
 pub fn run(a: SampleArgs) -> Result<()> {
-    let (config, _space, arch, model) = load_exported(&a.config)?;
+    let (config, _space, arch, model) = load_exported_with(&a.config, a.weights.as_deref())?;
     let cfg = SampleConfig {
         steps: a.steps,
         guidance: a.guidance,

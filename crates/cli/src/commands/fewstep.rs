@@ -1,0 +1,211 @@
+//! `vidnas finetune` (the exported architecture trained stand-alone into the multi-step
+//! teacher) and `vidnas distill` (adversarial few-step distillation of that teacher).
+
+use crate::commands::train::{SourceArgs, TrainArgs};
+use anyhow::Result;
+use clap::Args;
+use std::path::PathBuf;
+use vidnas_fewstep::{
+    distill, finetune, DistillConfig, DistillRequest, FinetuneRequest, PoolConfig, RealSource,
+};
+use vidnas_supernet::stages::DataConfig;
+
+/// Where the training clips come from (procedural unless --data-folder or --latents).
+#[derive(Args, Clone)]
+pub struct DataArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// Seed of the procedural training clips.
+    #[arg(long, default_value_t = 0)]
+    pub data_seed: u64,
+    /// Number of distinct procedural training clips.
+    #[arg(long, default_value_t = 4096)]
+    pub train_clips: usize,
+    /// Clips held out of loaded data (as stage 1 did; procedural validation clips are separate).
+    #[arg(long, default_value_t = 16)]
+    pub validation_clips: usize,
+}
+
+impl DataArgs {
+    fn config(&self) -> DataConfig {
+        DataConfig {
+            seed: self.data_seed,
+            train_clips: self.train_clips,
+            validation_clips: self.validation_clips,
+            source: self.source.source().unwrap_or_default(),
+        }
+    }
+}
+
+/// Train an exported architecture stand-alone from its extracted weights (its temporal layers;
+/// spatial layers stay frozen, as in the supernet stage) to get the multi-step teacher.
+#[derive(Args)]
+pub struct FinetuneArgs {
+    /// Exported config (`vidnas export`): architecture, space, schedule and text encoder.
+    #[arg(long)]
+    pub config: PathBuf,
+    /// Start from these weights instead of the file the config names.
+    #[arg(long)]
+    pub weights: Option<PathBuf>,
+    /// Run folder: finetune.json, checkpoint/ and model.safetensors (same keys as the export).
+    #[arg(long)]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub train: TrainArgs,
+    #[command(flatten)]
+    pub data: DataArgs,
+}
+
+pub fn finetune_cmd(a: FinetuneArgs) -> Result<()> {
+    let info = finetune(FinetuneRequest {
+        config: &a.config,
+        weights: a.weights.as_deref(),
+        out: &a.out,
+        data: a.data.config(),
+        train: a.train.config(),
+        resume: a.train.resume,
+        progress: true,
+    })?;
+    let weights = a.out.join("model.safetensors");
+    eprintln!(
+        "teacher ({} steps, {}) written to {}\nsample it: vidnas sample --config {} --weights {} --steps 25 --prompt \"…\" --out clip.gif",
+        info.train.steps,
+        info.arch,
+        weights.display(),
+        a.config.display(),
+        weights.display()
+    );
+    Ok(())
+}
+
+/// Distil a multi-step teacher into a few-step student: adversarial training against a
+/// discriminator built on the teacher's frozen encoder (hinge loss) plus a pseudo-Huber
+/// reconstruction loss toward the teacher's multi-step results, computed once into a pool.
+#[derive(Args)]
+pub struct DistillArgs {
+    /// Exported config of the architecture (`vidnas export`).
+    #[arg(long)]
+    pub config: PathBuf,
+    /// The teacher's weights, e.g. runs/NAME-teacher/model.safetensors from `vidnas finetune`
+    /// (the student starts from them too).
+    #[arg(long)]
+    pub teacher: PathBuf,
+    /// Run folder: distill.json, teacher-pool.safetensors, checkpoint/, model.safetensors (the
+    /// student, same keys as the export), eval.json and eval.png.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Sampling steps the student is trained for.
+    #[arg(long, default_value_t = 4)]
+    pub student_steps: usize,
+    /// Distillation steps (each: one student and one discriminator update).
+    #[arg(long, default_value_t = 150)]
+    pub steps: usize,
+    /// Teacher-pool entries (and real clips) per step.
+    #[arg(long, default_value_t = 4)]
+    pub batch_size: usize,
+    /// Learning rate of the student (its whole UNet; the text encoder stays frozen).
+    #[arg(long, default_value_t = 1e-4)]
+    pub lr_g: f64,
+    /// Learning rate of the discriminator heads.
+    #[arg(long, default_value_t = 2e-4)]
+    pub lr_d: f64,
+    /// Linear warm-up steps of both learning rates.
+    #[arg(long, default_value_t = 10)]
+    pub warmup_steps: usize,
+    /// Weight of the adversarial generator loss against the reconstruction loss (0 turns the
+    /// run into plain regression onto the teacher's results).
+    #[arg(long, default_value_t = 0.1)]
+    pub adv_weight: f64,
+    /// c of the pseudo-Huber distance √(‖x−y‖² + c²) − c (default 0.00054·√(values per clip)).
+    #[arg(long)]
+    pub huber_c: Option<f64>,
+    /// Discriminator inputs are re-noised to a timestep drawn uniformly below this.
+    #[arg(long, default_value_t = 500)]
+    pub disc_max_timestep: usize,
+    /// What the discriminator sees as real: training clips (`data`, ADD) or teacher results
+    /// (`teacher`, LADD).
+    #[arg(long, default_value = "data")]
+    pub real: RealSource,
+    /// Clip each network's global gradient norm to this.
+    #[arg(long, default_value_t = 1.0)]
+    pub grad_clip: f64,
+    /// Save a checkpoint every this many steps (and at the end).
+    #[arg(long, default_value_t = 50)]
+    pub checkpoint_every: usize,
+    /// Seed of every random draw (pool entries, timesteps, noise, clips) and of the
+    /// discriminator's initial weights: same seed, same run.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Teacher-pool entries the student trains on (computed once, with the teacher's
+    /// multi-step sampler, into the run folder).
+    #[arg(long, default_value_t = 48)]
+    pub pool_size: usize,
+    /// Further pool entries held out for the evaluation at the end.
+    #[arg(long, default_value_t = 4)]
+    pub eval_entries: usize,
+    /// Teacher DDIM steps per pool entry.
+    #[arg(long, default_value_t = 25)]
+    pub teacher_steps: usize,
+    /// Classifier-free guidance of the teacher (distilled into the student, which samples
+    /// with --guidance 1).
+    #[arg(long, default_value_t = 3.0)]
+    pub teacher_guidance: f64,
+    /// Continue the run in --out from its last checkpoint (and finish its pool).
+    #[arg(long)]
+    pub resume: bool,
+    #[command(flatten)]
+    pub data: DataArgs,
+}
+
+pub fn distill_cmd(a: DistillArgs) -> Result<()> {
+    let (_, eval) = distill(DistillRequest {
+        config: &a.config,
+        teacher: &a.teacher,
+        out: &a.out,
+        data: a.data.config(),
+        pool: PoolConfig {
+            train_entries: a.pool_size,
+            eval_entries: a.eval_entries,
+            teacher_steps: a.teacher_steps,
+            guidance: a.teacher_guidance,
+            seed: a.seed,
+        },
+        distill: DistillConfig {
+            steps: a.steps,
+            batch_size: a.batch_size,
+            student_steps: a.student_steps,
+            lr_g: a.lr_g,
+            lr_d: a.lr_d,
+            warmup_steps: a.warmup_steps,
+            adv_weight: a.adv_weight,
+            huber_c: a.huber_c,
+            disc_max_timestep: a.disc_max_timestep,
+            real: a.real,
+            grad_clip: a.grad_clip,
+            checkpoint_every: a.checkpoint_every,
+            seed: a.seed,
+        },
+        resume: a.resume,
+        progress: true,
+    })?;
+    let weights = a.out.join("model.safetensors");
+    eprintln!(
+        "student written to {}\nheld-out MSE to the teacher's {}-step result: student {} steps {:.5} (teacher {} steps {:.5}); {:.3} s vs {:.3} s per clip; {}",
+        weights.display(),
+        eval.teacher_steps,
+        eval.student_steps,
+        eval.mse_student,
+        eval.student_steps,
+        eval.mse_teacher_fewstep,
+        eval.seconds_student,
+        eval.seconds_teacher_fewstep,
+        a.out.join("eval.png").display()
+    );
+    eprintln!(
+        "sample it: vidnas sample --config {} --weights {} --steps {} --guidance 1 --prompt \"…\" --out clip.gif",
+        a.config.display(),
+        weights.display(),
+        a.student_steps
+    );
+    Ok(())
+}
