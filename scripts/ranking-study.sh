@@ -17,13 +17,15 @@ R=${RANKING_RUNS:-runs/ranking}
 SUPER_STEPS=${SUPER_STEPS:-400}
 ALONE_STEPS=${ALONE_STEPS:-150}
 SAMPLINGS=${SAMPLINGS:-fair uniform}
+# Tag for supernets trained with other settings beside the committed ones, e.g. TAG=-600.
+TAG=${TAG:-}
 SCORING="--validation-clips 16 --validation-timesteps 4"
 mkdir -p "$R" reports/ranking
 # An interrupted run continues from its checkpoint.
 resume_flag() { [ -f "$1/run.json" ] && echo --resume || true; }
 [ -f "$R/image/model.safetensors" ] || $V pretrain-image $SPACE --out "$R/image" --steps 500 --batch-size 8 --lr 2e-3 --seed 0
 for sampling in $SAMPLINGS; do
-  out="$R/supernet-$sampling"
+  out="$R/supernet-$sampling$TAG"
   [ -f "$out/model.safetensors" ] || \
     $V supernet train $SPACE --image "$R/image" --out "$out" --sampling $sampling \
        --steps $SUPER_STEPS --seed 0 $SCORING $(resume_flag "$out")
@@ -49,6 +51,6 @@ for i in "${!ARCHS[@]}"; do
   done
 done
 for sampling in $SAMPLINGS; do
-  $V bench ranking $SPACE --supernet "$R/supernet-$sampling" --standalone "${ALONE[@]}" \
-     --out reports/ranking/ranking-$sampling.csv | tee reports/ranking/summary-$sampling.txt
+  $V bench ranking $SPACE --supernet "$R/supernet-$sampling$TAG" --standalone "${ALONE[@]}" \
+     --out reports/ranking/ranking-$sampling$TAG.csv | tee reports/ranking/summary-$sampling$TAG.txt
 done
