@@ -15,6 +15,7 @@ mod accuracy;
 mod correction;
 mod cost;
 mod error;
+mod generation;
 mod import;
 mod lower;
 mod memory;
@@ -29,6 +30,7 @@ pub use accuracy::{
 pub use correction::{kind_sums, Correction, FitMethod};
 pub use cost::{Dtype, OpActivations};
 pub use error::LatencyError;
+pub use generation::{default_decoder, generation_time, ExtraTerm, GenerationTime};
 pub use import::{import_csv, import_csv_str, ImportMeta, CSV_COLUMNS};
 pub use lower::{
     all_signatures, backbone_params, lower, temporal_params, temporal_signature, LowerOptions,

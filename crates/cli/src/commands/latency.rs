@@ -28,6 +28,8 @@ pub enum LatencyCommand {
     Import(ImportArgs),
     /// Time random whole networks and report how well the table predicts them.
     Validate(ValidateArgs),
+    /// Time to generate one clip: text encoder + steps x denoiser passes + decoder.
+    E2e(crate::commands::e2e::E2eArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -178,6 +180,7 @@ pub struct ValidateArgs {
 
 pub fn run(cmd: LatencyCommand) -> Result<()> {
     match cmd {
+        LatencyCommand::E2e(a) => crate::commands::e2e::run(a),
         LatencyCommand::Profile(a) => {
             let space = Space::load(&a.space)?;
             let opts = ProfileOptions {

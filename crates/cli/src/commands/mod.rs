@@ -1,5 +1,6 @@
 pub mod bench;
 pub mod demo;
+pub mod e2e;
 pub mod export;
 pub mod fewstep;
 pub mod import;

@@ -1,0 +1,184 @@
+//! `vidnas latency e2e`: predicted time to generate one clip (text encoder + steps × denoiser
+//! passes + decoder) with its breakdown, and the same measured on this machine.
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use std::path::PathBuf;
+use std::time::Instant;
+use vidnas_export::{load_exported, ArchConfig};
+use vidnas_latency::{default_decoder, generation_time, ExtraTerm, LatencyTable};
+use vidnas_space::Space;
+use vidnas_supernet::{sample, SampleConfig};
+
+#[derive(Args)]
+pub struct E2eArgs {
+    /// Exported config (`vidnas export`); its weights allow --measure.
+    #[arg(long, conflicts_with_all = ["space", "arch"])]
+    pub config: Option<PathBuf>,
+    /// Or a space file with --arch (prediction only, e.g. a paper-scale space).
+    #[arg(long, requires = "arch")]
+    pub space: Option<PathBuf>,
+    #[arg(long)]
+    pub arch: Option<String>,
+    /// Latency table of the target device.
+    #[arg(long)]
+    pub table: PathBuf,
+    /// Denoising steps.
+    #[arg(long, default_value_t = 25)]
+    pub steps: usize,
+    /// Classifier-free guidance scale; anything but 1 costs a second denoiser pass per step.
+    #[arg(long, default_value_t = 3.0)]
+    pub guidance: f64,
+    /// Text-encoder time on the target (default: timed here for the built-in encoder,
+    /// unknown for prompt embeddings computed elsewhere).
+    #[arg(long)]
+    pub text_encoder_ms: Option<f64>,
+    /// VAE decoder time on the target (a pixel-space model has none).
+    #[arg(long)]
+    pub decoder_ms: Option<f64>,
+    /// Also time the whole sampler on this machine (needs --config and its weights).
+    #[arg(long)]
+    pub measure: bool,
+    /// Timed runs of the sampler (after one warm-up); the median is reported.
+    #[arg(long, default_value_t = 3)]
+    pub runs: usize,
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A prompt the model can encode (cost does not depend on which: prompts are padded).
+fn any_prompt(config: &ArchConfig) -> String {
+    match &config.text_encoder.precomputed {
+        Some(p) => p.prompts.first().cloned().unwrap_or_default(),
+        None => config.vocab.tokens().get(2).cloned().unwrap_or_default(),
+    }
+}
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    xs[xs.len() / 2]
+}
+
+pub fn run(a: E2eArgs) -> Result<()> {
+    let table = LatencyTable::load(&a.table)?;
+    let loaded = match &a.config {
+        Some(path) => Some(load_exported(path)?),
+        None => None,
+    };
+    let (space, arch) = match (&loaded, &a.space, &a.arch) {
+        (Some((_, space, arch, _)), _, _) => (space.clone(), arch.clone()),
+        (None, Some(path), Some(text)) => {
+            let space = Space::load(path)?;
+            let arch = space.parse_arch(text)?;
+            (space, arch)
+        }
+        _ => bail!("give --config configs/NAME.json, or --space FILE with --arch A"),
+    };
+    let text_encoder = match (a.text_encoder_ms, &loaded) {
+        (Some(ms), _) => ExtraTerm::Included {
+            ms,
+            source: "given with --text-encoder-ms".into(),
+        },
+        (None, Some((config, _, _, model))) if config.text_encoder.precomputed.is_none() => {
+            let prompt = any_prompt(config);
+            let mut times = Vec::new();
+            for _ in 0..21 {
+                let start = Instant::now();
+                let _context =
+                    tch::no_grad(|| model.prompt_context(&[prompt.as_str()], &config.vocab))?;
+                times.push(start.elapsed().as_secs_f64() * 1e3);
+            }
+            ExtraTerm::Included {
+                ms: median(times),
+                source: "built-in encoder timed on this machine, not on the table's device".into(),
+            }
+        }
+        (None, Some(_)) => ExtraTerm::Unknown {
+            reason: "prompt embeddings are computed elsewhere; pass --text-encoder-ms".into(),
+        },
+        (None, None) => ExtraTerm::Unknown {
+            reason: "no model given; pass --text-encoder-ms".into(),
+        },
+    };
+    let decoder = match a.decoder_ms {
+        Some(ms) => ExtraTerm::Included {
+            ms,
+            source: "given with --decoder-ms".into(),
+        },
+        None => default_decoder(&space),
+    };
+    let guided = a.guidance != 1.0;
+    let predicted = generation_time(
+        &space,
+        &arch,
+        &table,
+        a.steps,
+        guided,
+        text_encoder,
+        decoder,
+    )?;
+    let measured_ms = if a.measure {
+        let Some((config, _, arch, model)) = &loaded else {
+            bail!("--measure needs --config (a model with weights to run)");
+        };
+        let prompt = any_prompt(config);
+        let cfg = SampleConfig {
+            steps: a.steps,
+            guidance: a.guidance,
+            seed: 0,
+        };
+        let mut times = Vec::new();
+        for run in 0..=a.runs.max(1) {
+            let start = Instant::now();
+            sample(model, arch, &config.vocab, &config.schedule, &prompt, &cfg)
+                .context("sampling for --measure")?;
+            if run > 0 {
+                times.push(start.elapsed().as_secs_f64() * 1e3);
+            }
+        }
+        Some(median(times))
+    } else {
+        None
+    };
+    if a.json {
+        let out = serde_json::json!({
+            "arch": arch.encode(),
+            "predicted": predicted,
+            "measured_ms": measured_ms,
+            "measured_on": measured_ms.map(|_| format!("this machine, {} libtorch threads", tch::get_num_threads())),
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(());
+    }
+    let p = &predicted;
+    println!(
+        "generation time of one clip, {} ({})",
+        arch.id(),
+        arch.encode()
+    );
+    println!("table: {} [{}]", a.table.display(), p.table_device);
+    println!("  text encoder   {}", p.text_encoder.describe());
+    println!(
+        "  denoiser       {:.2} ms = {} steps x {} pass{} x {:.2} ms",
+        p.denoiser_ms,
+        p.steps,
+        p.passes_per_step,
+        if p.passes_per_step == 1 {
+            ""
+        } else {
+            "es (guidance)"
+        },
+        p.denoiser_pass_ms
+    );
+    println!("  decoder        {}", p.decoder.describe());
+    println!("  predicted      {:.2} ms", p.total_ms);
+    if let Some(ms) = measured_ms {
+        println!(
+            "  measured       {ms:.2} ms on this machine (median of {} sampler runs, {} threads); predicted / measured = {:.2}",
+            a.runs.max(1),
+            tch::get_num_threads(),
+            p.total_ms / ms
+        );
+    }
+    Ok(())
+}
