@@ -43,7 +43,7 @@ pub fn model(space: &Space, seed: i64) -> VideoModel {
         for (name, mut var) in m.vs.variables() {
             if name.contains(".temporal.") && (name.contains("conv2") || name.contains("proj_out"))
             {
-                let _ = var.copy_(&(var.randn_like() * 0.05));
+                var.copy_(&(var.randn_like() * 0.05));
             }
         }
     });
