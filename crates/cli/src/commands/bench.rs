@@ -578,6 +578,12 @@ pub fn train_step(a: BenchTrainStepArgs) -> Result<()> {
         mt / mp,
         min(&all_tch) / min(&all_torch)
     );
+    // Both frameworks run step k on the same path(s): pair them step by step.
+    let paired: Vec<f64> = all_tch.iter().zip(&all_torch).map(|(t, p)| t / p).collect();
+    println!(
+        "median of per-step ratios (step k in tch / step k in PyTorch, same paths): {:.3}",
+        median(&paired)
+    );
     let ratios: Vec<f64> = med_tch.iter().zip(&med_torch).map(|(t, p)| t / p).collect();
     println!(
         "per-round ratios of medians: {}",
