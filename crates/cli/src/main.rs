@@ -52,6 +52,10 @@ enum Command {
     Finetune(commands::fewstep::FinetuneArgs),
     /// Distil the teacher into a few-step (4-step) student by adversarial fine-tuning.
     Distill(commands::fewstep::DistillArgs),
+    /// Evaluate the few-step student against the teacher: train the prompt-faithfulness
+    /// classifier, then compare distance, temporal consistency and faithfulness.
+    #[command(subcommand)]
+    Eval(commands::eval::EvalCommand),
     /// Generate a clip from a prompt with an exported architecture (animated GIF + PNG strip).
     Sample(commands::sample::SampleArgs),
     /// Benchmarks that print figures (search quality against exhaustive search).
@@ -86,6 +90,7 @@ fn main() {
         Command::Export(args) => commands::export::export_cmd(args),
         Command::Finetune(args) => commands::fewstep::finetune_cmd(args),
         Command::Distill(args) => commands::fewstep::distill_cmd(args),
+        Command::Eval(cmd) => commands::eval::run(cmd),
         Command::Sample(args) => commands::sample::run(args),
         Command::Bench(BenchCommand::Search(args)) => commands::bench::search_quality(args),
         Command::Bench(BenchCommand::Ranking(args)) => commands::bench::ranking(args),

@@ -1,6 +1,7 @@
 pub mod bench;
 pub mod demo;
 pub mod e2e;
+pub mod eval;
 pub mod export;
 pub mod fewstep;
 pub mod import;

@@ -1,0 +1,234 @@
+//! `vidnas eval classifier` (train the prompt-faithfulness classifier) and `vidnas eval run`
+//! (student vs few-step teacher vs full-step teacher on held-out prompts).
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Subcommand};
+use std::path::PathBuf;
+use std::time::Instant;
+use vidnas_data::ProceduralConfig;
+use vidnas_eval::{evaluate, train_classifier, ClassifierSettings, EvalRequest, EvalSettings};
+use vidnas_export::ArchConfig;
+use vidnas_space::Space;
+
+#[derive(Subcommand)]
+pub enum EvalCommand {
+    /// Train the small 3-D conv classifier (shape, colour, motion heads) on procedural clips of
+    /// a space's clip shape; writes classifier.safetensors and classifier.json (held-out
+    /// accuracy) into --out.
+    Classifier(ClassifierArgs),
+    /// Compare the distilled student, the teacher at the student's steps and the teacher at its
+    /// full steps on held-out prompts: distance to the full-step clip, temporal consistency,
+    /// prompt faithfulness; writes eval.json, eval.csv, eval.md, timing.json and media/.
+    Run(RunArgs),
+}
+
+#[derive(Args)]
+pub struct ClassifierArgs {
+    /// Search space whose clip shape (frames, height, width, channels) the classifier reads.
+    #[arg(long, required_unless_present = "config", conflicts_with = "config")]
+    pub space: Option<PathBuf>,
+    /// Or an exported config (`vidnas export`): the space inside it.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Output folder (classifier.safetensors + classifier.json).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Training steps (each on fresh procedural clips).
+    #[arg(long, default_value_t = ClassifierSettings::default().steps)]
+    pub steps: usize,
+    /// Clips per step.
+    #[arg(long, default_value_t = ClassifierSettings::default().batch_size)]
+    pub batch_size: usize,
+    /// Peak learning rate (AdamW; warm-up, then cosine decay to a tenth).
+    #[arg(long, default_value_t = ClassifierSettings::default().lr)]
+    pub lr: f64,
+    /// Seed of the training clips, initial weights and augmentation: same seed, same
+    /// classifier.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Largest standard deviation of the noise added to training clips (robustness to grainy
+    /// samples).
+    #[arg(long, default_value_t = ClassifierSettings::default().max_noise)]
+    pub max_noise: f64,
+    /// Largest blend (0–1) of a training clip with its 3×3 blur (robustness to soft samples).
+    #[arg(long, default_value_t = ClassifierSettings::default().max_blur)]
+    pub max_blur: f64,
+    /// Held-out procedural validation clips the reported accuracy is measured on.
+    #[arg(long, default_value_t = ClassifierSettings::default().validation_clips)]
+    pub validation_clips: usize,
+    /// libtorch threads (default: libtorch's choice).
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
+#[derive(Args)]
+pub struct RunArgs {
+    /// Exported config of the architecture (`vidnas export`).
+    #[arg(long)]
+    pub config: PathBuf,
+    /// Teacher weights (`vidnas finetune --out DIR` → DIR/model.safetensors).
+    #[arg(long)]
+    pub teacher: PathBuf,
+    /// Student weights (`vidnas distill --out DIR` → DIR/model.safetensors).
+    #[arg(long)]
+    pub student: PathBuf,
+    /// Classifier folder (`vidnas eval classifier --out DIR`) for the config's clip shape.
+    #[arg(long)]
+    pub classifier: PathBuf,
+    /// Held-out prompts: the captions of this many procedural validation clips.
+    #[arg(long, default_value_t = EvalSettings::default().prompts)]
+    pub prompts: usize,
+    /// Output folder.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Seed of the per-prompt noise (each prompt's noise is shared by all three systems):
+    /// same seed, same results files.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Stream of the procedural validation clips whose captions are the prompts.
+    #[arg(long, default_value_t = 0)]
+    pub data_seed: u64,
+    /// Classifier-free guidance of the teacher at both step counts (1 = none).
+    #[arg(long, default_value_t = EvalSettings::default().guidance)]
+    pub guidance: f64,
+    /// Guidance of the student (1: the teacher's guidance is distilled into it).
+    #[arg(long, default_value_t = EvalSettings::default().student_guidance)]
+    pub student_guidance: f64,
+    /// Steps of the reference teacher.
+    #[arg(long, default_value_t = EvalSettings::default().teacher_steps)]
+    pub teacher_steps: usize,
+    /// Steps of the student and of the few-step teacher.
+    #[arg(long, default_value_t = EvalSettings::default().student_steps)]
+    pub student_steps: usize,
+    /// Prompts written as GIFs and into media/grid.png.
+    #[arg(long, default_value_t = EvalSettings::default().media_prompts)]
+    pub media_prompts: usize,
+    /// libtorch threads (default: libtorch's choice).
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
+fn set_threads(threads: Option<usize>) {
+    if let Some(n) = threads {
+        tch::set_num_threads(n.max(1) as i32);
+    }
+}
+
+pub fn run(cmd: EvalCommand) -> Result<()> {
+    match cmd {
+        EvalCommand::Classifier(a) => classifier_cmd(a),
+        EvalCommand::Run(a) => run_cmd(a),
+    }
+}
+
+/// The clip shape and name of the space in `--space` or `--config`.
+fn clip_shape(a: &ClassifierArgs) -> Result<(ProceduralConfig, String)> {
+    let (space, path) = match (&a.space, &a.config) {
+        (Some(p), _) => (Space::load(p)?, p),
+        (None, Some(p)) => {
+            let text =
+                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            let config: ArchConfig = serde_json::from_str(&text).with_context(|| {
+                format!("{}: not an exported config (`vidnas export`)", p.display())
+            })?;
+            (Space::from_file(p, config.space)?, p)
+        }
+        (None, None) => bail!("give --space SPACE.json or --config configs/NAME.json"),
+    };
+    let v = &space.file.video;
+    if v.vae_scale_factor != 1 {
+        bail!(
+            "{}: video.vae_scale_factor is {}: the space generates latents, and the classifier reads pixels; use a pixel-space space such as search-spaces/tiny.json",
+            path.display(),
+            v.vae_scale_factor
+        );
+    }
+    Ok((
+        ProceduralConfig {
+            frames: v.frames,
+            height: v.height,
+            width: v.width,
+            channels: v.channels,
+        },
+        space.name().to_string(),
+    ))
+}
+
+fn classifier_cmd(a: ClassifierArgs) -> Result<()> {
+    set_threads(a.threads);
+    let (clip, space) = clip_shape(&a)?;
+    let settings = ClassifierSettings {
+        steps: a.steps,
+        batch_size: a.batch_size,
+        lr: a.lr,
+        seed: a.seed,
+        max_noise: a.max_noise,
+        max_blur: a.max_blur,
+        validation_clips: a.validation_clips,
+    };
+    let t0 = Instant::now();
+    let (_, info) = train_classifier(clip, &space, &settings, &a.out, true)?;
+    let (h, c) = (&info.held_out, &info.chance);
+    println!(
+        "classifier for {} clips of space `{space}` ({} steps, {:.0} s) written to {}",
+        format_args!("{}×{}×{}", clip.frames, clip.height, clip.width),
+        a.steps,
+        t0.elapsed().as_secs_f64(),
+        a.out.display()
+    );
+    println!(
+        "held-out accuracy on {} procedural validation clips: shape {:.1} % (chance {:.0} %), colour {:.1} % ({:.0} %), motion {:.1} % ({:.1} %), all three {:.1} %",
+        h.clips,
+        100.0 * h.shape,
+        100.0 * c.shape,
+        100.0 * h.colour,
+        100.0 * c.colour,
+        100.0 * h.motion,
+        100.0 * c.motion,
+        100.0 * h.all
+    );
+    Ok(())
+}
+
+fn run_cmd(a: RunArgs) -> Result<()> {
+    set_threads(a.threads);
+    let command = std::iter::once("vidnas".to_string())
+        .chain(std::env::args().skip(1))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let settings = EvalSettings {
+        prompts: a.prompts,
+        seed: a.seed,
+        data_seed: a.data_seed,
+        teacher_steps: a.teacher_steps,
+        student_steps: a.student_steps,
+        guidance: a.guidance,
+        student_guidance: a.student_guidance,
+        media_prompts: a.media_prompts,
+    };
+    let report = evaluate(&EvalRequest {
+        config: &a.config,
+        teacher: &a.teacher,
+        student: &a.student,
+        classifier: &a.classifier,
+        out: &a.out,
+        settings,
+        command,
+        progress: true,
+    })?;
+    println!("{}", vidnas_eval::markdown_table(&report));
+    let c = &report.comparison;
+    println!(
+        "student closer to the reference than the few-step teacher on {} of {} prompts (paired MSE difference {:+.4} ± {:.4})",
+        c.student_closer, c.prompts, c.mse_difference.mean, c.mse_difference.se
+    );
+    println!(
+        "written: {}",
+        vidnas_eval::eval::output_files(&a.out)
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(())
+}

@@ -1,0 +1,657 @@
+//! The few-step evaluation: on held-out prompts, the distilled student at its few steps, the
+//! teacher at the same few steps (what distillation must beat) and the teacher at its full
+//! step count (the reference) generate one clip each from the same noise. Every clip is
+//! measured for distance (and motion distance) to the reference clip, temporal consistency and
+//! prompt faithfulness under the classifier; the procedural clip each prompt came from gives
+//! the ceiling row.
+//!
+//! Writes `eval.json` (settings, provenance, summaries, every prompt), `eval.csv` (one row per
+//! prompt and system), `eval.md` (the table and the command), `timing.json` (seconds per clip
+//! on this machine, kept apart because it is the one output that is not a function of the
+//! seed) and `media/` (GIFs and one PNG grid for the first prompts). Every file is written to a
+//! temporary name and renamed.
+
+use crate::classifier::{Accuracy, ClipClassifier, Predicted};
+use crate::error::{atomic_write, sha256_16, write_json, EvalError, Result};
+use crate::metrics::{motion_mse, mse, temporal_consistency, Stat};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+use vidnas_data::{write_gif, write_grid_png, Clip, ClipLabel, Dataset, ProceduralConfig};
+use vidnas_export::load_exported_with;
+use vidnas_supernet::{sample, SampleConfig};
+
+pub const EVAL_FORMAT: &str = "vidnas-eval/1";
+
+/// System names, as they appear in every output.
+pub const STUDENT: &str = "student";
+pub const TEACHER_FEW: &str = "teacher-few-step";
+pub const TEACHER: &str = "teacher";
+pub const DATA: &str = "procedural";
+
+/// What to evaluate on and how the systems sample.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvalSettings {
+    /// Held-out prompts: the captions of procedural validation clips `0..prompts`.
+    pub prompts: usize,
+    /// Seed of the per-prompt noise seeds (shared by the three systems).
+    pub seed: u64,
+    /// Stream of the procedural validation clips the prompts come from.
+    pub data_seed: u64,
+    /// Steps of the reference teacher (e.g. 25).
+    pub teacher_steps: usize,
+    /// Steps of the student and of the few-step teacher (e.g. 4).
+    pub student_steps: usize,
+    /// Classifier-free guidance of the teacher, at both step counts.
+    pub guidance: f64,
+    /// Guidance of the student (1: the teacher's guidance is distilled into it).
+    pub student_guidance: f64,
+    /// Prompts written as GIFs and into the PNG grid.
+    pub media_prompts: usize,
+}
+
+impl Default for EvalSettings {
+    fn default() -> Self {
+        Self {
+            prompts: 32,
+            seed: 0,
+            data_seed: 0,
+            teacher_steps: 25,
+            student_steps: 4,
+            guidance: 3.0,
+            student_guidance: 1.0,
+            media_prompts: 4,
+        }
+    }
+}
+
+/// The inputs of one evaluation.
+pub struct EvalRequest<'a> {
+    /// Exported config (`vidnas export`).
+    pub config: &'a Path,
+    /// Teacher weights (`vidnas finetune` → model.safetensors).
+    pub teacher: &'a Path,
+    /// Student weights (`vidnas distill` → model.safetensors).
+    pub student: &'a Path,
+    /// Classifier folder (`vidnas eval classifier`).
+    pub classifier: &'a Path,
+    /// Output folder.
+    pub out: &'a Path,
+    pub settings: EvalSettings,
+    /// The command line, written into eval.md and eval.json.
+    pub command: String,
+    pub progress: bool,
+}
+
+/// One clip's measurements.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClipResult {
+    pub system: String,
+    /// Mean squared pixel difference to the reference clip (`None` for the procedural clip,
+    /// which comes from other noise).
+    pub mse_to_reference: Option<f64>,
+    /// Mean squared difference of the frame-to-frame changes to the reference clip's.
+    pub motion_mse_to_reference: Option<f64>,
+    pub temporal_consistency: f64,
+    /// What the classifier saw, as a caption.
+    pub recognised: String,
+    pub shape_ok: bool,
+    pub colour_ok: bool,
+    pub motion_ok: bool,
+}
+
+impl ClipResult {
+    pub fn all_ok(&self) -> bool {
+        self.shape_ok && self.colour_ok && self.motion_ok
+    }
+}
+
+/// One prompt with every system's clip.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PromptResult {
+    pub index: usize,
+    pub caption: String,
+    pub label: ClipLabel,
+    /// Seed of the initial noise, the same for every system.
+    pub noise_seed: u64,
+    /// In the order of [`EvalReport::systems`].
+    pub clips: Vec<ClipResult>,
+}
+
+/// Means (± standard error over prompts) for one system.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SystemSummary {
+    pub system: String,
+    pub description: String,
+    /// Sampling steps and guidance (`None` for the procedural clips).
+    pub steps: Option<usize>,
+    pub guidance: Option<f64>,
+    /// Denoiser passes per clip: steps, twice with guidance.
+    pub denoiser_passes: Option<usize>,
+    pub mse_to_reference: Option<Stat>,
+    pub motion_mse_to_reference: Option<Stat>,
+    pub temporal_consistency: Stat,
+    /// Fraction of prompts whose clip the classifier reads as the prompt's shape, colour,
+    /// motion, and all three.
+    pub shape: Stat,
+    pub colour: Stat,
+    pub motion: Stat,
+    pub all: Stat,
+}
+
+/// Student against the few-step teacher, prompt by prompt.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Comparison {
+    /// Student's MSE to the reference minus the few-step teacher's, per prompt (negative: the
+    /// student is closer).
+    pub mse_difference: Stat,
+    /// Prompts on which the student's clip is closer to the reference than the few-step
+    /// teacher's.
+    pub student_closer: usize,
+    pub prompts: usize,
+}
+
+/// `eval.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvalReport {
+    pub format: String,
+    pub command: String,
+    pub config: String,
+    pub config_sha256: String,
+    pub arch: String,
+    pub teacher: String,
+    pub teacher_sha256: String,
+    pub student: String,
+    pub student_sha256: String,
+    pub classifier: String,
+    pub classifier_sha256: String,
+    /// The classifier's accuracy on held-out procedural clips, from its classifier.json.
+    pub classifier_held_out: Accuracy,
+    pub settings: EvalSettings,
+    /// Student, few-step teacher, reference teacher, procedural clips.
+    pub systems: Vec<SystemSummary>,
+    pub comparison: Comparison,
+    pub prompts: Vec<PromptResult>,
+}
+
+/// `timing.json`: seconds to sample one clip on this machine.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Timing {
+    pub threads: i32,
+    /// (system, median seconds per clip, fastest).
+    pub systems: Vec<(String, f64, f64)>,
+}
+
+/// Noise seed of prompt `index`: SplitMix64 of the run seed and the index.
+pub fn noise_seed(seed: u64, index: u64) -> u64 {
+    let mix = |mut z: u64| {
+        z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    };
+    mix(mix(seed) ^ mix(index.wrapping_add(0x5eed)))
+}
+
+fn check_settings(s: &EvalSettings) -> Result<()> {
+    if s.prompts == 0 {
+        return Err(EvalError::Config(
+            "--prompts must be at least 1 (32 gives accuracies in steps of 3 %)".into(),
+        ));
+    }
+    if s.teacher_steps == 0 || s.student_steps == 0 {
+        return Err(EvalError::Config(
+            "--teacher-steps and --student-steps must be at least 1".into(),
+        ));
+    }
+    for (flag, g) in [
+        ("--guidance", s.guidance),
+        ("--student-guidance", s.student_guidance),
+    ] {
+        if !g.is_finite() {
+            return Err(EvalError::Config(format!(
+                "{flag} {g} is not a number; 1 disables guidance"
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn median_and_min(mut xs: Vec<f64>) -> (f64, f64) {
+    xs.sort_by(f64::total_cmp);
+    (xs[xs.len() / 2], xs[0])
+}
+
+fn measure(
+    system: &str,
+    clip: &Clip,
+    reference: Option<&Clip>,
+    predicted: &Predicted,
+    label: &ClipLabel,
+) -> Result<ClipResult> {
+    let hits = predicted.hits(label);
+    Ok(ClipResult {
+        system: system.to_string(),
+        mse_to_reference: reference.map(|r| mse(clip, r)).transpose()?,
+        motion_mse_to_reference: reference.map(|r| motion_mse(clip, r)).transpose()?,
+        temporal_consistency: temporal_consistency(clip),
+        recognised: predicted.caption(),
+        shape_ok: hits.shape,
+        colour_ok: hits.colour,
+        motion_ok: hits.motion,
+    })
+}
+
+/// Runs the evaluation and writes its files into `req.out`.
+pub fn evaluate(req: &EvalRequest) -> Result<EvalReport> {
+    let s = &req.settings;
+    check_settings(s)?;
+    let (classifier, classifier_info) = ClipClassifier::load(req.classifier)?;
+    let (config, space, arch, teacher) = load_exported_with(req.config, Some(req.teacher))?;
+    let (_, _, _, student) = load_exported_with(req.config, Some(req.student))?;
+    let video = &space.file.video;
+    let shape = ProceduralConfig {
+        frames: video.frames,
+        height: video.height,
+        width: video.width,
+        channels: video.channels,
+    };
+    if video.vae_scale_factor != 1 {
+        return Err(EvalError::file(
+            req.config,
+            format!(
+                "the model generates latents (video.vae_scale_factor {}), but the classifier and metrics read pixels; evaluate a pixel-space model",
+                video.vae_scale_factor
+            ),
+        ));
+    }
+    if classifier.clip_shape() != shape {
+        return Err(EvalError::file(
+            req.classifier.join(crate::classifier::INFO_FILE),
+            format!(
+                "the classifier reads clips {:?} but the model makes {:?}; train one for this space with `vidnas eval classifier --config {}`",
+                classifier.clip_shape(),
+                shape,
+                req.config.display()
+            ),
+        ));
+    }
+    let data = Dataset::procedural_validation(shape, s.data_seed, s.prompts)?;
+    let passes = |steps: usize, g: f64| steps * if g != 1.0 { 2 } else { 1 };
+    let systems: [(&str, String, &vidnas_supernet::VideoModel, usize, f64); 3] = [
+        (
+            STUDENT,
+            format!(
+                "distilled student, {} steps, guidance {}",
+                s.student_steps, s.student_guidance
+            ),
+            &student,
+            s.student_steps,
+            s.student_guidance,
+        ),
+        (
+            TEACHER_FEW,
+            format!(
+                "teacher without distillation, {} steps, guidance {}",
+                s.student_steps, s.guidance
+            ),
+            &teacher,
+            s.student_steps,
+            s.guidance,
+        ),
+        (
+            TEACHER,
+            format!(
+                "teacher, {} steps, guidance {} (the reference)",
+                s.teacher_steps, s.guidance
+            ),
+            &teacher,
+            s.teacher_steps,
+            s.guidance,
+        ),
+    ];
+    let bar = if req.progress {
+        ProgressBar::new(s.prompts as u64)
+    } else {
+        ProgressBar::hidden()
+    };
+    bar.set_style(
+        ProgressStyle::with_template("eval [{bar:30}] {pos}/{len} prompts, eta {eta} {msg}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    let mut prompts = Vec::with_capacity(s.prompts);
+    let mut seconds: Vec<Vec<f64>> = vec![Vec::new(); systems.len()];
+    let mut media: Vec<Vec<Clip>> = Vec::new();
+    for index in 0..s.prompts {
+        let real = data.get(index);
+        let label = real.label.expect("procedural clips are labelled");
+        let caption = label.caption();
+        let seed = noise_seed(s.seed, index as u64);
+        let mut clips = Vec::with_capacity(systems.len());
+        for (k, (_, _, model, steps, guidance)) in systems.iter().enumerate() {
+            let t0 = Instant::now();
+            let clip = sample(
+                model,
+                &arch,
+                &config.vocab,
+                &config.schedule,
+                &caption,
+                &SampleConfig {
+                    steps: *steps,
+                    guidance: *guidance,
+                    seed,
+                },
+            )?;
+            seconds[k].push(t0.elapsed().as_secs_f64());
+            clips.push(clip);
+        }
+        let reference = clips.last().expect("three systems").clone();
+        let mut judged = clips.clone();
+        judged.push(real.clone());
+        let predicted = classifier.predict(&judged)?;
+        let mut results = Vec::with_capacity(judged.len());
+        for (k, clip) in clips.iter().enumerate() {
+            results.push(measure(
+                systems[k].0,
+                clip,
+                Some(&reference),
+                &predicted[k],
+                &label,
+            )?);
+        }
+        results.push(measure(DATA, &real, None, &predicted[3], &label)?);
+        if index < s.media_prompts {
+            // Grid rows per prompt: the procedural clip, the reference, the few-step teacher,
+            // the student.
+            media.push(vec![
+                real,
+                clips[2].clone(),
+                clips[1].clone(),
+                clips[0].clone(),
+            ]);
+        }
+        prompts.push(PromptResult {
+            index,
+            caption,
+            label,
+            noise_seed: seed,
+            clips: results,
+        });
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+
+    let mut summaries: Vec<SystemSummary> = systems
+        .iter()
+        .enumerate()
+        .map(|(k, (name, description, _, steps, guidance))| {
+            summarise(
+                &prompts,
+                k,
+                name,
+                description.clone(),
+                Some((*steps, *guidance, passes(*steps, *guidance))),
+            )
+        })
+        .collect();
+    summaries.push(summarise(
+        &prompts,
+        3,
+        DATA,
+        "the procedural validation clip each prompt is the caption of (the classifier's ceiling)"
+            .into(),
+        None,
+    ));
+    let diffs: Vec<f64> = prompts
+        .iter()
+        .map(|p| {
+            p.clips[0].mse_to_reference.unwrap_or(0.0) - p.clips[1].mse_to_reference.unwrap_or(0.0)
+        })
+        .collect();
+    let comparison = Comparison {
+        mse_difference: Stat::of(&diffs),
+        student_closer: diffs.iter().filter(|d| **d < 0.0).count(),
+        prompts: diffs.len(),
+    };
+    let show = |p: &Path| p.display().to_string();
+    let report = EvalReport {
+        format: EVAL_FORMAT.into(),
+        command: req.command.clone(),
+        config: show(req.config),
+        config_sha256: sha256_16(req.config)?,
+        arch: arch.encode(),
+        teacher: show(req.teacher),
+        teacher_sha256: sha256_16(req.teacher)?,
+        student: show(req.student),
+        student_sha256: sha256_16(req.student)?,
+        classifier: show(req.classifier),
+        classifier_sha256: sha256_16(&req.classifier.join(crate::classifier::WEIGHTS_FILE))?,
+        classifier_held_out: classifier_info.held_out,
+        settings: s.clone(),
+        systems: summaries,
+        comparison,
+        prompts,
+    };
+    let timing = Timing {
+        threads: tch::get_num_threads(),
+        systems: systems
+            .iter()
+            .zip(seconds)
+            .map(|((name, ..), xs)| {
+                let (median, min) = median_and_min(xs);
+                (name.to_string(), median, min)
+            })
+            .collect(),
+    };
+    write_outputs(req.out, &report, &timing, &media)?;
+    Ok(report)
+}
+
+fn summarise(
+    prompts: &[PromptResult],
+    k: usize,
+    name: &str,
+    description: String,
+    sampling: Option<(usize, f64, usize)>,
+) -> SystemSummary {
+    let clips: Vec<&ClipResult> = prompts.iter().map(|p| &p.clips[k]).collect();
+    let opt_stat = |f: fn(&ClipResult) -> Option<f64>| {
+        let xs: Option<Vec<f64>> = clips.iter().map(|c| f(c)).collect();
+        xs.map(|xs| Stat::of(&xs))
+    };
+    SystemSummary {
+        system: name.to_string(),
+        description,
+        steps: sampling.map(|s| s.0),
+        guidance: sampling.map(|s| s.1),
+        denoiser_passes: sampling.map(|s| s.2),
+        mse_to_reference: opt_stat(|c| c.mse_to_reference),
+        motion_mse_to_reference: opt_stat(|c| c.motion_mse_to_reference),
+        temporal_consistency: Stat::of(
+            &clips
+                .iter()
+                .map(|c| c.temporal_consistency)
+                .collect::<Vec<_>>(),
+        ),
+        shape: Stat::of_hits(clips.iter().map(|c| c.shape_ok)),
+        colour: Stat::of_hits(clips.iter().map(|c| c.colour_ok)),
+        motion: Stat::of_hits(clips.iter().map(|c| c.motion_ok)),
+        all: Stat::of_hits(clips.iter().map(|c| c.all_ok())),
+    }
+}
+
+fn write_outputs(
+    out: &Path,
+    report: &EvalReport,
+    timing: &Timing,
+    media: &[Vec<Clip>],
+) -> Result<()> {
+    std::fs::create_dir_all(out)
+        .map_err(|e| EvalError::file(out, format!("cannot create the folder: {e}")))?;
+    write_json(&out.join("eval.json"), report)?;
+    atomic_write(&out.join("eval.csv"), csv(report).as_bytes())?;
+    atomic_write(&out.join("eval.md"), markdown(report).as_bytes())?;
+    write_json(&out.join("timing.json"), timing)?;
+    if !media.is_empty() {
+        let dir = out.join("media");
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| EvalError::file(&dir, format!("cannot create the folder: {e}")))?;
+        let names = [DATA, TEACHER, TEACHER_FEW, STUDENT];
+        for (i, row) in media.iter().enumerate() {
+            for (clip, name) in row.iter().zip(names) {
+                write_gif(&dir.join(format!("prompt-{i:02}-{name}.gif")), clip, 4, 125)?;
+            }
+        }
+        let all: Vec<Clip> = media.iter().flatten().cloned().collect();
+        write_grid_png(&dir.join("grid.png"), &all, 3)?;
+    }
+    Ok(())
+}
+
+/// `eval.csv`: one row per prompt and system.
+pub fn csv(report: &EvalReport) -> String {
+    let mut s = String::from(
+        "prompt,caption,noise_seed,system,steps,guidance,mse_to_reference,motion_mse_to_reference,temporal_consistency,recognised,shape_ok,colour_ok,motion_ok,all_ok\n",
+    );
+    let opt = |x: Option<f64>| x.map(|v| format!("{v:.6}")).unwrap_or_default();
+    for p in &report.prompts {
+        for (c, sys) in p.clips.iter().zip(&report.systems) {
+            s += &format!(
+                "{},{},{},{},{},{},{},{},{:.6},{},{},{},{},{}\n",
+                p.index,
+                p.caption,
+                p.noise_seed,
+                c.system,
+                sys.steps.map(|v| v.to_string()).unwrap_or_default(),
+                sys.guidance.map(|v| v.to_string()).unwrap_or_default(),
+                opt(c.mse_to_reference),
+                opt(c.motion_mse_to_reference),
+                c.temporal_consistency,
+                c.recognised,
+                c.shape_ok,
+                c.colour_ok,
+                c.motion_ok,
+                c.all_ok()
+            );
+        }
+    }
+    s
+}
+
+fn pct(s: &Stat) -> String {
+    format!("{:.0} %", 100.0 * s.mean)
+}
+
+fn pm(s: &Option<Stat>, digits: usize) -> String {
+    match s {
+        Some(s) => format!("{:.*} ± {:.*}", digits, s.mean, digits, s.se),
+        None => "–".into(),
+    }
+}
+
+/// The results table (Markdown), as in eval.md and for a README.
+pub fn markdown_table(report: &EvalReport) -> String {
+    let mut t = String::from(
+        "| system | steps × passes | MSE to 25-step ↓ | motion MSE to 25-step ↓ | temporal consistency | shape | colour | motion | all three |\n|---|---|---|---|---|---|---|---|---|\n",
+    );
+    let reference_steps = report.settings.teacher_steps;
+    if reference_steps != 25 {
+        t = t.replace("25-step", &format!("{reference_steps}-step"));
+    }
+    for s in &report.systems {
+        let passes = match (s.steps, s.denoiser_passes) {
+            (Some(steps), Some(p)) => format!("{steps} × {}", p / steps),
+            _ => "–".into(),
+        };
+        let name = match s.system.as_str() {
+            STUDENT => format!("student (distilled), guidance {}", fmt_g(s.guidance)),
+            TEACHER_FEW => format!("teacher, no distillation, guidance {}", fmt_g(s.guidance)),
+            TEACHER => format!("teacher, guidance {} (reference)", fmt_g(s.guidance)),
+            _ => "procedural clips of the prompts (ceiling)".into(),
+        };
+        t += &format!(
+            "| {name} | {passes} | {} | {} | {:.3} ± {:.3} | {} | {} | {} | {} |\n",
+            pm(&s.mse_to_reference, 4),
+            pm(&s.motion_mse_to_reference, 4),
+            s.temporal_consistency.mean,
+            s.temporal_consistency.se,
+            pct(&s.shape),
+            pct(&s.colour),
+            pct(&s.motion),
+            pct(&s.all),
+        );
+    }
+    t
+}
+
+fn fmt_g(g: Option<f64>) -> String {
+    g.map(|g| format!("{g}")).unwrap_or_default()
+}
+
+/// `eval.md`: what was run, the table, and how to read it.
+pub fn markdown(r: &EvalReport) -> String {
+    let s = &r.settings;
+    let c = &r.comparison;
+    let acc = &r.classifier_held_out;
+    let sys = |name: &str| r.systems.iter().find(|x| x.system == name);
+    let mut m = String::from("# Few-step evaluation\n\n");
+    m += &format!("```sh\n{}\n```\n\n", r.command);
+    m += &format!(
+        "Architecture `{}` ({}); teacher `{}`, student `{}`. {} held-out prompts: the captions of procedural validation clips 0–{} of stream {} (clips no training run sees; the 420 drawable captions all occur in training too). Every system starts each prompt from the same noise (seed {} → one seed per prompt). Distances are mean squared differences of pixel values in [-1, 1] (± standard error over prompts).\n\n",
+        r.arch,
+        r.config,
+        r.teacher,
+        r.student,
+        s.prompts,
+        s.prompts - 1,
+        s.data_seed,
+        s.seed
+    );
+    m += &markdown_table(r);
+    m += "\n";
+    if let (Some(st), Some(tf)) = (sys(STUDENT), sys(TEACHER_FEW)) {
+        m += &format!(
+            "- Distance to the reference: student {} vs few-step teacher {}; paired difference {:+.4} ± {:.4}; the student is closer on {} of {} prompts.\n",
+            pm(&st.mse_to_reference, 4),
+            pm(&tf.mse_to_reference, 4),
+            c.mse_difference.mean,
+            c.mse_difference.se,
+            c.student_closer,
+            c.prompts
+        );
+    }
+    m += &format!(
+        "- Prompt faithfulness: a classifier trained on procedural clips ({}, held-out accuracy shape {:.0} %, colour {:.0} %, motion {:.0} %, all three {:.0} % on {} clips; chance 25 / 17 / 5 / 0.2 %) reads each clip; a column is the share of prompts whose shape, colour, motion or all three it recognises.\n",
+        r.classifier,
+        100.0 * acc.shape,
+        100.0 * acc.colour,
+        100.0 * acc.motion,
+        100.0 * acc.all,
+        acc.clips
+    );
+    m += "- Temporal consistency = 1 − mean |frame t+1 − frame t| / 2 (VBench's temporal flickering; 1 = static). Clips that should move must change, so read it against the reference and the procedural clips: above them means too still, below them flicker. Motion MSE compares the frame-to-frame changes with the reference's.\n";
+    m += "- `media/grid.png`: per prompt, rows are the procedural clip, the reference, the few-step teacher and the student; `media/*.gif` the same clips. Seconds per clip on this machine are in `timing.json`.\n";
+    m
+}
+
+/// Where `vidnas eval run` writes, for messages.
+pub fn output_files(out: &Path) -> Vec<PathBuf> {
+    [
+        "eval.json",
+        "eval.csv",
+        "eval.md",
+        "timing.json",
+        "media/grid.png",
+    ]
+    .iter()
+    .map(|f| out.join(f))
+    .collect()
+}

@@ -1,0 +1,23 @@
+//! Does the few-step student generate what the multi-step teacher does? On held-out prompts
+//! the distilled student, the teacher at the same few steps and the teacher at its full step
+//! count generate from the same noise, and each clip is measured three ways: distance to the
+//! full-step clip, temporal consistency, and prompt faithfulness judged by a small video
+//! classifier trained on the procedural data's labels (shape, colour, motion).
+//!
+//! `metrics` is pure Rust; `classifier` and `eval` run on libtorch.
+
+pub mod classifier;
+mod error;
+pub mod eval;
+pub mod metrics;
+
+pub use classifier::{
+    held_out_accuracy, train_classifier, Accuracy, ClassifierInfo, ClassifierSettings,
+    ClipClassifier, Predicted, CLASSIFIER_FORMAT,
+};
+pub use error::{atomic_write, EvalError, Result};
+pub use eval::{
+    evaluate, markdown_table, noise_seed, EvalReport, EvalRequest, EvalSettings, SystemSummary,
+    EVAL_FORMAT,
+};
+pub use metrics::{motion_mse, mse, temporal_consistency, Stat};
