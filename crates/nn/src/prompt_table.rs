@@ -87,7 +87,10 @@ impl PromptTable {
         if !finite {
             return Err(bad("embeddings hold NaN or inf values".into()));
         }
-        Ok(Self { prompts, embeddings })
+        Ok(Self {
+            prompts,
+            embeddings,
+        })
     }
 
     /// `[tokens, dim]`.
