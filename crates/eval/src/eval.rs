@@ -174,6 +174,8 @@ pub struct EvalReport {
     pub classifier_sha256: String,
     /// The classifier's accuracy on held-out procedural clips, from its classifier.json.
     pub classifier_held_out: Accuracy,
+    /// The same at its strongest training blur and noise.
+    pub classifier_held_out_degraded: Accuracy,
     pub settings: EvalSettings,
     /// Student, few-step teacher, reference teacher, procedural clips.
     pub systems: Vec<SystemSummary>,
@@ -435,6 +437,7 @@ pub fn evaluate(req: &EvalRequest) -> Result<EvalReport> {
         classifier: show(req.classifier),
         classifier_sha256: sha256_16(&req.classifier.join(crate::classifier::WEIGHTS_FILE))?,
         classifier_held_out: classifier_info.held_out,
+        classifier_held_out_degraded: classifier_info.held_out_degraded,
         settings: s.clone(),
         systems: summaries,
         comparison,
@@ -601,6 +604,7 @@ pub fn markdown(r: &EvalReport) -> String {
     let s = &r.settings;
     let c = &r.comparison;
     let acc = &r.classifier_held_out;
+    let deg = &r.classifier_held_out_degraded;
     let sys = |name: &str| r.systems.iter().find(|x| x.system == name);
     let mut m = String::from("# Few-step evaluation\n\n");
     m += &format!("```sh\n{}\n```\n\n", r.command);
@@ -629,13 +633,17 @@ pub fn markdown(r: &EvalReport) -> String {
         );
     }
     m += &format!(
-        "- Prompt faithfulness: a classifier trained on procedural clips ({}, held-out accuracy shape {:.0} %, colour {:.0} %, motion {:.0} %, all three {:.0} % on {} clips; chance 25 / 17 / 5 / 0.2 %) reads each clip; a column is the share of prompts whose shape, colour, motion or all three it recognises.\n",
+        "- Prompt faithfulness: a classifier trained on procedural clips ({}; held-out accuracy shape / colour / motion / all three {:.0} / {:.0} / {:.0} / {:.0} % on {} clips, {:.0} / {:.0} / {:.0} / {:.0} % on the same clips blurred and noised as its strongest augmentation; chance 25 / 17 / 5 / 0.2 %) reads each clip; a column is the share of prompts whose shape, colour, motion or all three it recognises.\n",
         r.classifier,
         100.0 * acc.shape,
         100.0 * acc.colour,
         100.0 * acc.motion,
         100.0 * acc.all,
-        acc.clips
+        acc.clips,
+        100.0 * deg.shape,
+        100.0 * deg.colour,
+        100.0 * deg.motion,
+        100.0 * deg.all,
     );
     m += "- Temporal consistency = 1 − mean |frame t+1 − frame t| / 2 (VBench's temporal flickering; 1 = static). Clips that should move must change, so read it against the reference and the procedural clips: above them means too still, below them flicker. Motion MSE compares the frame-to-frame changes with the reference's.\n";
     m += "- `media/grid.png`: per prompt, rows are the procedural clip, the reference, the few-step teacher and the student; `media/*.gif` the same clips. Seconds per clip on this machine are in `timing.json`.\n";

@@ -62,7 +62,7 @@ fn classifier_trains_and_beats_chance_on_tiny_shapes() {
         model.predict(&clips).unwrap()
     );
     assert_eq!(
-        held_out_accuracy(&loaded, settings.seed, settings.validation_clips).unwrap(),
+        held_out_accuracy(&loaded, settings.seed, settings.validation_clips, None).unwrap(),
         h
     );
 }

@@ -187,6 +187,16 @@ fn classifier_cmd(a: ClassifierArgs) -> Result<()> {
         100.0 * c.motion,
         100.0 * h.all
     );
+    let d = &info.held_out_degraded;
+    println!(
+        "the same clips blurred ({}) and noised (std {}): shape {:.1} %, colour {:.1} %, motion {:.1} %, all three {:.1} %",
+        a.max_blur,
+        a.max_noise,
+        100.0 * d.shape,
+        100.0 * d.colour,
+        100.0 * d.motion,
+        100.0 * d.all
+    );
     Ok(())
 }
 
