@@ -580,10 +580,16 @@ pub fn markdown_table(report: &EvalReport) -> String {
             TEACHER => format!("teacher, guidance {} (reference)", fmt_g(s.guidance)),
             _ => "procedural clips of the prompts (ceiling)".into(),
         };
+        let (distance, motion) = if s.system == TEACHER {
+            ("0 (itself)".to_string(), "0 (itself)".to_string())
+        } else {
+            (
+                pm(&s.mse_to_reference, 4),
+                pm(&s.motion_mse_to_reference, 4),
+            )
+        };
         t += &format!(
-            "| {name} | {passes} | {} | {} | {:.3} ± {:.3} | {} | {} | {} | {} |\n",
-            pm(&s.mse_to_reference, 4),
-            pm(&s.motion_mse_to_reference, 4),
+            "| {name} | {passes} | {distance} | {motion} | {:.3} ± {:.3} | {} | {} | {} | {} |\n",
             s.temporal_consistency.mean,
             s.temporal_consistency.se,
             pct(&s.shape),
