@@ -35,7 +35,7 @@ pub struct PoolConfig {
 impl Default for PoolConfig {
     fn default() -> Self {
         Self {
-            train_entries: 48,
+            train_entries: 24,
             eval_entries: 4,
             teacher_steps: 25,
             guidance: 3.0,

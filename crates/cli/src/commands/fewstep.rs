@@ -149,7 +149,7 @@ pub struct DistillArgs {
     pub seed: u64,
     /// Teacher-pool entries the student trains on (computed once, with the teacher's
     /// multi-step sampler, into the run folder).
-    #[arg(long, default_value_t = 48)]
+    #[arg(long, default_value_t = 24)]
     pub pool_size: usize,
     /// Further pool entries held out for the evaluation at the end.
     #[arg(long, default_value_t = 4)]
