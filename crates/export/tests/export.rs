@@ -7,15 +7,7 @@ use vidnas_supernet::stages::{
 use vidnas_supernet::{Objective, PathSampling, TrainConfig};
 
 fn micro() -> Space {
-    let mut v: serde_json::Value =
-        serde_json::from_str(include_str!("../../../search-spaces/tiny.json")).unwrap();
-    v["name"] = "micro".into();
-    v["video"] = serde_json::json!({"frames": 2, "height": 8, "width": 8, "channels": 3});
-    v["backbone"]["block_out_channels"] = serde_json::json!([8, 16, 16]);
-    v["backbone"]["cross_attention_dim"] = 16.into();
-    v["backbone"]["norm_num_groups"] = 4.into();
-    v["temporal"]["ops"]["attn3d"]["max_resolution"] = 4.into();
-    Space::from_json("micro.json", &v.to_string()).unwrap()
+    vidnas_space::fixtures::micro()
 }
 
 #[test]

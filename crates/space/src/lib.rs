@@ -8,6 +8,7 @@
 
 mod arch;
 mod error;
+pub mod fixtures;
 mod format;
 mod ops;
 mod sampling;

@@ -15,18 +15,10 @@ use vidnas_supernet::{NoiseSchedule, VideoModel};
 pub const ARCH: &str = "conv1d-attn1d-attn3d-conv3d-none-attn1d-conv1d-none-conv3d-attn1d";
 
 pub fn micro() -> Space {
-    // One intra-op thread: tiny ops are all overhead, and OpenMP threads spinning on a shared
-    // 2-core machine make tests several times slower.
+    // One intra-op thread: micro ops are all overhead, and OpenMP threads spinning at barriers
+    // on a shared 2-core machine made a test 10x slower.
     tch::set_num_threads(1);
-    let mut v: serde_json::Value =
-        serde_json::from_str(include_str!("../../../../search-spaces/tiny.json")).unwrap();
-    v["name"] = "micro".into();
-    v["video"] = serde_json::json!({"frames": 2, "height": 8, "width": 8, "channels": 3});
-    v["backbone"]["block_out_channels"] = serde_json::json!([8, 16, 16]);
-    v["backbone"]["cross_attention_dim"] = 16.into();
-    v["backbone"]["norm_num_groups"] = 4.into();
-    v["temporal"]["ops"]["attn3d"]["max_resolution"] = 4.into();
-    Space::from_json("micro.json", &v.to_string()).unwrap()
+    vidnas_space::fixtures::micro()
 }
 
 pub fn micro_clip() -> ProceduralConfig {
