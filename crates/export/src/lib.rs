@@ -4,6 +4,7 @@
 //! module tree in PyTorch.
 
 mod config;
+pub mod fixtures;
 
 pub use config::{
     export, load_exported, load_exported_with, sha256_16, ArchConfig, ExportError, ExportRequest,
