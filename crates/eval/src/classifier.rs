@@ -14,7 +14,7 @@
 //! A classifier folder holds `classifier.safetensors` and `classifier.json` (format, clip
 //! shape, training settings, held-out accuracy), each written to a temporary name and renamed.
 
-use crate::error::{write_json, EvalError, Result};
+use crate::error::{EvalError, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 use tch::{nn, nn::Module, Device, Kind, Tensor};
 use vidnas_data::{generate, Clip, ClipLabel, Colour, Dataset, Motion, ProceduralConfig, Shape};
+use vidnas_search::write_json;
 use vidnas_supernet::{AdamW, AdamWConfig};
 
 pub const CLASSIFIER_FORMAT: &str = "vidnas-classifier/1";

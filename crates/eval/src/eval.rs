@@ -12,7 +12,7 @@
 //! temporary name and renamed.
 
 use crate::classifier::{Accuracy, ClipClassifier, Predicted};
-use crate::error::{atomic_write, sha256_16, write_json, EvalError, Result};
+use crate::error::{EvalError, Result};
 use crate::metrics::{motion_mse, mse, temporal_consistency, Stat};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
@@ -20,6 +20,8 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 use vidnas_data::{write_gif, write_grid_png, Clip, ClipLabel, Dataset, ProceduralConfig};
 use vidnas_export::load_exported_with;
+use vidnas_search::{atomic_write, write_json};
+use vidnas_supernet::stages::sha256_16;
 use vidnas_supernet::{sample, SampleConfig};
 
 pub const EVAL_FORMAT: &str = "vidnas-eval/1";

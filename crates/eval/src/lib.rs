@@ -15,7 +15,7 @@ pub use classifier::{
     held_out_accuracy, train_classifier, Accuracy, ClassifierInfo, ClassifierSettings,
     ClipClassifier, Predicted, CLASSIFIER_FORMAT,
 };
-pub use error::{atomic_write, EvalError, Result};
+pub use error::{EvalError, Result};
 pub use eval::{
     evaluate, markdown_table, noise_seed, EvalReport, EvalRequest, EvalSettings, SystemSummary,
     EVAL_FORMAT,

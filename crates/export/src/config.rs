@@ -1,12 +1,11 @@
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use tch::Device;
 use vidnas_data::Vocab;
 use vidnas_nn::{Build, TextEncoderConfig};
 use vidnas_space::{Architecture, OpKind, Space, SpaceFile};
-use vidnas_supernet::stages::RunInfo;
+use vidnas_supernet::stages::{sha256_16, RunInfo};
 use vidnas_supernet::{NoiseSchedule, VideoModel};
 
 pub const CONFIG_FORMAT: &str = "vidnas-arch/1";
@@ -94,15 +93,6 @@ pub struct ExportRequest<'a> {
     pub search_run: Option<&'a Path>,
     pub search_seed: Option<u64>,
     pub selection: String,
-}
-
-pub fn sha256_16(path: &Path) -> Result<String, ExportError> {
-    let bytes = std::fs::read(path).map_err(|e| file_err(path, e))?;
-    Ok(Sha256::digest(&bytes)
-        .iter()
-        .take(8)
-        .map(|b| format!("{b:02x}"))
-        .collect())
 }
 
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {

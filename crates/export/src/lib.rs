@@ -7,6 +7,6 @@ mod config;
 pub mod fixtures;
 
 pub use config::{
-    export, load_exported, load_exported_with, sha256_16, ArchConfig, ExportError, ExportRequest,
+    export, load_exported, load_exported_with, ArchConfig, ExportError, ExportRequest,
     PredictedCost, Provenance, CONFIG_FORMAT,
 };

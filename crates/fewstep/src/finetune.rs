@@ -7,10 +7,10 @@
 
 use crate::error::FewStepError;
 use crate::run::prepare_run;
-use crate::sha256_16;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use vidnas_export::load_exported_with;
+use vidnas_supernet::stages::sha256_16;
 use vidnas_supernet::stages::{datasets, DataConfig};
 use vidnas_supernet::{Objective, TrainConfig, Trainer};
 

@@ -28,14 +28,3 @@ pub use eval::FewStepEval;
 pub use finetune::{finetune, FinetuneInfo, FinetuneRequest};
 pub use stage::{distill, DistillInfo, DistillRequest};
 pub use teacher::{PoolConfig, TeacherPool};
-
-/// SHA-256 of a file, first 16 hex digits (provenance fields).
-pub fn sha256_16(path: &std::path::Path) -> Result<String, FewStepError> {
-    use sha2::{Digest, Sha256};
-    let bytes = std::fs::read(path).map_err(|e| FewStepError::file(path, e))?;
-    Ok(Sha256::digest(&bytes)
-        .iter()
-        .take(8)
-        .map(|b| format!("{b:02x}"))
-        .collect())
-}

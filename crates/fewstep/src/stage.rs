@@ -8,11 +8,11 @@ use crate::distill::{DistillConfig, Distiller};
 use crate::error::FewStepError;
 use crate::eval::{evaluate, FewStepEval};
 use crate::run::prepare_run;
-use crate::sha256_16;
 use crate::teacher::{PoolConfig, TeacherPool};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use vidnas_export::load_exported_with;
+use vidnas_supernet::stages::sha256_16;
 use vidnas_supernet::stages::{datasets, DataConfig};
 
 pub const DISTILL_FORMAT: &str = "vidnas-distill/1";

@@ -38,7 +38,7 @@ pub use budget::{constrained_dominates, Budgets};
 pub use engine::generation_rng;
 pub use error::SearchError;
 pub use evaluator::{Evaluation, Evaluator};
-pub use files::atomic_write;
+pub use files::{atomic_write, write_json};
 pub use hypervolume::hypervolume;
 pub use merge::merge;
 pub use outputs::{

@@ -136,7 +136,7 @@ pub fn search(
         Some(s) => Some(format!(
             "{} ({})",
             s.display(),
-            vidnas_export::sha256_16(&s.join("model.safetensors"))?
+            vidnas_supernet::stages::sha256_16(&s.join("model.safetensors"))?
         )),
         None => None,
     };
@@ -182,7 +182,7 @@ pub fn search(
         table_id: format!(
             "{} ({})",
             table_path.display(),
-            vidnas_export::sha256_16(table_path)?
+            vidnas_supernet::stages::sha256_16(table_path)?
         ),
         supernet_id,
     };
