@@ -255,3 +255,60 @@ fn imported_backbone_runs_supernet_search_and_export() {
         assert!(got.equal(weight), "{name} changed");
     }
 }
+
+/// `vidnas train --arch` trains one architecture stand-alone from a stage-1 run and records it,
+/// and refuses an architecture the space cannot hold.
+#[test]
+fn train_trains_one_architecture_stand_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = dir.path().join("image");
+    let alone = dir.path().join("alone");
+    let (image, alone) = (image.to_str().unwrap(), alone.to_str().unwrap());
+    let (ok, _, err) = vidnas(&[
+        "pretrain-image",
+        "search-spaces/tiny.json",
+        "--out",
+        image,
+        "--steps",
+        "0",
+        "--train-clips",
+        "4",
+        "--validation-clips",
+        "1",
+    ]);
+    assert!(ok, "{err}");
+    let arch = ["conv1d"; 10].join("-");
+    let (ok, _, err) = vidnas(&[
+        "train",
+        "search-spaces/tiny.json",
+        "--image",
+        image,
+        "--out",
+        alone,
+        "--arch",
+        &arch,
+        "--steps",
+        "1",
+        "--batch-size",
+        "1",
+    ]);
+    assert!(ok, "{err}");
+    let run: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(format!("{alone}/run.json")).unwrap())
+            .unwrap();
+    assert_eq!(run["objective"], format!("standalone:{arch}"));
+    assert!(std::path::Path::new(&format!("{alone}/model.safetensors")).exists());
+
+    let (ok, _, err) = vidnas(&[
+        "train",
+        "search-spaces/tiny.json",
+        "--image",
+        image,
+        "--out",
+        alone,
+        "--arch",
+        "conv1d",
+    ]);
+    assert!(!ok);
+    assert!(err.contains("10 slots"), "{err}");
+}
