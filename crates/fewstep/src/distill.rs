@@ -14,7 +14,7 @@
 use crate::checkpoint::{self, DistillState};
 use crate::discriminator::{split_logits, Discriminator};
 use crate::error::FewStepError;
-use crate::losses::{default_huber_c, hinge_d, hinge_g, pseudo_huber};
+use crate::losses::{default_huber_c, hinge_d, hinge_g, pseudo_huber_per_sample};
 use crate::teacher::TeacherPool;
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::Rng;
@@ -28,6 +28,42 @@ use vidnas_supernet::{
     ddim_timesteps, stack_clips, AdamW, AdamWConfig, NoiseSchedule, Prediction, VideoModel,
     TEXT_PREFIX,
 };
+
+/// How the reconstruction loss weighs the student's timesteps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum RecWeighting {
+    /// c(t) = ᾱ_t (ADD): an x̂₀ error at the first, noisiest step reaches the sample only
+    /// through the later steps, which mostly correct it, and with ε-prediction the first step's
+    /// x̂₀ is the network output amplified by 1/√ᾱ_t (about 15× at t = 999), so unweighted it
+    /// drowns the steps that decide the result.
+    #[default]
+    AlphaBar,
+    /// Every timestep counts the same.
+    Uniform,
+}
+
+impl RecWeighting {
+    fn weight(self, alpha_bar: f64) -> f64 {
+        match self {
+            Self::AlphaBar => alpha_bar,
+            Self::Uniform => 1.0,
+        }
+    }
+}
+
+impl std::str::FromStr for RecWeighting {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "alpha-bar" => Ok(Self::AlphaBar),
+            "uniform" => Ok(Self::Uniform),
+            _ => Err(format!(
+                "`{s}` is not a weighting; use alpha-bar or uniform"
+            )),
+        }
+    }
+}
 
 /// What the discriminator is shown as real.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -69,6 +105,8 @@ pub struct DistillConfig {
     pub adv_weight: f64,
     /// `c` of the pseudo-Huber distance; `None`: 0.00054·√d.
     pub huber_c: Option<f64>,
+    /// Per-timestep weight of the reconstruction loss.
+    pub rec_weighting: RecWeighting,
     /// Discriminator inputs are re-noised to a timestep drawn uniformly below this.
     pub disc_max_timestep: usize,
     pub real: RealSource,
@@ -89,6 +127,7 @@ impl Default for DistillConfig {
             warmup_steps: 10,
             adv_weight: 0.1,
             huber_c: None,
+            rec_weighting: RecWeighting::AlphaBar,
             disc_max_timestep: 500,
             real: RealSource::Data,
             grad_clip: 1.0,
@@ -360,7 +399,17 @@ impl<'a> Distiller<'a> {
         let t_student_t = Tensor::from_slice(&t_student).to_device(device);
         let pred = self.student.denoise(&x_in, &t_student_t, &ctx, &self.arch);
         let x0_student = self.predicted_x0(&x_in, &pred, &t_student);
-        let rec = pseudo_huber(&x0_student, &x0_teacher, huber_c);
+        // Weights normalised to mean 1 over the student's timesteps, so --lr-g and --adv-weight
+        // mean the same whatever the weighting.
+        let ac = self.schedule.alphas_cumprod();
+        let mean_w = ts
+            .iter()
+            .map(|&t| cfg.rec_weighting.weight(ac[t as usize]))
+            .sum::<f64>()
+            / ts.len() as f64;
+        let w = self.column(&t_student, |a| cfg.rec_weighting.weight(a) / mean_w);
+        let rec = (pseudo_huber_per_sample(&x0_student, &x0_teacher, huber_c) * w.flatten(0, -1))
+            .mean(tch::Kind::Float);
         let noise_fake = disc_noise.narrow(0, 0, b as i64);
         let noise_real = disc_noise.narrow(0, b as i64, b as i64);
         let (x_fake, _) = self

@@ -1,18 +1,24 @@
 //! `vidnas finetune`: trains an exported architecture stand-alone from its extracted weights
-//! into the multi-step teacher, with the supernet crate's trainer
-//! (`Objective::Standalone`: its temporal layers train, the spatial ones stay frozen as in the
-//! supernet stage), so checkpoints, resume, the NaN guard and the progress bar are shared.
+//! into the multi-step teacher, with the supernet crate's trainer, so checkpoints, resume, the
+//! NaN guard and the progress bar are shared. Every weight trains (`Objective::Full`): the
+//! searched architecture's spatial layers were only pretrained on single frames, and the
+//! teacher decides what the student can learn. `freeze_spatial` keeps them as they are
+//! (`Objective::Standalone`, as in the supernet stage), for a strong pretrained backbone.
+//!
+//! The run folder is a complete model: `config.json` is the exported config with the schedule
+//! the teacher was trained for (the prediction target may change, see
+//! [`FinetuneRequest::prediction`]) and `weights` pointing at `model.safetensors`.
 //! Writes `run.json`-like `finetune.json`, `checkpoint/` and `model.safetensors` (the same keys
 //! as the exported weights).
 
 use crate::error::FewStepError;
-use crate::run::prepare_run;
+use crate::run::{prepare_run, write_json};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
-use vidnas_export::load_exported_with;
+use vidnas_export::{load_exported_with, ArchConfig};
 use vidnas_supernet::stages::sha256_16;
 use vidnas_supernet::stages::{datasets, DataConfig};
-use vidnas_supernet::{Objective, TrainConfig, Trainer};
+use vidnas_supernet::{Objective, Prediction, TrainConfig, Trainer};
 
 pub const FINETUNE_FORMAT: &str = "vidnas-finetune/1";
 
@@ -30,6 +36,8 @@ pub struct FinetuneInfo {
     pub arch: String,
     pub data: DataConfig,
     pub train: TrainConfig,
+    /// Only the temporal layers trained.
+    pub freeze_spatial: bool,
 }
 
 pub struct FinetuneRequest<'a> {
@@ -40,6 +48,12 @@ pub struct FinetuneRequest<'a> {
     pub data: DataConfig,
     /// Optimiser settings; the noise schedule is the config's.
     pub train: TrainConfig,
+    /// Train the temporal layers only.
+    pub freeze_spatial: bool,
+    /// Retrain for this prediction target instead of the config's. v-prediction gives a
+    /// usable x̂₀ at the noisiest timesteps, where ε-prediction amplifies its error by 1/√ᾱ_t
+    /// (about 15× at t = 999): few-step sampling and distillation start there.
+    pub prediction: Option<Prediction>,
     pub resume: bool,
     pub progress: bool,
 }
@@ -56,8 +70,12 @@ pub fn finetune(req: FinetuneRequest) -> Result<FinetuneInfo, FewStepError> {
             .unwrap_or(Path::new("."))
             .join(&config.weights),
     };
+    let mut schedule = config.schedule.clone();
+    if let Some(p) = req.prediction {
+        schedule.prediction = p;
+    }
     let train = TrainConfig {
-        schedule: config.schedule.clone(),
+        schedule: schedule.clone(),
         ..req.train
     };
     let info = FinetuneInfo {
@@ -69,6 +87,7 @@ pub fn finetune(req: FinetuneRequest) -> Result<FinetuneInfo, FewStepError> {
         arch: arch.encode(),
         data: req.data.clone(),
         train: train.clone(),
+        freeze_spatial: req.freeze_spatial,
     };
     prepare_run(
         req.out,
@@ -80,7 +99,11 @@ pub fn finetune(req: FinetuneRequest) -> Result<FinetuneInfo, FewStepError> {
     let (train_data, _) = datasets(&space, &req.data)?;
     let mut trainer = Trainer::new(
         &mut model,
-        Objective::Standalone(arch),
+        if req.freeze_spatial {
+            Objective::Standalone(arch)
+        } else {
+            Objective::Full(arch)
+        },
         train,
         &train_data,
         &config.vocab,
@@ -91,5 +114,11 @@ pub fn finetune(req: FinetuneRequest) -> Result<FinetuneInfo, FewStepError> {
     }
     trainer.run(req.progress)?;
     model.save_all(&req.out.join("model.safetensors"))?;
+    let teacher_config = ArchConfig {
+        schedule,
+        weights: "model.safetensors".into(),
+        ..config
+    };
+    write_json(&req.out.join("config.json"), &teacher_config)?;
     Ok(info)
 }

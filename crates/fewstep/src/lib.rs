@@ -22,7 +22,7 @@ pub mod stage;
 pub mod teacher;
 
 pub use discriminator::Discriminator;
-pub use distill::{DistillConfig, Distiller, RealSource, StepLosses};
+pub use distill::{DistillConfig, Distiller, RealSource, RecWeighting, StepLosses};
 pub use error::FewStepError;
 pub use eval::FewStepEval;
 pub use finetune::{finetune, FinetuneInfo, FinetuneRequest};

@@ -13,12 +13,17 @@ pub fn default_huber_c(numel: i64) -> f64 {
 /// dimension), divided by √d so it reads as an RMS error; mean over the batch. Its gradient
 /// has bounded norm, so a few far-off samples do not dominate a step.
 pub fn pseudo_huber(x: &Tensor, y: &Tensor, c: f64) -> Tensor {
+    pseudo_huber_per_sample(x, y, c).mean(Kind::Float)
+}
+
+/// [`pseudo_huber`] of every sample, `[B]`, before the batch mean.
+pub fn pseudo_huber_per_sample(x: &Tensor, y: &Tensor, c: f64) -> Tensor {
     let d = (x.numel() as i64 / x.size()[0]) as f64;
     let sq = (x - y)
         .square()
         .flatten(1, -1)
         .sum_dim_intlist(1, false, Kind::Float);
-    ((sq + c * c).sqrt() - c).mean(Kind::Float) / d.sqrt()
+    ((sq + c * c).sqrt() - c) / d.sqrt()
 }
 
 /// Discriminator hinge loss `E[relu(1 − D(real))] + E[relu(1 + D(fake))]`, averaged over the

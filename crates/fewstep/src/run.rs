@@ -39,10 +39,18 @@ pub(crate) fn prepare_run<T: Serialize + DeserializeOwned>(
         }
     }
     std::fs::create_dir_all(run).map_err(|e| FewStepError::file(run, e))?;
-    let tmp = run.join(format!("{name}.tmp"));
-    let json = serde_json::to_string_pretty(info).expect("serialises");
+    write_json(&path, info)
+}
+
+/// Writes `value` as pretty JSON to `path` through a temporary file, so an interruption never
+/// leaves half a file.
+pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), FewStepError> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = std::path::PathBuf::from(tmp);
+    let json = serde_json::to_string_pretty(value).expect("serialises");
     std::fs::write(&tmp, json).map_err(|e| FewStepError::file(&tmp, e))?;
-    std::fs::rename(&tmp, &path).map_err(|e| FewStepError::file(&path, e))
+    std::fs::rename(&tmp, path).map_err(|e| FewStepError::file(path, e))
 }
 
 /// The dotted path of the first field where `a` and `b` differ, skipping `may_change` paths.

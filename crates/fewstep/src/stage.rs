@@ -7,7 +7,7 @@
 use crate::distill::{DistillConfig, Distiller};
 use crate::error::FewStepError;
 use crate::eval::{evaluate, FewStepEval};
-use crate::run::prepare_run;
+use crate::run::{prepare_run, write_json};
 use crate::teacher::{PoolConfig, TeacherPool};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -107,10 +107,6 @@ pub fn distill(req: DistillRequest) -> Result<(DistillInfo, FewStepEval), FewSte
         req.pool.guidance,
         Some(&req.out.join("eval.png")),
     )?;
-    let path = req.out.join("eval.json");
-    let tmp = req.out.join("eval.json.tmp");
-    let json = serde_json::to_string_pretty(&eval).expect("serialises");
-    std::fs::write(&tmp, json).map_err(|e| FewStepError::file(&tmp, e))?;
-    std::fs::rename(&tmp, &path).map_err(|e| FewStepError::file(&path, e))?;
+    write_json(&req.out.join("eval.json"), &eval)?;
     Ok((info, eval))
 }

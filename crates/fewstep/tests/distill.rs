@@ -107,7 +107,11 @@ fn teacher_pool_entries_are_the_samplers_results_and_the_pool_resumes() {
     build(&half, &resumed_path);
     let resumed = build(&full, &resumed_path);
     let fresh = build(&full, &fresh_path);
-    assert!(resumed.x0.equal(&fresh.x0) && resumed.noise.equal(&fresh.noise));
+    // Entries are sampled in batches, so a resumed pool batches them differently: equal up to
+    // float rounding, which guidance and the 1/√ᾱ of x̂₀ amplify to about 1e-4 here (a wrong
+    // prompt or seed differs by order 1).
+    let max_diff = |a: &tch::Tensor, b: &tch::Tensor| (a - b).abs().max().double_value(&[]);
+    assert!(max_diff(&resumed.x0, &fresh.x0) < 1e-3 && resumed.noise.equal(&fresh.noise));
     assert_eq!(resumed.captions, fresh.captions);
 
     let i = 3;
@@ -125,7 +129,8 @@ fn teacher_pool_entries_are_the_samplers_results_and_the_pool_resumes() {
     )
     .unwrap();
     let x = tch::Tensor::from_slice(&clip.pixels).view([3, 2, 8, 8]);
-    assert!(x.equal(&fresh.x0.get(i as i64)));
+    let diff = max_diff(&x, &fresh.x0.get(i as i64));
+    assert!(diff < 1e-3, "{diff}");
 
     // Other settings are refused by name of the file.
     let mut other = full.clone();

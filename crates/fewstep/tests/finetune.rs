@@ -1,13 +1,15 @@
 mod common;
 
+use vidnas_export::load_exported;
 use vidnas_fewstep::{finetune, FinetuneRequest};
-use vidnas_supernet::TrainConfig;
+use vidnas_supernet::{Prediction, TrainConfig};
 
 fn request<'a>(
     config: &'a std::path::Path,
     out: &'a std::path::Path,
     steps: usize,
     resume: bool,
+    freeze_spatial: bool,
 ) -> FinetuneRequest<'a> {
     FinetuneRequest {
         config,
@@ -20,6 +22,9 @@ fn request<'a>(
             checkpoint_every: 2,
             ..TrainConfig::default()
         },
+        freeze_spatial,
+        // The frozen-spatial run keeps the config's target; the others switch to v.
+        prediction: (!freeze_spatial).then_some(Prediction::V),
         resume,
         progress: false,
     }
@@ -30,9 +35,9 @@ fn resumed_finetune_equals_the_uninterrupted_run_and_keeps_the_exported_keys() {
     let dir = tempfile::tempdir().unwrap();
     let config = common::exported_config(&dir.path().join("configs"));
     let (a, b) = (dir.path().join("a"), dir.path().join("b"));
-    finetune(request(&config, &a, 4, false)).unwrap();
-    finetune(request(&config, &b, 2, false)).unwrap();
-    finetune(request(&config, &b, 4, true)).unwrap();
+    finetune(request(&config, &a, 4, false, false)).unwrap();
+    finetune(request(&config, &b, 2, false, false)).unwrap();
+    finetune(request(&config, &b, 4, true, false)).unwrap();
     common::assert_same_tensors(&a.join("model.safetensors"), &b.join("model.safetensors"));
 
     let exported = common::tensors(&dir.path().join("configs/micro.safetensors"));
@@ -41,20 +46,32 @@ fn resumed_finetune_equals_the_uninterrupted_run_and_keeps_the_exported_keys() {
         exported.iter().map(|t| &t.0).collect::<Vec<_>>(),
         tuned.iter().map(|t| &t.0).collect::<Vec<_>>()
     );
-    // Temporal layers trained; spatial ones stayed frozen.
+    // The run folder is a complete model for the new target.
+    let (teacher_config, ..) = load_exported(&a.join("config.json")).unwrap();
+    assert_eq!(teacher_config.schedule.prediction, Prediction::V);
+    assert_eq!(teacher_config.weights, "model.safetensors");
+    // By default spatial and temporal layers both train.
+    let changed = |tuned: &[(String, tch::Tensor)], temporal: bool| {
+        exported
+            .iter()
+            .zip(tuned)
+            .any(|((n, x), (_, y))| n.contains(".temporal.") == temporal && !x.equal(y))
+    };
+    assert!(changed(&tuned, true) && changed(&tuned, false));
+    // With freeze_spatial only the temporal layers train.
+    let c = dir.path().join("c");
+    finetune(request(&config, &c, 2, false, true)).unwrap();
+    let tuned = common::tensors(&c.join("model.safetensors"));
+    assert!(changed(&tuned, true));
     for ((name, x), (_, y)) in exported.iter().zip(&tuned) {
         if !name.contains(".temporal.") {
             assert!(x.equal(y), "frozen weight {name} changed");
         }
     }
-    assert!(exported
-        .iter()
-        .zip(&tuned)
-        .any(|((n, x), (_, y))| n.contains(".temporal.") && !x.equal(y)));
     // The resumed run's settings must match.
-    let mut changed = request(&config, &b, 6, true);
-    changed.train.lr = 5e-3;
-    let err = finetune(changed).unwrap_err().to_string();
+    let mut other = request(&config, &b, 6, true, false);
+    other.train.lr = 5e-3;
+    let err = finetune(other).unwrap_err().to_string();
     assert!(
         err.contains("train.lr") && err.contains("finetune.json"),
         "{err}"

@@ -35,8 +35,36 @@ pub fn sample(
     prompt: &str,
     cfg: &SampleConfig,
 ) -> Result<Clip, TrainError> {
+    let mut clips = sample_batch(
+        model,
+        arch,
+        vocab,
+        schedule,
+        &[prompt],
+        &[cfg.seed],
+        cfg.steps,
+        cfg.guidance,
+    )?;
+    Ok(clips.remove(0))
+}
+
+/// Generates one clip per prompt in one batch, clip `i` from `seeds[i]`: what [`sample`] gives
+/// for each prompt and seed alone, up to float rounding, at a fraction of the time on a CPU.
+#[allow(clippy::too_many_arguments)]
+pub fn sample_batch(
+    model: &VideoModel,
+    arch: &Architecture,
+    vocab: &Vocab,
+    schedule: &NoiseSchedule,
+    prompts: &[&str],
+    seeds: &[u64],
+    steps: usize,
+    guidance: f64,
+) -> Result<Vec<Clip>, TrainError> {
+    assert_eq!(prompts.len(), seeds.len(), "one seed per prompt");
     let device = model.vs.device();
-    let cond = tch::no_grad(|| model.prompt_context(&[prompt], vocab))?;
+    let n = prompts.len() as i64;
+    let cond = tch::no_grad(|| model.prompt_context(prompts, vocab))?;
     let v = &model.space.file.video;
     let shape = [
         1,
@@ -49,17 +77,20 @@ pub fn sample(
     // Pixels live in [-1, 1]; VAE latents have no fixed range and are never clamped.
     let pixels = v.vae_scale_factor == 1;
     let clamp = |t: Tensor| if pixels { t.clamp(-1.0, 1.0) } else { t };
-    let ts = ddim_timesteps(schedule.train_timesteps, cfg.steps);
+    let ts = ddim_timesteps(schedule.train_timesteps, steps);
     let out = tch::no_grad(|| {
-        let uncond = model.text.null_context(1);
-        let mut x =
-            normal_tensor(&mut step_rng(cfg.seed, 0, Stream::Noise), &shape).to_device(device);
+        let uncond = model.text.null_context(n);
+        let noise: Vec<Tensor> = seeds
+            .iter()
+            .map(|&seed| normal_tensor(&mut step_rng(seed, 0, Stream::Noise), &shape))
+            .collect();
+        let mut x = Tensor::cat(&noise, 0).to_device(device);
         for (i, &t) in ts.iter().enumerate() {
-            let tt = Tensor::from_slice(&[t]).to_device(device);
+            let tt = Tensor::from_slice(&vec![t; n as usize]).to_device(device);
             let mut pred = model.denoise(&x, &tt, &cond, arch);
-            if cfg.guidance != 1.0 {
+            if guidance != 1.0 {
                 let un = model.denoise(&x, &tt, &uncond, arch);
-                pred = &un + (&pred - &un) * cfg.guidance;
+                pred = &un + (&pred - &un) * guidance;
             }
             let a = ac[t as usize];
             let (sa, s1a) = (a.sqrt(), (1.0 - a).sqrt());
@@ -73,14 +104,20 @@ pub fn sample(
         }
         clamp(x).to_kind(Kind::Float).to_device(tch::Device::Cpu)
     });
-    let pixels: Vec<f32> = Vec::<f32>::try_from(out.flatten(0, -1))?;
-    Ok(Clip::new(
-        v.frames,
-        v.channels,
-        v.height,
-        v.width,
-        pixels,
-        prompt.to_string(),
-        None,
-    )?)
+    prompts
+        .iter()
+        .enumerate()
+        .map(|(i, prompt)| {
+            let pixels: Vec<f32> = Vec::<f32>::try_from(out.get(i as i64).flatten(0, -1))?;
+            Ok(Clip::new(
+                v.frames,
+                v.channels,
+                v.height,
+                v.width,
+                pixels,
+                prompt.to_string(),
+                None,
+            )?)
+        })
+        .collect()
 }

@@ -24,6 +24,19 @@ pub struct NoiseSchedule {
     pub prediction: Prediction,
 }
 
+impl std::str::FromStr for Prediction {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "epsilon" => Ok(Self::Epsilon),
+            "v" => Ok(Self::V),
+            _ => Err(format!(
+                "`{s}` is not a prediction target; use epsilon or v"
+            )),
+        }
+    }
+}
+
 impl Default for NoiseSchedule {
     fn default() -> Self {
         Self {

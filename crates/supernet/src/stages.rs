@@ -421,7 +421,7 @@ pub fn train_temporal(
     image.check_space(space, image_run)?;
     let build = match &objective {
         Objective::Supernet(_) => Build::Supernet,
-        Objective::Standalone(a) => Build::Subnet(a.clone()),
+        Objective::Standalone(a) | Objective::Full(a) => Build::Subnet(a.clone()),
         Objective::Image => {
             return Err(TrainError::Config("use pretrain_image for stage 1".into()))
         }

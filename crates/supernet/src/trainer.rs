@@ -23,8 +23,11 @@ pub enum Objective {
     Image,
     /// The weight-sharing supernet: one or more sampled paths per step.
     Supernet(PathSampling),
-    /// One architecture on its own (a stand-alone reference or a fine-tune).
+    /// One architecture on its own, temporal layers only (a stand-alone reference).
     Standalone(Architecture),
+    /// One architecture with every weight training, spatial ones included (the few-step
+    /// teacher's fine-tune, when the image backbone is not already strong).
+    Full(Architecture),
 }
 
 impl Objective {
@@ -36,6 +39,7 @@ impl Objective {
                 serde_json::to_value(s).unwrap().as_str().unwrap()
             ),
             Objective::Standalone(a) => format!("standalone:{}", a.encode()),
+            Objective::Full(a) => format!("full:{}", a.encode()),
         }
     }
 }
@@ -85,7 +89,7 @@ pub struct Trainer<'a> {
 }
 
 impl<'a> Trainer<'a> {
-    /// Sets which weights train (everything for `Image`, temporal layers otherwise).
+    /// Sets which weights train (everything for `Image` and `Full`, temporal layers otherwise).
     pub fn new(
         model: &'a mut VideoModel,
         objective: Objective,
@@ -95,8 +99,8 @@ impl<'a> Trainer<'a> {
         dir: &Path,
     ) -> Self {
         let params = match objective {
-            Objective::Image => model.trainable(|_| true),
-            _ => model.temporal_only(),
+            Objective::Image | Objective::Full(_) => model.trainable(|_| true),
+            Objective::Supernet(_) | Objective::Standalone(_) => model.temporal_only(),
         };
         let opt = AdamW::new(
             params,
@@ -197,7 +201,7 @@ impl<'a> Trainer<'a> {
                 ops: vec![OpKind::None; self.model.space.num_slots()],
             }],
             Objective::Supernet(s) => paths_for_step(&self.model.space, *s, cfg.seed, step),
-            Objective::Standalone(a) => vec![a.clone()],
+            Objective::Standalone(a) | Objective::Full(a) => vec![a.clone()],
         };
         self.opt.zero_grad();
         let context = self

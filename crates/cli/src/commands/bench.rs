@@ -422,7 +422,7 @@ pub fn train_step(a: BenchTrainStepArgs) -> Result<()> {
                 .iter()
                 .map(|p| p.encode())
                 .collect(),
-            Objective::Standalone(arch) => vec![arch.encode()],
+            Objective::Standalone(arch) | Objective::Full(arch) => vec![arch.encode()],
             Objective::Image => unreachable!("not offered"),
         })
         .collect();

@@ -7,8 +7,10 @@ use clap::Args;
 use std::path::PathBuf;
 use vidnas_fewstep::{
     distill, finetune, DistillConfig, DistillRequest, FinetuneRequest, PoolConfig, RealSource,
+    RecWeighting,
 };
 use vidnas_supernet::stages::DataConfig;
+use vidnas_supernet::Prediction;
 
 /// Where the training clips come from (procedural unless --data-folder or --latents).
 #[derive(Args, Clone)]
@@ -52,6 +54,15 @@ pub struct FinetuneArgs {
     pub out: PathBuf,
     #[command(flatten)]
     pub train: TrainArgs,
+    /// Train the temporal layers only and keep the spatial ones as exported (for a strong
+    /// pretrained image backbone). By default every weight trains.
+    #[arg(long)]
+    pub freeze_spatial: bool,
+    /// Retrain for this prediction target (`epsilon` or `v`) instead of the config's. `v` makes
+    /// the teacher usable at few steps: an ε-model's x̂₀ at t = 999 carries its error times
+    /// 1/√ᾱ ≈ 15. The run folder's config.json records the schedule used.
+    #[arg(long)]
+    pub prediction: Option<Prediction>,
     #[command(flatten)]
     pub data: DataArgs,
     /// libtorch threads (default: libtorch's choice, one per core). On a busy machine 1 can be
@@ -74,17 +85,19 @@ pub fn finetune_cmd(a: FinetuneArgs) -> Result<()> {
         out: &a.out,
         data: a.data.config(),
         train: a.train.config(),
+        freeze_spatial: a.freeze_spatial,
+        prediction: a.prediction,
         resume: a.train.resume,
         progress: true,
     })?;
-    let weights = a.out.join("model.safetensors");
+    let config = a.out.join("config.json");
     eprintln!(
-        "teacher ({} steps, {}) written to {}\nsample it: vidnas sample --config {} --weights {} --steps 25 --prompt \"…\" --out clip.gif",
+        "teacher ({} steps, {}, {:?}-prediction) written to {}\nsample it: vidnas sample --config {} --steps 25 --prompt \"…\" --out clip.gif",
         info.train.steps,
         info.arch,
-        weights.display(),
-        a.config.display(),
-        weights.display()
+        info.train.schedule.prediction,
+        a.out.join("model.safetensors").display(),
+        config.display(),
     );
     Ok(())
 }
@@ -130,6 +143,10 @@ pub struct DistillArgs {
     /// c of the pseudo-Huber distance √(‖x−y‖² + c²) − c (default 0.00054·√(values per clip)).
     #[arg(long)]
     pub huber_c: Option<f64>,
+    /// Weight of the reconstruction loss per student timestep: `alpha-bar` (ADD's c(t) = ᾱ_t,
+    /// so the noisiest step, whose x̂₀ the later steps correct, does not dominate) or `uniform`.
+    #[arg(long, default_value = "alpha-bar")]
+    pub rec_weighting: RecWeighting,
     /// Discriminator inputs are re-noised to a timestep drawn uniformly below this.
     #[arg(long, default_value_t = 500)]
     pub disc_max_timestep: usize,
@@ -195,6 +212,7 @@ pub fn distill_cmd(a: DistillArgs) -> Result<()> {
             warmup_steps: a.warmup_steps,
             adv_weight: a.adv_weight,
             huber_c: a.huber_c,
+            rec_weighting: a.rec_weighting,
             disc_max_timestep: a.disc_max_timestep,
             real: a.real,
             grad_clip: a.grad_clip,
