@@ -12,7 +12,7 @@
 //! as the exported weights).
 
 use crate::error::FewStepError;
-use crate::run::{prepare_run, write_json};
+use crate::run::{config_dir, prepare_run, write_json};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use vidnas_export::{load_exported_with, ArchConfig};
@@ -64,11 +64,7 @@ pub fn finetune(req: FinetuneRequest) -> Result<FinetuneInfo, FewStepError> {
     let (config, space, arch, mut model) = load_exported_with(req.config, req.weights)?;
     let init = match req.weights {
         Some(w) => w.to_path_buf(),
-        None => req
-            .config
-            .parent()
-            .unwrap_or(Path::new("."))
-            .join(&config.weights),
+        None => config_dir(req.config).join(&config.weights),
     };
     let mut schedule = config.schedule.clone();
     if let Some(p) = req.prediction {

@@ -7,11 +7,11 @@
 use crate::distill::{DistillConfig, Distiller};
 use crate::error::FewStepError;
 use crate::eval::{evaluate, FewStepEval};
-use crate::run::{prepare_run, write_json};
+use crate::run::{config_dir, prepare_run, write_json};
 use crate::teacher::{PoolConfig, TeacherPool};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
-use vidnas_export::load_exported_with;
+use vidnas_export::{load_exported_with, ArchConfig};
 use vidnas_supernet::stages::sha256_16;
 use vidnas_supernet::stages::{datasets, DataConfig};
 
@@ -35,7 +35,8 @@ pub struct DistillInfo {
 
 pub struct DistillRequest<'a> {
     pub config: &'a Path,
-    pub teacher: &'a Path,
+    /// The teacher's weights; `None`: the config's.
+    pub teacher: Option<&'a Path>,
     pub out: &'a Path,
     pub data: DataConfig,
     pub pool: PoolConfig,
@@ -46,14 +47,18 @@ pub struct DistillRequest<'a> {
 
 /// Runs the few-step stage; returns its info and the evaluation written to `eval.json`.
 pub fn distill(req: DistillRequest) -> Result<(DistillInfo, FewStepEval), FewStepError> {
-    let (config, space, arch, teacher) = load_exported_with(req.config, Some(req.teacher))?;
-    let (_, _, _, student) = load_exported_with(req.config, Some(req.teacher))?;
+    let (config, space, arch, teacher) = load_exported_with(req.config, req.teacher)?;
+    let (_, _, _, student) = load_exported_with(req.config, req.teacher)?;
+    let teacher_path = match req.teacher {
+        Some(w) => w.to_path_buf(),
+        None => config_dir(req.config).join(&config.weights),
+    };
     let info = DistillInfo {
         format: DISTILL_FORMAT.into(),
         config: req.config.to_path_buf(),
         config_sha256: sha256_16(req.config)?,
-        teacher: req.teacher.to_path_buf(),
-        teacher_sha256: sha256_16(req.teacher)?,
+        teacher_sha256: sha256_16(&teacher_path)?,
+        teacher: teacher_path,
         arch: arch.encode(),
         data: req.data.clone(),
         pool: req.pool.clone(),
@@ -95,6 +100,12 @@ pub fn distill(req: DistillRequest) -> Result<(DistillInfo, FewStepEval), FewSte
     distiller
         .student
         .save_all(&req.out.join("model.safetensors"))?;
+    // The student is sampled with the teacher's schedule: a complete model like the teacher's.
+    let student_config = ArchConfig {
+        weights: "model.safetensors".into(),
+        ..config.clone()
+    };
+    write_json(&req.out.join("config.json"), &student_config)?;
     let eval = evaluate(
         &distiller.teacher,
         &distiller.student,

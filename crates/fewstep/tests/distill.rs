@@ -16,7 +16,7 @@ fn request<'a>(
 ) -> DistillRequest<'a> {
     DistillRequest {
         config,
-        teacher,
+        teacher: Some(teacher),
         out,
         data: common::data(),
         pool: common::pool(),
@@ -73,6 +73,14 @@ fn resumed_distillation_equals_the_uninterrupted_run() {
         .zip(common::tensors(&a.join("model.safetensors")))
         .any(|((_, x), (_, y))| !x.equal(&y));
     assert!(moved, "distillation changed no student weight");
+    // The run folder's config.json loads the student.
+    let (_, _, _, loaded) = vidnas_export::load_exported(&a.join("config.json")).unwrap();
+    let saved = common::tensors(&a.join("model.safetensors"));
+    assert!(loaded
+        .vs
+        .variables()
+        .iter()
+        .all(|(name, t)| saved.iter().any(|(n, s)| n == name && s.equal(t))));
     // Held-out evaluation: one entry, finite figures.
     assert_eq!(eval.entries.len(), 1);
     assert!(eval.mse_student.is_finite() && eval.mse_teacher_fewstep.is_finite());

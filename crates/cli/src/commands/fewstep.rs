@@ -39,8 +39,9 @@ impl DataArgs {
     }
 }
 
-/// Train an exported architecture stand-alone from its extracted weights (its temporal layers;
-/// spatial layers stay frozen, as in the supernet stage) to get the multi-step teacher.
+/// Train an exported architecture stand-alone from its extracted weights (every weight, or
+/// with --freeze-spatial only the temporal layers) to get the multi-step teacher. The run
+/// folder's config.json and model.safetensors are a complete model for sample, distill and eval.
 #[derive(Args)]
 pub struct FinetuneArgs {
     /// Exported config (`vidnas export`): architecture, space, schedule and text encoder.
@@ -107,15 +108,15 @@ pub fn finetune_cmd(a: FinetuneArgs) -> Result<()> {
 /// reconstruction loss toward the teacher's multi-step results, computed once into a pool.
 #[derive(Args)]
 pub struct DistillArgs {
-    /// Exported config of the architecture (`vidnas export`).
+    /// Config of the teacher: runs/NAME-teacher/config.json from `vidnas finetune` (or an
+    /// exported config, `vidnas export`).
     #[arg(long)]
     pub config: PathBuf,
-    /// The teacher's weights, e.g. runs/NAME-teacher/model.safetensors from `vidnas finetune`
-    /// (the student starts from them too).
+    /// The teacher's weights (the student starts from them too); default: the config's.
     #[arg(long)]
-    pub teacher: PathBuf,
-    /// Run folder: distill.json, teacher-pool.safetensors, checkpoint/, model.safetensors (the
-    /// student, same keys as the export), eval.json and eval.png.
+    pub teacher: Option<PathBuf>,
+    /// Run folder: distill.json, teacher-pool.safetensors, checkpoint/, model.safetensors and
+    /// config.json (the student, same keys as the export), eval.json and eval.png.
     #[arg(long)]
     pub out: PathBuf,
     /// Sampling steps the student is trained for.
@@ -193,7 +194,7 @@ pub fn distill_cmd(a: DistillArgs) -> Result<()> {
     set_threads(a.threads);
     let (_, eval) = distill(DistillRequest {
         config: &a.config,
-        teacher: &a.teacher,
+        teacher: a.teacher.as_deref(),
         out: &a.out,
         data: a.data.config(),
         pool: PoolConfig {
@@ -236,9 +237,8 @@ pub fn distill_cmd(a: DistillArgs) -> Result<()> {
         a.out.join("eval.png").display()
     );
     eprintln!(
-        "sample it: vidnas sample --config {} --weights {} --steps {} --guidance 1 --prompt \"…\" --out clip.gif",
-        a.config.display(),
-        weights.display(),
+        "sample it: vidnas sample --config {} --steps {} --guidance 1 --prompt \"…\" --out clip.gif",
+        a.out.join("config.json").display(),
         a.student_steps
     );
     Ok(())
