@@ -410,6 +410,25 @@ impl<'a> Distiller<'a> {
         let w = self.column(&t_student, |a| cfg.rec_weighting.weight(a) / mean_w);
         let rec = (pseudo_huber_per_sample(&x0_student, &x0_teacher, huber_c) * w.flatten(0, -1))
             .mean(tch::Kind::Float);
+        let rec_v = rec.double_value(&[]);
+        if !rec_v.is_finite() {
+            return Err(self.non_finite("the reconstruction loss", rec_v)?);
+        }
+        let scale = self.lr_scale(self.state.step);
+        // Without the adversarial term the run is plain regression: no discriminator at all.
+        if cfg.adv_weight == 0.0 {
+            rec.backward();
+            self.opt_g.clip_grad_norm(cfg.grad_clip);
+            self.opt_g.step(cfg.lr_g * scale);
+            let losses = StepLosses {
+                rec: rec_v,
+                adv_g: 0.0,
+                disc: 0.0,
+            };
+            self.state.step += 1;
+            self.state.losses.push(losses);
+            return Ok(losses);
+        }
         let noise_fake = disc_noise.narrow(0, 0, b as i64);
         let noise_real = disc_noise.narrow(0, b as i64, b as i64);
         let (x_fake, _) = self
@@ -420,16 +439,12 @@ impl<'a> Distiller<'a> {
             .disc
             .logits(&self.teacher, &self.arch, &x_fake, &t_fake_t, &ctx);
         let adv_g = hinge_g(&fake_logits);
-        let (rec_v, adv_v) = (rec.double_value(&[]), adv_g.double_value(&[]));
-        if !rec_v.is_finite() {
-            return Err(self.non_finite("the reconstruction loss", rec_v)?);
-        }
+        let adv_v = adv_g.double_value(&[]);
         if !adv_v.is_finite() {
             return Err(self.non_finite("the generator's adversarial loss", adv_v)?);
         }
         (rec + adv_g * cfg.adv_weight).backward();
         self.opt_g.clip_grad_norm(cfg.grad_clip);
-        let scale = self.lr_scale(self.state.step);
         self.opt_g.step(cfg.lr_g * scale);
 
         // Discriminator update on real and (detached) fake, each re-noised.

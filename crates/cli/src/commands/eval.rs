@@ -63,7 +63,9 @@ pub struct ClassifierArgs {
 
 #[derive(Args)]
 pub struct RunArgs {
-    /// Exported config of the architecture (`vidnas export`).
+    /// Config the teacher was trained for: runs/NAME-teacher/config.json from `vidnas finetune`
+    /// (its schedule may differ from the export's), or an exported config (`vidnas export`).
+    /// The student is sampled with the same schedule.
     #[arg(long)]
     pub config: PathBuf,
     /// Teacher weights (`vidnas finetune --out DIR` → DIR/model.safetensors).

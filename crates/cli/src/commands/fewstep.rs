@@ -138,7 +138,7 @@ pub struct DistillArgs {
     #[arg(long, default_value_t = 10)]
     pub warmup_steps: usize,
     /// Weight of the adversarial generator loss against the reconstruction loss (0 turns the
-    /// run into plain regression onto the teacher's results).
+    /// run into plain regression onto the teacher's results; no discriminator trains).
     #[arg(long, default_value_t = 0.1)]
     pub adv_weight: f64,
     /// c of the pseudo-Huber distance √(‖x−y‖² + c²) − c (default 0.00054·√(values per clip)).
