@@ -25,8 +25,8 @@ use vidnas_data::{Dataset, Vocab};
 use vidnas_space::Architecture;
 use vidnas_supernet::rng::{normal_tensor, step_rng, Stream};
 use vidnas_supernet::{
-    ddim_timesteps, stack_clips, AdamW, AdamWConfig, NoiseSchedule, Prediction, VideoModel,
-    TEXT_PREFIX,
+    ddim_step, ddim_timesteps, stack_clips, AdamW, AdamWConfig, NoiseSchedule, Prediction,
+    VideoModel, TEXT_PREFIX,
 };
 
 /// How the reconstruction loss weighs the student's timesteps.
@@ -107,6 +107,11 @@ pub struct DistillConfig {
     pub huber_c: Option<f64>,
     /// Per-timestep weight of the reconstruction loss.
     pub rec_weighting: RecWeighting,
+    /// Share of the samples whose input at t_k is where the student's own sampler is after
+    /// its first k steps from the entry's noise ("backward distillation", Imagine Flash), not
+    /// the teacher's path: the student learns to correct its earlier steps' errors, which is
+    /// what it must do when sampling.
+    pub backward_share: f64,
     /// Discriminator inputs are re-noised to a timestep drawn uniformly below this.
     pub disc_max_timestep: usize,
     pub real: RealSource,
@@ -128,6 +133,7 @@ impl Default for DistillConfig {
             adv_weight: 0.1,
             huber_c: None,
             rec_weighting: RecWeighting::AlphaBar,
+            backward_share: 0.5,
             disc_max_timestep: 500,
             real: RealSource::Data,
             grad_clip: 1.0,
@@ -185,6 +191,12 @@ impl<'a> Distiller<'a> {
             return Err(FewStepError::Config(
                 "--batch-size and --student-steps must be at least 1".into(),
             ));
+        }
+        if !(0.0..=1.0).contains(&cfg.backward_share) {
+            return Err(FewStepError::Config(format!(
+                "--backward-share {} must be in 0..=1",
+                cfg.backward_share
+            )));
         }
         if cfg.disc_max_timestep == 0 || cfg.disc_max_timestep > schedule.train_timesteps {
             return Err(FewStepError::Config(format!(
@@ -293,6 +305,38 @@ impl<'a> Distiller<'a> {
             .to_device(self.student.vs.device())
     }
 
+    /// Where the student's own DDIM sampler (guidance 1, as it samples) is after `steps_done[i]`
+    /// of the timesteps `ts`, starting from the noise `z` (no gradient).
+    pub fn own_path(&self, z: &Tensor, steps_done: &[usize], ts: &[i64], ctx: &Tensor) -> Tensor {
+        let device = z.device();
+        let ac = self.schedule.alphas_cumprod();
+        let pixels = self.student.space.file.video.vae_scale_factor == 1;
+        let b = z.size()[0];
+        tch::no_grad(|| {
+            let mut x = z.shallow_clone();
+            let deepest = steps_done.iter().copied().max().unwrap_or(0);
+            for j in 0..deepest {
+                let tt = Tensor::from_slice(&vec![ts[j]; b as usize]).to_device(device);
+                let pred = self.student.denoise(&x, &tt, ctx, &self.arch);
+                let next = ddim_step(
+                    &self.schedule,
+                    &ac,
+                    &x,
+                    &pred,
+                    ts[j],
+                    Some(ts[j + 1]),
+                    pixels,
+                );
+                let moving: Vec<bool> = steps_done.iter().map(|&k| k > j).collect();
+                let moving = Tensor::from_slice(&moving)
+                    .view([-1, 1, 1, 1, 1])
+                    .to_device(device);
+                x = next.where_self(&moving, &x);
+            }
+            x
+        })
+    }
+
     /// The student's clean-clip estimate from its output `pred` at `xt`, timesteps `t`.
     fn predicted_x0(&self, xt: &Tensor, pred: &Tensor, t: &[i64]) -> Tensor {
         let sa = self.column(t, f64::sqrt);
@@ -330,7 +374,10 @@ impl<'a> Distiller<'a> {
             .collect();
         let ts = ddim_timesteps(self.schedule.train_timesteps, cfg.student_steps);
         let mut r_k = step_rng(seed, step, Stream::StudentTimestep);
-        let t_student: Vec<i64> = (0..b).map(|_| ts[r_k.gen_range(0..ts.len())]).collect();
+        let k_student: Vec<usize> = (0..b).map(|_| r_k.gen_range(0..ts.len())).collect();
+        let t_student: Vec<i64> = k_student.iter().map(|&k| ts[k]).collect();
+        let mut r_in = step_rng(seed, step, Stream::StudentInput);
+        let own_path: Vec<bool> = (0..b).map(|_| r_in.gen_bool(cfg.backward_share)).collect();
         let mut r_td = step_rng(seed, step, Stream::DiscTimestep);
         let t_disc: Vec<i64> = (0..2 * b)
             .map(|_| r_td.gen_range(0..cfg.disc_max_timestep as i64))
@@ -388,8 +435,23 @@ impl<'a> Distiller<'a> {
         let sa_first = self.column(&t_first, f64::sqrt);
         let s1a_first = self.column(&t_first, |a| (1.0 - a).sqrt());
         let eps = (&z - &sa_first * &x0_teacher) / &s1a_first;
-        let x_in = self.column(&t_student, f64::sqrt) * &x0_teacher
+        let teacher_path = self.column(&t_student, f64::sqrt) * &x0_teacher
             + self.column(&t_student, |a| (1.0 - a).sqrt()) * &eps;
+        let steps_done: Vec<usize> = k_student
+            .iter()
+            .zip(&own_path)
+            .map(|(&k, &own)| if own { k } else { 0 })
+            .collect();
+        let x_in = if steps_done.iter().any(|&k| k > 0) {
+            let own = self.own_path(&z, &steps_done, &ts, &ctx);
+            let mask: Vec<bool> = steps_done.iter().map(|&k| k > 0).collect();
+            let mask = Tensor::from_slice(&mask)
+                .view([-1, 1, 1, 1, 1])
+                .to_device(device);
+            own.where_self(&mask, &teacher_path)
+        } else {
+            teacher_path
+        };
         let huber_c = cfg
             .huber_c
             .unwrap_or_else(|| default_huber_c(x0_teacher.numel() as i64 / b as i64));

@@ -5,7 +5,7 @@ use vidnas_export::load_exported;
 use vidnas_fewstep::checkpoint::read_state;
 use vidnas_fewstep::{distill, DistillRequest, Distiller, FewStepError, TeacherPool};
 use vidnas_supernet::stages::{datasets, procedural_config};
-use vidnas_supernet::{sample, NoiseSchedule, SampleConfig};
+use vidnas_supernet::{ddim_step, ddim_timesteps, sample, NoiseSchedule, SampleConfig};
 
 fn request<'a>(
     config: &'a std::path::Path,
@@ -237,4 +237,74 @@ fn a_non_finite_loss_stops_with_a_clear_error_and_keeps_the_last_good_checkpoint
     for ((n, a), (_, b)) in teacher_before.iter().zip(common::tensors_of(&d.teacher)) {
         assert!(a.equal(&b), "teacher weight {n} changed");
     }
+}
+
+#[test]
+fn backward_distillation_inputs_retrace_the_students_own_sampler() {
+    let dir = tempfile::tempdir().unwrap();
+    let space = common::micro();
+    let arch = common::arch(&space);
+    let vocab = Vocab::procedural();
+    let schedule = NoiseSchedule::default();
+    let train = Dataset::procedural(procedural_config(&space), 0, 8).unwrap();
+    let pool = TeacherPool::build(
+        &common::model(&space, 0),
+        &arch,
+        &vocab,
+        &schedule,
+        &train,
+        &common::pool(),
+        &dir.path().join("pool.safetensors"),
+        false,
+    )
+    .unwrap();
+    // A student unlike the teacher, so its path is its own.
+    let d = Distiller::new(
+        common::model(&space, 1),
+        common::model(&space, 0),
+        arch.clone(),
+        schedule.clone(),
+        common::distill_config(1),
+        &pool,
+        &train,
+        &vocab,
+        &dir.path().join("run"),
+    )
+    .unwrap();
+    let steps = 4;
+    let ts = ddim_timesteps(schedule.train_timesteps, steps);
+    let caption = pool.captions[0].as_str();
+    let ctx = tch::no_grad(|| d.student.prompt_context(&[caption, caption], &vocab)).unwrap();
+    let z = pool.noise.narrow(0, 0, 1);
+    // Every step but the last taken...
+    let x = d.own_path(&z, &[steps - 1], &ts, &ctx.narrow(0, 0, 1));
+    // ...and, in a batch, a sample that has taken none stays at its noise.
+    let z2 = z.repeat([2, 1, 1, 1, 1]);
+    let x2 = d.own_path(&z2, &[steps - 1, 0], &ts, &ctx);
+    assert!(x2.get(1).equal(&z.get(0)));
+    let batched = (x2.get(0) - x.get(0)).abs().max().double_value(&[]);
+    assert!(batched < 1e-3, "{batched}");
+    // The last step from there is exactly what `vidnas sample --guidance 1` gives.
+    let last = tch::no_grad(|| {
+        let t = tch::Tensor::from_slice(&[ts[steps - 1]]);
+        let x0 = x.narrow(0, 0, 1);
+        let pred = d.student.denoise(&x0, &t, &ctx.narrow(0, 0, 1), &arch);
+        let ac = schedule.alphas_cumprod();
+        ddim_step(&schedule, &ac, &x0, &pred, ts[steps - 1], None, true)
+    });
+    let clip = sample(
+        &d.student,
+        &arch,
+        &vocab,
+        &schedule,
+        caption,
+        &SampleConfig {
+            steps,
+            guidance: 1.0,
+            seed: pool.seeds[0],
+        },
+    )
+    .unwrap();
+    let sampled = tch::Tensor::from_slice(&clip.pixels).view([1, 3, 2, 8, 8]);
+    assert!(last.equal(&sampled));
 }

@@ -19,7 +19,7 @@ pub use batch::{stack_clips, Batch};
 pub use error::TrainError;
 pub use model::{VideoModel, TEXT_PREFIX};
 pub use paths::PathSampling;
-pub use sampler::{ddim_timesteps, sample, sample_batch, SampleConfig};
+pub use sampler::{ddim_step, ddim_timesteps, sample, sample_batch, SampleConfig};
 pub use schedule::{NoiseSchedule, Prediction};
 pub use score::{ValidationConfig, ValidationSet};
 pub use trainer::{Objective, TrainConfig, Trainer};

@@ -27,6 +27,8 @@ pub enum Stream {
     DiscNoise = 11,
     /// Few-step distillation: the prompt and noise seed of every teacher-pool entry.
     TeacherPool = 12,
+    /// Few-step distillation: which samples start from the student's own sampling path.
+    StudentInput = 13,
 }
 
 /// SplitMix64 finaliser: decorrelates nearby seeds.

@@ -26,6 +26,28 @@ pub fn ddim_timesteps(train_timesteps: usize, steps: usize) -> Vec<i64> {
         .collect()
 }
 
+/// One DDIM (η = 0) step from `x` at timestep `t` with the model output `pred` to `t_next`
+/// (`None`: the clean clip). `clamp_x0` clamps the x̂₀ estimate to [-1, 1] (pixel space).
+pub fn ddim_step(
+    schedule: &NoiseSchedule,
+    alphas_cumprod: &[f64],
+    x: &Tensor,
+    pred: &Tensor,
+    t: i64,
+    t_next: Option<i64>,
+    clamp_x0: bool,
+) -> Tensor {
+    let a = alphas_cumprod[t as usize];
+    let (sa, s1a) = (a.sqrt(), (1.0 - a).sqrt());
+    let (x0, eps) = match schedule.prediction {
+        Prediction::Epsilon => ((x - pred * s1a) / sa, pred.shallow_clone()),
+        Prediction::V => (x * sa - pred * s1a, pred * sa + x * s1a),
+    };
+    let x0 = if clamp_x0 { x0.clamp(-1.0, 1.0) } else { x0 };
+    let a_next = t_next.map_or(1.0, |tn| alphas_cumprod[tn as usize]);
+    x0 * a_next.sqrt() + eps * (1.0 - a_next).sqrt()
+}
+
 /// Generates one clip for `prompt`.
 pub fn sample(
     model: &VideoModel,
@@ -92,15 +114,7 @@ pub fn sample_batch(
                 let un = model.denoise(&x, &tt, &uncond, arch);
                 pred = &un + (&pred - &un) * guidance;
             }
-            let a = ac[t as usize];
-            let (sa, s1a) = (a.sqrt(), (1.0 - a).sqrt());
-            let (x0, eps) = match schedule.prediction {
-                Prediction::Epsilon => ((&x - &pred * s1a) / sa, pred),
-                Prediction::V => (&x * sa - &pred * s1a, &pred * sa + &x * s1a),
-            };
-            let x0 = clamp(x0);
-            let a_prev = ts.get(i + 1).map_or(1.0, |&tp| ac[tp as usize]);
-            x = x0 * a_prev.sqrt() + eps * (1.0 - a_prev).sqrt();
+            x = ddim_step(schedule, &ac, &x, &pred, t, ts.get(i + 1).copied(), pixels);
         }
         clamp(x).to_kind(Kind::Float).to_device(tch::Device::Cpu)
     });

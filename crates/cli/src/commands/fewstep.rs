@@ -148,6 +148,11 @@ pub struct DistillArgs {
     /// so the noisiest step, whose x̂₀ the later steps correct, does not dominate) or `uniform`.
     #[arg(long, default_value = "alpha-bar")]
     pub rec_weighting: RecWeighting,
+    /// Share of the samples that start from the student's own sampling path instead of the
+    /// teacher's ("backward distillation"): the student learns to correct its own earlier
+    /// steps, as it must when sampling. 0 = always the teacher's path.
+    #[arg(long, default_value_t = 0.5)]
+    pub backward_share: f64,
     /// Discriminator inputs are re-noised to a timestep drawn uniformly below this.
     #[arg(long, default_value_t = 500)]
     pub disc_max_timestep: usize,
@@ -214,6 +219,7 @@ pub fn distill_cmd(a: DistillArgs) -> Result<()> {
             adv_weight: a.adv_weight,
             huber_c: a.huber_c,
             rec_weighting: a.rec_weighting,
+            backward_share: a.backward_share,
             disc_max_timestep: a.disc_max_timestep,
             real: a.real,
             grad_clip: a.grad_clip,
