@@ -69,10 +69,11 @@ impl std::str::FromStr for RecWeighting {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum RealSource {
-    /// Training clips with their captions (ADD): the student may end up better than the teacher.
-    #[default]
+    /// Training clips with their captions (ADD): the student may end up better than the teacher,
+    /// but also further from it.
     Data,
     /// Teacher results from the pool (LADD): the student matches the teacher.
+    #[default]
     Teacher,
 }
 
@@ -130,12 +131,12 @@ impl Default for DistillConfig {
             lr_g: 1e-4,
             lr_d: 2e-4,
             warmup_steps: 10,
-            adv_weight: 0.1,
+            adv_weight: 0.01,
             huber_c: None,
             rec_weighting: RecWeighting::AlphaBar,
-            backward_share: 0.5,
+            backward_share: 1.0,
             disc_max_timestep: 500,
-            real: RealSource::Data,
+            real: RealSource::Teacher,
             grad_clip: 1.0,
             checkpoint_every: 50,
             seed: 0,

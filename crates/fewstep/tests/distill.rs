@@ -3,7 +3,9 @@ mod common;
 use vidnas_data::{Dataset, Vocab};
 use vidnas_export::load_exported;
 use vidnas_fewstep::checkpoint::read_state;
-use vidnas_fewstep::{distill, DistillRequest, Distiller, FewStepError, TeacherPool};
+use vidnas_fewstep::{
+    distill, DistillConfig, DistillRequest, Distiller, FewStepError, RealSource, TeacherPool,
+};
 use vidnas_supernet::stages::{datasets, procedural_config};
 use vidnas_supernet::{ddim_step, ddim_timesteps, sample, NoiseSchedule, SampleConfig};
 
@@ -189,7 +191,11 @@ fn a_non_finite_loss_stops_with_a_clear_error_and_keeps_the_last_good_checkpoint
         teacher,
         arch.clone(),
         schedule.clone(),
-        common::distill_config(2),
+        // Real clips from the data (ADD); the other tests use the default, teacher results.
+        DistillConfig {
+            real: RealSource::Data,
+            ..common::distill_config(2)
+        },
         &pool,
         &train,
         &vocab,

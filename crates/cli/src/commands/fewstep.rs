@@ -139,7 +139,7 @@ pub struct DistillArgs {
     pub warmup_steps: usize,
     /// Weight of the adversarial generator loss against the reconstruction loss (0 turns the
     /// run into plain regression onto the teacher's results; no discriminator trains).
-    #[arg(long, default_value_t = 0.1)]
+    #[arg(long, default_value_t = 0.01)]
     pub adv_weight: f64,
     /// c of the pseudo-Huber distance √(‖x−y‖² + c²) − c (default 0.00054·√(values per clip)).
     #[arg(long)]
@@ -151,14 +151,14 @@ pub struct DistillArgs {
     /// Share of the samples that start from the student's own sampling path instead of the
     /// teacher's ("backward distillation"): the student learns to correct its own earlier
     /// steps, as it must when sampling. 0 = always the teacher's path.
-    #[arg(long, default_value_t = 0.5)]
+    #[arg(long, default_value_t = 1.0)]
     pub backward_share: f64,
     /// Discriminator inputs are re-noised to a timestep drawn uniformly below this.
     #[arg(long, default_value_t = 500)]
     pub disc_max_timestep: usize,
     /// What the discriminator sees as real: training clips (`data`, ADD) or teacher results
     /// (`teacher`, LADD).
-    #[arg(long, default_value = "data")]
+    #[arg(long, default_value = "teacher")]
     pub real: RealSource,
     /// Clip each network's global gradient norm to this.
     #[arg(long, default_value_t = 1.0)]
