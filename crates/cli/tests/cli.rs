@@ -312,3 +312,114 @@ fn train_trains_one_architecture_stand_alone() {
     assert!(!ok);
     assert!(err.contains("10 slots"), "{err}");
 }
+
+#[test]
+fn finetune_distill_sample_and_eval_chain_from_an_exported_config() {
+    tch::set_num_threads(1);
+    let dir = tempfile::tempdir().unwrap();
+    let space = vidnas_space::fixtures::micro();
+    let model = vidnas_export::fixtures::micro_model(&space, 0);
+    let config =
+        vidnas_export::fixtures::write_micro_config(&dir.path().join("configs"), &space, &model);
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let (config, teacher, student, classifier, eval) = (
+        config.to_str().unwrap().to_string(),
+        path("teacher"),
+        path("student"),
+        path("classifier"),
+        path("eval"),
+    );
+    let data = [
+        "--train-clips",
+        "8",
+        "--validation-clips",
+        "2",
+        "--threads",
+        "1",
+    ];
+    let run = |args: &[&str]| {
+        let (ok, _, err) = vidnas(args);
+        assert!(ok, "{args:?}: {err}");
+    };
+    let mut finetune = vec!["finetune", "--config", &config, "--out", &teacher];
+    finetune.extend(["--steps", "2", "--batch-size", "2", "--prediction", "v"]);
+    finetune.extend(data);
+    run(&finetune);
+    // The teacher folder is a complete model for the new prediction target.
+    let teacher_config = format!("{teacher}/config.json");
+    let text = std::fs::read_to_string(&teacher_config).unwrap();
+    let parsed: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(parsed["schedule"]["prediction"], "v");
+
+    let mut distill = vec!["distill", "--config", &teacher_config, "--out", &student];
+    distill.extend(["--steps", "2", "--batch-size", "2", "--pool-size", "2"]);
+    distill.extend(["--eval-entries", "1", "--teacher-steps", "3"]);
+    distill.extend(data);
+    run(&distill);
+
+    let gif = path("clip.gif");
+    let student_config = format!("{student}/config.json");
+    run(&[
+        "sample",
+        "--config",
+        &student_config,
+        "--steps",
+        "4",
+        "--guidance",
+        "1",
+        "--prompt",
+        "a red square moving left fast",
+        "--out",
+        &gif,
+    ]);
+    let (frames, width, height) = vidnas_data::read_gif_frames(std::path::Path::new(&gif)).unwrap();
+    let v = &space.file.video;
+    // Pixels are drawn as blocks, so the GIF is a whole multiple of the clip's size.
+    let scale = width / v.width as u32;
+    assert!(scale >= 1 && width == scale * v.width as u32 && height == scale * v.height as u32);
+    assert_eq!(frames, v.frames);
+
+    run(&[
+        "eval",
+        "classifier",
+        "--config",
+        &config,
+        "--out",
+        &classifier,
+        "--steps",
+        "2",
+        "--batch-size",
+        "4",
+        "--validation-clips",
+        "8",
+        "--threads",
+        "1",
+    ]);
+    run(&[
+        "eval",
+        "run",
+        "--config",
+        &teacher_config,
+        "--teacher",
+        &format!("{teacher}/model.safetensors"),
+        "--student",
+        &format!("{student}/model.safetensors"),
+        "--classifier",
+        &classifier,
+        "--prompts",
+        "2",
+        "--teacher-steps",
+        "3",
+        "--media-prompts",
+        "1",
+        "--out",
+        &eval,
+        "--threads",
+        "1",
+    ]);
+    let table = std::fs::read_to_string(format!("{eval}/eval.md")).unwrap();
+    assert!(
+        table.contains("student") && table.contains("4 × 1"),
+        "{table}"
+    );
+}
