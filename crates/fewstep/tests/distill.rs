@@ -173,18 +173,7 @@ fn a_non_finite_loss_stops_with_a_clear_error_and_keeps_the_last_good_checkpoint
     let schedule = NoiseSchedule::default();
     let teacher = common::model(&space, 0);
     let student = common::model(&space, 0);
-    let train = Dataset::procedural(procedural_config(&space), 0, 8).unwrap();
-    let pool = TeacherPool::build(
-        &teacher,
-        &arch,
-        &vocab,
-        &schedule,
-        &train,
-        &common::pool(),
-        &dir.path().join("pool.safetensors"),
-        false,
-    )
-    .unwrap();
+    let (train, pool) = micro_pool(&space, &vocab, &schedule, dir.path());
     let run = dir.path().join("run");
     let mut d = Distiller::new(
         student,
@@ -252,18 +241,7 @@ fn backward_distillation_inputs_retrace_the_students_own_sampler() {
     let arch = common::arch(&space);
     let vocab = Vocab::procedural();
     let schedule = NoiseSchedule::default();
-    let train = Dataset::procedural(procedural_config(&space), 0, 8).unwrap();
-    let pool = TeacherPool::build(
-        &common::model(&space, 0),
-        &arch,
-        &vocab,
-        &schedule,
-        &train,
-        &common::pool(),
-        &dir.path().join("pool.safetensors"),
-        false,
-    )
-    .unwrap();
+    let (train, pool) = micro_pool(&space, &vocab, &schedule, dir.path());
     // A student unlike the teacher, so its path is its own.
     let d = Distiller::new(
         common::model(&space, 1),
@@ -313,4 +291,26 @@ fn backward_distillation_inputs_retrace_the_students_own_sampler() {
     .unwrap();
     let sampled = tch::Tensor::from_slice(&clip.pixels).view([1, 3, 2, 8, 8]);
     assert!(last.equal(&sampled));
+}
+
+/// Eight procedural training clips and the teacher pool of `common::model(space, 0)` on them.
+fn micro_pool(
+    space: &vidnas_space::Space,
+    vocab: &Vocab,
+    schedule: &NoiseSchedule,
+    dir: &std::path::Path,
+) -> (Dataset, TeacherPool) {
+    let train = Dataset::procedural(procedural_config(space), 0, 8).unwrap();
+    let pool = TeacherPool::build(
+        &common::model(space, 0),
+        &common::arch(space),
+        vocab,
+        schedule,
+        &train,
+        &common::pool(),
+        &dir.join("pool.safetensors"),
+        false,
+    )
+    .unwrap();
+    (train, pool)
 }
