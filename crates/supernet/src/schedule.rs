@@ -24,6 +24,15 @@ pub struct NoiseSchedule {
     pub prediction: Prediction,
 }
 
+impl std::fmt::Display for Prediction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Epsilon => "epsilon",
+            Self::V => "v",
+        })
+    }
+}
+
 impl std::str::FromStr for Prediction {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {

@@ -93,7 +93,7 @@ pub fn finetune_cmd(a: FinetuneArgs) -> Result<()> {
     })?;
     let config = a.out.join("config.json");
     eprintln!(
-        "teacher ({} steps, {}, {:?}-prediction) written to {}\nsample it: vidnas sample --config {} --steps 25 --prompt \"…\" --out clip.gif",
+        "teacher ({} steps, {}, {}-prediction) written to {}\nsample it: vidnas sample --config {} --steps 25 --prompt \"…\" --out clip.gif",
         info.train.steps,
         info.arch,
         info.train.schedule.prediction,

@@ -9,7 +9,9 @@ use vidnas_supernet::{sample, SampleConfig};
 
 #[derive(Args)]
 pub struct SampleArgs {
-    /// Exported config (its weights file sits beside it).
+    /// Exported config (its weights file sits beside it), or the config.json of a `vidnas
+    /// finetune` or `vidnas distill` run folder: use that one for those models, since a teacher
+    /// retrained with --prediction v needs its own schedule.
     #[arg(long)]
     pub config: PathBuf,
     /// Weights to sample with instead of the config's (a `vidnas finetune` teacher or a
