@@ -201,13 +201,18 @@ pub fn load_exported_with(
         config.text_encoder.clone(),
         Device::Cpu,
     )?;
-    let weights = match weights {
+    model.load_all(&weights_path(config_path, &config, weights))?;
+    Ok((config, space, arch, model))
+}
+
+/// The weights a model is loaded with: `weights` when given, else the file the config names,
+/// relative to the config's folder.
+pub fn weights_path(config_path: &Path, config: &ArchConfig, weights: Option<&Path>) -> PathBuf {
+    match weights {
         Some(w) => w.to_path_buf(),
         None => config_path
             .parent()
             .unwrap_or(Path::new("."))
             .join(&config.weights),
-    };
-    model.load_all(&weights)?;
-    Ok((config, space, arch, model))
+    }
 }

@@ -12,10 +12,10 @@
 //! as the exported weights).
 
 use crate::error::FewStepError;
-use crate::run::{config_dir, prepare_run, write_json};
+use crate::run::{prepare_run, write_json};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
-use vidnas_export::{load_exported_with, ArchConfig};
+use vidnas_export::{load_exported_with, weights_path, ArchConfig};
 use vidnas_supernet::stages::sha256_16;
 use vidnas_supernet::stages::{datasets, DataConfig};
 use vidnas_supernet::{Objective, Prediction, TrainConfig, Trainer};
@@ -62,10 +62,7 @@ pub struct FinetuneRequest<'a> {
 /// `out/model.safetensors`).
 pub fn finetune(req: FinetuneRequest) -> Result<FinetuneInfo, FewStepError> {
     let (config, space, arch, mut model) = load_exported_with(req.config, req.weights)?;
-    let init = match req.weights {
-        Some(w) => w.to_path_buf(),
-        None => config_dir(req.config).join(&config.weights),
-    };
+    let init = weights_path(req.config, &config, req.weights);
     let mut schedule = config.schedule.clone();
     if let Some(p) = req.prediction {
         schedule.prediction = p;

@@ -42,11 +42,6 @@ pub(crate) fn prepare_run<T: Serialize + DeserializeOwned>(
     write_json(&path, info)
 }
 
-/// The folder a config's relative `weights` path starts from.
-pub(crate) fn config_dir(config: &Path) -> &Path {
-    config.parent().unwrap_or(Path::new("."))
-}
-
 /// Writes `value` as pretty JSON to `path` through a temporary file, so an interruption never
 /// leaves half a file.
 pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), FewStepError> {

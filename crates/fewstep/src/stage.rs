@@ -7,11 +7,11 @@
 use crate::distill::{DistillConfig, Distiller};
 use crate::error::FewStepError;
 use crate::eval::{evaluate, FewStepEval};
-use crate::run::{config_dir, prepare_run, write_json};
+use crate::run::{prepare_run, write_json};
 use crate::teacher::{PoolConfig, TeacherPool};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
-use vidnas_export::{load_exported_with, ArchConfig};
+use vidnas_export::{load_exported_with, weights_path, ArchConfig};
 use vidnas_supernet::stages::sha256_16;
 use vidnas_supernet::stages::{datasets, DataConfig};
 
@@ -49,10 +49,7 @@ pub struct DistillRequest<'a> {
 pub fn distill(req: DistillRequest) -> Result<(DistillInfo, FewStepEval), FewStepError> {
     let (config, space, arch, teacher) = load_exported_with(req.config, req.teacher)?;
     let (_, _, _, student) = load_exported_with(req.config, req.teacher)?;
-    let teacher_path = match req.teacher {
-        Some(w) => w.to_path_buf(),
-        None => config_dir(req.config).join(&config.weights),
-    };
+    let teacher_path = weights_path(req.config, &config, req.teacher);
     let info = DistillInfo {
         format: DISTILL_FORMAT.into(),
         config: req.config.to_path_buf(),
