@@ -24,7 +24,7 @@ use std::path::Path;
 use tch::{nn, nn::Module, Device, Kind, Tensor};
 use vidnas_data::{generate, Clip, ClipLabel, Colour, Dataset, Motion, ProceduralConfig, Shape};
 use vidnas_search::write_json;
-use vidnas_supernet::{AdamW, AdamWConfig};
+use vidnas_supernet::{clips_tensor, AdamW, AdamWConfig};
 
 pub const CLASSIFIER_FORMAT: &str = "vidnas-classifier/1";
 pub const WEIGHTS_FILE: &str = "classifier.safetensors";
@@ -317,17 +317,7 @@ impl ClipClassifier {
                 want
             )));
         }
-        let values: Vec<f32> = clips
-            .iter()
-            .flat_map(|c| c.pixels.iter().copied())
-            .collect();
-        Ok(Tensor::from_slice(&values).view([
-            clips.len() as i64,
-            c.channels as i64,
-            c.frames as i64,
-            c.height as i64,
-            c.width as i64,
-        ]))
+        Ok(clips_tensor(clips, want))
     }
 
     /// Loads a classifier folder written by [`train_classifier`].
@@ -388,18 +378,10 @@ fn training_batch(
         .map(|c| c.label.expect("procedural clips are labelled"))
         .collect();
     let b = s.batch_size as i64;
-    let shape = [
-        b,
-        clip.channels as i64,
-        clip.frames as i64,
-        clip.height as i64,
-        clip.width as i64,
-    ];
-    let values: Vec<f32> = clips
-        .iter()
-        .flat_map(|c| c.pixels.iter().copied())
-        .collect();
-    let x = Tensor::from_slice(&values).view(shape);
+    let x = clips_tensor(
+        &clips,
+        [clip.channels, clip.frames, clip.height, clip.width],
+    );
     let mut rng = augment_rng(s.seed, step as u64);
     let blur: Vec<f32> = (0..b)
         .map(|_| rng.gen::<f32>() * s.max_blur as f32)

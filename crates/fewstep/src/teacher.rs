@@ -10,11 +10,11 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rand::{Rng, RngCore};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
-use tch::{Device, Tensor};
+use tch::Tensor;
 use vidnas_data::{load_latent_clips, write_latent_clips, Clip, Dataset, Vocab};
 use vidnas_space::Architecture;
-use vidnas_supernet::rng::{normal_tensor, step_rng, Stream};
-use vidnas_supernet::{sample_batch, NoiseSchedule, VideoModel};
+use vidnas_supernet::rng::{step_rng, Stream};
+use vidnas_supernet::{clips_tensor, initial_noise, sample_batch, NoiseSchedule, VideoModel};
 
 /// Pool entries sampled in one batch.
 const POOL_BATCH: usize = 16;
@@ -150,28 +150,15 @@ impl TeacherPool {
     }
 
     fn from_clips(clips: &[Clip], plan: &[(String, u64)], train_entries: usize) -> Self {
-        let shape = {
-            let c = &clips[0];
-            [
-                c.channels as i64,
-                c.frames as i64,
-                c.height as i64,
-                c.width as i64,
-            ]
-        };
-        let x0: Vec<Tensor> = clips
-            .iter()
-            .map(|c| Tensor::from_slice(&c.pixels).view(shape))
-            .collect();
-        // The sampler draws its initial noise [1, C, T, H, W] from (seed, 0, Noise).
+        let shape = clips[0].shape();
         let noise: Vec<Tensor> = plan
             .iter()
-            .map(|(_, seed)| normal_tensor(&mut step_rng(*seed, 0, Stream::Noise), &shape))
+            .map(|(_, seed)| initial_noise(*seed, &shape.map(|d| d as i64)))
             .collect();
         Self {
             captions: plan.iter().map(|(c, _)| c.clone()).collect(),
             seeds: plan.iter().map(|(_, s)| *s).collect(),
-            x0: Tensor::stack(&x0, 0).to_device(Device::Cpu),
+            x0: clips_tensor(clips, shape),
             noise: Tensor::stack(&noise, 0),
             train_entries,
         }

@@ -13,25 +13,22 @@ pub struct Batch {
     pub tokens: Tensor,
 }
 
+/// Clips of the `[C, T, H, W]` shape `shape` as one `[N, C, T, H, W]` float tensor on the CPU.
+pub fn clips_tensor(clips: &[Clip], shape: [usize; 4]) -> Tensor {
+    let values: Vec<f32> = clips
+        .iter()
+        .flat_map(|c| c.pixels.iter().copied())
+        .collect();
+    let [c, t, h, w] = shape.map(|d| d as i64);
+    Tensor::from_slice(&values).view([clips.len() as i64, c, t, h, w])
+}
+
 /// Stacks clips (layout [C, T, H, W] each) and turns their captions into text-encoder input.
 pub fn stack_clips(clips: &[Clip], model: &VideoModel, vocab: &Vocab) -> Result<Batch, TrainError> {
     let first = clips
         .first()
         .ok_or_else(|| TrainError::Config("empty batch".into()))?;
-    let shape = [
-        clips.len() as i64,
-        first.channels as i64,
-        first.frames as i64,
-        first.height as i64,
-        first.width as i64,
-    ];
-    let pixels: Vec<f32> = clips
-        .iter()
-        .flat_map(|c| c.pixels.iter().copied())
-        .collect();
-    let x0 = Tensor::from_slice(&pixels)
-        .view(shape)
-        .to_device(model.vs.device());
+    let x0 = clips_tensor(clips, first.shape()).to_device(model.vs.device());
     let captions: Vec<&str> = clips.iter().map(|c| c.caption.as_str()).collect();
     let tokens = model.prompt_ids(&captions, vocab)?;
     Ok(Batch { x0, tokens })

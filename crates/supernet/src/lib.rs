@@ -15,11 +15,11 @@ pub mod stages;
 mod trainer;
 
 pub use adamw::{AdamW, AdamWConfig};
-pub use batch::{stack_clips, Batch};
+pub use batch::{clips_tensor, stack_clips, Batch};
 pub use error::TrainError;
 pub use model::{VideoModel, TEXT_PREFIX};
 pub use paths::PathSampling;
-pub use sampler::{ddim_step, ddim_timesteps, sample, sample_batch, SampleConfig};
+pub use sampler::{ddim_step, ddim_timesteps, initial_noise, sample, sample_batch, SampleConfig};
 pub use schedule::{NoiseSchedule, Prediction};
 pub use score::{ValidationConfig, ValidationSet};
 pub use trainer::{Objective, TrainConfig, Trainer};

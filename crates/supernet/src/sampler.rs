@@ -26,6 +26,12 @@ pub fn ddim_timesteps(train_timesteps: usize, steps: usize) -> Vec<i64> {
         .collect()
 }
 
+/// The noise a clip sampled with `seed` starts from (any shape with the clip's number of values:
+/// the draws are the same).
+pub fn initial_noise(seed: u64, shape: &[i64]) -> Tensor {
+    normal_tensor(&mut step_rng(seed, 0, Stream::Noise), shape)
+}
+
 /// One DDIM (η = 0) step from `x` at timestep `t` with the model output `pred` to `t_next`
 /// (`None`: the clean clip). `clamp_x0` clamps the x̂₀ estimate to [-1, 1] (pixel space).
 pub fn ddim_step(
@@ -104,7 +110,7 @@ pub fn sample_batch(
         let uncond = model.text.null_context(n);
         let noise: Vec<Tensor> = seeds
             .iter()
-            .map(|&seed| normal_tensor(&mut step_rng(seed, 0, Stream::Noise), &shape))
+            .map(|&seed| initial_noise(seed, &shape))
             .collect();
         let mut x = Tensor::cat(&noise, 0).to_device(device);
         for (i, &t) in ts.iter().enumerate() {
