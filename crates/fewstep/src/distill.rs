@@ -294,6 +294,14 @@ impl<'a> Distiller<'a> {
         ((step + 1) as f64 / self.cfg.warmup_steps.max(1) as f64).min(1.0)
     }
 
+    /// One value per sample as a `[B, 1, 1, 1, 1]` column on the student's device, to scale or
+    /// select whole clips.
+    fn per_sample<T: tch::kind::Element>(&self, values: &[T]) -> Tensor {
+        Tensor::from_slice(values)
+            .view([-1, 1, 1, 1, 1])
+            .to_device(self.student.vs.device())
+    }
+
     /// `[B, 1, 1, 1, 1]` column of `f(ᾱ_t)` for each timestep.
     fn column(&self, timesteps: &[i64], f: impl Fn(f64) -> f64) -> Tensor {
         let ac = self.schedule.alphas_cumprod();
@@ -301,9 +309,7 @@ impl<'a> Distiller<'a> {
             .iter()
             .map(|&t| f(ac[t as usize]) as f32)
             .collect();
-        Tensor::from_slice(&v)
-            .view([-1, 1, 1, 1, 1])
-            .to_device(self.student.vs.device())
+        self.per_sample(&v)
     }
 
     /// Where the student's own DDIM sampler (guidance 1, as it samples) is after `steps_done[i]`
@@ -329,10 +335,7 @@ impl<'a> Distiller<'a> {
                     pixels,
                 );
                 let moving: Vec<bool> = steps_done.iter().map(|&k| k > j).collect();
-                let moving = Tensor::from_slice(&moving)
-                    .view([-1, 1, 1, 1, 1])
-                    .to_device(device);
-                x = next.where_self(&moving, &x);
+                x = next.where_self(&self.per_sample(&moving), &x);
             }
             x
         })
@@ -368,7 +371,7 @@ impl<'a> Distiller<'a> {
         let device = self.student.vs.device();
         let pool = self.pool;
 
-        // Draws: pool entries, student timesteps, discriminator timesteps and noise, real clips.
+        // Draws: pool entries, student timesteps, and whose input is the student's own path.
         let mut r_pool = step_rng(seed, step, Stream::PoolEntry);
         let entries: Vec<i64> = (0..b)
             .map(|_| r_pool.gen_range(0..pool.train_entries) as i64)
@@ -379,24 +382,111 @@ impl<'a> Distiller<'a> {
         let t_student: Vec<i64> = k_student.iter().map(|&k| ts[k]).collect();
         let mut r_in = step_rng(seed, step, Stream::StudentInput);
         let own_path: Vec<bool> = (0..b).map(|_| r_in.gen_bool(cfg.backward_share)).collect();
+
+        let index = Tensor::from_slice(&entries);
+        let x0_teacher = pool.x0.index_select(0, &index).to_device(device);
+        let z = pool.noise.index_select(0, &index).to_device(device);
+        let captions: Vec<&str> = entries
+            .iter()
+            .map(|&i| pool.captions[i as usize].as_str())
+            .collect();
+        let ctx = tch::no_grad(|| self.student.prompt_context(&captions, self.vocab))?;
+
+        // Student input on the DDIM path of each entry's noise: x_T = z at the first timestep.
+        let t_first = [ts[0]];
+        let sa_first = self.column(&t_first, f64::sqrt);
+        let s1a_first = self.column(&t_first, |a| (1.0 - a).sqrt());
+        let eps = (&z - &sa_first * &x0_teacher) / &s1a_first;
+        let teacher_path = self.column(&t_student, f64::sqrt) * &x0_teacher
+            + self.column(&t_student, |a| (1.0 - a).sqrt()) * &eps;
+        let steps_done: Vec<usize> = k_student
+            .iter()
+            .zip(&own_path)
+            .map(|(&k, &own)| if own { k } else { 0 })
+            .collect();
+        let x_in = if steps_done.iter().any(|&k| k > 0) {
+            let own = self.own_path(&z, &steps_done, &ts, &ctx);
+            let moved: Vec<bool> = steps_done.iter().map(|&k| k > 0).collect();
+            own.where_self(&self.per_sample(&moved), &teacher_path)
+        } else {
+            teacher_path
+        };
+        let huber_c = cfg
+            .huber_c
+            .unwrap_or_else(|| default_huber_c(x0_teacher.numel() as i64 / b as i64));
+
+        // Generator loss.
+        self.opt_g.zero_grad();
+        let t_student_t = Tensor::from_slice(&t_student).to_device(device);
+        let pred = self.student.denoise(&x_in, &t_student_t, &ctx, &self.arch);
+        let x0_student = self.predicted_x0(&x_in, &pred, &t_student);
+        // Weights normalised to mean 1 over the student's timesteps, so --lr-g and --adv-weight
+        // mean the same whatever the weighting.
+        let ac = self.schedule.alphas_cumprod();
+        let mean_w = ts
+            .iter()
+            .map(|&t| cfg.rec_weighting.weight(ac[t as usize]))
+            .sum::<f64>()
+            / ts.len() as f64;
+        let w = self.column(&t_student, |a| cfg.rec_weighting.weight(a) / mean_w);
+        let rec = (pseudo_huber_per_sample(&x0_student, &x0_teacher, huber_c) * w.flatten(0, -1))
+            .mean(tch::Kind::Float);
+        let rec_v = rec.double_value(&[]);
+        if !rec_v.is_finite() {
+            return Err(self.non_finite("the reconstruction loss", rec_v)?);
+        }
+        let scale = self.lr_scale(self.state.step);
+        // Without the adversarial term the run is plain regression: no discriminator runs.
+        let (adv_g, disc) = if cfg.adv_weight == 0.0 {
+            self.update_student(&rec, scale);
+            (0.0, 0.0)
+        } else {
+            self.adversarial_updates(&rec, &x0_student, &ctx, scale)?
+        };
+        let losses = StepLosses {
+            rec: rec_v,
+            adv_g,
+            disc,
+        };
+        self.state.step += 1;
+        self.state.losses.push(losses);
+        Ok(losses)
+    }
+
+    /// Backpropagates the generator loss and updates the student.
+    fn update_student(&mut self, loss: &Tensor, scale: f64) {
+        loss.backward();
+        self.opt_g.clip_grad_norm(self.cfg.grad_clip);
+        self.opt_g.step(self.cfg.lr_g * scale);
+    }
+
+    /// The student update with the hinge term added to `rec`, then one discriminator update on
+    /// real clips against the (detached) student x̂₀, each re-noised to its own random
+    /// timestep. Returns the generator's and the discriminator's hinge losses.
+    fn adversarial_updates(
+        &mut self,
+        rec: &Tensor,
+        x0_student: &Tensor,
+        ctx: &Tensor,
+        scale: f64,
+    ) -> Result<(f64, f64), FewStepError> {
+        let step = self.state.step as u64;
+        let cfg = self.cfg.clone();
+        let (seed, b) = (cfg.seed, cfg.batch_size);
+        let device = self.student.vs.device();
+        let pool = self.pool;
+
+        // Draws: discriminator timesteps and noise, real clips.
         let mut r_td = step_rng(seed, step, Stream::DiscTimestep);
         let t_disc: Vec<i64> = (0..2 * b)
             .map(|_| r_td.gen_range(0..cfg.disc_max_timestep as i64))
             .collect();
         let (t_fake, t_real) = t_disc.split_at(b);
-
-        let index = Tensor::from_slice(&entries);
-        let x0_teacher = pool.x0.index_select(0, &index).to_device(device);
-        let z = pool.noise.index_select(0, &index).to_device(device);
-        let shape = x0_teacher.size();
+        let shape = x0_student.size();
         let mut disc_shape = shape.clone();
         disc_shape[0] = 2 * b as i64;
         let disc_noise = normal_tensor(&mut step_rng(seed, step, Stream::DiscNoise), &disc_shape)
             .to_device(device);
-        let captions: Vec<&str> = entries
-            .iter()
-            .map(|&i| pool.captions[i as usize].as_str())
-            .collect();
         let (x0_real, real_captions): (Tensor, Vec<String>) = match cfg.real {
             RealSource::Data => {
                 let mut r = step_rng(seed, step, Stream::Clips);
@@ -424,91 +514,24 @@ impl<'a> Distiller<'a> {
             }
         };
         let real_refs: Vec<&str> = real_captions.iter().map(String::as_str).collect();
-        let (ctx, ctx_real) = tch::no_grad(|| -> Result<_, FewStepError> {
-            Ok((
-                self.student.prompt_context(&captions, self.vocab)?,
-                self.student.prompt_context(&real_refs, self.vocab)?,
-            ))
-        })?;
+        let ctx_real = tch::no_grad(|| self.student.prompt_context(&real_refs, self.vocab))?;
 
-        // Student input on the DDIM path of each entry's noise: x_T = z at the first timestep.
-        let t_first = [ts[0]];
-        let sa_first = self.column(&t_first, f64::sqrt);
-        let s1a_first = self.column(&t_first, |a| (1.0 - a).sqrt());
-        let eps = (&z - &sa_first * &x0_teacher) / &s1a_first;
-        let teacher_path = self.column(&t_student, f64::sqrt) * &x0_teacher
-            + self.column(&t_student, |a| (1.0 - a).sqrt()) * &eps;
-        let steps_done: Vec<usize> = k_student
-            .iter()
-            .zip(&own_path)
-            .map(|(&k, &own)| if own { k } else { 0 })
-            .collect();
-        let x_in = if steps_done.iter().any(|&k| k > 0) {
-            let own = self.own_path(&z, &steps_done, &ts, &ctx);
-            let mask: Vec<bool> = steps_done.iter().map(|&k| k > 0).collect();
-            let mask = Tensor::from_slice(&mask)
-                .view([-1, 1, 1, 1, 1])
-                .to_device(device);
-            own.where_self(&mask, &teacher_path)
-        } else {
-            teacher_path
-        };
-        let huber_c = cfg
-            .huber_c
-            .unwrap_or_else(|| default_huber_c(x0_teacher.numel() as i64 / b as i64));
-
-        // Generator update.
-        self.opt_g.zero_grad();
-        let t_student_t = Tensor::from_slice(&t_student).to_device(device);
-        let pred = self.student.denoise(&x_in, &t_student_t, &ctx, &self.arch);
-        let x0_student = self.predicted_x0(&x_in, &pred, &t_student);
-        // Weights normalised to mean 1 over the student's timesteps, so --lr-g and --adv-weight
-        // mean the same whatever the weighting.
-        let ac = self.schedule.alphas_cumprod();
-        let mean_w = ts
-            .iter()
-            .map(|&t| cfg.rec_weighting.weight(ac[t as usize]))
-            .sum::<f64>()
-            / ts.len() as f64;
-        let w = self.column(&t_student, |a| cfg.rec_weighting.weight(a) / mean_w);
-        let rec = (pseudo_huber_per_sample(&x0_student, &x0_teacher, huber_c) * w.flatten(0, -1))
-            .mean(tch::Kind::Float);
-        let rec_v = rec.double_value(&[]);
-        if !rec_v.is_finite() {
-            return Err(self.non_finite("the reconstruction loss", rec_v)?);
-        }
-        let scale = self.lr_scale(self.state.step);
-        // Without the adversarial term the run is plain regression: no discriminator at all.
-        if cfg.adv_weight == 0.0 {
-            rec.backward();
-            self.opt_g.clip_grad_norm(cfg.grad_clip);
-            self.opt_g.step(cfg.lr_g * scale);
-            let losses = StepLosses {
-                rec: rec_v,
-                adv_g: 0.0,
-                disc: 0.0,
-            };
-            self.state.step += 1;
-            self.state.losses.push(losses);
-            return Ok(losses);
-        }
+        // Student update.
         let noise_fake = disc_noise.narrow(0, 0, b as i64);
         let noise_real = disc_noise.narrow(0, b as i64, b as i64);
         let (x_fake, _) = self
             .schedule
-            .noisy_and_target(&x0_student, &noise_fake, t_fake);
+            .noisy_and_target(x0_student, &noise_fake, t_fake);
         let t_fake_t = Tensor::from_slice(t_fake).to_device(device);
         let fake_logits = self
             .disc
-            .logits(&self.teacher, &self.arch, &x_fake, &t_fake_t, &ctx);
+            .logits(&self.teacher, &self.arch, &x_fake, &t_fake_t, ctx);
         let adv_g = hinge_g(&fake_logits);
         let adv_v = adv_g.double_value(&[]);
         if !adv_v.is_finite() {
             return Err(self.non_finite("the generator's adversarial loss", adv_v)?);
         }
-        (rec + adv_g * cfg.adv_weight).backward();
-        self.opt_g.clip_grad_norm(cfg.grad_clip);
-        self.opt_g.step(cfg.lr_g * scale);
+        self.update_student(&(rec + adv_g * cfg.adv_weight), scale);
 
         // Discriminator update on real and (detached) fake, each re-noised.
         self.opt_d.zero_grad();
@@ -517,7 +540,7 @@ impl<'a> Distiller<'a> {
             .noisy_and_target(&x0_real, &noise_real, t_real);
         let x_both = Tensor::cat(&[x_fake.detach(), x_real], 0);
         let t_both = Tensor::from_slice(&t_disc).to_device(device);
-        let ctx_both = Tensor::cat(&[&ctx, &ctx_real], 0);
+        let ctx_both = Tensor::cat(&[ctx, &ctx_real], 0);
         let logits = self
             .disc
             .logits(&self.teacher, &self.arch, &x_both, &t_both, &ctx_both);
@@ -530,15 +553,7 @@ impl<'a> Distiller<'a> {
         d_loss.backward();
         self.opt_d.clip_grad_norm(cfg.grad_clip);
         self.opt_d.step(cfg.lr_d * scale);
-
-        let losses = StepLosses {
-            rec: rec_v,
-            adv_g: adv_v,
-            disc: d_v,
-        };
-        self.state.step += 1;
-        self.state.losses.push(losses);
-        Ok(losses)
+        Ok((adv_v, d_v))
     }
 
     /// Trains until `cfg.steps`, checkpointing every `checkpoint_every` steps and at the end.
