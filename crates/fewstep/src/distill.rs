@@ -52,6 +52,19 @@ impl RecWeighting {
     }
 }
 
+/// The reconstruction weight of each sample at `timesteps`, normalised to mean 1 over the
+/// student's timesteps `ts`, so --lr-g and --adv-weight mean the same whatever the weighting.
+fn rec_weights(
+    weighting: RecWeighting,
+    alphas_cumprod: &[f64],
+    ts: &[i64],
+    timesteps: &[i64],
+) -> Vec<f32> {
+    let w = |t: i64| weighting.weight(alphas_cumprod[t as usize]);
+    let mean = ts.iter().map(|&t| w(t)).sum::<f64>() / ts.len() as f64;
+    timesteps.iter().map(|&t| (w(t) / mean) as f32).collect()
+}
+
 impl std::str::FromStr for RecWeighting {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
@@ -420,15 +433,13 @@ impl<'a> Distiller<'a> {
         let t_student_t = Tensor::from_slice(&t_student).to_device(device);
         let pred = self.student.denoise(&x_in, &t_student_t, &ctx, &self.arch);
         let x0_student = self.predicted_x0(&x_in, &pred, &t_student);
-        // Weights normalised to mean 1 over the student's timesteps, so --lr-g and --adv-weight
-        // mean the same whatever the weighting.
-        let ac = self.schedule.alphas_cumprod();
-        let mean_w = ts
-            .iter()
-            .map(|&t| cfg.rec_weighting.weight(ac[t as usize]))
-            .sum::<f64>()
-            / ts.len() as f64;
-        let w = self.column(&t_student, |a| cfg.rec_weighting.weight(a) / mean_w);
+        let w = rec_weights(
+            cfg.rec_weighting,
+            &self.schedule.alphas_cumprod(),
+            &ts,
+            &t_student,
+        );
+        let w = self.per_sample(&w);
         let rec = (pseudo_huber_per_sample(&x0_student, &x0_teacher, huber_c) * w.flatten(0, -1))
             .mean(tch::Kind::Float);
         let rec_v = rec.double_value(&[]);
@@ -597,5 +608,30 @@ impl<'a> Distiller<'a> {
         }
         bar.finish();
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rec_weights_follow_alpha_bar_with_mean_one_over_the_student_steps() {
+        let schedule = NoiseSchedule::default();
+        let ac = schedule.alphas_cumprod();
+        let ts = ddim_timesteps(schedule.train_timesteps, 4);
+        let w = rec_weights(RecWeighting::AlphaBar, &ac, &ts, &ts);
+        let mean = w.iter().sum::<f32>() / w.len() as f32;
+        assert!((mean - 1.0).abs() < 1e-6, "{w:?}");
+        // Proportional to ᾱ_t: the noisiest step (t = 999) weighs ~150x less than t = 249.
+        let ratio = (w[3] / w[0]) as f64;
+        let expected = ac[ts[3] as usize] / ac[ts[0] as usize];
+        assert!(
+            (ratio / expected - 1.0).abs() < 1e-4,
+            "{ratio} vs {expected}"
+        );
+        assert!(ratio > 100.0, "{ratio}");
+        let uniform = rec_weights(RecWeighting::Uniform, &ac, &ts, &ts[..2]);
+        assert_eq!(uniform, vec![1.0, 1.0]);
     }
 }
