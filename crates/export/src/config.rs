@@ -81,6 +81,48 @@ pub struct ArchConfig {
     pub provenance: Provenance,
 }
 
+impl ArchConfig {
+    /// Checks the fields a model is built from beyond what the space checks; the message
+    /// names the field and the fix.
+    fn validate(&self, space: &Space, arch: &Architecture) -> Result<(), String> {
+        self.schedule.validate()?;
+        self.text_encoder.validate("text_encoder")?;
+        let dim = space.file.backbone.cross_attention_dim as i64;
+        if self.text_encoder.dim != dim {
+            return Err(format!(
+                "text_encoder.dim is {} but space.backbone.cross_attention_dim is {dim}; they must be equal",
+                self.text_encoder.dim
+            ));
+        }
+        if self.text_encoder.precomputed.is_none()
+            && self.text_encoder.vocab_size != self.vocab.len() as i64
+        {
+            return Err(format!(
+                "text_encoder.vocab_size is {} but vocab holds {} words; re-export the config",
+                self.text_encoder.vocab_size,
+                self.vocab.len()
+            ));
+        }
+        if self.slots != arch.slot_map(space) {
+            return Err(format!(
+                "slots does not match arch {}; re-export the config or make slots agree with arch",
+                self.arch
+            ));
+        }
+        if self.weights.trim().is_empty() {
+            return Err("weights is empty; name the safetensors file beside the config".into());
+        }
+        if let Some(score) = self.score {
+            if !score.is_finite() {
+                return Err(format!(
+                    "score is {score}; it must be a finite number or null"
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 pub struct ExportRequest<'a> {
     pub space: &'a Space,
     pub arch: &'a Architecture,
@@ -176,8 +218,8 @@ pub fn load_exported_with(
     config_path: &Path,
     weights: Option<&Path>,
 ) -> Result<(ArchConfig, Space, Architecture, VideoModel), ExportError> {
-    let text = std::fs::read_to_string(config_path).map_err(|e| file_err(config_path, e))?;
-    let config: ArchConfig = serde_json::from_str(&text).map_err(|e| file_err(config_path, e))?;
+    let config: ArchConfig =
+        vidnas_io::read_json(config_path).map_err(|e| file_err(&e.path, e.message))?;
     if config.format != CONFIG_FORMAT {
         return Err(file_err(
             config_path,
@@ -195,12 +237,12 @@ pub fn load_exported_with(
             ),
         ));
     }
-    let mut model = VideoModel::new(
-        &space,
-        Build::Subnet(arch.clone()),
-        config.text_encoder.clone(),
-        Device::Cpu,
-    )?;
+    config
+        .validate(&space, &arch)
+        .map_err(|m| file_err(config_path, m))?;
+    let build = Build::Subnet(arch.clone());
+    vidnas_supernet::check_fits(&space, &build, &config.text_encoder, 1, "the model")?;
+    let mut model = VideoModel::new(&space, build, config.text_encoder.clone(), Device::Cpu)?;
     model.load_all(&weights_path(config_path, &config, weights))?;
     Ok((config, space, arch, model))
 }

@@ -186,6 +186,57 @@ pub struct Distiller<'a> {
     state: DistillState,
 }
 
+impl DistillConfig {
+    /// Checks every setting before the run folder is written; messages name the flag.
+    pub fn validate(&self, schedule: &NoiseSchedule) -> Result<(), FewStepError> {
+        if self.batch_size == 0 || self.student_steps == 0 {
+            return Err(FewStepError::Config(
+                "--batch-size and --student-steps must be at least 1".into(),
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.backward_share) {
+            return Err(FewStepError::Config(format!(
+                "--backward-share {} must be in 0..=1",
+                self.backward_share
+            )));
+        }
+        if self.disc_max_timestep == 0 || self.disc_max_timestep > schedule.train_timesteps {
+            return Err(FewStepError::Config(format!(
+                "--disc-max-timestep {} must be in 1..={} (the schedule's train_timesteps)",
+                self.disc_max_timestep, schedule.train_timesteps
+            )));
+        }
+        for (flag, v) in [
+            ("--lr-g", self.lr_g),
+            ("--lr-d", self.lr_d),
+            ("--grad-clip", self.grad_clip),
+        ] {
+            if !(v.is_finite() && v > 0.0) {
+                return Err(FewStepError::Config(format!(
+                    "{flag} is {v}; use a positive number"
+                )));
+            }
+        }
+        if !(self.adv_weight.is_finite() && self.adv_weight >= 0.0) {
+            return Err(FewStepError::Config(format!(
+                "--adv-weight is {}; use 0 (no adversarial term) or a positive number",
+                self.adv_weight
+            )));
+        }
+        if self.huber_c.is_some_and(|c| !(c.is_finite() && c > 0.0)) {
+            return Err(FewStepError::Config(
+                "--huber-c must be a positive number".into(),
+            ));
+        }
+        if self.checkpoint_every == 0 {
+            return Err(FewStepError::Config(
+                "--checkpoint-every is 0; use at least 1".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl<'a> Distiller<'a> {
     /// Freezes the teacher and the student's text encoder; the student's UNet and the
     /// discriminator heads train. `dir` is the run folder (its `checkpoint/` is used).
@@ -201,23 +252,7 @@ impl<'a> Distiller<'a> {
         vocab: &'a Vocab,
         dir: &Path,
     ) -> Result<Self, FewStepError> {
-        if cfg.batch_size == 0 || cfg.student_steps == 0 {
-            return Err(FewStepError::Config(
-                "--batch-size and --student-steps must be at least 1".into(),
-            ));
-        }
-        if !(0.0..=1.0).contains(&cfg.backward_share) {
-            return Err(FewStepError::Config(format!(
-                "--backward-share {} must be in 0..=1",
-                cfg.backward_share
-            )));
-        }
-        if cfg.disc_max_timestep == 0 || cfg.disc_max_timestep > schedule.train_timesteps {
-            return Err(FewStepError::Config(format!(
-                "--disc-max-timestep {} must be in 1..={} (the schedule's train_timesteps)",
-                cfg.disc_max_timestep, schedule.train_timesteps
-            )));
-        }
+        cfg.validate(&schedule)?;
         if cfg.real == RealSource::Data && real.is_empty() {
             return Err(FewStepError::Config(
                 "no training clips for the discriminator; use --real teacher".into(),
@@ -277,6 +312,15 @@ impl<'a> Distiller<'a> {
                 format!(
                     "checkpoint distils {}, not {}; use another --out folder",
                     state.arch, self.state.arch
+                ),
+            ));
+        }
+        if state.step > self.cfg.steps {
+            return Err(FewStepError::file(
+                dir.join("state.json"),
+                format!(
+                    "the checkpoint is at step {} but --steps is {}; pass --steps {} or more to continue it, or choose another --out",
+                    state.step, self.cfg.steps, state.step
                 ),
             ));
         }

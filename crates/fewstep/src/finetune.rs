@@ -12,13 +12,14 @@
 //! as the exported weights).
 
 use crate::error::FewStepError;
-use crate::run::{prepare_run, write_json};
+use crate::run::{check_run, write_json, write_run_info};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use vidnas_export::{load_exported_with, weights_path, ArchConfig};
+use vidnas_supernet::run_folder::clean_failed_start;
 use vidnas_supernet::stages::sha256_16;
 use vidnas_supernet::stages::{datasets, DataConfig};
-use vidnas_supernet::{Objective, Prediction, TrainConfig, Trainer};
+use vidnas_supernet::{seed_libtorch, Objective, Prediction, TrainConfig, Trainer};
 
 pub const FINETUNE_FORMAT: &str = "vidnas-finetune/1";
 
@@ -61,6 +62,8 @@ pub struct FinetuneRequest<'a> {
 /// Fine-tunes the exported architecture; returns the run's info (weights in
 /// `out/model.safetensors`).
 pub fn finetune(req: FinetuneRequest) -> Result<FinetuneInfo, FewStepError> {
+    // Layers the weights file does not cover start from libtorch's generator.
+    seed_libtorch(req.train.seed);
     let (config, space, arch, mut model) = load_exported_with(req.config, req.weights)?;
     let init = weights_path(req.config, &config, req.weights);
     let mut schedule = config.schedule.clone();
@@ -82,7 +85,8 @@ pub fn finetune(req: FinetuneRequest) -> Result<FinetuneInfo, FewStepError> {
         train: train.clone(),
         freeze_spatial: req.freeze_spatial,
     };
-    prepare_run(
+    train.validate()?;
+    check_run(
         req.out,
         "finetune.json",
         &info,
@@ -90,23 +94,27 @@ pub fn finetune(req: FinetuneRequest) -> Result<FinetuneInfo, FewStepError> {
         &["train.steps", "train.checkpoint_every"],
     )?;
     let (train_data, _) = datasets(&space, &req.data)?;
-    let mut trainer = Trainer::new(
-        &mut model,
-        if req.freeze_spatial {
-            Objective::Standalone(arch)
-        } else {
-            Objective::Full(arch)
-        },
-        train,
-        &train_data,
-        &config.vocab,
-        req.out,
-    );
-    if req.resume {
-        trainer.resume()?;
-    }
-    trainer.run(req.progress)?;
-    model.save_all(&req.out.join("model.safetensors"))?;
+    clean_failed_start(req.out, &["finetune.json"], || {
+        write_run_info(req.out, "finetune.json", &info)?;
+        let mut trainer = Trainer::new(
+            &mut model,
+            if req.freeze_spatial {
+                Objective::Standalone(arch)
+            } else {
+                Objective::Full(arch)
+            },
+            train,
+            &train_data,
+            &config.vocab,
+            req.out,
+        );
+        if req.resume {
+            trainer.resume()?;
+        }
+        trainer.run(req.progress)?;
+        model.save_all(&req.out.join("model.safetensors"))?;
+        Ok::<_, FewStepError>(())
+    })?;
     let teacher_config = ArchConfig {
         schedule,
         weights: "model.safetensors".into(),

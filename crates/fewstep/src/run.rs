@@ -5,10 +5,12 @@ use crate::error::FewStepError;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::path::Path;
+use vidnas_supernet::run_folder::has_started;
 
-/// Writes `info` as `run/name` atomically. An existing file means an existing run: refused
-/// without `resume`, and with it every field except those in `may_change` must be equal.
-pub(crate) fn prepare_run<T: Serialize + DeserializeOwned>(
+/// Checks `run` before anything is written. A started run (see [`has_started`]) is refused
+/// without `resume`, and with it every field of `run/name` except those in `may_change` must
+/// equal `info`'s. A folder whose run never started is reused as if it were new.
+pub(crate) fn check_run<T: Serialize + DeserializeOwned>(
     run: &Path,
     name: &str,
     info: &T,
@@ -16,30 +18,40 @@ pub(crate) fn prepare_run<T: Serialize + DeserializeOwned>(
     may_change: &[&str],
 ) -> Result<(), FewStepError> {
     let path = run.join(name);
-    if path.exists() {
-        if !resume {
-            return Err(FewStepError::file(
-                run,
-                "already holds a run; pass --resume to continue it or choose another --out",
-            ));
-        }
-        let text = std::fs::read_to_string(&path).map_err(|e| FewStepError::file(&path, e))?;
-        let old: serde_json::Value =
-            serde_json::from_str(&text).map_err(|e| FewStepError::file(&path, e))?;
-        // Parsing it as `T` checks the format before comparing.
-        serde_json::from_value::<T>(old.clone()).map_err(|e| FewStepError::file(&path, e))?;
-        let new = serde_json::to_value(info).expect("serialises");
-        if let Some(field) = first_difference(&old, &new, "", may_change) {
-            return Err(FewStepError::file(
-                &path,
-                format!(
-                    "`{field}` differs from the run being resumed; rerun with the original setting or use another --out"
-                ),
-            ));
-        }
+    if !path.exists() || !has_started(run) {
+        return Ok(());
     }
+    if !resume {
+        return Err(FewStepError::file(
+            run,
+            "already holds a run; pass --resume to continue it or choose another --out",
+        ));
+    }
+    let text = std::fs::read_to_string(&path).map_err(|e| FewStepError::file(&path, e))?;
+    let old: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| FewStepError::file(&path, e))?;
+    // Parsing it as `T` checks the format before comparing.
+    serde_json::from_value::<T>(old.clone()).map_err(|e| FewStepError::file(&path, e))?;
+    let new = serde_json::to_value(info).expect("serialises");
+    if let Some(field) = first_difference(&old, &new, "", may_change) {
+        return Err(FewStepError::file(
+            &path,
+            format!(
+                "`{field}` differs from the run being resumed; rerun with the original setting or use another --out"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Creates the run folder and writes `run/name` (after [`check_run`]).
+pub(crate) fn write_run_info<T: Serialize>(
+    run: &Path,
+    name: &str,
+    info: &T,
+) -> Result<(), FewStepError> {
     std::fs::create_dir_all(run).map_err(|e| FewStepError::file(run, e))?;
-    write_json(&path, info)
+    write_json(&run.join(name), info)
 }
 
 /// Writes `value` as pretty JSON to `path` through a temporary file, so an interruption never

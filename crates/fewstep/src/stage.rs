@@ -7,11 +7,12 @@
 use crate::distill::{DistillConfig, Distiller};
 use crate::error::FewStepError;
 use crate::eval::{evaluate, FewStepEval};
-use crate::run::{prepare_run, write_json};
+use crate::run::{check_run, write_json, write_run_info};
 use crate::teacher::{PoolConfig, TeacherPool};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use vidnas_export::{load_exported_with, weights_path, ArchConfig};
+use vidnas_supernet::run_folder::clean_failed_start;
 use vidnas_supernet::stages::sha256_16;
 use vidnas_supernet::stages::{datasets, DataConfig};
 
@@ -47,6 +48,8 @@ pub struct DistillRequest<'a> {
 
 /// Runs the few-step stage; returns its info and the evaluation written to `eval.json`.
 pub fn distill(req: DistillRequest) -> Result<(DistillInfo, FewStepEval), FewStepError> {
+    // Layers the weights file does not cover start from libtorch's generator.
+    vidnas_supernet::seed_libtorch(req.distill.seed);
     let (config, space, arch, teacher) = load_exported_with(req.config, req.teacher)?;
     let (_, _, _, student) = load_exported_with(req.config, req.teacher)?;
     let teacher_path = weights_path(req.config, &config, req.teacher);
@@ -61,7 +64,9 @@ pub fn distill(req: DistillRequest) -> Result<(DistillInfo, FewStepEval), FewSte
         pool: req.pool.clone(),
         distill: req.distill.clone(),
     };
-    prepare_run(
+    req.distill.validate(&config.schedule)?;
+    req.pool.validate()?;
+    check_run(
         req.out,
         "distill.json",
         &info,
@@ -69,16 +74,20 @@ pub fn distill(req: DistillRequest) -> Result<(DistillInfo, FewStepEval), FewSte
         &["distill.steps", "distill.checkpoint_every"],
     )?;
     let (train_data, _) = datasets(&space, &req.data)?;
-    let pool = TeacherPool::build(
-        &teacher,
-        &arch,
-        &config.vocab,
-        &config.schedule,
-        &train_data,
-        &req.pool,
-        &req.out.join("teacher-pool.safetensors"),
-        req.progress,
-    )?;
+    let pool = clean_failed_start(req.out, &["distill.json"], || {
+        write_run_info(req.out, "distill.json", &info)?;
+        let pool = TeacherPool::build(
+            &teacher,
+            &arch,
+            &config.vocab,
+            &config.schedule,
+            &train_data,
+            &req.pool,
+            &req.out.join("teacher-pool.safetensors"),
+            req.progress,
+        )?;
+        Ok::<_, FewStepError>(pool)
+    })?;
     let mut distiller = Distiller::new(
         student,
         teacher,

@@ -47,12 +47,6 @@ impl Default for PoolConfig {
     }
 }
 
-impl PoolConfig {
-    pub fn size(&self) -> usize {
-        self.train_entries + self.eval_entries
-    }
-}
-
 /// The teacher results and the noise each started from.
 pub struct TeacherPool {
     pub captions: Vec<String>,
@@ -64,6 +58,33 @@ pub struct TeacherPool {
     pub noise: Tensor,
     /// Entries `0..train_entries` train; the rest are held out.
     pub train_entries: usize,
+}
+
+impl PoolConfig {
+    pub fn size(&self) -> usize {
+        self.train_entries + self.eval_entries
+    }
+
+    /// Checks the pool settings before anything is written; messages name the flag.
+    pub fn validate(&self) -> Result<(), FewStepError> {
+        if self.train_entries == 0 {
+            return Err(FewStepError::Config(
+                "the teacher pool needs at least one training entry; raise --pool-size".into(),
+            ));
+        }
+        if self.teacher_steps == 0 {
+            return Err(FewStepError::Config(
+                "--teacher-steps is 0; use at least 1 (25 is typical)".into(),
+            ));
+        }
+        if !(self.guidance.is_finite() && self.guidance >= 0.0) {
+            return Err(FewStepError::Config(format!(
+                "--teacher-guidance is {}; use 1 (no guidance) or more, e.g. 3",
+                self.guidance
+            )));
+        }
+        Ok(())
+    }
 }
 
 impl TeacherPool {
@@ -88,11 +109,7 @@ impl TeacherPool {
         path: &Path,
         progress: bool,
     ) -> Result<Self, FewStepError> {
-        if cfg.train_entries == 0 {
-            return Err(FewStepError::Config(
-                "the teacher pool needs at least one training entry; raise --pool-size".into(),
-            ));
-        }
+        cfg.validate()?;
         let plan = plan(cfg, data);
         let mut clips: Vec<Clip> = if path.exists() {
             load_latent_clips(path)?

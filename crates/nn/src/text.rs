@@ -43,6 +43,35 @@ pub struct TextEncoderConfig {
 }
 
 impl TextEncoderConfig {
+    /// Checks every field a model is built from; the message names the field (under `field`,
+    /// e.g. `text_encoder`) and the fix; callers prefix the file. Without this, libtorch aborts
+    /// or the attention divides by zero.
+    pub fn validate(&self, field: &str) -> Result<(), String> {
+        let positive = [
+            ("vocab_size", self.vocab_size),
+            ("max_tokens", self.max_tokens),
+            ("dim", self.dim),
+        ];
+        for (name, v) in positive {
+            if v < 1 {
+                return Err(format!("{field}.{name} is {v}; it must be at least 1"));
+            }
+        }
+        if self.precomputed.is_some() {
+            return Ok(());
+        }
+        if self.layers < 0 {
+            return Err(format!("{field}.layers is {}; use 0 or more", self.layers));
+        }
+        if self.layers > 0 && (self.heads < 1 || self.dim % self.heads != 0) {
+            return Err(format!(
+                "{field}.heads is {} but must be at least 1 and divide {field}.dim ({}); use a divisor of {}, e.g. 1",
+                self.heads, self.dim, self.dim
+            ));
+        }
+        Ok(())
+    }
+
     /// The configuration that reads `table` (from `file`, hashed `sha256`).
     pub fn precomputed(table: &PromptTable, file: PathBuf, sha256: String) -> Self {
         let (tokens, dim) = table.token_shape();

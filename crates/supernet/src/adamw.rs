@@ -138,6 +138,13 @@ impl AdamW {
                 let t = tensors
                     .get(&key)
                     .ok_or_else(|| format!("optimizer state lacks `{key}`"))?;
+                if t.kind() != slot.kind() {
+                    return Err(format!(
+                        "optimizer state `{key}` is {:?}, expected {:?}",
+                        t.kind(),
+                        slot.kind()
+                    ));
+                }
                 if t.size() != slot.size() {
                     return Err(format!(
                         "optimizer state `{key}` has shape {:?}, expected {:?}",

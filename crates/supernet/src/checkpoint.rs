@@ -64,9 +64,7 @@ pub fn read_state(run: &Path) -> Result<Option<(PathBuf, TrainState)>, TrainErro
     for dir in [checkpoint_dir(run), run.join("checkpoint.old")] {
         let path = dir.join("state.json");
         if path.exists() {
-            let text = std::fs::read_to_string(&path).map_err(|e| TrainError::file(&path, e))?;
-            let state: TrainState =
-                serde_json::from_str(&text).map_err(|e| TrainError::file(&path, e))?;
+            let state: TrainState = vidnas_io::read_json(&path)?;
             return Ok(Some((dir, state)));
         }
     }
@@ -94,9 +92,24 @@ pub fn load(
     model.load_all(&dir.join("model.safetensors"))?;
     let path = dir.join("optimizer.safetensors");
     let tensors: HashMap<String, Tensor> = Tensor::read_safetensors(&path)
-        .map_err(|e| TrainError::file(&path, e))?
+        .map_err(|e| {
+            TrainError::file(
+                &path,
+                format!(
+                    "cannot read the optimizer moments ({e}); the checkpoint is damaged: delete {} and rerun to start over",
+                    dir.display()
+                ),
+            )
+        })?
         .into_iter()
         .collect();
-    opt.load_state(&tensors, state.step as i64)
-        .map_err(|m| TrainError::file(&path, m))
+    opt.load_state(&tensors, state.step as i64).map_err(|m| {
+        TrainError::file(
+            &path,
+            format!(
+                "{m}; the checkpoint does not belong to this model: delete {} and rerun to start over, or choose another --out",
+                dir.display()
+            ),
+        )
+    })
 }

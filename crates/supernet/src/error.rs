@@ -21,6 +21,15 @@ pub enum TrainError {
     Data(#[from] vidnas_data::DataError),
 }
 
+impl From<vidnas_io::FileError> for TrainError {
+    fn from(e: vidnas_io::FileError) -> Self {
+        TrainError::File {
+            path: e.path,
+            message: e.message,
+        }
+    }
+}
+
 impl TrainError {
     pub fn file(path: impl Into<PathBuf>, message: impl std::fmt::Display) -> Self {
         TrainError::File {

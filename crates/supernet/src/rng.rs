@@ -31,6 +31,14 @@ pub enum Stream {
     StudentInput = 13,
 }
 
+/// Seeds libtorch's own generators (CPU and CUDA), which initialise every freshly built layer;
+/// called by each stage from its `--seed` before it builds a model, so that the same command
+/// gives the same weights.
+pub fn seed_libtorch(seed: u64) {
+    // `manual_seed` takes an i64; the bit pattern of the u64 keeps seeds distinct.
+    tch::manual_seed(seed as i64);
+}
+
 /// SplitMix64 finaliser: decorrelates nearby seeds.
 fn mix(mut z: u64) -> u64 {
     z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);

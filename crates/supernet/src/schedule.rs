@@ -58,6 +58,31 @@ impl Default for NoiseSchedule {
 }
 
 impl NoiseSchedule {
+    /// Checks the fields a schedule is computed from; the message names the field (callers
+    /// prefix the file and the enclosing field).
+    pub fn validate(&self) -> Result<(), String> {
+        if self.train_timesteps < 1 {
+            return Err(
+                "schedule.train_timesteps is 0; it must be at least 1 (Stable Diffusion uses 1000)"
+                    .into(),
+            );
+        }
+        for (field, v) in [("beta_start", self.beta_start), ("beta_end", self.beta_end)] {
+            if !(v.is_finite() && v > 0.0 && v < 1.0) {
+                return Err(format!(
+                    "schedule.{field} is {v}; it must lie strictly between 0 and 1 (Stable Diffusion: 0.00085 to 0.012)"
+                ));
+            }
+        }
+        if self.beta_start > self.beta_end {
+            return Err(format!(
+                "schedule.beta_start ({}) is above schedule.beta_end ({}); swap them",
+                self.beta_start, self.beta_end
+            ));
+        }
+        Ok(())
+    }
+
     /// ᾱ_t for every training timestep.
     pub fn alphas_cumprod(&self) -> Vec<f64> {
         let n = self.train_timesteps;

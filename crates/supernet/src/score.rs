@@ -22,6 +22,22 @@ pub struct ValidationConfig {
     pub noise_seed: u64,
 }
 
+impl ValidationConfig {
+    /// The message names the field (callers prefix the file).
+    pub fn validate(&self) -> Result<(), String> {
+        if self.timesteps_per_clip < 1 {
+            return Err(
+                "validation.timesteps_per_clip is 0; use at least 1 (--validation-timesteps)"
+                    .into(),
+            );
+        }
+        if self.batch_size < 1 {
+            return Err("validation.batch_size is 0; use at least 1".into());
+        }
+        Ok(())
+    }
+}
+
 impl Default for ValidationConfig {
     fn default() -> Self {
         Self {

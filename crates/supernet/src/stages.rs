@@ -3,8 +3,11 @@
 //! folder holds `run.json` (what was trained, on what) beside its checkpoint.
 
 use crate::error::TrainError;
+use crate::memory::check_fits;
 use crate::model::{VideoModel, TEXT_PREFIX};
 use crate::paths::PathSampling;
+use crate::rng::seed_libtorch;
+use crate::run_folder::{clean_failed_start, has_started};
 use crate::score::{ValidationConfig, ValidationSet};
 use crate::trainer::{Objective, TrainConfig, Trainer};
 use serde::{Deserialize, Serialize};
@@ -69,13 +72,7 @@ pub struct ImageStage {
 
 /// SHA-256 of a file, first 16 hex digits (provenance fields).
 pub fn sha256_16(path: &Path) -> Result<String, TrainError> {
-    use sha2::{Digest, Sha256};
-    let bytes = std::fs::read(path).map_err(|e| TrainError::file(path, e))?;
-    Ok(Sha256::digest(&bytes)
-        .iter()
-        .take(8)
-        .map(|b| format!("{b:02x}"))
-        .collect())
+    Ok(vidnas_io::sha256_16(path)?)
 }
 
 /// `run.json`: everything needed to rebuild the model of a run folder.
@@ -104,31 +101,45 @@ pub struct RunInfo {
 impl RunInfo {
     pub fn load(run: &Path) -> Result<Self, TrainError> {
         let path = run.join("run.json");
-        let text = std::fs::read_to_string(&path).map_err(|e| {
-            TrainError::file(
+        if !path.exists() {
+            return Err(TrainError::file(
                 &path,
-                format!(
-                    "{e}; is this a vidnas run folder (made by pretrain-image or supernet train)?"
-                ),
-            )
-        })?;
-        let info: RunInfo = serde_json::from_str(&text).map_err(|e| TrainError::file(&path, e))?;
+                "missing; is this a vidnas run folder (made by pretrain-image, supernet train or train)?",
+            ));
+        }
+        let info: RunInfo = vidnas_io::read_json(&path)?;
         if info.format != RUN_FORMAT {
             return Err(TrainError::file(
                 &path,
                 format!("format `{}` is not `{RUN_FORMAT}`", info.format),
             ));
         }
+        info.validate().map_err(|e| TrainError::file(&path, e))?;
         Ok(info)
+    }
+
+    /// Checks every field a model or a data set is built from (the message names the field).
+    pub fn validate(&self) -> Result<(), String> {
+        self.text.validate("text")?;
+        self.train.validate().map_err(|e| e.to_string())?;
+        self.validation.validate()?;
+        if self.data.validation_clips < 1 {
+            return Err("data.validation_clips is 0; scoring needs at least 1 clip".into());
+        }
+        if self.data.train_clips < 1 && self.data.source == DataSource::Procedural {
+            return Err("data.train_clips is 0; use at least 1".into());
+        }
+        build_of(&self.objective, None).map(|_| ())
+    }
+
+    /// What this run trained, read back from `objective`.
+    pub fn build(&self, space: &Space) -> Result<Build, TrainError> {
+        build_of(&self.objective, Some(space)).map_err(TrainError::Config)
     }
 
     pub fn save(&self, run: &Path) -> Result<(), TrainError> {
         std::fs::create_dir_all(run).map_err(|e| TrainError::file(run, e))?;
-        let path = run.join("run.json");
-        let tmp = run.join("run.json.tmp");
-        let json = serde_json::to_string_pretty(self).expect("serialises");
-        std::fs::write(&tmp, json).map_err(|e| TrainError::file(&tmp, e))?;
-        std::fs::rename(&tmp, &path).map_err(|e| TrainError::file(&path, e))
+        Ok(vidnas_io::write_json(&run.join("run.json"), self)?)
     }
 
     /// Checks that `space` is the space this run was trained on.
@@ -277,6 +288,9 @@ fn stage1_text(
 /// Stage 1: trains the image model and text encoder; writes `run.json`, checkpoints and
 /// `model.safetensors` (spatial UNet with diffusers keys + `text_encoder.*`). With
 /// `init_unet` the UNet starts from those diffusers weights (zero steps keep them as they are).
+///
+/// Every input is checked before the run folder is written; a start that fails before its
+/// first checkpoint leaves nothing behind.
 pub fn pretrain_image(
     space: &Space,
     run: &Path,
@@ -285,6 +299,7 @@ pub fn pretrain_image(
     resume: bool,
     progress: bool,
 ) -> Result<RunInfo, TrainError> {
+    train.validate()?;
     let (train_data, val_data) = datasets(space, &stage.data)?;
     let (vocab, longest) = data_vocab(&train_data, &val_data, &stage.data.source);
     let (text, table) = stage1_text(space, stage.text_embeddings.as_deref(), &vocab, longest)?;
@@ -306,7 +321,16 @@ pub fn pretrain_image(
         image_run: None,
         init_unet,
     };
-    prepare_run(run, &info, resume)?;
+    info.text.validate("text").map_err(TrainError::Config)?;
+    check_run_folder(run, &info, resume)?;
+    check_fits(
+        space,
+        &Build::Image,
+        &text,
+        train.batch_size,
+        &format!("image pretraining with --batch-size {}", train.batch_size),
+    )?;
+    seed_libtorch(train.seed);
     let mut model = VideoModel::new(space, Build::Image, text, Device::Cpu)?;
     if let Some(table) = &table {
         model.load_prompt_table(table)?;
@@ -323,19 +347,23 @@ pub fn pretrain_image(
         &stage.data.source,
         &[&train_data, &val_data],
     )?;
-    let mut trainer = Trainer::new(
-        &mut model,
-        Objective::Image,
-        train,
-        &train_data,
-        &vocab,
-        run,
-    );
-    if resume {
-        trainer.resume()?;
-    }
-    trainer.run(progress)?;
-    model.save_all(&run.join("model.safetensors"))?;
+    clean_failed_start(run, &["run.json"], || {
+        let mut trainer = Trainer::new(
+            &mut model,
+            Objective::Image,
+            train,
+            &train_data,
+            &vocab,
+            run,
+        );
+        // A checkpoint that cannot be resumed is refused before run.json is rewritten.
+        if resume {
+            trainer.resume()?;
+        }
+        info.save(run)?;
+        trainer.run(progress)?;
+        model.save_all(&run.join("model.safetensors"))
+    })?;
     Ok(info)
 }
 
@@ -364,28 +392,31 @@ fn check_captions(
     model.prompt_ids(&refs, vocab).map(|_| ())
 }
 
-/// Refuses to overwrite a finished or foreign run unless resuming it.
-fn prepare_run(run: &Path, info: &RunInfo, resume: bool) -> Result<(), TrainError> {
-    if run.join("run.json").exists() {
-        let old = RunInfo::load(run)?;
-        if !resume {
-            return Err(TrainError::file(
-                run,
-                "already holds a run; pass --resume to continue it or choose another --out",
-            ));
-        }
-        if old.objective != info.objective
-            || old.space_hash != info.space_hash
-            || old.train.seed != info.train.seed
-        {
-            return Err(TrainError::file(
-                run.join("run.json"),
-                format!("run was `{}` on space hash {} with seed {}; cannot resume it as `{}` on {} with seed {}",
-                    old.objective, old.space_hash, old.train.seed, info.objective, info.space_hash, info.train.seed),
-            ));
-        }
+/// Refuses to overwrite a started run unless resuming it, and a resume with other settings.
+/// A folder whose run never started (no checkpoint, no output) is reused as if it were new.
+/// Writes nothing: the caller saves `run.json` once every input has been checked.
+fn check_run_folder(run: &Path, info: &RunInfo, resume: bool) -> Result<(), TrainError> {
+    if !run.join("run.json").exists() || !has_started(run) {
+        return Ok(());
     }
-    info.save(run)
+    let old = RunInfo::load(run)?;
+    if !resume {
+        return Err(TrainError::file(
+            run,
+            "already holds a run; pass --resume to continue it or choose another --out",
+        ));
+    }
+    if old.objective != info.objective
+        || old.space_hash != info.space_hash
+        || old.train.seed != info.train.seed
+    {
+        return Err(TrainError::file(
+            run.join("run.json"),
+            format!("run was `{}` on space hash {} with seed {}; cannot resume it as `{}` on {} with seed {}",
+                old.objective, old.space_hash, old.train.seed, info.objective, info.space_hash, info.train.seed),
+        ));
+    }
+    Ok(())
 }
 
 /// Stage-2 settings that may differ from stage 1's (which a stage-2 run otherwise inherits).
@@ -410,6 +441,7 @@ pub fn train_temporal(
     resume: bool,
     progress: bool,
 ) -> Result<RunInfo, TrainError> {
+    train.validate()?;
     let mut image = RunInfo::load(image_run)?;
     if let Some((clips, validation)) = stage.scoring {
         image.data.validation_clips = clips;
@@ -432,8 +464,26 @@ pub fn train_temporal(
         image_run: Some(image_run.to_path_buf()),
         ..image.clone()
     };
-    prepare_run(run, &info, resume)?;
+    if image.objective != "image" {
+        return Err(TrainError::file(
+            image_run.join("run.json"),
+            format!(
+                "objective is `{}`, not `image`; pass the stage-1 run made by `vidnas pretrain-image` as --image",
+                image.objective
+            ),
+        ));
+    }
+    info.validation.validate().map_err(TrainError::Config)?;
+    check_run_folder(run, &info, resume)?;
     let (train_data, val_data) = datasets(space, &info.data)?;
+    check_fits(
+        space,
+        &build,
+        &info.text,
+        train.batch_size,
+        &format!("training with --batch-size {}", train.batch_size),
+    )?;
+    seed_libtorch(train.seed);
     let mut model = VideoModel::new(space, build, info.text.clone(), Device::Cpu)?;
     model.load_image_weights(&image_run.join("model.safetensors"))?;
     check_captions(
@@ -442,12 +492,16 @@ pub fn train_temporal(
         &info.data.source,
         &[&train_data, &val_data],
     )?;
-    let mut trainer = Trainer::new(&mut model, objective, train, &train_data, &info.vocab, run);
-    if resume {
-        trainer.resume()?;
-    }
-    trainer.run(progress)?;
-    model.save_all(&run.join("model.safetensors"))?;
+    clean_failed_start(run, &["run.json"], || {
+        let mut trainer = Trainer::new(&mut model, objective, train, &train_data, &info.vocab, run);
+        // A checkpoint that cannot be resumed is refused before run.json is rewritten.
+        if resume {
+            trainer.resume()?;
+        }
+        info.save(run)?;
+        trainer.run(progress)?;
+        model.save_all(&run.join("model.safetensors"))
+    })?;
     Ok(info)
 }
 
@@ -456,6 +510,8 @@ pub struct Scorer {
     pub model: VideoModel,
     pub validation: ValidationSet,
     pub info: RunInfo,
+    /// The run folder the model was loaded from (named in errors).
+    pub run: PathBuf,
 }
 
 impl Scorer {
@@ -463,8 +519,7 @@ impl Scorer {
     pub fn open(space: &Space, run: &Path) -> Result<Self, TrainError> {
         let info = RunInfo::load(run)?;
         info.check_space(space, run)?;
-        let build = build_of(&info.objective, space)?;
-        let mut model = VideoModel::new(space, build, info.text.clone(), Device::Cpu)?;
+        let build = info.build(space)?;
         let weights = run.join("model.safetensors");
         if !weights.exists() {
             return Err(TrainError::file(
@@ -472,6 +527,14 @@ impl Scorer {
                 "missing: the run has not finished training; resume it first",
             ));
         }
+        check_fits(
+            space,
+            &build,
+            &info.text,
+            info.validation.batch_size,
+            "scoring",
+        )?;
+        let mut model = VideoModel::new(space, build, info.text.clone(), Device::Cpu)?;
         model.load_all(&weights)?;
         let (_, val) = datasets(space, &info.data)?;
         let clips: Vec<_> = (0..val.len()).map(|i| val.get(i)).collect();
@@ -486,16 +549,40 @@ impl Scorer {
             model,
             validation,
             info,
+            run: run.to_path_buf(),
         })
     }
 
+    /// Refuses a run that cannot score every architecture of its space: a stage-1 image run
+    /// holds no temporal layers and a stand-alone run only its own architecture.
+    pub fn require_supernet(&self) -> Result<(), TrainError> {
+        match &self.model.build {
+            Build::Supernet => Ok(()),
+            _ => Err(self.wrong_run(format!(
+                "objective is `{}`, not a supernet; pass a run made by `vidnas supernet train`",
+                self.info.objective
+            ))),
+        }
+    }
+
+    fn wrong_run(&self, message: String) -> TrainError {
+        TrainError::file(self.run.join("run.json"), message)
+    }
+
     pub fn score(&self, arch: &Architecture) -> Result<f64, TrainError> {
-        if let Build::Subnet(a) = &self.model.build {
-            if a != arch {
-                return Err(TrainError::Config(format!(
-                    "this stand-alone run only holds {a}, not {arch}"
+        match &self.model.build {
+            Build::Subnet(a) if a != arch => {
+                return Err(self.wrong_run(format!(
+                    "this stand-alone run (objective `{}`) only holds {a}, not {arch}; score it with a supernet run",
+                    self.info.objective
                 )));
             }
+            Build::Image if arch.ops.iter().any(|o| o.is_temporal()) => {
+                return Err(self.wrong_run(format!(
+                    "this is a stage-1 image run (objective `image`): it holds no temporal layers, so it cannot score {arch}; pass a run made by `vidnas supernet train`"
+                )));
+            }
+            _ => {}
         }
         self.model
             .space
@@ -505,21 +592,29 @@ impl Scorer {
     }
 }
 
-fn build_of(objective: &str, space: &Space) -> Result<Build, TrainError> {
+fn build_of(objective: &str, space: Option<&Space>) -> Result<Build, String> {
     if objective == "image" {
         Ok(Build::Image)
-    } else if objective.starts_with("supernet") {
+    } else if let Some(sampling) = objective.strip_prefix("supernet:") {
+        sampling.parse::<PathSampling>()?;
         Ok(Build::Supernet)
-    } else if let Some(arch) = objective.strip_prefix("standalone:") {
-        Ok(Build::Subnet(
-            space
-                .parse_arch(arch)
-                .map_err(|e| TrainError::Config(e.to_string()))?,
-        ))
+    } else if let Some(arch) = objective
+        .strip_prefix("standalone:")
+        .or_else(|| objective.strip_prefix("full:"))
+    {
+        match space {
+            Some(space) => Ok(Build::Subnet(
+                space
+                    .parse_arch(arch)
+                    .map_err(|e| format!("objective: {e}"))?,
+            )),
+            None if arch.is_empty() => Err("objective names no architecture".into()),
+            None => Ok(Build::Image),
+        }
     } else {
-        Err(TrainError::Config(format!(
-            "unknown run objective `{objective}`"
-        )))
+        Err(format!(
+            "objective `{objective}` is not one of image, supernet:<sampling>, standalone:<arch>, full:<arch>; the file was not written by vidnas"
+        ))
     }
 }
 

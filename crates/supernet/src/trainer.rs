@@ -77,6 +77,64 @@ impl Default for TrainConfig {
     }
 }
 
+impl TrainConfig {
+    /// Checks every setting before anything is built or written; messages name the run.json
+    /// field and the command-line flag that sets it.
+    pub fn validate(&self) -> Result<(), TrainError> {
+        let bad = |field: &str, flag: &str, v: &dyn std::fmt::Display, fix: &str| {
+            Err(TrainError::Config(format!(
+                "train.{field} (--{flag}) is {v}; {fix}"
+            )))
+        };
+        if self.batch_size < 1 {
+            return bad(
+                "batch_size",
+                "batch-size",
+                &self.batch_size,
+                "use at least 1",
+            );
+        }
+        if self.checkpoint_every < 1 {
+            return bad(
+                "checkpoint_every",
+                "checkpoint-every",
+                &self.checkpoint_every,
+                "use at least 1",
+            );
+        }
+        if !(self.lr.is_finite() && self.lr > 0.0) {
+            return bad("lr", "lr", &self.lr, "use a positive number such as 1e-3");
+        }
+        if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
+            return bad(
+                "weight_decay",
+                "weight-decay",
+                &self.weight_decay,
+                "use 0 or a positive number",
+            );
+        }
+        if !(self.grad_clip.is_finite() && self.grad_clip > 0.0) {
+            return bad(
+                "grad_clip",
+                "grad-clip",
+                &self.grad_clip,
+                "use a positive number such as 1.0",
+            );
+        }
+        if !(0.0..=1.0).contains(&self.caption_dropout) {
+            return bad(
+                "caption_dropout",
+                "caption-dropout",
+                &self.caption_dropout,
+                "use a fraction between 0 and 1",
+            );
+        }
+        self.schedule
+            .validate()
+            .map_err(|m| TrainError::Config(format!("train.{m}")))
+    }
+}
+
 pub struct Trainer<'a> {
     pub model: &'a mut VideoModel,
     pub opt: AdamW,
@@ -147,6 +205,26 @@ impl<'a> Trainer<'a> {
                 format!(
                     "checkpoint trained `{}`, not `{}`; use another --out folder",
                     state.objective, self.state.objective
+                ),
+            ));
+        }
+        if state.step > self.cfg.steps {
+            return Err(TrainError::file(
+                dir.join("state.json"),
+                format!(
+                    "the checkpoint is at step {} but --steps is {}; pass --steps {} or more to continue it, or choose another --out",
+                    state.step, self.cfg.steps, state.step
+                ),
+            ));
+        }
+        if state.losses.len() != state.step || state.losses.iter().any(|l| !l.is_finite()) {
+            return Err(TrainError::file(
+                dir.join("state.json"),
+                format!(
+                    "field `losses` must hold one finite loss per completed step ({} steps, {} losses); the checkpoint is damaged: delete {} and rerun to start over",
+                    state.step,
+                    state.losses.len(),
+                    dir.display()
                 ),
             ));
         }
