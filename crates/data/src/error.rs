@@ -133,6 +133,32 @@ pub enum DataError {
         source: image::ImageError,
     },
 
+    /// A frame's size differs from the clip's first frame.
+    #[error(
+        "frame {} is {}x{} but the clip's first frame {} is {}x{}; every frame of a clip must have one size (resize or remove it)",
+        .path.display(), .found.0, .found.1, .first.display(), .expected.0, .expected.1
+    )]
+    FrameSize {
+        /// The odd frame.
+        path: PathBuf,
+        /// Its width and height.
+        found: (u32, u32),
+        /// The clip's first frame.
+        first: PathBuf,
+        /// The first frame's width and height.
+        expected: (u32, u32),
+    },
+
+    /// A clip folder holds an image in a format frames cannot be read from.
+    #[error(
+        "{} is not a PNG or JPEG frame; convert it to .png (or move it out of the clip folder)",
+        .path.display()
+    )]
+    UnsupportedFrame {
+        /// The image file.
+        path: PathBuf,
+    },
+
     /// An image or GIF could not be encoded.
     #[error("cannot encode {}: {source}", .path.display())]
     ImageEncode {

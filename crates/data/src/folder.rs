@@ -66,16 +66,30 @@ pub fn load_clip_folder(dir: &Path, shape: &ProceduralConfig) -> Result<Clip> {
         });
     }
 
+    // Every frame, used or not, must be an image of the first frame's size: a stray frame of
+    // another size or format means the folder holds something other than one clip.
+    let decode = |path: &PathBuf| {
+        let path = path.clone();
+        move |source: image::ImageError| DataError::ImageDecode { path, source }
+    };
+    let first_size = image::image_dimensions(&frames[0]).map_err(decode(&frames[0]))?;
+    for path in &frames[1..] {
+        let size = image::image_dimensions(path).map_err(decode(path))?;
+        if size != first_size {
+            return Err(DataError::FrameSize {
+                path: path.clone(),
+                found: size,
+                first: frames[0].clone(),
+                expected: first_size,
+            });
+        }
+    }
+
     let (t_n, h, w) = (shape.frames, shape.height, shape.width);
     let plane = h * w;
     let mut pixels = vec![0.0f32; shape.clip_len()];
     for (t, path) in frames.iter().take(t_n).enumerate() {
-        let img = image::open(path)
-            .map_err(|source| DataError::ImageDecode {
-                path: path.clone(),
-                source,
-            })?
-            .to_rgb8();
+        let img = image::open(path).map_err(decode(path))?.to_rgb8();
         let img = fit(&img, w as u32, h as u32);
         for (p, px) in img.pixels().enumerate() {
             if shape.channels == 1 {
@@ -99,7 +113,16 @@ fn read_caption(dir: &Path) -> Result<String> {
             dir: dir.to_path_buf(),
         });
     }
-    let text = fs::read_to_string(&path).map_err(io_err("read caption file", &path))?;
+    let bytes = fs::read(&path).map_err(io_err("read caption file", &path))?;
+    // Editors on Windows may start the file with a byte-order mark; it is not part of the text.
+    let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&bytes);
+    let text = std::str::from_utf8(bytes).map_err(|e| DataError::BadFile {
+        path: path.clone(),
+        problem: format!(
+            "is not UTF-8 text (invalid byte at offset {}); save the caption as UTF-8",
+            e.valid_up_to()
+        ),
+    })?;
     let caption = text.split_whitespace().collect::<Vec<_>>().join(" ");
     if caption.is_empty() {
         return Err(DataError::EmptyCaption { path });
@@ -107,7 +130,12 @@ fn read_caption(dir: &Path) -> Result<String> {
     Ok(caption)
 }
 
-/// PNG and JPEG files in `dir`, in natural name order.
+/// Image formats that are not read as frames: refused rather than skipped, since skipping them
+/// would silently drop frames from the clip.
+const OTHER_IMAGES: [&str; 7] = ["gif", "webp", "bmp", "tif", "tiff", "tga", "exr"];
+
+/// PNG and JPEG files in `dir`, in natural name order. Other files (notes, metadata) are
+/// ignored, except images in other formats.
 fn frame_files(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     for entry in fs::read_dir(dir).map_err(io_err("read clip folder", dir))? {
@@ -116,8 +144,13 @@ fn frame_files(dir: &Path) -> Result<Vec<PathBuf>> {
             .extension()
             .map(|e| e.to_string_lossy().to_lowercase())
             .unwrap_or_default();
-        if path.is_file() && matches!(ext.as_str(), "png" | "jpg" | "jpeg") {
+        if !path.is_file() {
+            continue;
+        }
+        if matches!(ext.as_str(), "png" | "jpg" | "jpeg") {
             files.push(path);
+        } else if OTHER_IMAGES.contains(&ext.as_str()) {
+            return Err(DataError::UnsupportedFrame { path });
         }
     }
     files.sort_by(|a, b| natural_cmp(&file_name(a), &file_name(b)));

@@ -10,10 +10,10 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use safetensors::tensor::{Dtype, TensorView};
-use safetensors::SafeTensors;
 
 use crate::clip::Clip;
 use crate::error::{io_err, DataError, Result};
+use crate::tensor_file::{first_non_finite_f32, TensorFile};
 
 /// Name of the latent tensor inside the file.
 pub const LATENTS_TENSOR: &str = "latents";
@@ -27,86 +27,88 @@ fn bad(path: &Path, problem: String) -> DataError {
     }
 }
 
-/// Reads every clip of a latent file (see the module docs for its layout).
+/// Reads every clip of a latent file (see the module docs for its layout). Everything is checked
+/// before any clip is built: the file's integrity, the tensor's dtype and shape, one non-empty
+/// caption per clip, and finite values.
 pub fn load_latent_clips(path: &Path) -> Result<Vec<Clip>> {
-    let bytes = std::fs::read(path).map_err(io_err("read latent file", path))?;
-    let (_, header) = SafeTensors::read_metadata(&bytes)
-        .map_err(|e| bad(path, format!("not a safetensors file ({e})")))?;
-    let captions_json = header
-        .metadata()
-        .as_ref()
-        .and_then(|m| m.get(CAPTIONS_KEY))
-        .ok_or_else(|| {
-            bad(
-                path,
-                format!("metadata has no `{CAPTIONS_KEY}`; save the file with metadata={{\"{CAPTIONS_KEY}\": json.dumps(captions)}}"),
-            )
-        })?;
-    let captions: Vec<String> = serde_json::from_str(captions_json).map_err(|e| {
-        bad(
-            path,
-            format!("metadata `{CAPTIONS_KEY}` is not a JSON list of strings ({e})"),
-        )
+    let file = TensorFile::open(path)?;
+    let view = file.tensor(LATENTS_TENSOR).ok_or_else(|| {
+        file.bad(format!(
+            "{}; store the latents [N, C, T, H, W] under that name",
+            file.missing(LATENTS_TENSOR)
+        ))
     })?;
-    let file = SafeTensors::deserialize(&bytes)
-        .map_err(|e| bad(path, format!("not a safetensors file ({e})")))?;
-    let view = file.tensor(LATENTS_TENSOR).map_err(|_| {
-        bad(
-            path,
-            format!("has no tensor `{LATENTS_TENSOR}`; store the latents [N, C, T, H, W] under that name"),
-        )
-    })?;
-    if view.dtype() != Dtype::F32 {
-        return Err(bad(
-            path,
-            format!(
-                "tensor `{LATENTS_TENSOR}` is {:?}; save it as float32 (`latents.float()`)",
-                view.dtype()
-            ),
-        ));
+    if view.dtype != Dtype::F32 {
+        return Err(file.bad(format!(
+            "tensor `{LATENTS_TENSOR}` is {:?} but latents must be F32 (float32); save them with \
+             `latents.float()`",
+            view.dtype
+        )));
     }
-    let shape = view.shape().to_vec();
+    let shape = view.shape.clone();
     let [n, c, t, h, w] = shape[..] else {
-        return Err(bad(
-            path,
-            format!("tensor `{LATENTS_TENSOR}` has shape {shape:?}; expected [N, C, T, H, W]"),
-        ));
+        return Err(file.bad(format!(
+            "tensor `{LATENTS_TENSOR}` has shape {shape:?} (rank {}); expected rank 5, \
+             [N, C, T, H, W]: stack the clips' [C, T, H, W] latents along a first axis",
+            shape.len()
+        )));
     };
-    if captions.len() != n {
-        return Err(bad(
-            path,
-            format!(
-                "{} captions for {n} clips; metadata `{CAPTIONS_KEY}` needs one caption per clip",
-                captions.len()
-            ),
-        ));
+    if let Some(axis) = shape.iter().position(|&d| d == 0) {
+        return Err(file.bad(format!(
+            "tensor `{LATENTS_TENSOR}` has shape {shape:?}: its {} axis is empty; every \
+             axis of [N, C, T, H, W] needs at least one entry",
+            ["N", "C", "T", "H", "W"][axis]
+        )));
     }
-    if let Some(i) = captions.iter().position(|c| c.trim().is_empty()) {
-        return Err(bad(
-            path,
-            format!("caption {i} is empty; every clip needs a caption"),
-        ));
+    let captions = captions(&file, n)?;
+    let per_clip = c * t * h * w;
+    if let Some(i) = first_non_finite_f32(view.data) {
+        return Err(file.bad(format!(
+            "tensor `{LATENTS_TENSOR}`: clip {} (\"{}\") holds a NaN or infinite value; \
+             re-encode that clip (a VAE run in float16 can overflow: encode in float32)",
+            i / per_clip,
+            captions[i / per_clip]
+        )));
     }
     let values: Vec<f32> = view
-        .data()
+        .data
         .chunks_exact(4)
         .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
         .collect();
-    if let Some(i) = values.iter().position(|v| !v.is_finite()) {
-        return Err(bad(
-            path,
-            format!("latent value {i} is not finite; re-encode the clip"),
-        ));
-    }
-    let per_clip = c * t * h * w;
     captions
         .into_iter()
-        .enumerate()
-        .map(|(i, caption)| {
-            let pixels = values[i * per_clip..(i + 1) * per_clip].to_vec();
-            Clip::new(t, c, h, w, pixels, caption, None)
-        })
+        .zip(values.chunks_exact(per_clip))
+        .map(|(caption, pixels)| Clip::new(t, c, h, w, pixels.to_vec(), caption, None))
         .collect()
+}
+
+/// The `captions` metadata: a JSON list of `n` non-empty strings.
+fn captions(file: &TensorFile, n: usize) -> Result<Vec<String>> {
+    let fix = format!(
+        "save the file with metadata={{\"{CAPTIONS_KEY}\": json.dumps(captions)}}, one caption \
+         per clip"
+    );
+    let json = file
+        .metadata(CAPTIONS_KEY)
+        .ok_or_else(|| file.bad(format!("metadata has no `{CAPTIONS_KEY}`; {fix}")))?;
+    let captions: Vec<String> = serde_json::from_str(json).map_err(|e| {
+        file.bad(format!(
+            "metadata `{CAPTIONS_KEY}` is not a JSON list of strings ({e}); {fix}"
+        ))
+    })?;
+    if captions.len() != n {
+        return Err(file.bad(format!(
+            "metadata `{CAPTIONS_KEY}` lists {} captions but tensor `{LATENTS_TENSOR}` holds {n} \
+             clips; {fix}",
+            captions.len()
+        )));
+    }
+    if let Some(i) = captions.iter().position(|c| c.trim().is_empty()) {
+        return Err(file.bad(format!(
+            "metadata `{CAPTIONS_KEY}`: caption {i} is empty; every clip needs a caption"
+        )));
+    }
+    Ok(captions)
 }
 
 /// Writes clips (all of one shape) as a latent file; the inverse of [`load_latent_clips`].
@@ -187,5 +189,73 @@ mod tests {
         safetensors::serialize_to_file([(LATENTS_TENSOR, view)], &Some(meta), &path).unwrap();
         let err = load_latent_clips(&path).unwrap_err().to_string();
         assert!(err.contains("[N, C, T, H, W]"), "{err}");
+    }
+
+    /// Writes `latents` with the given dtype, shape and captions; returns the load error.
+    fn refused(dtype: Dtype, shape: Vec<usize>, bytes: &[u8], captions: Option<&str>) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lat.safetensors");
+        let view = TensorView::new(dtype, shape, bytes).unwrap();
+        let meta = captions.map(|c| HashMap::from([(CAPTIONS_KEY.to_string(), c.to_string())]));
+        safetensors::serialize_to_file([(LATENTS_TENSOR, view)], &meta, &path).unwrap();
+        let err = load_latent_clips(&path).unwrap_err().to_string();
+        assert!(err.contains("lat.safetensors"), "{err}");
+        err
+    }
+
+    #[test]
+    fn every_malformed_latent_file_is_named() {
+        let err = refused(Dtype::I64, vec![1, 1, 1, 1, 1], &[0; 8], Some("[\"a\"]"));
+        assert!(
+            err.contains("is I64") && err.contains("latents.float()"),
+            "{err}"
+        );
+        let err = refused(Dtype::F32, vec![1, 0, 1, 1, 1], &[], Some("[\"a\"]"));
+        assert!(err.contains("C axis is empty"), "{err}");
+        let err = refused(Dtype::F32, vec![2, 1, 1, 1, 1], &[0; 8], Some("[\"a\"]"));
+        assert!(
+            err.contains("lists 1 captions") && err.contains("holds 2 clips"),
+            "{err}"
+        );
+        let err = refused(Dtype::F32, vec![1, 1, 1, 1, 1], &[0; 4], Some("{\"a\": 1}"));
+        assert!(err.contains("not a JSON list of strings"), "{err}");
+        let err = refused(Dtype::F32, vec![1, 1, 1, 1, 1], &[0; 4], Some("[\" \"]"));
+        assert!(err.contains("caption 0 is empty"), "{err}");
+        let nan: Vec<u8> = [0.0f32, f32::NAN]
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
+        let err = refused(
+            Dtype::F32,
+            vec![2, 1, 1, 1, 1],
+            &nan,
+            Some("[\"a\", \"b\"]"),
+        );
+        assert!(
+            err.contains("clip 1 (\"b\")") && err.contains("NaN"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn truncated_and_foreign_files_are_explained() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("latents.safetensors");
+        write_latent_clips(&path, &[clip(0)]).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &bytes[..bytes.len() - 10]).unwrap();
+        let err = load_latent_clips(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("truncated") && err.contains("save_file"),
+            "{err}"
+        );
+        let other = dir.path().join("other.safetensors");
+        let view = TensorView::new(Dtype::F32, vec![1], &[0; 4]).unwrap();
+        safetensors::serialize_to_file([("x", view)], &None, &other).unwrap();
+        let err = load_latent_clips(&other).unwrap_err().to_string();
+        assert!(
+            err.contains("has no tensor `latents` (it holds `x`)"),
+            "{err}"
+        );
     }
 }

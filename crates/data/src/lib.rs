@@ -14,6 +14,7 @@ pub mod gif;
 pub mod label;
 pub mod latents;
 pub mod procedural;
+pub mod tensor_file;
 pub mod vocab;
 
 pub use clip::Clip;

@@ -162,3 +162,81 @@ fn empty_or_missing_root_is_explained() {
         .to_string();
     assert!(err.contains(&missing.display().to_string()), "{err}");
 }
+
+#[test]
+fn frames_of_different_sizes_name_both_frames() {
+    let (err, dir) = error_for(|d| {
+        fs::write(d.join("caption.txt"), "x").unwrap();
+        frame(&d.join("0.png"), [1, 2, 3], 8, 8);
+        frame(&d.join("1.png"), [1, 2, 3], 8, 8);
+        frame(&d.join("2.png"), [1, 2, 3], 8, 8);
+        // An unused fourth frame is checked too.
+        frame(&d.join("3.png"), [1, 2, 3], 16, 8);
+    });
+    assert!(matches!(err, DataError::FrameSize { .. }));
+    let msg = err.to_string();
+    assert!(
+        msg.contains(&dir.join("3.png").display().to_string())
+            && msg.contains("is 16x8")
+            && msg.contains(&dir.join("0.png").display().to_string())
+            && msg.contains("8x8"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn frames_in_other_image_formats_are_refused() {
+    let (err, dir) = error_for(|d| {
+        fs::write(d.join("caption.txt"), "x").unwrap();
+        for i in 0..3 {
+            frame(&d.join(format!("{i}.png")), [1, 2, 3], 8, 8);
+        }
+        fs::write(d.join("3.webp"), b"RIFF").unwrap();
+    });
+    assert!(matches!(err, DataError::UnsupportedFrame { .. }));
+    let msg = err.to_string();
+    assert!(
+        msg.contains(&dir.join("3.webp").display().to_string()) && msg.contains(".png"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn caption_with_byte_order_mark_is_read_and_non_utf8_is_named() {
+    let root = tempfile::tempdir().unwrap();
+    let a = root.path().join("a");
+    fs::create_dir(&a).unwrap();
+    fs::write(a.join("caption.txt"), "\u{feff}a red ball\r\n").unwrap();
+    for i in 0..3 {
+        frame(&a.join(format!("{i}.png")), [9, 9, 9], 8, 8);
+    }
+    let clips = load_folder_dataset(root.path(), &target()).unwrap();
+    assert_eq!(clips[0].caption, "a red ball");
+
+    fs::write(a.join("caption.txt"), b"caf\xe9").unwrap();
+    let err = load_folder_dataset(root.path(), &target())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(&a.join("caption.txt").display().to_string()) && err.contains("UTF-8"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_clip_folder_that_is_a_bad_frame_names_the_frame() {
+    // A text file with a frame's extension is refused even when it is not among the frames used.
+    let (err, dir) = error_for(|d| {
+        fs::write(d.join("caption.txt"), "x").unwrap();
+        for i in 0..3 {
+            frame(&d.join(format!("{i}.png")), [1, 2, 3], 8, 8);
+        }
+        fs::write(d.join("9.jpg"), "text").unwrap();
+    });
+    assert!(matches!(err, DataError::ImageDecode { .. }), "{err}");
+    assert!(
+        err.to_string()
+            .contains(&dir.join("9.jpg").display().to_string()),
+        "{err}"
+    );
+}
