@@ -1,7 +1,19 @@
 //! Safetensors in and out of a `VarStore`, by PyTorch/diffusers key.
+//!
+//! Loading checks the whole file before any variable changes: its integrity (a truncated or
+//! foreign file is named as such, with the sizes involved), then for every wanted variable the
+//! tensor's presence, dtype, shape and finiteness.
 
+use safetensors::tensor::{Dtype, SafeTensors};
+use safetensors::SafeTensorError;
 use std::path::{Path, PathBuf};
-use tch::{nn, Tensor};
+use tch::{nn, Kind, Tensor};
+
+/// How to make a valid file, appended to every message about a broken one.
+pub(crate) const RESAVE: &str = "re-export it with safetensors.torch.save_file";
+
+/// Dtypes a floating-point variable loads from (converted on copy).
+const FLOAT_DTYPES: [Dtype; 4] = [Dtype::F32, Dtype::F16, Dtype::BF16, Dtype::F64];
 
 #[derive(Debug, thiserror::Error)]
 pub enum WeightsError {
@@ -10,6 +22,9 @@ pub enum WeightsError {
         path: PathBuf,
         source: tch::TchError,
     },
+    /// The file is not a complete safetensors file; `problem` says why and how to fix it.
+    #[error("{}: {problem}", path.display())]
+    Corrupt { path: PathBuf, problem: String },
     #[error("{}: cannot write safetensors: {source}", path.display())]
     Write {
         path: PathBuf,
@@ -22,51 +37,92 @@ pub enum WeightsError {
         expected: Vec<i64>,
         found: Vec<i64>,
     },
-    #[error("{}: {count} weights the model needs are missing, e.g. {examples}; was the file made for this space?", path.display())]
+    #[error("{}: tensor `{name}` is {found} but the model's weights load from {accepted} only; save floating-point weights ({{k: v.float() for k, v in state_dict.items()}})", path.display())]
+    Dtype {
+        path: PathBuf,
+        name: String,
+        /// The file's dtype, as safetensors names it (`I64`, `BOOL`, ...).
+        found: String,
+        /// The dtypes accepted, comma separated.
+        accepted: String,
+    },
+    #[error("{}: tensor `{name}` holds a NaN or infinite value (element {index}); the run that wrote it diverged or the file is corrupt: use an earlier checkpoint or re-export it", path.display())]
+    NonFinite {
+        path: PathBuf,
+        name: String,
+        index: usize,
+    },
+    #[error("{}: {count} weights the model needs are missing, e.g. {examples}; was the file made for this space?{hint}", path.display())]
     Missing {
         path: PathBuf,
         count: usize,
         examples: String,
+        /// What the file seems to hold instead, when that can be told (may be empty).
+        hint: String,
     },
 }
 
 /// Copies every variable whose name passes `wanted` from `path` into `vs`. Every wanted
-/// variable must be in the file with the same shape; extra tensors in the file are ignored.
-/// Returns how many variables were loaded.
+/// variable must be in the file with the same shape and a compatible dtype (float variables
+/// take F32, F16, BF16 or F64) and finite values; extra tensors in the file are ignored. The
+/// whole file is checked before any variable changes. Returns how many variables were loaded.
 pub fn load_into(
     vs: &nn::VarStore,
     path: &Path,
     wanted: impl Fn(&str) -> bool,
 ) -> Result<usize, WeightsError> {
-    let tensors = Tensor::read_safetensors(path).map_err(|source| WeightsError::Read {
+    let bytes = std::fs::read(path).map_err(|e| WeightsError::Read {
         path: path.to_path_buf(),
-        source,
+        source: tch::TchError::Io(e),
     })?;
-    let file: std::collections::HashMap<String, Tensor> = tensors.into_iter().collect();
+    let file = open_safetensors(path, &bytes)?;
     let mut vars = vs.variables();
-    let mut missing = Vec::new();
-    let mut loaded = 0;
     let mut names: Vec<String> = vars.keys().filter(|n| wanted(n)).cloned().collect();
     names.sort();
+    let mut missing = Vec::new();
+    let mut found = Vec::new();
     for name in names {
-        let var = vars.get_mut(&name).expect("listed above");
-        match file.get(&name) {
-            None => missing.push(name),
-            Some(t) if t.size() != var.size() => {
-                return Err(WeightsError::Shape {
-                    path: path.to_path_buf(),
-                    name,
-                    expected: var.size(),
-                    found: t.size(),
-                })
-            }
-            Some(t) => {
-                tch::no_grad(|| var.copy_(t));
-                loaded += 1;
-            }
+        let Ok(view) = file.tensor(&name) else {
+            missing.push(name);
+            continue;
+        };
+        let Some(var) = vars.get(&name) else {
+            continue;
+        };
+        let shape: Vec<i64> = view.shape().iter().map(|&d| d as i64).collect();
+        let kind = dtype_kind(view.dtype()).filter(|&k| compatible(var.kind(), k));
+        let Some(kind) = kind else {
+            let accepted = if is_float(var.kind()) {
+                FLOAT_DTYPES.map(|d| format!("{d:?}")).join(", ")
+            } else {
+                format!("{:?}", var.kind())
+            };
+            return Err(WeightsError::Dtype {
+                path: path.to_path_buf(),
+                name,
+                found: format!("{:?}", view.dtype()),
+                accepted,
+            });
+        };
+        if shape != var.size() {
+            return Err(WeightsError::Shape {
+                path: path.to_path_buf(),
+                name,
+                expected: var.size(),
+                found: shape,
+            });
         }
+        if let Some(index) = first_non_finite(view.dtype(), view.data()) {
+            return Err(WeightsError::NonFinite {
+                path: path.to_path_buf(),
+                name,
+                index,
+            });
+        }
+        found.push((name, shape, kind));
     }
     if !missing.is_empty() {
+        let hint = missing_hint(&file, &missing);
         return Err(WeightsError::Missing {
             path: path.to_path_buf(),
             count: missing.len(),
@@ -76,9 +132,199 @@ pub fn load_into(
                 .cloned()
                 .collect::<Vec<_>>()
                 .join(", "),
+            hint,
         });
     }
+    let read_err = |source| WeightsError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let loaded = found.len();
+    for (name, shape, kind) in found {
+        let Some(var) = vars.get_mut(&name) else {
+            continue;
+        };
+        let data = file.tensor(&name).map(|v| v.data()).unwrap_or_default();
+        let t = Tensor::f_from_data_size(data, &shape, kind).map_err(read_err)?;
+        tch::no_grad(|| var.f_copy_(&t)).map_err(read_err)?;
+    }
     Ok(loaded)
+}
+
+/// The tch kind of a safetensors dtype, for the dtypes tch reads.
+fn dtype_kind(dtype: Dtype) -> Option<Kind> {
+    Some(match dtype {
+        Dtype::BOOL => Kind::Bool,
+        Dtype::U8 => Kind::Uint8,
+        Dtype::I8 => Kind::Int8,
+        Dtype::I16 => Kind::Int16,
+        Dtype::I32 => Kind::Int,
+        Dtype::I64 => Kind::Int64,
+        Dtype::F16 => Kind::Half,
+        Dtype::BF16 => Kind::BFloat16,
+        Dtype::F32 => Kind::Float,
+        Dtype::F64 => Kind::Double,
+        _ => return None,
+    })
+}
+
+fn is_float(kind: Kind) -> bool {
+    matches!(
+        kind,
+        Kind::Half | Kind::BFloat16 | Kind::Float | Kind::Double
+    )
+}
+
+/// A float variable takes any float tensor (converted on copy); any other needs its own kind,
+/// so integer data never silently becomes weights.
+fn compatible(var: Kind, file: Kind) -> bool {
+    if is_float(var) {
+        is_float(file)
+    } else {
+        var == file
+    }
+}
+
+/// "; the file names them with a `unet.` prefix", or LDM's naming, when that explains them.
+fn missing_hint(file: &SafeTensors, missing: &[String]) -> String {
+    let names = file.names();
+    if names
+        .iter()
+        .any(|n| n.starts_with("model.diffusion_model."))
+    {
+        return " The file has original Stable Diffusion (LDM) keys (`model.diffusion_model.…`); \
+                convert it to diffusers format (diffusers' convert_original_stable_diffusion_to_diffusers.py) \
+                and pass the unet/ folder."
+            .to_string();
+    }
+    let Some(first) = missing.first() else {
+        return String::new();
+    };
+    names
+        .iter()
+        .find_map(|n| n.strip_suffix(first.as_str()).filter(|p| !p.is_empty()))
+        .map(|prefix| {
+            format!(" The file names `{first}` as `{prefix}{first}`: save the tensors without the `{prefix}` prefix.")
+        })
+        .unwrap_or_default()
+}
+
+/// Parses `bytes` (the whole file at `path`), turning the crate's errors into sentences.
+pub(crate) fn open_safetensors<'a>(
+    path: &Path,
+    bytes: &'a [u8],
+) -> Result<SafeTensors<'a>, WeightsError> {
+    SafeTensors::deserialize(bytes).map_err(|e| WeightsError::Corrupt {
+        path: path.to_path_buf(),
+        problem: describe_error(bytes, &e),
+    })
+}
+
+/// A sentence for a `safetensors` error on `bytes` (the whole file): truncation with the sizes
+/// the header declares and the file has, a pickle instead of safetensors, or the header fault.
+pub(crate) fn describe_error(bytes: &[u8], err: &SafeTensorError) -> String {
+    let len = bytes.len();
+    // torch.save writes a zip (PK..) or, in old versions, a raw pickle (0x80 protocol byte).
+    if bytes.starts_with(b"PK\x03\x04") || bytes.first() == Some(&0x80) {
+        return "is a PyTorch pickle (torch.save, .bin or .ckpt), not a safetensors file; convert \
+                it with safetensors.torch.save_file(torch.load(path), new_path)"
+            .to_string();
+    }
+    let Some(head) = bytes.get(..8) else {
+        return format!(
+            "the file is truncated or not a safetensors file: it has {len} bytes, fewer than the \
+             8-byte header length that starts every safetensors file; {RESAVE}"
+        );
+    };
+    let mut n = [0u8; 8];
+    n.copy_from_slice(head);
+    let n = u64::from_le_bytes(n);
+    let header = usize::try_from(n)
+        .ok()
+        .and_then(|n| bytes.get(8..8usize.checked_add(n)?));
+    match err {
+        SafeTensorError::HeaderTooLarge
+        | SafeTensorError::InvalidHeaderLength
+        | SafeTensorError::HeaderTooSmall => format!(
+            "the file is truncated or not a safetensors file: its first 8 bytes declare a \
+             {n}-byte header but the file has {len} bytes; {RESAVE}"
+        ),
+        SafeTensorError::MetadataIncompleteBuffer => {
+            let end = header.and_then(data_end).map(|e| 8 + n as u128 + e as u128);
+            match end {
+                Some(end) if (len as u128) < end => format!(
+                    "the file is truncated: its header says {end} bytes but the file has {len}; \
+                     copy it again or {RESAVE}"
+                ),
+                Some(end) => format!(
+                    "the file has {} bytes after the tensors its header describes (the header \
+                     says {end} bytes, the file has {len}); {RESAVE}",
+                    len as u128 - end
+                ),
+                None => format!(
+                    "the file is truncated or not a safetensors file: its tensors do not cover \
+                     its {len} bytes; {RESAVE}"
+                ),
+            }
+        }
+        SafeTensorError::InvalidOffset(name) => format!(
+            "the header is corrupt: tensor `{name}` does not start where the previous tensor \
+             ends (data_offsets); {RESAVE}"
+        ),
+        SafeTensorError::TensorInvalidInfo | SafeTensorError::ValidationOverflow => format!(
+            "the header is corrupt: a tensor's dtype and shape do not match its byte range \
+             (data_offsets); {RESAVE}"
+        ),
+        SafeTensorError::InvalidHeader
+        | SafeTensorError::InvalidHeaderStart
+        | SafeTensorError::InvalidHeaderDeserialization
+        | SafeTensorError::JsonError(_) => {
+            // Re-parse for the JSON error itself (e.g. an unknown dtype such as `C64`).
+            let detail = header
+                .and_then(|h| std::str::from_utf8(h).ok())
+                .and_then(|h| serde_json::from_str::<safetensors::tensor::Metadata>(h).err())
+                .map(|e| format!(" ({e})"))
+                .unwrap_or_default();
+            format!(
+                "not a safetensors file: the {n}-byte header after the length is not safetensors \
+                 JSON{detail}; {RESAVE}"
+            )
+        }
+        other => format!("cannot read it as safetensors ({other}); {RESAVE}"),
+    }
+}
+
+/// The end of the data section the header describes: the largest `data_offsets` end.
+fn data_end(header: &[u8]) -> Option<u64> {
+    let json: serde_json::Value = serde_json::from_slice(header).ok()?;
+    json.as_object()?
+        .iter()
+        .filter(|(k, _)| k.as_str() != "__metadata__")
+        .filter_map(|(_, v)| v.get("data_offsets")?.get(1)?.as_u64())
+        .max()
+        .or(Some(0))
+}
+
+/// The index of the first NaN or infinite element of little-endian float `data`, read from the
+/// bits so no tensor is built (an all-ones exponent is inf or NaN). Integer data is finite.
+pub(crate) fn first_non_finite(dtype: Dtype, data: &[u8]) -> Option<usize> {
+    match dtype {
+        Dtype::F16 => data
+            .chunks_exact(2)
+            .position(|b| u16::from_le_bytes([b[0], b[1]]) & 0x7c00 == 0x7c00),
+        Dtype::BF16 => data
+            .chunks_exact(2)
+            .position(|b| u16::from_le_bytes([b[0], b[1]]) & 0x7f80 == 0x7f80),
+        Dtype::F32 => data
+            .chunks_exact(4)
+            .position(|b| !f32::from_le_bytes([b[0], b[1], b[2], b[3]]).is_finite()),
+        Dtype::F64 => data.chunks_exact(8).position(|b| {
+            let mut a = [0u8; 8];
+            a.copy_from_slice(b);
+            !f64::from_le_bytes(a).is_finite()
+        }),
+        _ => None,
+    }
 }
 
 /// Writes the variables whose names pass `wanted` to `path` atomically (temp file, then rename).
@@ -107,4 +353,153 @@ pub fn save_filtered(
 /// True for the weights of temporal layers (`…​.temporal.<layer>.<op>.…`).
 pub fn is_temporal(name: &str) -> bool {
     name.contains(".temporal.")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use safetensors::tensor::TensorView;
+    use tch::Device;
+
+    /// A store with one f32 variable `a.weight` of shape [2, 3].
+    fn store() -> nn::VarStore {
+        let vs = nn::VarStore::new(Device::Cpu);
+        let _ = vs.root().sub("a").zeros("weight", &[2, 3]);
+        vs
+    }
+
+    fn write(path: &Path, tensors: &[(&str, Dtype, Vec<usize>, Vec<u8>)]) {
+        let views: Vec<(&str, TensorView)> = tensors
+            .iter()
+            .map(|(n, d, s, b)| (*n, TensorView::new(*d, s.clone(), b).unwrap()))
+            .collect();
+        safetensors::serialize_to_file(views, &None, path).unwrap();
+    }
+
+    fn f32_bytes(values: &[f32]) -> Vec<u8> {
+        values.iter().flat_map(|v| v.to_le_bytes()).collect()
+    }
+
+    /// Loads `tensors` into a fresh store; returns the error, after checking it names the file
+    /// and that the store was left untouched.
+    fn refused(tensors: &[(&str, Dtype, Vec<usize>, Vec<u8>)]) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.safetensors");
+        write(&path, tensors);
+        let vs = store();
+        let err = load_into(&vs, &path, |_| true).unwrap_err().to_string();
+        assert!(err.contains("w.safetensors"), "{err}");
+        let sum = vs.variables()["a.weight"].abs().sum(Kind::Float);
+        assert_eq!(
+            sum.double_value(&[]),
+            0.0,
+            "a refused file changed the store"
+        );
+        err
+    }
+
+    #[test]
+    fn loads_float_dtypes_converted() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.safetensors");
+        // 1.5 in f16 is 0x3e00, in bf16 0x3fc0.
+        for (dtype, bytes) in [
+            (Dtype::F32, f32_bytes(&[1.5; 6])),
+            (Dtype::F16, [0x00, 0x3e].repeat(6)),
+            (Dtype::BF16, [0xc0, 0x3f].repeat(6)),
+            (Dtype::F64, 1.5f64.to_le_bytes().repeat(6)),
+        ] {
+            write(&path, &[("a.weight", dtype, vec![2, 3], bytes)]);
+            let vs = store();
+            assert_eq!(load_into(&vs, &path, |_| true).unwrap(), 1);
+            let v = vs.variables()["a.weight"]
+                .mean(Kind::Float)
+                .double_value(&[]);
+            assert_eq!(v, 1.5, "{dtype:?}");
+        }
+    }
+
+    #[test]
+    fn integer_and_bool_tensors_are_refused_by_name() {
+        let err = refused(&[("a.weight", Dtype::I64, vec![2, 3], vec![0; 48])]);
+        assert!(
+            err.contains("tensor `a.weight` is I64") && err.contains("F32, F16, BF16, F64"),
+            "{err}"
+        );
+        let err = refused(&[("a.weight", Dtype::BOOL, vec![2, 3], vec![0; 6])]);
+        assert!(err.contains("is BOOL"), "{err}");
+    }
+
+    #[test]
+    fn shape_missing_and_non_finite_are_named() {
+        let err = refused(&[("a.weight", Dtype::F32, vec![3, 2], f32_bytes(&[0.0; 6]))]);
+        assert!(
+            err.contains("`a.weight` has shape [3, 2] but the model expects [2, 3]"),
+            "{err}"
+        );
+        let err = refused(&[("b.weight", Dtype::F32, vec![1], f32_bytes(&[0.0]))]);
+        assert!(
+            err.contains("1 weights the model needs are missing, e.g. a.weight"),
+            "{err}"
+        );
+        let err = refused(&[(
+            "unet.a.weight",
+            Dtype::F32,
+            vec![2, 3],
+            f32_bytes(&[0.0; 6]),
+        )]);
+        assert!(err.contains("without the `unet.` prefix"), "{err}");
+        let mut values = [0.0f32; 6];
+        values[4] = f32::NAN;
+        let err = refused(&[("a.weight", Dtype::F32, vec![2, 3], f32_bytes(&values))]);
+        assert!(
+            err.contains("`a.weight` holds a NaN") && err.contains("element 4"),
+            "{err}"
+        );
+        let err = refused(&[("a.weight", Dtype::F16, vec![2, 3], [0x00, 0x7c].repeat(6))]);
+        assert!(err.contains("element 0"), "{err}");
+    }
+
+    #[test]
+    fn truncated_and_foreign_files_are_explained() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.safetensors");
+        write(
+            &path,
+            &[("a.weight", Dtype::F32, vec![2, 3], f32_bytes(&[0.0; 6]))],
+        );
+        let bytes = std::fs::read(&path).unwrap();
+        let full = bytes.len();
+        let check = |data: &[u8], want: &str| {
+            std::fs::write(&path, data).unwrap();
+            let err = load_into(&store(), &path, |_| true)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(want) && err.contains("w.safetensors"), "{err}");
+        };
+        check(
+            &bytes[..full - 7],
+            &format!("header says {full} bytes but the file has {}", full - 7),
+        );
+        check(&bytes[..30], "truncated or not a safetensors file");
+        check(&bytes[..5], "has 5 bytes");
+        check(b"PK\x03\x04....", "PyTorch pickle");
+        check(
+            b"\x10\0\0\0\0\0\0\0not json at all!",
+            "not safetensors JSON",
+        );
+        check(&[], "has 0 bytes");
+    }
+
+    #[test]
+    fn finiteness_is_read_from_the_bits() {
+        assert_eq!(first_non_finite(Dtype::BF16, &[0x80, 0x7f, 0, 0]), Some(0));
+        assert_eq!(first_non_finite(Dtype::BF16, &[0, 0, 0x80, 0xff]), Some(1));
+        assert_eq!(first_non_finite(Dtype::F16, &[0xff, 0x7b]), None);
+        assert_eq!(
+            first_non_finite(Dtype::F64, &f64::INFINITY.to_le_bytes()),
+            Some(0)
+        );
+        assert_eq!(first_non_finite(Dtype::I64, &[0xff; 8]), None);
+    }
 }
