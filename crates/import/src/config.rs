@@ -3,6 +3,7 @@
 //! config takes diffusers' default, as `from_pretrained` does.
 
 use crate::error::ImportError;
+use crate::text::json_problem;
 use serde_json::{Map, Value};
 use std::path::Path;
 use vidnas_space::Backbone;
@@ -171,6 +172,8 @@ const KEYS: &[(&str, &str, Rule)] = &[
     ("addition_embed_type_num_heads", "64", Unused),
 ];
 
+mod sizes;
+
 const DOWN_TYPES: [&str; 2] = ["DownBlock2D", "CrossAttnDownBlock2D"];
 const UP_TYPES: [&str; 2] = ["UpBlock2D", "CrossAttnUpBlock2D"];
 const MID_TYPES: [&str; 2] = ["UNetMidBlock2DCrossAttn", "UNetMidBlock2D"];
@@ -207,9 +210,14 @@ impl<'a> Config<'a> {
             path: path.to_path_buf(),
             message,
         };
-        let file: Value = serde_json::from_str(text).map_err(|e| json_err(e.to_string()))?;
+        let file: Value =
+            serde_json::from_str(text).map_err(|e| json_err(json_problem(text, &e)))?;
         let Value::Object(file) = file else {
-            return Err(json_err("the top level is not a JSON object".into()));
+            return Err(json_err(
+                "the top level is not a JSON object; a diffusers config.json is one object of \
+                 UNet2DConditionModel arguments"
+                    .into(),
+            ));
         };
         let mut values = Map::new();
         for (key, default, _) in KEYS {
@@ -440,7 +448,7 @@ impl<'a> Config<'a> {
         let norm_eps = eps
             .as_f64()
             .ok_or_else(|| self.unsupported("norm_eps", eps, "expected a number"))?;
-        Ok(Backbone {
+        let backbone = Backbone {
             sample_size,
             in_channels: self.uint("in_channels")?,
             out_channels: self.uint("out_channels")?,
@@ -457,7 +465,9 @@ impl<'a> Config<'a> {
             freq_shift: self.uint("freq_shift")?,
             transformer_layers_per_block: self.uniform("transformer_layers_per_block", n)?,
             use_linear_projection: self.boolean("use_linear_projection")?,
-        })
+        };
+        self.check_sizes(&backbone)?;
+        Ok(backbone)
     }
 
     fn block_types(

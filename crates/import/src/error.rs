@@ -24,6 +24,9 @@ pub enum ImportError {
         /// Why, and what vidnas supports instead.
         reason: String,
     },
+    /// The weights file beside the config is damaged or of another model.
+    #[error("{}: {problem}", path.display())]
+    Weights { path: PathBuf, problem: String },
     /// The imported (or given) space failed validation.
     #[error(transparent)]
     Space(#[from] SpaceError),

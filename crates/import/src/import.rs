@@ -71,7 +71,7 @@ fn gcd(a: usize, b: usize) -> usize {
 
 /// Finds the config: `dir/config.json`, `dir/unet/config.json` (a pipeline folder), or `dir`
 /// itself when it is a file.
-fn find_config(dir: &Path) -> Result<PathBuf, ImportError> {
+pub fn find_config(dir: &Path) -> Result<PathBuf, ImportError> {
     if dir.is_file() {
         return Ok(dir.to_path_buf());
     }
@@ -109,11 +109,11 @@ fn folder_name(config: &Path) -> String {
 /// into the vidnas UNet by name. Configs vidnas cannot express are refused with the key named.
 pub fn import_diffusers_config(dir: &Path, opts: &ImportOptions) -> Result<SpaceFile, ImportError> {
     let path = find_config(dir)?;
-    let text = std::fs::read_to_string(&path).map_err(|source| ImportError::Read {
+    let bytes = std::fs::read(&path).map_err(|source| ImportError::Read {
         path: path.clone(),
         source,
     })?;
-    let config = Config::parse(&path, &text)?;
+    let config = Config::parse(&path, crate::text::decode(&path, &bytes)?)?;
     let backbone = config.backbone()?;
     let side = backbone.sample_size;
     let channels = backbone.in_channels;

@@ -7,6 +7,10 @@
 //! template ([`default_temporal`]). Configs vidnas cannot express (other block types, per-block
 //! head counts that differ, class or added embeddings, other activations, ...) are refused with
 //! the key and value named; unknown keys are refused too, keys starting with `_` are ignored.
+//! Sizes no network can have (zero channels, heads or groups that do not divide the channels)
+//! are refused by config key too; a damaged or non-UTF-8 file is named as such (a leading
+//! byte-order mark is skipped). [`check_weights`] reads the header of the weights file beside
+//! the config: complete, floating point, and `conv_in`/`conv_out` shaped for the config.
 //! [`write_space`] validates and writes the result atomically.
 //!
 //! Pure Rust: no libtorch.
@@ -14,10 +18,13 @@
 mod config;
 mod error;
 mod import;
+mod text;
+mod weights;
 mod write;
 
 pub use error::ImportError;
-pub use import::{default_temporal, import_diffusers_config, ImportOptions};
+pub use import::{default_temporal, find_config, import_diffusers_config, ImportOptions};
+pub use weights::{check_weights, WeightsFile, WEIGHTS_FILE};
 pub use write::write_space;
 
 #[doc(no_inline)]

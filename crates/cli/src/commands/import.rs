@@ -3,7 +3,9 @@
 use anyhow::Result;
 use clap::Args;
 use std::path::PathBuf;
-use vidnas_import::{import_diffusers_config, write_space, ImportOptions};
+use vidnas_import::{
+    check_weights, find_config, import_diffusers_config, write_space, ImportOptions, WeightsFile,
+};
 
 #[derive(Args)]
 pub struct ImportBackboneArgs {
@@ -32,6 +34,8 @@ pub fn run(a: ImportBackboneArgs) -> Result<()> {
         temporal: None,
     };
     let file = import_diffusers_config(&a.dir, &opts)?;
+    // A damaged weights file or one of another model is refused before anything is written.
+    let weights = check_weights(&find_config(&a.dir)?, &file.backbone)?;
     let space = write_space(&file, &a.out)?;
     println!(
         "{}: space `{}` (hash {}), {} slots, {} architectures",
@@ -41,6 +45,14 @@ pub fn run(a: ImportBackboneArgs) -> Result<()> {
         space.num_slots(),
         space.count()
     );
-    println!("its weights load as they are: the UNet's keys are diffusers' state-dict keys");
+    match weights {
+        WeightsFile::Checked { path, tensors } => println!(
+            "{} ({tensors} tensors) loads as it is with --init-unet: the UNet's keys are diffusers' state-dict keys",
+            path.display()
+        ),
+        WeightsFile::Missing { expected, note } => {
+            eprintln!("note: {}: {note}", expected.display())
+        }
+    }
     Ok(())
 }
