@@ -8,8 +8,7 @@
 //! head counts that differ, class or added embeddings, other activations, ...) are refused with
 //! the key and value named; unknown keys are refused too, keys starting with `_` are ignored.
 //! Sizes no network can have (zero channels, heads or groups that do not divide the channels)
-//! are refused by config key too; a damaged or non-UTF-8 file is named as such (a leading
-//! byte-order mark is skipped). [`check_weights`] reads the header of the weights file beside
+//! are refused by config key too; a damaged, non-UTF-8 or BOM-prefixed file is named as such. [`check_weights`] reads the header of the weights file beside
 //! the config: complete, floating point, and `conv_in`/`conv_out` shaped for the config.
 //! [`write_space`] validates and writes the result atomically.
 //!

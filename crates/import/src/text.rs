@@ -1,5 +1,5 @@
-//! The config file's bytes → JSON text, and JSON errors as sentences: a byte-order mark is
-//! skipped (Windows editors add one), UTF-16 and truncated files are named as such.
+//! The config file's bytes → JSON text, and JSON errors as sentences: a byte-order mark (which
+//! Windows editors add, and Python's json refuses), UTF-16 and truncated files are named as such.
 
 use crate::error::ImportError;
 use std::path::Path;
@@ -8,7 +8,7 @@ use std::path::Path;
 const RECOPY: &str = "copy config.json again from the model repository (or write it with \
                       unet.save_config)";
 
-/// The text of a config file: UTF-8 with an optional byte-order mark.
+/// The text of a config file: UTF-8 without a byte-order mark.
 pub(crate) fn decode<'a>(path: &Path, bytes: &'a [u8]) -> Result<&'a str, ImportError> {
     let json_err = |message: String| ImportError::Json {
         path: path.to_path_buf(),
@@ -19,7 +19,13 @@ pub(crate) fn decode<'a>(path: &Path, bytes: &'a [u8]) -> Result<&'a str, Import
             "the file is UTF-16 text; save it as UTF-8 (JSON files are UTF-8)".into(),
         ));
     }
-    let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
+    // Refused like every JSON file vidnas reads (vidnas-io): diffusers' own json.load fails on it.
+    if bytes.starts_with("\u{feff}".as_bytes()) {
+        return Err(json_err(
+            "starts with a UTF-8 byte-order mark (BOM); save the file as UTF-8 without a BOM"
+                .into(),
+        ));
+    }
     std::str::from_utf8(bytes).map_err(|e| {
         json_err(format!(
             "not UTF-8 text (invalid byte at offset {}); save it as UTF-8 or {RECOPY}",
@@ -52,9 +58,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn bom_is_skipped_and_utf16_or_bad_bytes_are_named() {
+    fn bom_utf16_and_bad_bytes_are_named() {
         let p = Path::new("c/config.json");
-        assert_eq!(decode(p, b"\xef\xbb\xbf{}").unwrap(), "{}");
+        assert_eq!(decode(p, b"{}").unwrap(), "{}");
+        let err = decode(p, b"\xef\xbb\xbf{}").unwrap_err().to_string();
+        assert!(
+            err.contains("byte-order mark") && err.contains("without a BOM"),
+            "{err}"
+        );
         let err = decode(p, b"\xff\xfe{\0}\0").unwrap_err().to_string();
         assert!(
             err.contains("UTF-16") && err.contains("config.json"),

@@ -1,5 +1,5 @@
 //! Damaged or inexpressible diffusers folders: each refusal names the file, the key (or tensor)
-//! and the fix; a byte-order mark and a folder without weights are accepted.
+//! and the fix; a folder without weights is accepted.
 
 use serde_json::{json, Map, Value};
 use std::path::{Path, PathBuf};
@@ -33,23 +33,15 @@ fn small_with(key: &str, value: Value) -> Vec<u8> {
 }
 
 #[test]
-fn byte_order_mark_is_skipped() {
-    let mut bytes = "\u{feff}".as_bytes().to_vec();
-    bytes.extend_from_slice(small_text().as_bytes());
-    let (_tmp, dir) = folder(&bytes);
-    let plain = folder(small_text().as_bytes());
-    assert_eq!(
-        import(&dir).unwrap().backbone,
-        import(&plain.1).unwrap().backbone
-    );
-}
-
-#[test]
-fn truncated_empty_and_utf16_configs_are_named() {
+fn truncated_empty_bom_and_utf16_configs_are_named() {
     let text = small_text();
     for (bytes, want) in [
         (text.as_bytes()[..text.len() / 2].to_vec(), "truncated"),
         (b" \n".to_vec(), "the file is empty"),
+        (
+            ["\u{feff}", text.as_str()].concat().into_bytes(),
+            "byte-order mark",
+        ),
         (
             b"{\"sample_size\": 32,, }".to_vec(),
             "invalid JSON at line 1 column",
