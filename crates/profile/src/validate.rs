@@ -123,7 +123,7 @@ pub fn validate(
         if !archs.contains(&a) {
             archs.push(a);
         }
-        if archs.len() as u128 >= space.count() {
+        if space.count_u128().is_some_and(|n| archs.len() as u128 >= n) {
             break;
         }
     }

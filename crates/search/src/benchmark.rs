@@ -77,7 +77,7 @@ pub fn benchmark_vs_exhaustive(
     };
     let (exhaustive_hv, nsga2_hv) = (front_hv(&exhaustive), front_hv(&evolved));
     Ok(BenchmarkReport {
-        space_size: space.count(),
+        space_size: space.count_u128().unwrap_or(u128::MAX),
         reference_point: reference,
         exhaustive_hv,
         nsga2_hv,

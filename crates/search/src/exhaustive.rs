@@ -35,7 +35,7 @@ pub(crate) fn run_random(
 
 /// The global random candidate list: the same for every shard of a seed.
 pub(crate) fn random_candidates(space: &Space, seed: u64, samples: usize) -> Vec<Architecture> {
-    if space.count() <= samples as u128 {
+    if space.count_u128().is_some_and(|c| c <= samples as u128) {
         return space.enumerate().collect();
     }
     let mut rng = generation_rng(seed, 0);

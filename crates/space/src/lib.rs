@@ -7,6 +7,7 @@
 //! seconds without libtorch.
 
 mod arch;
+mod count;
 mod error;
 pub mod fixtures;
 mod format;
@@ -17,9 +18,12 @@ mod space;
 mod validate;
 
 pub use arch::Architecture;
+pub use count::Sampler;
 pub use error::SpaceError;
 pub use format::{AttnOp, ConvOp, NoneOp, FORMAT_VERSION};
 pub use format::{Backbone, Constraints, OpsSpec, Placement, SpaceFile, TemporalSpec, Video};
+/// Exact counts ([`Space::count`]); re-exported so callers need no `num-bigint` dependency.
+pub use num_bigint::BigUint;
 pub use ops::OpKind;
 pub use sampling::Enumerate;
 pub use slots::{Slot, Stage};

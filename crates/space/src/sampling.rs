@@ -1,8 +1,5 @@
-//! Counting, lazy enumeration, exact uniform sampling, mutation and crossover of architectures.
-//!
-//! Constraints only bound the number of temporal layers, so the valid set factorises per slot
-//! once that count is tracked: counts come from the polynomial ∏ (z_i + t_i·x) where z_i is 1
-//! when slot i allows `none` and t_i is its number of temporal ops.
+//! Lazy enumeration, mutation and crossover of architectures (counting and uniform sampling
+//! are in `count.rs`).
 
 use crate::arch::Architecture;
 use crate::ops::OpKind;
@@ -10,81 +7,7 @@ use crate::space::Space;
 use rand::seq::SliceRandom;
 use rand::Rng;
 
-/// `poly[k]` = number of ways to fill the given slots with exactly k temporal layers.
-fn layer_count_poly(slots: &[crate::Slot]) -> Vec<u128> {
-    let mut poly = vec![1u128];
-    for s in slots {
-        let z = u128::from(s.allows(OpKind::None));
-        let t = s.allowed.iter().filter(|o| o.is_temporal()).count() as u128;
-        let mut next = vec![0u128; poly.len() + 1];
-        for (k, &c) in poly.iter().enumerate() {
-            next[k] += c * z;
-            next[k + 1] += c * t;
-        }
-        poly = next;
-    }
-    poly
-}
-
 impl Space {
-    /// Exact number of valid architectures.
-    pub fn count(&self) -> u128 {
-        let (min, max) = self.temporal_layer_bounds();
-        layer_count_poly(&self.slots)
-            .iter()
-            .enumerate()
-            .filter(|(k, _)| (min..=max).contains(k))
-            .map(|(_, &c)| c)
-            .sum()
-    }
-
-    /// Number of ways to complete slots `from..` when `have` temporal layers are already chosen.
-    fn completions(&self, suffix: &[u128], have: usize) -> u128 {
-        let (min, max) = self.temporal_layer_bounds();
-        suffix
-            .iter()
-            .enumerate()
-            .filter(|(k, _)| (min..=max).contains(&(have + k)))
-            .map(|(_, &c)| c)
-            .sum()
-    }
-
-    /// Draws an architecture uniformly from all valid ones.
-    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> Architecture {
-        let n = self.slots.len();
-        let suffixes: Vec<Vec<u128>> = (0..=n)
-            .map(|i| layer_count_poly(&self.slots[i..]))
-            .collect();
-        let mut ops = Vec::with_capacity(n);
-        let mut have = 0;
-        for (i, slot) in self.slots.iter().enumerate() {
-            let rest = &suffixes[i + 1];
-            let weight = |op: OpKind| {
-                let k = have + usize::from(op.is_temporal());
-                self.completions(rest, k)
-            };
-            let total: u128 = slot.allowed.iter().map(|&o| weight(o)).sum();
-            assert!(total > 0, "validated spaces always have a valid completion");
-            let mut pick = rng.gen_range(0..total);
-            let op = *slot
-                .allowed
-                .iter()
-                .find(|&&o| {
-                    let w = weight(o);
-                    if pick < w {
-                        true
-                    } else {
-                        pick -= w;
-                        false
-                    }
-                })
-                .expect("pick < total");
-            have += usize::from(op.is_temporal());
-            ops.push(op);
-        }
-        Architecture { ops }
-    }
-
     /// Lazily enumerates every valid architecture in mixed-radix order (slot 0 varies slowest).
     pub fn enumerate(&self) -> Enumerate<'_> {
         Enumerate {

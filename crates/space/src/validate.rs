@@ -2,7 +2,7 @@
 //! before slots are derived, slot checks after.
 
 use crate::error::SpaceError;
-use crate::format::{SpaceFile, FORMAT_VERSION};
+use crate::format::{Placement, SpaceFile, FORMAT_VERSION};
 use crate::ops::OpKind;
 use crate::slots::Slot;
 use std::path::Path;
@@ -10,6 +10,38 @@ use std::path::Path;
 const DOWN_TYPES: [&str; 2] = ["DownBlock2D", "CrossAttnDownBlock2D"];
 const UP_TYPES: [&str; 2] = ["UpBlock2D", "CrossAttnUpBlock2D"];
 const MID_TYPES: [&str; 2] = ["UNetMidBlock2DCrossAttn", "UNetMidBlock2D"];
+/// Far above any real UNet (tens of slots); keeps counting and sampling memory bounded.
+pub(crate) const MAX_SLOTS: usize = 512;
+
+/// The values that divide every one of `values`, as a readable list (for fixes).
+fn common_divisors(values: impl IntoIterator<Item = usize>) -> String {
+    let gcd = values.into_iter().fold(0, |a, b| {
+        let (mut a, mut b) = (a, b);
+        while b != 0 {
+            (a, b) = (b, a % b);
+        }
+        a
+    });
+    // Listing costs √gcd steps; absurd channel counts get a short answer instead.
+    if gcd > 1 << 32 {
+        return format!("the divisors of {gcd}");
+    }
+    let mut small = Vec::new();
+    let mut large = Vec::new();
+    let mut d = 1;
+    while d * d <= gcd {
+        if gcd % d == 0 {
+            small.push(d);
+            if d * d != gcd {
+                large.push(gcd / d);
+            }
+        }
+        d += 1;
+    }
+    small.extend(large.into_iter().rev());
+    let list: Vec<String> = small.iter().map(|d| d.to_string()).collect();
+    list.join(", ")
+}
 
 pub(crate) fn check_structure(path: &Path, f: &SpaceFile) -> Result<(), SpaceError> {
     let err = |field: &str, msg: String, fix: &str| Err(SpaceError::invalid(path, field, msg, fix));
@@ -124,7 +156,17 @@ pub(crate) fn check_structure(path: &Path, f: &SpaceFile) -> Result<(), SpaceErr
             "make the clip's channels equal the backbone's input channels",
         );
     }
-    let factor = 1usize << (n - 1);
+    // More blocks than bits would overflow the shift; no frame is that large anyway.
+    let Some(factor) = u32::try_from(n - 1)
+        .ok()
+        .and_then(|s| 1usize.checked_shl(s))
+    else {
+        return err(
+            "backbone.block_out_channels",
+            format!("{n} blocks down-sample more than any frame size allows"),
+            "use at most a handful of blocks (diffusers UNets have 3 or 4)",
+        );
+    };
     for (field, size) in [("video.height", v.height), ("video.width", v.width)] {
         if size % factor != 0 {
             return err(
@@ -142,7 +184,10 @@ pub(crate) fn check_structure(path: &Path, f: &SpaceFile) -> Result<(), SpaceErr
                     "{} groups do not divide block_out_channels[{i}] = {c}",
                     b.norm_num_groups
                 ),
-                "choose a group count that divides every block's channels",
+                &format!(
+                    "choose a group count that divides every block's channels: one of {}",
+                    common_divisors(b.block_out_channels.iter().copied())
+                ),
             );
         }
         let has_attn = b.has_cross_attention_down(i) || b.has_cross_attention_up(n - 1 - i);
@@ -153,9 +198,34 @@ pub(crate) fn check_structure(path: &Path, f: &SpaceFile) -> Result<(), SpaceErr
                     "{} heads do not divide block_out_channels[{i}] = {c}",
                     b.attention_head_dim
                 ),
-                "choose a head count that divides every attention block's channels",
+                &format!(
+                    "choose a head count that divides every attention block's channels: one \
+                     of {}",
+                    common_divisors((0..n).filter_map(|j| {
+                        let attn =
+                            b.has_cross_attention_down(j) || b.has_cross_attention_up(n - 1 - j);
+                        attn.then_some(b.block_out_channels[j])
+                    }))
+                ),
             );
         }
+    }
+    let slots = match f.temporal.placement {
+        Placement::EveryLayer => b
+            .layers_per_block
+            .checked_mul(2)
+            .and_then(|l| n.checked_mul(l + 1)?.checked_add(1)),
+        Placement::LastLayerOfBlock => Some(2 * n + 1),
+    };
+    if slots.is_none_or(|s| s > MAX_SLOTS) {
+        return err(
+            "backbone.layers_per_block",
+            format!(
+                "{} layers in each of {n} blocks give more than {MAX_SLOTS} temporal slots",
+                b.layers_per_block
+            ),
+            "lower layers_per_block, or set temporal.placement to \"last_layer_of_block\"",
+        );
     }
     let ops = &f.temporal.ops;
     for (name, conv) in [("conv1d", &ops.conv1d), ("conv3d", &ops.conv3d)] {
@@ -219,7 +289,13 @@ pub(crate) fn check_slots(path: &Path, f: &SpaceFile, slots: &[Slot]) -> Result<
                             "{} heads do not divide the {} channels of slot `{}`",
                             a.num_heads, s.channels, s.name
                         ),
-                        "choose a head count that divides every slot's channels",
+                        &format!(
+                            "choose a head count that divides the channels of every slot \
+                             allowing {name}: one of {}",
+                            common_divisors(
+                                slots.iter().filter(|s| s.allows(op)).map(|s| s.channels)
+                            )
+                        ),
                     );
                 }
             }

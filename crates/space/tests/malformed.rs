@@ -156,3 +156,93 @@ fn min_above_max() {
     });
     assert_has(&err, &["max_temporal_layers", "below min_temporal_layers"]);
 }
+
+#[test]
+fn byte_order_mark() {
+    let text = format!("\u{feff}{}", tiny());
+    let err = Space::from_json("bad.json", &text).unwrap_err().to_string();
+    assert_has(
+        &err,
+        &["bad.json", "byte-order mark", "save it without one"],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let utf16 = dir.path().join("utf16.json");
+    std::fs::write(&utf16, [0xFF, 0xFE, b'{', 0]).unwrap();
+    let err = Space::load(&utf16).unwrap_err().to_string();
+    assert_has(&err, &["utf16.json", "UTF-16", "save it as UTF-8"]);
+}
+
+#[test]
+fn truncated_json_says_so() {
+    let text = tiny().to_string();
+    let err = Space::from_json("bad.json", &text[..text.len() / 2])
+        .unwrap_err()
+        .to_string();
+    assert_has(
+        &err,
+        &["bad.json", "EOF", "truncated", "fix: complete the file"],
+    );
+}
+
+#[test]
+fn wrong_types_and_negative_sizes_name_the_field_and_fix() {
+    let err = reject(|v| v["video"]["frames"] = json!(-8));
+    assert_has(&err, &["video.frames", "-8", "whole number"]);
+    let err = reject(|v| v["video"]["frames"] = json!("8"));
+    assert_has(&err, &["video.frames", "without quotes"]);
+    let err = reject(|v| v["backbone"]["down_block_types"] = json!("DownBlock2D"));
+    assert_has(&err, &["backbone.down_block_types", "JSON list"]);
+    let err = reject(|v| v["temporal"]["placement"] = json!("everywhere"));
+    assert_has(
+        &err,
+        &["temporal.placement", "every_layer", "expected values"],
+    );
+    let err = reject(|v| {
+        v["video"].as_object_mut().unwrap().remove("frames");
+    });
+    assert_has(
+        &err,
+        &["missing field `frames`", "add `frames` inside `video`"],
+    );
+}
+
+#[test]
+fn heads_that_do_not_divide_list_the_valid_counts() {
+    let err = reject(|v| v["backbone"]["attention_head_dim"] = json!(5));
+    assert_has(
+        &err,
+        &[
+            "backbone.attention_head_dim",
+            "one of 1, 2, 4, 8, 16, 32, 64",
+        ],
+    );
+    let err = reject(|v| v["temporal"]["ops"]["attn3d"]["num_heads"] = json!(3));
+    assert_has(
+        &err,
+        &[
+            "temporal.ops.attn3d.num_heads",
+            "one of 1, 2, 4, 8, 16, 32, 64",
+        ],
+    );
+}
+
+#[test]
+fn absurd_sizes_are_refused_without_panicking() {
+    let err = reject(|v| v["backbone"]["layers_per_block"] = json!(100_000));
+    assert_has(&err, &["backbone.layers_per_block", "512 temporal slots"]);
+    let err = reject(|v| v["backbone"]["layers_per_block"] = json!(u64::MAX));
+    assert_has(&err, &["backbone.layers_per_block"]);
+    let err = reject(|v| {
+        let n = 70;
+        v["backbone"]["block_out_channels"] = json!(vec![32; n]);
+        v["backbone"]["down_block_types"] = json!(vec!["DownBlock2D"; n]);
+        v["backbone"]["up_block_types"] = json!(vec!["UpBlock2D"; n]);
+    });
+    assert_has(&err, &["backbone.block_out_channels", "70 blocks"]);
+}
+
+#[test]
+fn missing_file_names_the_path() {
+    let err = Space::load("no/such/space.json").unwrap_err().to_string();
+    assert_has(&err, &["no/such/space.json", "check the path"]);
+}

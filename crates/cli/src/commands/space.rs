@@ -16,9 +16,10 @@ pub enum SpaceCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Print the exact number of valid architectures.
+    /// Print the exact number of valid architectures (any size: counted with big integers).
     Count {
         file: PathBuf,
+        /// Print JSON; `count` is a decimal string, so it stays exact beyond 2^64.
         #[arg(long)]
         json: bool,
     },
@@ -67,7 +68,9 @@ pub fn run(cmd: SpaceCommand) -> Result<()> {
         } => {
             let space = Space::load(file)?;
             let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-            let archs: Vec<_> = (0..n).map(|_| space.sample(&mut rng)).collect();
+            // One sampler for all draws: the same draws as `space.sample`, weights built once.
+            let sampler = space.sampler();
+            let archs: Vec<_> = (0..n).map(|_| sampler.sample(&mut rng)).collect();
             if json {
                 let rows: Vec<_> = archs
                     .iter()
