@@ -304,6 +304,12 @@ pub fn pretrain_image(
     let (vocab, longest) = data_vocab(&train_data, &val_data, &stage.data.source);
     let (text, table) = stage1_text(space, stage.text_embeddings.as_deref(), &vocab, longest)?;
     let init_unet = match &stage.init_unet {
+        Some(p) if !p.is_file() => {
+            return Err(TrainError::file(
+                p,
+                "not found (--init-unet); pass a diffusers UNet folder holding diffusion_pytorch_model.safetensors, or that file",
+            ))
+        }
         Some(p) => Some(format!("{} ({})", p.display(), sha256_16(p)?)),
         None => None,
     };
