@@ -58,6 +58,39 @@ impl Correction {
         }
     }
 
+    /// The bounds every stored correction meets: `overhead_ms` finite and ≥ 0, every scale
+    /// finite and > 0 (a negative overhead or a zero scale would let some architectures cost
+    /// nothing). `Err((field, message))` names the first value out of range.
+    pub fn check(&self) -> Result<(), (String, String)> {
+        if !(self.overhead_ms.is_finite() && self.overhead_ms >= 0.0) {
+            return Err((
+                "overhead_ms".into(),
+                format!(
+                    "{} is out of range; the valid range is 0 <= overhead_ms < infinity \
+                     (milliseconds)",
+                    self.overhead_ms
+                ),
+            ));
+        }
+        let scales = std::iter::once(("global_scale".to_string(), self.global_scale)).chain(
+            self.scales
+                .iter()
+                .map(|(kind, &v)| (format!("scales.{kind}"), v)),
+        );
+        for (field, value) in scales {
+            if !(value.is_finite() && value > 0.0) {
+                return Err((
+                    field.clone(),
+                    format!(
+                        "{value} is out of range; the valid range is 0 < {field} < infinity \
+                         (a factor on the summed op times)"
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     pub fn scale(&self, class: OpClass) -> f64 {
         self.scales
             .get(class.name())

@@ -4,19 +4,21 @@ use vidnas_space::SpaceError;
 /// Every user-facing error names the file (and line, column or field) and what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum LatencyError {
-    #[error("{}: cannot {action}: {source}", path.display())]
+    #[error("{}: cannot {action}: {error}", path.display())]
     Io {
         path: PathBuf,
         /// What was attempted, e.g. "read the latency table".
         action: &'static str,
-        source: std::io::Error,
+        /// Printed in the message, not chained as a source (so it is not shown twice).
+        error: std::io::Error,
     },
     /// The table file is not valid JSON of the table format.
-    #[error("{}: {message} (at `{field}`); the format is described in crates/latency/SIGNATURES.md", path.display())]
+    #[error("{}: {message} (at `{field}`); fix: {fix}", path.display())]
     TableParse {
         path: PathBuf,
         field: String,
         message: String,
+        fix: String,
     },
     /// The table parsed but a field holds an unusable value.
     #[error("{}: field `{field}`: {message}; fix: {fix}", path.display())]

@@ -35,10 +35,10 @@ pub struct ImportMeta {
 /// Reads a measurements CSV into a table (not yet saved).
 pub fn import_csv(path: impl AsRef<Path>, meta: &ImportMeta) -> Result<LatencyTable, LatencyError> {
     let path = path.as_ref();
-    let text = std::fs::read_to_string(path).map_err(|source| LatencyError::Io {
+    let text = std::fs::read_to_string(path).map_err(|error| LatencyError::Io {
         path: path.to_path_buf(),
         action: "read the measurements CSV",
-        source,
+        error,
     })?;
     import_csv_str(path, &text, meta)
 }
@@ -79,11 +79,20 @@ pub fn import_csv_str(
     let fields: Vec<&str> = header.iter().collect();
     let has_bytes = fields.len() == 6 && fields[5] == "bytes";
     if fields[..fields.len().min(5)] != CSV_COLUMNS[..] || !(fields.len() == 5 || has_bytes) {
+        let missing: Vec<String> = CSV_COLUMNS
+            .iter()
+            .filter(|c| !fields.contains(c))
+            .map(|c| format!("`{c}`"))
+            .collect();
+        let missing = match missing.is_empty() {
+            true => String::new(),
+            false => format!(" (missing {})", missing.join(", ")),
+        };
         return Err(err(
             1,
             None,
             format!(
-                "header is `{}`; it must be exactly `{expected}`",
+                "header is `{}`{missing}; it must be exactly `{expected}`",
                 fields.join(",")
             ),
         ));
@@ -104,7 +113,11 @@ pub fn import_csv_str(
             return Err(err(
                 line,
                 None,
-                format!("has {} fields but the header has {width}", record.len()),
+                format!(
+                    "has {} fields but the header has {width}; give every row `{}`",
+                    record.len(),
+                    fields.join(",")
+                ),
             ));
         }
         let sig_text = &record[0];
@@ -166,6 +179,15 @@ pub fn import_csv_str(
         entries.insert(key, (line, entry));
     }
 
+    if entries.is_empty() {
+        return Err(err(
+            2,
+            None,
+            "no measurements after the header; add one row per signature (`vidnas latency \
+             signatures SPACE` lists them)"
+                .into(),
+        ));
+    }
     let file_name = path.file_name().map_or_else(
         || path.display().to_string(),
         |f| f.to_string_lossy().into_owned(),

@@ -14,6 +14,7 @@
 mod accuracy;
 mod correction;
 mod cost;
+mod dupkeys;
 mod error;
 mod generation;
 mod import;

@@ -4,6 +4,7 @@
 
 use crate::correction::Correction;
 use crate::cost::Dtype;
+use crate::dupkeys::find_duplicate_key;
 use crate::error::LatencyError;
 use crate::signature::{OpClass, Signature};
 use serde::{Deserialize, Serialize};
@@ -118,10 +119,10 @@ impl LatencyTable {
     /// Reads and checks a table file.
     pub fn load(path: impl AsRef<Path>) -> Result<Self, LatencyError> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|source| LatencyError::Io {
+        let text = std::fs::read_to_string(path).map_err(|error| LatencyError::Io {
             path: path.to_path_buf(),
             action: "read the latency table",
-            source,
+            error,
         })?;
         Self::from_json(path, &text)
     }
@@ -129,13 +130,46 @@ impl LatencyTable {
     /// Parses and checks JSON text; `path` labels errors.
     pub fn from_json(path: impl AsRef<Path>, text: &str) -> Result<Self, LatencyError> {
         let path = path.as_ref();
+        if text.starts_with('\u{feff}') {
+            return Err(LatencyError::TableParse {
+                path: path.to_path_buf(),
+                field: "line 1".into(),
+                message: "the file starts with a byte-order mark, which JSON does not allow".into(),
+                fix: "save it as UTF-8 without a byte-order mark".into(),
+            });
+        }
+        // Before the typed parse, which would keep the later of two repeated keys.
+        if let Some(d) = find_duplicate_key(text) {
+            return Err(LatencyError::TableInvalid {
+                path: path.to_path_buf(),
+                field: d.field(),
+                message: format!(
+                    "the key `{}` is given twice, on lines {} and {} (JSON keeps only the later)",
+                    d.key, d.lines.0, d.lines.1
+                ),
+                fix: "keep one of the two (re-measure the entry if unsure which is right)".into(),
+            });
+        }
         let de = &mut serde_json::Deserializer::from_str(text);
         let mut table: LatencyTable = serde_path_to_error::deserialize(de).map_err(|e| {
             let field = e.path().to_string();
+            let inner = e.into_inner();
+            let fix = match inner.classify() {
+                serde_json::error::Category::Eof => {
+                    "the file ends early (cut off while being written?): restore it or measure \
+                     the table again"
+                }
+                serde_json::error::Category::Syntax => {
+                    "fix the JSON there; every number must be finite (JSON has no NaN or \
+                     Infinity): measure the entry again or delete it"
+                }
+                _ => "the format is described in crates/latency/SIGNATURES.md",
+            };
             LatencyError::TableParse {
                 path: path.to_path_buf(),
                 field,
-                message: e.into_inner().to_string(),
+                message: inner.to_string(),
+                fix: fix.into(),
             }
         })?;
         table.path = Some(path.to_path_buf());
@@ -207,6 +241,14 @@ impl LatencyTable {
                     "refit the correction with `vidnas latency validate`, or remove the key",
                 ));
             }
+            if let Err((field, message)) = c.check() {
+                return Err(invalid(
+                    format!("correction.{field}"),
+                    message,
+                    "refit it with `vidnas latency validate --write-correction`, or delete the \
+                     `correction` field to predict with plain sums",
+                ));
+            }
         }
         Ok(())
     }
@@ -215,15 +257,17 @@ impl LatencyTable {
     /// `path` as the table's path.
     pub fn save(&mut self, path: impl AsRef<Path>) -> Result<(), LatencyError> {
         let path = path.as_ref();
+        // Never write a table that `load` would refuse.
+        self.check(path)?;
         let mut text = serde_json::to_string_pretty(self).expect("a table always serialises");
         text.push('\n');
         let mut tmp = path.as_os_str().to_owned();
         tmp.push(".tmp");
         let tmp = PathBuf::from(tmp);
-        let io = |action, source| LatencyError::Io {
+        let io = |action, error| LatencyError::Io {
             path: path.to_path_buf(),
             action,
-            source,
+            error,
         };
         std::fs::write(&tmp, text).map_err(|e| io("write the latency table (.tmp)", e))?;
         std::fs::rename(&tmp, path).map_err(|e| io("rename the .tmp file over the table", e))?;

@@ -131,3 +131,27 @@ fn a_short_row_names_the_line() {
         "{msg}"
     );
 }
+
+#[test]
+fn a_header_without_rows_names_the_missing_columns_or_rows() {
+    let msg = message("signature,ms,count\ndown|c=8|t=2|h=8|w=8,0.5,20\n");
+    assert!(msg.contains("(missing `mean_ms`, `std_ms`)"), "{msg}");
+    let msg = message("signature,ms,count,mean_ms,std_ms\n");
+    assert!(
+        msg.starts_with("measurements.csv line 2: no measurements"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn non_finite_and_negative_times_are_refused() {
+    for (bad, column) in [("NaN", "ms"), ("inf", "ms"), ("-0.5", "ms")] {
+        let text = GOOD.replace("0.5,20,0.52", &format!("{bad},20,0.52"));
+        let msg = message(&text);
+        assert!(
+            msg.starts_with(&format!("measurements.csv line 2: column `{column}`:")),
+            "{msg}"
+        );
+        assert!(msg.contains("finite non-negative"), "{msg}");
+    }
+}

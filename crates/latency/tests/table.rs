@@ -105,3 +105,91 @@ fn pending_lists_unmeasured_signatures_in_order() {
         vec![wanted[0].clone(), wanted[2].clone()]
     );
 }
+
+#[test]
+fn a_repeated_signature_names_the_key_and_both_lines() {
+    let sig = "conv1d|c=8|k=3|groups=4|t=2|h=4|w=4";
+    let twice = format!(
+        "\"{sig}\": {{\n      \"ms\": 9.9,\n      \"count\": 10,\n      \"mean_ms\": 9.9,\n      \
+         \"std_ms\": 0.01,\n      \"bytes\": 5824\n    }},\n    \"{sig}\": {{"
+    );
+    let text = FIXTURE.replacen(&format!("\"{sig}\": {{"), &twice, 1);
+    let first = 1 + text.lines().position(|l| l.contains(sig)).unwrap();
+    let msg = LatencyTable::from_json("t.json", &text)
+        .unwrap_err()
+        .to_string();
+    assert!(msg.starts_with("t.json: "), "{msg}");
+    assert!(msg.contains(&format!("entries.\"{sig}\"")), "{msg}");
+    assert!(
+        msg.contains(&format!("on lines {} and {}", first, first + 7)),
+        "{msg}"
+    );
+    // A repeated plain field is caught the same way.
+    let text = FIXTURE.replace("\"batch\": 1,", "\"batch\": 1,\n    \"batch\": 2,");
+    let msg = LatencyTable::from_json("t.json", &text)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        msg.contains("`device.batch`") && msg.contains("twice"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn corrections_out_of_range_name_the_field_and_range() {
+    let mut table = LatencyTable::from_json("f.json", FIXTURE).unwrap();
+    let mut c = vidnas_latency::Correction::identity();
+    c.overhead_ms = -1e6;
+    table.correction = Some(c.clone());
+    let text = serde_json::to_string_pretty(&table).unwrap();
+    let msg = LatencyTable::from_json("t.json", &text)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        msg.starts_with("t.json: field `correction.overhead_ms`: -1000000 is out of range"),
+        "{msg}"
+    );
+    assert!(msg.contains("0 <= overhead_ms"), "{msg}");
+    for (field, scale) in [("global_scale", 0.0), ("scales.attn1d", -2.0)] {
+        let mut c = vidnas_latency::Correction::identity();
+        if field == "global_scale" {
+            c.global_scale = scale;
+        } else {
+            c.scales.insert("attn1d".into(), scale);
+        }
+        table.correction = Some(c);
+        let text = serde_json::to_string_pretty(&table).unwrap();
+        let msg = LatencyTable::from_json("t.json", &text)
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains(&format!("`correction.{field}`")), "{msg}");
+        assert!(msg.contains(&format!("0 < {field}")), "{msg}");
+    }
+    // Saving refuses what loading would refuse, and writes nothing.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.json");
+    assert!(table.save(&path).is_err());
+    assert!(!path.exists() && !dir.path().join("t.json.tmp").exists());
+}
+
+#[test]
+fn truncated_or_non_finite_json_says_what_to_do() {
+    let cut = &FIXTURE[..FIXTURE.len() / 2];
+    let msg = LatencyTable::from_json("t.json", cut)
+        .unwrap_err()
+        .to_string();
+    assert!(msg.starts_with("t.json: EOF while parsing"), "{msg}");
+    assert!(msg.contains("ends early"), "{msg}");
+    let text = FIXTURE.replace("\"ms\": 2.5", "\"ms\": NaN");
+    let msg = LatencyTable::from_json("t.json", &text)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        msg.contains("attn3d|c=8|heads=2|groups=4|t=2|h=4|w=4") && msg.contains("no NaN"),
+        "{msg}"
+    );
+    let msg = LatencyTable::from_json("t.json", &format!("\u{feff}{FIXTURE}"))
+        .unwrap_err()
+        .to_string();
+    assert!(msg.contains("byte-order mark"), "{msg}");
+}
