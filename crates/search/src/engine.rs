@@ -132,10 +132,10 @@ impl<'a> Engine<'a> {
             let evals =
                 self.evaluator
                     .evaluate(&missing)
-                    .map_err(|source| SearchError::Evaluator {
+                    .map_err(|error| SearchError::Evaluator {
                         generation,
                         count: missing.len(),
-                        source,
+                        error,
                     })?;
             if evals.len() != missing.len() {
                 return Err(SearchError::EvaluationCount {
@@ -217,6 +217,11 @@ impl<'a> Engine<'a> {
             });
         }
         Ok(())
+    }
+
+    /// Architectures this process has scored and recorded so far.
+    pub fn scored_now(&self) -> usize {
+        self.scored_now
     }
 
     /// The run's rows (request order), its settings (with the reference point fixed) and the

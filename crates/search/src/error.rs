@@ -4,11 +4,12 @@ use std::path::PathBuf;
 /// what to do about it.
 #[derive(Debug, thiserror::Error)]
 pub enum SearchError {
-    #[error("{}: {action} failed: {source}", path.display())]
+    #[error("{}: {action} failed: {error}", path.display())]
     Io {
         path: PathBuf,
         action: &'static str,
-        source: std::io::Error,
+        /// Printed in the message, not chained as a source (so it is not shown twice).
+        error: std::io::Error,
     },
     #[error("{}: line {line}: {message}; {fix}", path.display())]
     Row {
@@ -51,13 +52,13 @@ pub enum SearchError {
     #[error("{message}")]
     NoFeasible { message: String },
     #[error(
-        "evaluating generation {generation} ({count} architectures) failed: {source}; \
+        "evaluating generation {generation} ({count} architectures) failed: {error}; \
          everything scored before is kept in results.csv: fix the cause and rerun with --resume"
     )]
     Evaluator {
         generation: usize,
         count: usize,
-        source: Box<dyn std::error::Error + Send + Sync>,
+        error: Box<dyn std::error::Error + Send + Sync>,
     },
     #[error("the evaluator returned {got} results for {expected} architectures; it must return one per architecture, in order")]
     EvaluationCount { expected: usize, got: usize },
@@ -80,11 +81,11 @@ pub enum SearchError {
 }
 
 impl SearchError {
-    pub(crate) fn io(path: &std::path::Path, action: &'static str, source: std::io::Error) -> Self {
+    pub(crate) fn io(path: &std::path::Path, action: &'static str, error: std::io::Error) -> Self {
         SearchError::Io {
             path: path.to_path_buf(),
             action,
-            source,
+            error,
         }
     }
 

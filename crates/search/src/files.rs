@@ -34,7 +34,17 @@ pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), SearchErro
 
 /// Reads a JSON file; parse errors name the file, line and column.
 pub fn read_json<T: DeserializeOwned>(path: &Path, what: &str) -> Result<T, SearchError> {
-    let text = std::fs::read_to_string(path).map_err(|e| SearchError::io(path, "reading", e))?;
+    let text = std::fs::read_to_string(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => SearchError::Json {
+            path: path.to_path_buf(),
+            message: "not found".into(),
+            fix: format!(
+                "name a search run folder (one `vidnas search --out` wrote: it holds {what} and \
+                 results.csv)"
+            ),
+        },
+        _ => SearchError::io(path, "reading", e),
+    })?;
     serde_json::from_str(&text).map_err(|e| SearchError::Json {
         path: path.to_path_buf(),
         message: format!("not a valid {what}: {e}"),

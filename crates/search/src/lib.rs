@@ -55,10 +55,10 @@ pub use progress::{
 pub use results::{
     header, read_results, write_rows, ReadResults, ResultRow, ResultsLog, FIXED_COLUMNS,
 };
-pub use run::{expected_evaluations, run_search, RunOptions, SearchOutcome};
+pub use run::{check_run_folder, expected_evaluations, run_search, RunOptions, SearchOutcome};
 pub use select::{knee_index, knee_of_points, select, Selector};
 pub use settings::{
-    Algo, EvolutionParams, HvReference, Nsga2Params, RunSettings, SearchConfig, Shard, SpaceRef,
-    RUN_FORMAT,
+    parse_hv_reference, Algo, EvolutionParams, HvReference, Nsga2Params, RunSettings, SearchConfig,
+    Shard, SpaceRef, RUN_FORMAT,
 };
 pub use synthetic::SyntheticEvaluator;

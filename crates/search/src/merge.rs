@@ -2,10 +2,10 @@
 //! `--shard i/n`) into one run folder, with the front and summary recomputed.
 
 use crate::error::SearchError;
-use crate::files::{create_dir, read_json, write_json};
+use crate::files::{read_json, write_json};
 use crate::outputs::{reference_point, write_outputs};
 use crate::results::{read_results, write_rows, ResultRow};
-use crate::run::SearchOutcome;
+use crate::run::{unstarted, Created, SearchOutcome};
 use crate::settings::RunSettings;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -27,6 +27,8 @@ pub fn merge(
             fix: "name the shard folders to merge".into(),
         });
     };
+    // The output is checked before any input is read, and written only once all are good.
+    let reused = check_out(run_dirs, out_dir)?;
     let base: RunSettings = read_json(&first_dir.join("run.json"), "run.json")?;
     let mut shard_indices = HashSet::new();
     let mut rows: Vec<ResultRow> = Vec::new();
@@ -63,6 +65,7 @@ pub fn merge(
             }
         }
     }
+    check_every_shard(run_dirs, &shard_indices)?;
     rows.sort_by_key(|r| r.generation);
     let mut settings = base.clone();
     settings.shard = None;
@@ -76,17 +79,34 @@ pub fn merge(
     for r in &mut rows {
         r.feasible = settings.budgets.is_feasible(&r.eval);
     }
-    create_dir(out_dir)?;
-    let results_csv = out_dir.join("results.csv");
-    if results_csv.exists() {
-        return Err(SearchError::AlreadyStarted {
-            path: out_dir.to_path_buf(),
-        });
+    for f in reused {
+        std::fs::remove_file(&f).map_err(|e| SearchError::io(&f, "removing", e))?;
     }
-    write_json(&out_dir.join("run.json"), &settings)?;
+    let created = Created::folder(out_dir)?;
+    let results_csv = out_dir.join("results.csv");
+    let run_json = out_dir.join("run.json");
     let all: Vec<&ResultRow> = rows.iter().collect();
-    write_rows(&results_csv, space, &all, None)?;
-    let derived = write_outputs(out_dir, space, &settings, &rows)?;
+    let written = write_json(&run_json, &settings)
+        .and_then(|_| write_rows(&results_csv, space, &all, None))
+        .and_then(|_| write_outputs(out_dir, space, &settings, &rows));
+    let derived = match written {
+        Ok(d) => d,
+        // An empty front is a finished merge (its files say so); anything else is undone.
+        Err(e @ SearchError::NoFeasible { .. }) => return Err(e),
+        Err(e) => {
+            let derived = [
+                "front.csv",
+                "results_with_front.csv",
+                "progress.csv",
+                "summary.json",
+            ]
+            .map(|f| out_dir.join(f));
+            let mut files: Vec<&Path> = vec![&run_json, &results_csv];
+            files.extend(derived.iter().map(PathBuf::as_path));
+            created.undo(&files);
+            return Err(e);
+        }
+    };
     let front = derived.front.iter().map(|&i| rows[i].clone()).collect();
     Ok(SearchOutcome {
         settings,
@@ -95,4 +115,63 @@ pub fn merge(
         summary: derived.summary,
         scored_now: 0,
     })
+}
+
+/// Refuses an output folder that is one of the inputs or already holds a run; returns the
+/// files of a run there that never recorded a row (removed before writing).
+fn check_out(run_dirs: &[PathBuf], out_dir: &Path) -> Result<Vec<PathBuf>, SearchError> {
+    let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
+    };
+    if let Some(d) = run_dirs.iter().find(|d| same(d, out_dir)) {
+        return Err(SearchError::Merge {
+            path: out_dir.to_path_buf(),
+            message: format!("--out is the shard folder {}", d.display()),
+            fix: "write the merged run to a new folder".into(),
+        });
+    }
+    if let Some(files) = unstarted(out_dir)? {
+        return Ok(files);
+    }
+    if out_dir.join("run.json").exists() || out_dir.join("results.csv").exists() {
+        return Err(SearchError::AlreadyStarted {
+            path: out_dir.to_path_buf(),
+        });
+    }
+    Ok(Vec::new())
+}
+
+/// Every shard i/n for i < n must be given once, all with the same n: a merge of some shards
+/// would look like a whole run.
+fn check_every_shard(
+    run_dirs: &[PathBuf],
+    shards: &HashSet<(usize, usize)>,
+) -> Result<(), SearchError> {
+    let Some(&(_, count)) = shards.iter().next() else {
+        return Ok(());
+    };
+    let path = run_dirs[0].join("run.json");
+    if let Some((i, n)) = shards.iter().find(|s| s.1 != count) {
+        return Err(SearchError::Merge {
+            path,
+            message: format!("shard {i}/{n} is of a split into {n}, another is of {count}"),
+            fix: "merge the shards of one split (the same n in every --shard i/n)".into(),
+        });
+    }
+    let missing: Vec<String> = (0..count)
+        .filter(|i| !shards.contains(&(*i, count)))
+        .map(|i| format!("{i}/{count}"))
+        .collect();
+    if !missing.is_empty() || shards.len() != run_dirs.len() {
+        return Err(SearchError::Merge {
+            path,
+            message: match missing.is_empty() {
+                true => "some folders are not shards (no `shard` in run.json)".into(),
+                false => format!("shard(s) {} are not given", missing.join(", ")),
+            },
+            fix: "name the folder of every shard i/n, 0 <= i < n, once each".into(),
+        });
+    }
+    Ok(())
 }

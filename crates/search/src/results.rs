@@ -10,6 +10,7 @@
 use crate::error::SearchError;
 use crate::evaluator::Evaluation;
 use crate::files::atomic_write;
+use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -142,6 +143,8 @@ pub struct ReadResults {
     pub complete_bytes: u64,
     /// The file ended in a partial line (a run killed mid-write), which was dropped.
     pub torn_last_line: bool,
+    /// The file line of each row (1-based; the header is line 1), for errors about a row.
+    pub lines: Vec<u64>,
 }
 
 /// Reads a results file written for `space`, tolerating (and dropping) a torn last line.
@@ -149,22 +152,27 @@ pub fn read_results(path: &Path, space: &Space) -> Result<ReadResults, SearchErr
     let bytes = std::fs::read(path).map_err(|e| SearchError::io(path, "reading", e))?;
     let complete = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
     let torn = complete < bytes.len();
-    let rows = parse_rows(path, &bytes[..complete], space, false)?.0;
+    let (rows, _, lines) = parse_rows(path, &bytes[..complete], space, false)?;
     Ok(ReadResults {
         rows,
         complete_bytes: complete as u64,
         torn_last_line: torn,
+        lines,
     })
 }
 
+/// Parsed rows, their `is_pareto` values (all false without that column) and file lines.
+type ParsedRows = (Vec<ResultRow>, Vec<bool>, Vec<u64>);
+
 /// Parses results rows; with `with_pareto` the file must end in an `is_pareto` column, whose
-/// values are returned alongside.
+/// values are returned alongside. An architecture may appear once: a second row would
+/// silently replace the first on resume.
 pub(crate) fn parse_rows(
     path: &Path,
     bytes: &[u8],
     space: &Space,
     with_pareto: bool,
-) -> Result<(Vec<ResultRow>, Vec<bool>), SearchError> {
+) -> Result<ParsedRows, SearchError> {
     let mut expected = header(space);
     if with_pareto {
         expected.push("is_pareto".into());
@@ -181,6 +189,8 @@ pub(crate) fn parse_rows(
     check_header(path, &found, &expected, space)?;
     let mut rows = Vec::new();
     let mut pareto = Vec::new();
+    let mut lines = Vec::new();
+    let mut first_line: HashMap<String, u64> = HashMap::new();
     for rec in reader.records() {
         let rec = rec.map_err(|e| SearchError::Row {
             path: path.to_path_buf(),
@@ -190,10 +200,24 @@ pub(crate) fn parse_rows(
         })?;
         let line = rec.position().map_or(0, |p| p.line());
         let (row, is_pareto) = parse_row(path, line, &rec, space, with_pareto)?;
+        if let Some(first) = first_line.insert(row.arch_id.clone(), line) {
+            return Err(SearchError::Row {
+                path: path.to_path_buf(),
+                line,
+                message: format!(
+                    "column `arch_id`: `{}` is already recorded on line {first}",
+                    row.arch_id
+                ),
+                fix: "delete one of the two lines (a deleted architecture is scored again on \
+                      resume)"
+                    .into(),
+            });
+        }
         rows.push(row);
         pareto.push(is_pareto);
+        lines.push(line);
     }
-    Ok((rows, pareto))
+    Ok((rows, pareto, lines))
 }
 
 fn header_error(path: &Path, message: String) -> SearchError {
@@ -252,13 +276,28 @@ fn parse_row(
         fix: "fix or delete the line (a deleted architecture is scored again on resume)".into(),
     };
     let get = |i: usize| rec.get(i).unwrap_or("");
+    // Every number a search writes is finite and, but for the score, ≥ 0 (see
+    // `Evaluation::check`); anything else was edited in and would change the run.
     let num = |i: usize| -> Result<f64, SearchError> {
-        get(i).parse::<f64>().map_err(|e| {
+        let v = get(i).parse::<f64>().map_err(|e| {
             bad(
                 FIXED_COLUMNS[i],
                 format!("`{}` is not a number ({e})", get(i)),
             )
-        })
+        })?;
+        let non_negative = i != 3;
+        if !v.is_finite() || (non_negative && v < 0.0) {
+            let range = if non_negative {
+                "finite and >= 0"
+            } else {
+                "finite"
+            };
+            return Err(bad(
+                FIXED_COLUMNS[i],
+                format!("`{}` is not a valid value: it must be {range}", get(i)),
+            ));
+        }
+        Ok(v)
     };
     let int = |i: usize| -> Result<u64, SearchError> {
         get(i).parse::<u64>().map_err(|e| {
@@ -308,6 +347,15 @@ fn parse_row(
         feasible: boolean(8, "feasible")?,
         arch,
     };
+    if row.eval.temporal_params > row.eval.params {
+        return Err(bad(
+            "temporal_params",
+            format!(
+                "{} is above params = {} (params counts the whole network)",
+                row.eval.temporal_params, row.eval.params
+            ),
+        ));
+    }
     let is_pareto = if with_pareto {
         boolean(FIXED_COLUMNS.len() + space.num_slots(), "is_pareto")?
     } else {

@@ -6,6 +6,10 @@
 //! `progress.csv`. `--resume` re-reads results.csv, never re-scores a recorded architecture, and
 //! replays the algorithm from the same per-(seed, generation) random streams, so it reaches the
 //! same decisions and the same files as a run that was never interrupted.
+//!
+//! A partial last line of results.csv (a run killed mid-write) is dropped on resume and its
+//! architecture scored again (the CLI warns); any other malformed line is an error naming the
+//! line and column, since a guessed repair would change the run.
 
 use crate::engine::{Engine, EngineParts};
 use crate::error::SearchError;
@@ -17,9 +21,9 @@ use crate::nsga2::run_nsga2;
 use crate::outputs::{write_outputs, Summary};
 use crate::pareto::Mode;
 use crate::progress::ProgressEvent;
-use crate::results::{read_results, ResultRow, ResultsLog};
+use crate::results::{read_results, ReadResults, ResultRow, ResultsLog};
 use crate::settings::{Algo, RunSettings, SearchConfig};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use vidnas_space::Space;
 
 /// How to run: resume or not, and an optional progress callback (see
@@ -44,6 +48,10 @@ pub struct SearchOutcome {
 }
 
 /// Runs (or resumes) a search in `run_dir`.
+///
+/// Every input is checked before anything is written. A fresh run that fails before its first
+/// row is recorded removes what it created, and a folder holding only such a run (run.json and
+/// a results.csv without rows) counts as empty, so the corrected command needs no `--resume`.
 pub fn run_search<'a>(
     space: &'a Space,
     evaluator: &'a mut dyn Evaluator,
@@ -54,10 +62,9 @@ pub fn run_search<'a>(
     config.check()?;
     let mode = Mode::for_scorer(evaluator.has_score());
     let requested = RunSettings::new(config, space, mode);
-    create_dir(run_dir)?;
     let run_json = run_dir.join("run.json");
     let results_csv = run_dir.join("results.csv");
-    let (settings, recorded, log) = if options.resume {
+    let (settings, recorded, log, created) = if options.resume {
         if !run_json.exists() {
             return Err(SearchError::NothingToResume {
                 path: run_dir.to_path_buf(),
@@ -65,29 +72,46 @@ pub fn run_search<'a>(
         }
         let recorded_settings: RunSettings = read_json(&run_json, "run.json")?;
         recorded_settings.check_same(&run_json, &requested, &[])?;
-        if results_csv.exists() {
-            let read = read_results(&results_csv, space)?;
-            let log = ResultsLog::reopen(&results_csv, read.complete_bytes)?;
-            (recorded_settings, read.rows, log)
-        } else {
-            (
-                recorded_settings,
-                Vec::new(),
-                ResultsLog::create(&results_csv, space)?,
-            )
+        let read = match results_csv.exists() {
+            true => Some(read_results(&results_csv, space)?),
+            false => None,
+        };
+        if let Some(read) = &read {
+            check_modes(&results_csv, read, mode)?;
         }
+        let (rows, log) = match read {
+            // No complete line, not even the header: the run stopped while creating the file.
+            Some(read) if read.complete_bytes == 0 => {
+                remove_file(&results_csv)?;
+                (Vec::new(), ResultsLog::create(&results_csv, space)?)
+            }
+            Some(read) => (
+                read.rows,
+                ResultsLog::reopen(&results_csv, read.complete_bytes)?,
+            ),
+            None => (Vec::new(), ResultsLog::create(&results_csv, space)?),
+        };
+        (recorded_settings, rows, log, None)
     } else {
-        if run_json.exists() || results_csv.exists() {
-            return Err(SearchError::AlreadyStarted {
-                path: run_dir.to_path_buf(),
-            });
+        match unstarted(run_dir)? {
+            Some(files) => files.iter().try_for_each(|f| remove_file(f))?,
+            None if run_json.exists() || results_csv.exists() => {
+                return Err(SearchError::AlreadyStarted {
+                    path: run_dir.to_path_buf(),
+                })
+            }
+            None => {}
         }
-        write_json(&run_json, &requested)?;
-        (
-            requested,
-            Vec::new(),
-            ResultsLog::create(&results_csv, space)?,
-        )
+        let created = Created::folder(run_dir)?;
+        let log =
+            write_json(&run_json, &requested).and_then(|_| ResultsLog::create(&results_csv, space));
+        match log {
+            Ok(log) => (requested, Vec::new(), log, Some(created)),
+            Err(e) => {
+                created.undo(&[&run_json, &results_csv]);
+                return Err(e);
+            }
+        }
     };
     let mut engine = Engine::new(EngineParts {
         space,
@@ -99,13 +123,20 @@ pub fn run_search<'a>(
         expected: expected_evaluations(space, config),
         callback: options.progress,
     });
-    match &config.algo {
-        Algo::Exhaustive { batch } => run_exhaustive(&mut engine, *batch, config.shard)?,
+    let ran = match &config.algo {
+        Algo::Exhaustive { batch } => run_exhaustive(&mut engine, *batch, config.shard),
         Algo::Random { samples, batch } => {
-            run_random(&mut engine, config.seed, *samples, *batch, config.shard)?
+            run_random(&mut engine, config.seed, *samples, *batch, config.shard)
         }
-        Algo::Nsga2(p) => run_nsga2(&mut engine, config.seed, p)?,
-        Algo::Evolution(p) => run_evolution(&mut engine, config.seed, p)?,
+        Algo::Nsga2(p) => run_nsga2(&mut engine, config.seed, p),
+        Algo::Evolution(p) => run_evolution(&mut engine, config.seed, p),
+    };
+    if let Err(e) = ran {
+        if let (Some(created), 0) = (created, engine.scored_now()) {
+            drop(engine);
+            created.undo(&[&run_json, &results_csv, &run_dir.join("progress.csv")]);
+        }
+        return Err(e);
     }
     let (rows, settings, scored_now) = engine.finish();
     let derived = write_outputs(run_dir, space, &settings, &rows)?;
@@ -117,6 +148,125 @@ pub fn run_search<'a>(
         summary: derived.summary,
         scored_now,
     })
+}
+
+/// Checks that `run_dir` can take a run: with `resume` it must hold one (run.json); without,
+/// it must not, unless that run never recorded a row. Lets a caller refuse before loading its
+/// inputs; [`run_search`] checks the same.
+pub fn check_run_folder(run_dir: &Path, resume: bool) -> Result<(), SearchError> {
+    if run_dir.exists() && !run_dir.is_dir() {
+        return Err(SearchError::io(
+            run_dir,
+            "using as the run folder",
+            std::io::Error::other("it is a file; give a folder"),
+        ));
+    }
+    let started = run_dir.join("run.json").exists() || run_dir.join("results.csv").exists();
+    if resume && !run_dir.join("run.json").exists() {
+        return Err(SearchError::NothingToResume {
+            path: run_dir.to_path_buf(),
+        });
+    }
+    if !resume && started && unstarted(run_dir)?.is_none() {
+        return Err(SearchError::AlreadyStarted {
+            path: run_dir.to_path_buf(),
+        });
+    }
+    Ok(())
+}
+
+/// Rows recorded with a score in a predictor-only run, or without one in a scored run, were
+/// written by another kind of search (or edited) and would mix two rankings.
+fn check_modes(path: &Path, read: &ReadResults, mode: Mode) -> Result<(), SearchError> {
+    let scored = mode == Mode::Score;
+    for (row, &line) in read.rows.iter().zip(&read.lines) {
+        if row.eval.score.is_some() != scored {
+            return Err(SearchError::Row {
+                path: path.to_path_buf(),
+                line,
+                message: if scored {
+                    "column `score`: empty, but this run scores with a supernet".into()
+                } else {
+                    "column `score`: filled, but this run is predictor-only (no --supernet)".into()
+                },
+                fix: "resume with the supernet the run started with, or delete the line (it \
+                      is scored again)"
+                    .into(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The files of a run in `dir` that never recorded a row (run.json, results.csv holding at
+/// most its header, their temporary files), or `None` when `dir` holds anything else.
+pub(crate) fn unstarted(dir: &Path) -> Result<Option<Vec<PathBuf>>, SearchError> {
+    const RUN_FILES: [&str; 4] = ["run.json", "results.csv", "run.json.tmp", "results.csv.tmp"];
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(None);
+    };
+    let mut files = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| SearchError::io(dir, "listing", e))?;
+        let name = entry.file_name();
+        if !RUN_FILES.iter().any(|f| name == *f) || !entry.path().is_file() {
+            return Ok(None);
+        }
+        files.push(entry.path());
+    }
+    let results = dir.join("results.csv");
+    if results.is_file() {
+        let bytes = std::fs::read(&results).map_err(|e| SearchError::io(&results, "reading", e))?;
+        // More than one complete line: a row was recorded.
+        if bytes.iter().filter(|&&b| b == b'\n').count() > 1 {
+            return Ok(None);
+        }
+    }
+    Ok((!files.is_empty()).then_some(files))
+}
+
+fn remove_file(path: &Path) -> Result<(), SearchError> {
+    std::fs::remove_file(path).map_err(|e| SearchError::io(path, "removing", e))
+}
+
+/// A run folder this process may have created (with any missing parents), to remove again if
+/// the run fails before it records anything.
+pub(crate) struct Created {
+    dir: PathBuf,
+    /// The highest folder that did not exist before, if any.
+    top: Option<PathBuf>,
+}
+
+impl Created {
+    pub(crate) fn folder(dir: &Path) -> Result<Self, SearchError> {
+        let top = dir
+            .ancestors()
+            .take_while(|d| !d.as_os_str().is_empty() && !d.exists())
+            .last()
+            .map(Path::to_path_buf);
+        create_dir(dir)?;
+        Ok(Created {
+            dir: dir.to_path_buf(),
+            top,
+        })
+    }
+
+    /// Removes `files` (and their temporary files) and the folders created, if empty. Best
+    /// effort: the error being reported matters more than a failed clean-up.
+    pub(crate) fn undo(self, files: &[&Path]) {
+        for f in files {
+            let _ = std::fs::remove_file(f);
+            let mut tmp = f.as_os_str().to_owned();
+            tmp.push(".tmp");
+            let _ = std::fs::remove_file(PathBuf::from(tmp));
+        }
+        let Some(top) = self.top else { return };
+        for d in self.dir.ancestors() {
+            if std::fs::remove_dir(d).is_err() || d == top {
+                break;
+            }
+        }
+    }
 }
 
 /// Evaluations the run will make (an upper bound for the evolutionary algorithms).

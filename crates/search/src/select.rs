@@ -33,12 +33,19 @@ impl FromStr for Selector {
     /// `knee`, `fastest-under-score:0.02`, `best-under-latency:12.5` or `id:<arch id>`.
     fn from_str(s: &str) -> Result<Self, SearchError> {
         let bad = || SearchError::Select {
-            message: format!("`{s}` is not a selector"),
-            fix: "use knee, fastest-under-score:<score>, best-under-latency:<ms> or id:<arch id>"
+            message: format!("--select `{s}` is not a selector"),
+            fix: "use knee, fastest-under-score:<score>, best-under-latency:<ms> or id:<arch id> \
+                  (numbers finite), e.g. --select best-under-latency:60"
                 .into(),
         };
         let (kind, value) = s.split_once(':').unwrap_or((s, ""));
-        let num = || value.parse::<f64>().map_err(|_| bad());
+        let num = || {
+            value
+                .parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite())
+                .ok_or_else(bad)
+        };
         Ok(match kind {
             "knee" if value.is_empty() => Selector::Knee,
             "fastest-under-score" => Selector::FastestUnderScore(num()?),

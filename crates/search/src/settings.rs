@@ -98,6 +98,48 @@ pub struct Shard {
     pub count: usize,
 }
 
+impl std::str::FromStr for Shard {
+    type Err = String;
+
+    /// `i/n` with `0 <= i < n`; the message says what is wrong and the expected form (a CLI
+    /// prefixes it with the flag).
+    fn from_str(text: &str) -> Result<Self, String> {
+        let form = "write --shard i/n with 0 <= i < n, e.g. 0/4";
+        let (i, n) = text
+            .split_once('/')
+            .ok_or_else(|| format!("no `/`; {form}"))?;
+        let whole = |v: &str| {
+            v.trim()
+                .parse::<usize>()
+                .map_err(|_| format!("`{}` is not a whole number; {form}", v.trim()))
+        };
+        let (index, count) = (whole(i)?, whole(n)?);
+        if count == 0 || index >= count {
+            return Err(format!("shard {index}/{count} does not exist; {form}"));
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+/// Parses a hypervolume reference point: three finite comma-separated numbers, one per
+/// minimised objective ([`Mode::objective_names`]).
+pub fn parse_hv_reference(text: &str) -> Result<Vec<f64>, String> {
+    let form = "write --hv-ref a,b,c: three finite numbers, one per minimised objective \
+                (score,latency_ms,peak_mem_mb with a supernet, \
+                latency_ms,peak_mem_mb,neg_temporal_params without), e.g. 0.2,80,500";
+    let values = text
+        .split(',')
+        .map(|v| match v.trim().parse::<f64>() {
+            Ok(x) if x.is_finite() => Ok(x),
+            _ => Err(format!("`{}` is not a finite number; {form}", v.trim())),
+        })
+        .collect::<Result<Vec<f64>, String>>()?;
+    if values.len() != 3 {
+        return Err(format!("{} value(s) given; {form}", values.len()));
+    }
+    Ok(values)
+}
+
 /// What the caller asks for.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SearchConfig {
@@ -275,33 +317,46 @@ impl SearchConfig {
                 ))
             }
         };
+        // Fields a user sets are named by their flag, so the message says what to type.
+        let population = |v: usize| {
+            if v < 2 {
+                Err(err(
+                    "--population",
+                    format!("{v} is below 2"),
+                    "use a population of 2 or more (parents are paired)",
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        let generations = |v: usize| {
+            if v == 0 {
+                Err(err(
+                    "--generations",
+                    "0 would only score the random initial population",
+                    "use 1 or more generations, or --algo random --samples N for random search",
+                ))
+            } else {
+                Ok(())
+            }
+        };
         match &self.algo {
             Algo::Exhaustive { batch } => positive("batch", *batch)?,
             Algo::Random { samples, batch } => {
-                positive("samples", *samples)?;
+                positive("--samples", *samples)?;
                 positive("batch", *batch)?;
             }
             Algo::Nsga2(p) => {
-                if p.population < 2 {
-                    return Err(err(
-                        "population",
-                        "is below 2",
-                        "use a population of 2 or more",
-                    ));
-                }
+                population(p.population)?;
+                generations(p.generations)?;
                 prob("crossover_prob", p.crossover_prob)?;
                 if let Some(r) = p.mutation_rate {
                     prob("mutation_rate", r)?;
                 }
             }
             Algo::Evolution(p) => {
-                if p.population < 2 {
-                    return Err(err(
-                        "population",
-                        "is below 2",
-                        "use a population of 2 or more",
-                    ));
-                }
+                population(p.population)?;
+                generations(p.generations)?;
                 prob("parent_fraction", p.parent_fraction)?;
                 prob("mutation_fraction", p.mutation_fraction)?;
                 if let Some(r) = p.mutation_rate {
@@ -320,21 +375,65 @@ impl SearchConfig {
             if s.count == 0 || s.index >= s.count {
                 return Err(err(
                     "--shard",
-                    format!("shard {} of {} does not exist", s.index, s.count),
-                    "give i/n with 0 <= i < n",
+                    format!("shard {}/{} does not exist", s.index, s.count),
+                    "write --shard i/n with 0 <= i < n, e.g. 0/4",
                 ));
             }
         }
         if let Some(r) = &self.hv_reference {
             if r.len() != 3 || r.iter().any(|x| !x.is_finite()) {
+                let given: Vec<String> = r.iter().map(|x| x.to_string()).collect();
                 return Err(err(
-                    "--hv-reference",
-                    format!("{r:?} is not 3 finite numbers"),
-                    "give one value per objective (score or latency first, see run.json's \
-                     `objectives`), or leave it out to derive it from the first generation",
+                    "--hv-ref",
+                    format!("`{}` is not 3 finite numbers", given.join(",")),
+                    "write --hv-ref a,b,c with one value per minimised objective \
+                     (score,latency_ms,peak_mem_mb with a supernet, \
+                     latency_ms,peak_mem_mb,neg_temporal_params without), or leave it out to \
+                     derive it from the first generation",
                 ));
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_parse_or_say_the_expected_form() {
+        assert_eq!("1/4".parse(), Ok(Shard { index: 1, count: 4 }));
+        assert_eq!(" 0 / 2 ".parse(), Ok(Shard { index: 0, count: 2 }));
+        for (text, why) in [
+            ("a/b", "`a` is not a whole number"),
+            ("3", "no `/`"),
+            ("4/4", "shard 4/4 does not exist"),
+            ("0/0", "shard 0/0 does not exist"),
+            ("-1/4", "`-1` is not a whole number"),
+        ] {
+            let msg = text.parse::<Shard>().unwrap_err();
+            assert!(msg.starts_with(why), "{text}: {msg}");
+            assert!(
+                msg.ends_with("--shard i/n with 0 <= i < n, e.g. 0/4"),
+                "{msg}"
+            );
+        }
+    }
+
+    #[test]
+    fn hv_references_need_three_finite_numbers() {
+        assert_eq!(parse_hv_reference("0.2, 80,-3"), Ok(vec![0.2, 80.0, -3.0]));
+        for (text, why) in [
+            ("1,2", "2 value(s) given"),
+            ("1,NaN,2", "`NaN` is not a finite number"),
+            ("1,,2", "`` is not a finite number"),
+        ] {
+            let msg = parse_hv_reference(text).unwrap_err();
+            assert!(
+                msg.starts_with(why) && msg.contains("--hv-ref a,b,c"),
+                "{msg}"
+            );
+        }
     }
 }
