@@ -3,11 +3,12 @@ use std::path::PathBuf;
 /// Every error names the file (and line or column where there is one) and what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
-    #[error("{}: {action} failed: {source}; {fix}", path.display())]
+    #[error("{}: {action} failed: {error}; {fix}", path.display())]
     Io {
         path: PathBuf,
         action: &'static str,
-        source: std::io::Error,
+        /// Printed in the message, not chained as a source (so it is not shown twice).
+        error: std::io::Error,
         fix: &'static str,
     },
     #[error("{}: {message}; {fix}", path.display())]
@@ -28,20 +29,20 @@ pub enum ReportError {
 }
 
 impl ReportError {
-    pub(crate) fn read(path: &std::path::Path, source: std::io::Error) -> Self {
+    pub(crate) fn read(path: &std::path::Path, error: std::io::Error) -> Self {
         ReportError::Io {
             path: path.to_path_buf(),
             action: "reading",
-            source,
+            error,
             fix: "point the report at a search run folder (it holds run.json and results.csv)",
         }
     }
 
-    pub(crate) fn write(path: &std::path::Path, source: std::io::Error) -> Self {
+    pub(crate) fn write(path: &std::path::Path, error: std::io::Error) -> Self {
         ReportError::Io {
             path: path.to_path_buf(),
             action: "writing",
-            source,
+            error,
             fix: "check that the output folder is writable and the disk is not full",
         }
     }

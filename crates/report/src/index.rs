@@ -1,10 +1,8 @@
 //! `index.md` and `index.html`: the run settings, the figures and a table of the front, one
 //! row per front architecture with its id, so every exported architecture can be found again.
 
-use crate::error::ReportError;
 use crate::load::RunData;
-use crate::render::{atomic_write, fmt_num};
-use std::path::Path;
+use crate::render::fmt_num;
 
 /// A figure to embed: title, PNG file name, SVG file name.
 pub(crate) struct Embedded {
@@ -134,12 +132,8 @@ fn title(d: &RunData) -> String {
 }
 
 /// Writes index.md.
-pub(crate) fn write_markdown(
-    path: &Path,
-    d: &RunData,
-    figures: &[Embedded],
-    notes: &[String],
-) -> Result<(), ReportError> {
+/// The text of `index.md`.
+pub(crate) fn markdown(d: &RunData, figures: &[Embedded], notes: &[String]) -> String {
     let mut md = format!(
         "# {}\n\nRun folder: `{}`\n\n## Settings\n\n| setting | value |\n|---|---|\n",
         title(d),
@@ -167,7 +161,7 @@ pub(crate) fn write_markdown(
     for row in front_rows(d) {
         md.push_str(&format!("| {} |\n", row.join(" | ")));
     }
-    atomic_write(path, md.as_bytes())
+    md
 }
 
 fn esc(s: &str) -> String {
@@ -178,12 +172,8 @@ fn esc(s: &str) -> String {
 }
 
 /// Writes index.html (self-contained apart from the images beside it).
-pub(crate) fn write_html(
-    path: &Path,
-    d: &RunData,
-    figures: &[Embedded],
-    notes: &[String],
-) -> Result<(), ReportError> {
+/// The text of `index.html`.
+pub(crate) fn html(d: &RunData, figures: &[Embedded], notes: &[String]) -> String {
     let t = esc(&title(d));
     let mut h = format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{t}</title>\n<style>\n\
@@ -245,5 +235,5 @@ pub(crate) fn write_html(
         h.push_str("</tr>\n");
     }
     h.push_str("</table>\n</body>\n</html>\n");
-    atomic_write(path, h.as_bytes())
+    h
 }

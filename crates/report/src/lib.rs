@@ -25,10 +25,10 @@ pub use load::{load_run_folder, Breakdown, ReportRow, RunData, SlotBreakdown, BR
 
 use breakdown_plot::BreakdownFigure;
 use hv_plot::HypervolumeFigure;
-use index::{write_html, write_markdown, Embedded};
+use index::{html, markdown, Embedded};
 use op_map::OpMapFigure;
 use pareto_plot::ParetoFigure;
-use render::render;
+use render::{atomic_write, draw_files};
 use std::path::{Path, PathBuf};
 
 /// Extra input for a report.
@@ -40,7 +40,8 @@ pub struct ReportOptions {
 
 /// Writes the report of the run in `run_dir` into `out_dir` (created if needed) and returns the
 /// paths written. Without a breakdown (option or breakdown.json) the latency-breakdown figure is
-/// skipped and the index says so.
+/// skipped and the index says so. Every figure is drawn in memory before the first file is
+/// written, so bad input leaves `out_dir` as it was; a failed write removes what it wrote.
 pub fn write_report(
     run_dir: &Path,
     out_dir: &Path,
@@ -51,29 +52,28 @@ pub fn write_report(
         load::check_breakdown(Path::new("<breakdown option>"), b)?;
         data.breakdown = Some(b.clone());
     }
-    std::fs::create_dir_all(out_dir).map_err(|e| ReportError::write(out_dir, e))?;
-    let mut written = Vec::new();
+    let mut files: Vec<(PathBuf, Vec<u8>)> = Vec::new();
     let mut figures = Vec::new();
     let mut notes = Vec::new();
-    let mut add = |title: String, stem: &str, paths: Vec<PathBuf>| {
+    let mut add = |title: String, stem: &str, drawn: Vec<(PathBuf, Vec<u8>)>| {
         figures.push(Embedded {
             title,
             png: format!("{stem}.png"),
             svg: format!("{stem}.svg"),
         });
-        written.extend(paths);
+        files.extend(drawn);
     };
     let fig = ParetoFigure { data: &data };
     add(
         "Pareto front".into(),
         "pareto",
-        render(&fig, out_dir, "pareto")?,
+        draw_files(&fig, out_dir, "pareto")?,
     );
     let fig = OpMapFigure { data: &data };
     add(
         "Op per slot across the front".into(),
         "op_map",
-        render(&fig, out_dir, "op_map")?,
+        draw_files(&fig, out_dir, "op_map")?,
     );
     match &data.breakdown {
         Some(b) => {
@@ -81,7 +81,7 @@ pub fn write_report(
             add(
                 format!("Latency breakdown of {}", b.arch_id),
                 "latency_breakdown",
-                render(&fig, out_dir, "latency_breakdown")?,
+                draw_files(&fig, out_dir, "latency_breakdown")?,
             );
         }
         None => notes.push(
@@ -94,13 +94,38 @@ pub fn write_report(
     add(
         "Hypervolume per generation".into(),
         "hypervolume",
-        render(&fig, out_dir, "hypervolume")?,
+        draw_files(&fig, out_dir, "hypervolume")?,
     );
-    let md = out_dir.join("index.md");
-    write_markdown(&md, &data, &figures, &notes)?;
-    let html = out_dir.join("index.html");
-    write_html(&html, &data, &figures, &notes)?;
-    written.push(md);
-    written.push(html);
-    Ok(written)
+    files.push((
+        out_dir.join("index.md"),
+        markdown(&data, &figures, &notes).into_bytes(),
+    ));
+    files.push((
+        out_dir.join("index.html"),
+        html(&data, &figures, &notes).into_bytes(),
+    ));
+    write_all(out_dir, &files)?;
+    Ok(files.into_iter().map(|(p, _)| p).collect())
+}
+
+/// Creates `out_dir` and writes `files`; on failure removes the files written and the folders
+/// created (best effort: the write error is what gets reported).
+fn write_all(out_dir: &Path, files: &[(PathBuf, Vec<u8>)]) -> Result<(), ReportError> {
+    let created: Vec<&Path> = out_dir
+        .ancestors()
+        .take_while(|d| !d.as_os_str().is_empty() && !d.exists())
+        .collect();
+    std::fs::create_dir_all(out_dir).map_err(|e| ReportError::write(out_dir, e))?;
+    for (k, (path, bytes)) in files.iter().enumerate() {
+        if let Err(e) = atomic_write(path, bytes) {
+            for (p, _) in &files[..k] {
+                let _ = std::fs::remove_file(p);
+            }
+            for d in &created {
+                let _ = std::fs::remove_dir(d);
+            }
+            return Err(e);
+        }
+    }
+    Ok(())
 }

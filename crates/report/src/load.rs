@@ -95,7 +95,33 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, ReportErr
 /// Reads a run folder (breakdown.json is optional).
 pub fn load_run_folder(run_dir: &Path) -> Result<RunData, ReportError> {
     let settings: RunSettings = read_json(&run_dir.join("run.json"))?;
-    let summary: Summary = read_json(&run_dir.join("summary.json"))?;
+    let run_json = run_dir.join("run.json");
+    if settings.format != vidnas_search::RUN_FORMAT {
+        return Err(ReportError::Format {
+            path: run_json,
+            message: format!("`format` is `{}`", settings.format),
+            fix: format!(
+                "this build reads runs of format `{}`; re-run the search",
+                vidnas_search::RUN_FORMAT
+            ),
+        });
+    }
+    let summary_json = run_dir.join("summary.json");
+    let summary: Summary = read_json(&summary_json)?;
+    let numbers = summary
+        .reference_point
+        .iter()
+        .map(|v| ("reference_point", *v))
+        .chain([("hypervolume", summary.hypervolume)]);
+    for (field, value) in numbers {
+        if !value.is_finite() {
+            return Err(ReportError::Format {
+                path: summary_json,
+                message: format!("field `{field}` holds {value}, not a finite number"),
+                fix: "re-run the search (or `vidnas search --resume`) to rewrite it".into(),
+            });
+        }
+    }
     let (slots, rows) = read_rows(&run_dir.join("results_with_front.csv"))?;
     if slots.len() != settings.space.num_slots {
         return Err(ReportError::Format {
@@ -199,7 +225,22 @@ fn read_rows(path: &Path) -> Result<(Vec<String>, Vec<ReportRow>), ReportError> 
             fix: "re-run the search to rewrite the derived files".into(),
         };
         let get = |i: usize| rec.get(i).unwrap_or("");
-        let f = |i: usize| get(i).parse::<f64>().map_err(|_| bad(&header[i], get(i)));
+        // NaN or infinite values would break the axes; a search never writes them.
+        let f = |i: usize| match get(i).parse::<f64>() {
+            Ok(v) if v.is_finite() && (i == 3 || v >= 0.0) => Ok(v),
+            Ok(_) => Err(ReportError::Row {
+                path: path.to_path_buf(),
+                line,
+                message: format!(
+                    "column `{}`: `{}` is not a finite{} number",
+                    header[i],
+                    get(i),
+                    if i == 3 { "" } else { " non-negative" }
+                ),
+                fix: "re-run the search to rewrite the derived files".into(),
+            }),
+            Err(_) => Err(bad(&header[i], get(i))),
+        };
         let u = |i: usize| get(i).parse::<u64>().map_err(|_| bad(&header[i], get(i)));
         let b = |i: usize| get(i).parse::<bool>().map_err(|_| bad(&header[i], get(i)));
         rows.push(ReportRow {
@@ -251,15 +292,19 @@ fn read_progress(path: &Path) -> Result<Vec<ProgressPoint>, ReportError> {
             Some(ProgressPoint {
                 generation: rec.get(0)?.parse().ok()?,
                 evaluations: rec.get(1)?.parse().ok()?,
-                hypervolume: rec.get(2)?.parse().ok()?,
+                hypervolume: rec.get(2)?.parse().ok().filter(|v: &f64| v.is_finite())?,
                 front_size: rec.get(3)?.parse().ok()?,
             })
         })();
-        points.push(parsed.ok_or_else(|| ReportError::Row {
-            path: path.to_path_buf(),
-            line,
-            message: "expected four numbers".into(),
-            fix: "re-run the search to rewrite progress.csv".into(),
+        points.push(parsed.ok_or_else(|| {
+            ReportError::Row {
+                path: path.to_path_buf(),
+                line,
+                message: "expected four numbers: generation, evaluations and front_size whole, \
+                      hypervolume finite"
+                    .into(),
+                fix: "re-run the search to rewrite progress.csv".into(),
+            }
         })?);
     }
     Ok(points)

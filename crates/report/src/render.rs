@@ -60,6 +60,19 @@ pub(crate) fn render(
     out_dir: &Path,
     stem: &str,
 ) -> Result<Vec<PathBuf>, ReportError> {
+    let files = draw_files(fig, out_dir, stem)?;
+    for (path, bytes) in &files {
+        atomic_write(path, bytes)?;
+    }
+    Ok(files.into_iter().map(|(p, _)| p).collect())
+}
+
+/// Draws `fig` in memory: the PNG and SVG bytes with the paths they belong at.
+pub(crate) fn draw_files(
+    fig: &impl Figure,
+    out_dir: &Path,
+    stem: &str,
+) -> Result<Vec<(PathBuf, Vec<u8>)>, ReportError> {
     ensure_font();
     let (w, h) = fig.size();
     let png_path = out_dir.join(format!("{stem}.png"));
@@ -81,7 +94,6 @@ pub(crate) fn render(
     image
         .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
         .map_err(|e| draw_err(&png_path, format!("PNG encoding: {e}")))?;
-    atomic_write(&png_path, &png)?;
 
     let mut svg = String::new();
     {
@@ -90,8 +102,7 @@ pub(crate) fn render(
         fig.draw(&root).map_err(|e| draw_err(&svg_path, e))?;
         root.present().map_err(|e| draw_err(&svg_path, de(e)))?;
     }
-    atomic_write(&svg_path, svg.as_bytes())?;
-    Ok(vec![png_path, svg_path])
+    Ok(vec![(png_path, png), (svg_path, svg.into_bytes())])
 }
 
 /// The marker drawn in front of a legend entry.

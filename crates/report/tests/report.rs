@@ -177,3 +177,41 @@ fn a_folder_that_is_not_a_run_is_named_in_the_error() {
         "{err}"
     );
 }
+
+#[test]
+fn non_finite_values_are_refused_before_anything_is_written() {
+    let space = space();
+    let tmp = tempfile::tempdir().unwrap();
+    let run_dir = tmp.path().join("run");
+    search(&run_dir, &space, true);
+    let csv = run_dir.join("results_with_front.csv");
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let mut fields: Vec<&str> = lines[2].split(',').collect();
+    fields[4] = "NaN";
+    lines[2] = fields.join(",");
+    std::fs::write(&csv, lines.join("\n") + "\n").unwrap();
+    let report_dir = tmp.path().join("report");
+    let err = write_report(&run_dir, &report_dir, &ReportOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("results_with_front.csv: line 3: column `latency_ms`: `NaN`"),
+        "{err}"
+    );
+    assert!(!report_dir.exists(), "the output folder was created");
+    // An empty progress.csv value is refused the same way, naming the line.
+    std::fs::write(&csv, text).unwrap();
+    let progress = run_dir.join("progress.csv");
+    let p = std::fs::read_to_string(&progress).unwrap();
+    let bad = p.replacen('\n', "\n0,1,inf,1\n", 1);
+    std::fs::write(&progress, bad).unwrap();
+    let err = write_report(&run_dir, &report_dir, &ReportOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("progress.csv: line 2") && err.contains("finite"),
+        "{err}"
+    );
+    assert!(!report_dir.exists());
+}
