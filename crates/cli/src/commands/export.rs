@@ -54,6 +54,8 @@ fn path_of(id: &str) -> PathBuf {
 }
 
 pub fn export_cmd(a: ExportArgs) -> Result<()> {
+    // Parsed first: a typo in --select is reported before the weights are read.
+    let selector: Selector = a.select.parse()?;
     let settings_text = std::fs::read_to_string(a.run.join("run.json"))
         .with_context(|| format!("{}: not a search run folder", a.run.display()))?;
     let settings: serde_json::Value = serde_json::from_str(&settings_text)?;
@@ -75,7 +77,6 @@ pub fn export_cmd(a: ExportArgs) -> Result<()> {
     };
     let space = Space::load(&space_path)?;
     let run = load_run(&a.run, &space)?;
-    let selector: Selector = a.select.parse()?;
     let row = select(&run.front, &selector)?;
     let predicted = Some(PredictedCost {
         latency_ms: row.eval.latency_ms,

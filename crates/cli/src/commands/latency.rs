@@ -1,5 +1,6 @@
 //! `vidnas latency profile|predict|signatures|import|validate`.
 
+use crate::commands::search::{at_least_one, at_least_two, non_negative_f64};
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use std::path::{Path, PathBuf};
@@ -60,9 +61,10 @@ pub struct ProfileArgs {
     #[arg(long)]
     pub out: PathBuf,
     /// libtorch intra-op threads (match the deployment target).
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = 2, value_parser = at_least_one, allow_negative_numbers = true)]
     pub threads: usize,
-    #[arg(long, default_value_t = 15)]
+    /// Timed runs per signature.
+    #[arg(long, default_value_t = 15, value_parser = at_least_one, allow_negative_numbers = true)]
     pub repeats: usize,
     #[arg(long, default_value_t = 3)]
     pub warmup: usize,
@@ -71,10 +73,10 @@ pub struct ProfileArgs {
     #[arg(long, value_enum, default_value = "f32")]
     pub dtype: DtypeArg,
     /// Clips per forward.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = at_least_one, allow_negative_numbers = true)]
     pub batch: usize,
     /// Text tokens the cross-attention reads (8 for the built-in text encoder, 77 for CLIP).
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = 8, value_parser = at_least_one, allow_negative_numbers = true)]
     pub text_tokens: usize,
     /// A name for the device in the table's metadata.
     #[arg(long, default_value = "this machine")]
@@ -111,9 +113,9 @@ pub struct PredictArgs {
 #[derive(Args)]
 pub struct SignaturesArgs {
     pub space: PathBuf,
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = 8, value_parser = at_least_one, allow_negative_numbers = true)]
     pub text_tokens: usize,
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = at_least_one, allow_negative_numbers = true)]
     pub batch: usize,
     #[arg(long)]
     pub json: bool,
@@ -135,17 +137,17 @@ pub struct ImportArgs {
     pub backend: String,
     #[arg(long, value_enum, default_value = "f32")]
     pub dtype: DtypeArg,
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = at_least_one, allow_negative_numbers = true)]
     pub threads: usize,
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = at_least_one, allow_negative_numbers = true)]
     pub batch: usize,
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = 8, value_parser = at_least_one, allow_negative_numbers = true)]
     pub text_tokens: usize,
-    /// Which statistic the `ms` column holds: min, p10, median or mean.
-    #[arg(long, default_value = "min")]
+    /// Which statistic the `ms` column holds.
+    #[arg(long, default_value = "min", value_parser = ["min", "p10", "median", "mean"])]
     pub statistic: String,
-    /// When it was measured (ISO 8601).
-    #[arg(long)]
+    /// When it was measured (ISO 8601, e.g. 2025-01-31 or 2025-01-31T12:00:00Z).
+    #[arg(long, value_parser = iso_date)]
     pub date: String,
     /// Merge into an existing table at --out instead of refusing to overwrite it.
     #[arg(long)]
@@ -157,18 +159,19 @@ pub struct ValidateArgs {
     pub space: PathBuf,
     #[arg(long)]
     pub table: PathBuf,
-    #[arg(long, default_value_t = 50)]
+    /// Random networks to time; every other one fits the correction, the rest judge it.
+    #[arg(long, default_value_t = 50, value_parser = at_least_two, allow_negative_numbers = true)]
     pub samples: usize,
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = 8, value_parser = at_least_one, allow_negative_numbers = true)]
     pub rounds: usize,
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 3, value_parser = at_least_one, allow_negative_numbers = true)]
     pub repeats: usize,
     /// Redo a round when the reference network moved more than this many percent.
-    #[arg(long, default_value_t = 5.0)]
+    #[arg(long, default_value_t = 5.0, value_parser = non_negative_f64, allow_negative_numbers = true)]
     pub tolerance_pct: f64,
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = 2, value_parser = at_least_one, allow_negative_numbers = true)]
     pub threads: usize,
     /// Folder for validation.csv, validation.json and the scatter plot.
     #[arg(long)]
@@ -182,6 +185,9 @@ pub fn run(cmd: LatencyCommand) -> Result<()> {
     match cmd {
         LatencyCommand::E2e(a) => crate::commands::e2e::run(a),
         LatencyCommand::Profile(a) => {
+            // Profiling saves as it goes; a table it cannot write should fail now, not after
+            // the first measurements.
+            check_out_file(&a.out, "a table path (.json)")?;
             let space = Space::load(&a.space)?;
             let opts = ProfileOptions {
                 device_name: a.device_name,
@@ -260,16 +266,22 @@ pub fn run(cmd: LatencyCommand) -> Result<()> {
                 date: a.date,
                 libtorch_version: None,
             };
+            check_out_file(&a.out, "a table path (.json)")?;
+            if a.out.exists() && !a.merge {
+                bail!("{} exists; pass --merge to add the imported entries to it, or choose another --out", a.out.display());
+            }
+            // Both inputs are read and checked before the output is written.
+            let existing = match a.out.exists() {
+                true => Some(LatencyTable::load(&a.out)?),
+                false => None,
+            };
             let imported = import_csv(&a.csv, &meta)?;
-            let mut table = if a.out.exists() {
-                if !a.merge {
-                    bail!("{} exists; pass --merge to add the imported entries to it, or choose another --out", a.out.display());
+            let mut table = match existing {
+                Some(mut t) => {
+                    t.merge(&imported)?;
+                    t
                 }
-                let mut t = LatencyTable::load(&a.out)?;
-                t.merge(&imported)?;
-                t
-            } else {
-                imported
+                None => imported,
             };
             table.save(&a.out)?;
             eprintln!("{} entries in {}", table.entries.len(), a.out.display());
@@ -340,7 +352,50 @@ fn predict_cmd(a: PredictArgs) -> Result<()> {
     Ok(())
 }
 
+/// Refuses an output file path that is a folder or whose folder does not exist, before any
+/// work is done.
+fn check_out_file(out: &Path, what: &str) -> Result<()> {
+    let parent = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if out.is_dir() {
+        bail!("--out {}: is a folder; give {what}", out.display());
+    }
+    if !parent.is_dir() {
+        bail!(
+            "--out {}: the folder {} does not exist; create it or give another path",
+            out.display(),
+            parent.display()
+        );
+    }
+    Ok(())
+}
+
+/// `YYYY-MM-DD`, optionally followed by a time (`T12:00:00Z`).
+fn iso_date(text: &str) -> Result<String, String> {
+    let b = text.as_bytes();
+    let digits = |r: std::ops::Range<usize>| r.into_iter().all(|i| b[i].is_ascii_digit());
+    let ok = b.len() >= 10
+        && digits(0..4)
+        && b[4] == b'-'
+        && digits(5..7)
+        && b[7] == b'-'
+        && digits(8..10)
+        && (b.len() == 10 || matches!(b[10], b'T' | b' '));
+    match ok {
+        true => Ok(text.to_string()),
+        false => Err("expected an ISO 8601 date, e.g. 2025-01-31 or 2025-01-31T12:00:00Z".into()),
+    }
+}
+
 fn validate_cmd(a: ValidateArgs) -> Result<()> {
+    if a.out.exists() && !a.out.is_dir() {
+        bail!(
+            "--out {}: is a file; give a folder for validation.csv, validation.json and the plot",
+            a.out.display()
+        );
+    }
     let space = Space::load(&a.space)?;
     let mut table = LatencyTable::load(&a.table)?;
     let opts = ValidateOptions {
@@ -353,12 +408,6 @@ fn validate_cmd(a: ValidateArgs) -> Result<()> {
         threads: a.threads,
     };
     let report = validate(&space, &table, &opts, true)?;
-    std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
-    write_rows_csv(&a.out.join("validation.csv"), &report.rows)?;
-    vidnas_search::atomic_write(
-        &a.out.join("validation.json"),
-        serde_json::to_string_pretty(&report)?.as_bytes(),
-    )?;
     let points: Vec<LatencyPoint> = report
         .rows
         .iter()
@@ -376,7 +425,7 @@ fn validate_cmd(a: ValidateArgs) -> Result<()> {
         table.device.name,
         report.noise_floor_pct
     );
-    vidnas_report::write_latency_scatter(&a.out, &points, &subtitle)?;
+    write_validation(&a.out, &report, &points, &subtitle)?;
     let line = |name: &str, s: &vidnas_latency::AccuracyStats| {
         println!(
             "{name:<26} n={:<3} RMSE {:6.3} ms  RMSPE {:5.1}%  within ±5/±10/±15%: {:5.1}/{:5.1}/{:5.1}%  Kendall τ {:.3}  bias {:+.1}%",
@@ -392,6 +441,15 @@ fn validate_cmd(a: ValidateArgs) -> Result<()> {
     line("raw sum, held-out half", &report.raw_holdout);
     line("corrected, held-out half", &report.corrected_holdout);
     if a.write_correction {
+        if let Err((field, message)) = report.correction_all.check() {
+            bail!(
+                "the correction fitted on all {} networks was not stored in {}: field \
+                 `correction.{field}`: {message}; the op times do not explain the measurements \
+                 (too few or too noisy networks?): validate with more --samples or --rounds",
+                report.rows.len(),
+                a.table.display()
+            );
+        }
         table.correction = Some(report.correction_all.clone());
         table.save(&a.table)?;
         println!(
@@ -401,6 +459,35 @@ fn validate_cmd(a: ValidateArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Writes validation.csv, validation.json and the scatter plot into `out`; on failure removes
+/// what it wrote and the folder if it created it.
+fn write_validation(
+    out: &Path,
+    report: &vidnas_profile::validate::ValidationReport,
+    points: &[LatencyPoint],
+    subtitle: &str,
+) -> Result<()> {
+    let created = !out.exists();
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let files = ["validation.csv", "validation.json"].map(|f| out.join(f));
+    let written = (|| -> Result<()> {
+        write_rows_csv(&files[0], &report.rows)?;
+        vidnas_search::atomic_write(&files[1], serde_json::to_string_pretty(report)?.as_bytes())?;
+        vidnas_report::write_latency_scatter(out, points, subtitle)?;
+        Ok(())
+    })();
+    if written.is_err() {
+        let plots = ["latency_scatter.png", "latency_scatter.svg"].map(|f| out.join(f));
+        for f in files.iter().chain(&plots) {
+            let _ = std::fs::remove_file(f);
+        }
+        if created {
+            let _ = std::fs::remove_dir(out);
+        }
+    }
+    written
 }
 
 fn write_scaling_check(path: &Path, rows: &[ScalingCheckRow]) -> Result<()> {

@@ -8,8 +8,9 @@ use std::path::{Path, PathBuf};
 use vidnas_latency::{check_covers, predict, LatencyTable, PredictRequest};
 use vidnas_report::{Breakdown, SlotBreakdown, BREAKDOWN_FORMAT};
 use vidnas_search::{
-    atomic_write, merge, progress_bar_callback, run_search, select, Algo, Budgets, Evaluator,
-    EvolutionParams, Nsga2Params, RunOptions, SearchConfig, SearchOutcome, Selector, Shard,
+    atomic_write, check_run_folder, merge, parse_hv_reference, progress_bar_callback, run_search,
+    select, Algo, Budgets, Evaluator, EvolutionParams, Nsga2Params, RunOptions, SearchConfig,
+    SearchOutcome, Selector, Shard,
 };
 use vidnas_space::{Architecture, Space};
 use vidnas_supernet::stages::Scorer;
@@ -65,40 +66,85 @@ pub struct SearchArgs {
     #[arg(long, value_enum, default_value = "nsga2")]
     pub algo: AlgoArg,
     /// Hard latency budget (ms); architectures above it never reach the front.
-    #[arg(long)]
+    #[arg(long, value_name = "MS", value_parser = positive_f64, allow_negative_numbers = true)]
     pub latency_budget_ms: Option<f64>,
     /// Hard peak-memory budget (MB).
-    #[arg(long)]
+    #[arg(long, value_name = "MB", value_parser = positive_f64, allow_negative_numbers = true)]
     pub memory_budget_mb: Option<f64>,
-    #[arg(long, default_value_t = 32)]
+    /// Architectures per generation (2 or more for nsga2 and evolution).
+    #[arg(long, default_value_t = 32, value_parser = at_least_one, allow_negative_numbers = true)]
     pub population: usize,
-    #[arg(long, default_value_t = 10)]
+    /// Generations after the initial population (nsga2 and evolution).
+    #[arg(long, default_value_t = 10, value_parser = at_least_one, allow_negative_numbers = true)]
     pub generations: usize,
     /// Architectures for --algo random.
-    #[arg(long, default_value_t = 200)]
+    #[arg(long, default_value_t = 200, value_parser = at_least_one, allow_negative_numbers = true)]
     pub samples: usize,
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Continue the run in --out from its results.csv (nothing is scored twice).
+    /// Continue the run in --out from its results.csv (nothing is scored twice). A partial last
+    /// line (a run killed while writing it) is dropped with a warning and scored again.
     #[arg(long)]
     pub resume: bool,
     /// Split exhaustive or random search: `i/n` takes every n-th candidate from i.
-    #[arg(long)]
-    pub shard: Option<String>,
-    /// Hypervolume reference point, comma-separated, one value per minimised objective.
-    #[arg(long)]
-    pub hv_ref: Option<String>,
+    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    pub shard: Option<Shard>,
+    /// Hypervolume reference point: three comma-separated numbers, one per minimised objective
+    /// (score,latency_ms,peak_mem_mb with a supernet; latency_ms,peak_mem_mb,neg_temporal_params
+    /// without).
+    #[arg(long, value_name = "A,B,C", value_parser = parse_hv_ref, allow_hyphen_values = true)]
+    pub hv_ref: Option<HvRef>,
 }
 
-pub fn parse_shard(text: &str) -> Result<Shard> {
-    let (i, n) = text
-        .split_once('/')
-        .with_context(|| format!("--shard `{text}`: write it as i/n, e.g. 0/4"))?;
-    let (index, count): (usize, usize) = (i.trim().parse()?, n.trim().parse()?);
-    if count == 0 || index >= count {
-        bail!("--shard `{text}`: need 0 <= i < n");
+/// `--hv-ref`'s three numbers.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HvRef(pub Vec<f64>);
+
+// Value parsers: clap prefixes each message with the flag and the value typed, so the message
+// says what is wrong and the expected form.
+
+/// `i/n` with `0 <= i < n` (see [`Shard`]'s `FromStr`).
+pub fn parse_shard(text: &str) -> Result<Shard, String> {
+    text.parse()
+}
+
+/// Three finite comma-separated numbers.
+pub fn parse_hv_ref(text: &str) -> Result<HvRef, String> {
+    parse_hv_reference(text).map(HvRef)
+}
+
+/// A finite number above 0 (budgets).
+pub fn positive_f64(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        _ => {
+            Err("expected a finite number above 0, e.g. 60; leave the flag out for no limit".into())
+        }
     }
-    Ok(Shard { index, count })
+}
+
+/// A finite number of 0 or more.
+pub fn non_negative_f64(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err("expected a finite number of 0 or more, e.g. 5".into()),
+    }
+}
+
+/// A whole number of 1 or more.
+pub fn at_least_one(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(v) if v >= 1 => Ok(v),
+        _ => Err("expected a whole number of 1 or more, e.g. 4".into()),
+    }
+}
+
+/// A whole number of 2 or more.
+pub fn at_least_two(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(v) if v >= 2 => Ok(v),
+        _ => Err("expected a whole number of 2 or more, e.g. 50".into()),
+    }
 }
 
 fn required<'a, T>(v: &'a Option<T>, flag: &str) -> Result<&'a T> {
@@ -129,18 +175,8 @@ pub fn search(
     out: &Path,
     a: &SearchArgs,
 ) -> Result<SearchOutcome> {
-    let table = LatencyTable::load(table_path)?;
-    check_covers(space, &table)?;
-    let scorer = supernet.map(|s| Scorer::open(space, s)).transpose()?;
-    let supernet_id = match supernet {
-        Some(s) => Some(format!(
-            "{} ({})",
-            s.display(),
-            vidnas_supernet::stages::sha256_16(&s.join("model.safetensors"))?
-        )),
-        None => None,
-    };
-    let mut evaluator = PipelineEvaluator::new(space, &table, scorer)?;
+    // Cheap checks first, so a typo is reported before the supernet is loaded, and nothing
+    // is written before every input has been read.
     let algo = match a.algo {
         AlgoArg::Nsga2 => Algo::Nsga2(Nsga2Params {
             population: a.population,
@@ -157,35 +193,43 @@ pub fn search(
             batch: a.population.max(1),
         },
         AlgoArg::Exhaustive => Algo::Exhaustive {
-            batch: if evaluator.has_score() { 64 } else { 65536 },
+            batch: if supernet.is_some() { 64 } else { 65536 },
         },
     };
-    let hv_reference = a
-        .hv_ref
-        .as_ref()
-        .map(|t| {
-            t.split(',')
-                .map(|v| v.trim().parse::<f64>())
-                .collect::<Result<Vec<_>, _>>()
-        })
-        .transpose()
-        .context("--hv-ref: comma-separated numbers, one per objective")?;
-    let config = SearchConfig {
+    let mut config = SearchConfig {
         algo,
         seed: a.seed,
         budgets: Budgets {
             latency_ms: a.latency_budget_ms,
             memory_mb: a.memory_budget_mb,
         },
-        shard: a.shard.as_deref().map(parse_shard).transpose()?,
-        hv_reference,
-        table_id: format!(
-            "{} ({})",
-            table_path.display(),
-            vidnas_supernet::stages::sha256_16(table_path)?
-        ),
-        supernet_id,
+        shard: a.shard,
+        hv_reference: a.hv_ref.as_ref().map(|h| h.0.clone()),
+        table_id: String::new(),
+        supernet_id: None,
     };
+    config.check()?;
+    check_run_folder(out, a.resume)?;
+    let table = LatencyTable::load(table_path)?;
+    check_covers(space, &table)?;
+    let scorer = supernet.map(|s| Scorer::open(space, s)).transpose()?;
+    config.supernet_id = match supernet {
+        Some(s) => Some(format!(
+            "{} ({})",
+            s.display(),
+            vidnas_supernet::stages::sha256_16(&s.join("model.safetensors"))?
+        )),
+        None => None,
+    };
+    config.table_id = format!(
+        "{} ({})",
+        table_path.display(),
+        vidnas_supernet::stages::sha256_16(table_path)?
+    );
+    let mut evaluator = PipelineEvaluator::new(space, &table, scorer)?;
+    if a.resume {
+        warn_torn_line(&out.join("results.csv"));
+    }
     let bar = ProgressBar::new(0);
     bar.set_style(
         ProgressStyle::with_template("search [{bar:30}] {pos}/{len} evaluations, eta {eta} {msg}")
@@ -208,6 +252,22 @@ pub fn search(
         write_breakdown(space, &table, &knee.arch, out)?;
     }
     Ok(outcome)
+}
+
+/// A results.csv that ends without a newline was cut while a row was written; resume drops
+/// that partial row (its architecture is scored again) and says so.
+fn warn_torn_line(results: &Path) {
+    let Ok(bytes) = std::fs::read(results) else {
+        return;
+    };
+    if bytes.last().is_some_and(|&b| b != b'\n') {
+        let line = 1 + bytes.iter().filter(|&&b| b == b'\n').count();
+        eprintln!(
+            "warning: {} line {line} is incomplete (the run stopped while writing it); it is \
+             dropped and its architecture scored again",
+            results.display()
+        );
+    }
 }
 
 /// Per-slot predicted latency of `arch`, for the report's breakdown figure.
@@ -282,19 +342,36 @@ pub struct ScoreArgs {
     #[arg(long)]
     pub supernet: Option<PathBuf>,
     /// Score only lines whose index ≡ i (mod n).
-    #[arg(long)]
-    pub shard: Option<String>,
+    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    pub shard: Option<Shard>,
     /// CSV to write (arch_id,arch,score,latency_ms,peak_mem_mb,params,temporal_params).
     #[arg(long)]
     pub out: PathBuf,
 }
 
 pub fn score(a: ScoreArgs) -> Result<()> {
+    // The output is written once, at the end: refuse a place it cannot go before scoring.
+    let parent = a
+        .out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if a.out.is_dir() || !parent.is_dir() {
+        bail!(
+            "--out {}: {}; give a CSV file path in an existing folder",
+            a.out.display(),
+            if a.out.is_dir() {
+                "is a folder"
+            } else {
+                "its folder does not exist"
+            }
+        );
+    }
     let space = Space::load(&a.space)?;
     let table = LatencyTable::load(&a.table)?;
     let text = std::fs::read_to_string(&a.archs)
         .with_context(|| format!("reading {}", a.archs.display()))?;
-    let shard = a.shard.as_deref().map(parse_shard).transpose()?;
+    let shard = a.shard;
     let mut archs = Vec::new();
     for (n, line) in text.lines().enumerate() {
         let line = line.trim();
@@ -305,6 +382,13 @@ pub fn score(a: ScoreArgs) -> Result<()> {
             .parse_arch(line)
             .with_context(|| format!("{} line {}", a.archs.display(), n + 1))?;
         archs.push(arch);
+    }
+    if archs.is_empty() {
+        bail!(
+            "{}: holds no architectures; write one encoding per line (`vidnas space sample` \
+             prints some)",
+            a.archs.display()
+        );
     }
     let mine: Vec<Architecture> = archs
         .into_iter()
