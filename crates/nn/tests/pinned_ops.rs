@@ -1,0 +1,187 @@
+//! Pins the temporal ops (src/temporal.rs, with src/attention.rs) to PyTorch numbers.
+//!
+//! Each fixture under tests/fixtures/pinned/temporal_<op>.json holds one op's hyper-parameters
+//! (the micro space's), an input [B·T, C, H, W] with B = 2, T = 3, H = 2, W = 3 (B > 1 and
+//! H ≠ W, so a swapped fold or transpose shows), every weight random and nonzero (the
+//! zero-initialised `conv2` and `proj_out` too) under the Rust op's variable names, and the
+//! output PyTorch computed in f64. Regenerate with:
+//!
+//!     ~/.cache/vidnas/venv-torch-2.13.0/bin/python scripts/pin_math.py
+//!
+//! The script re-implements each op in plain torch without sharing the Rust code paths: frames
+//! unfolded and tokens gathered by explicit loops, group norm and softmax attention written out
+//! (and self-checked against `F.group_norm` / `F.scaled_dot_product_attention`), conv1d over
+//! time as a (k, 1, 1) `Conv3d` the way diffusers' `TemporalConvLayer` does it.
+//!
+//! Tolerances (measured errors in the comments below): the op runs in f64 against the f64
+//! numbers, then again in f32 (weights and input rounded to f32) against the same numbers.
+//! An element passes when |rust − torch| ≤ tol · max(1, |torch|): absolute up to 1, relative
+//! above (outputs reach ~7).
+
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::path::Path;
+use tch::{nn, Device, Kind, Tensor};
+use vidnas_nn::temporal::{TemporalConfig, TemporalOp};
+use vidnas_space::{fixtures::micro, OpKind, Space};
+
+/// f64: the same math in the same precision, only summation order differs (measured ≤ 3.8e-15).
+const TOL_F64: f64 = 1e-12;
+/// f32 against the f64 reference: f32 rounding of input, weights and every op (measured ≤ 2.2e-6).
+const TOL_F32: f64 = 1e-5;
+
+fn fixture(name: &str) -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("fixtures")
+        .join("pinned")
+        .join(name);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (run scripts/pin_math.py)", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// `{"shape": [...], "data": [...]}` → f64 tensor.
+fn tensor(v: &Value) -> Tensor {
+    let shape: Vec<i64> = v["shape"]
+        .as_array()
+        .expect("shape")
+        .iter()
+        .map(|d| d.as_i64().expect("integer dimension"))
+        .collect();
+    let data: Vec<f64> = v["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .map(|x| x.as_f64().expect("number"))
+        .collect();
+    Tensor::from_slice(&data).view(shape.as_slice())
+}
+
+fn int(v: &Value) -> i64 {
+    v.as_i64().expect("integer")
+}
+
+/// Largest |actual − expected| / max(1, |expected|), and largest plain |actual − expected|.
+fn errors(actual: &Tensor, expected: &Tensor) -> (f64, f64) {
+    assert_eq!(actual.size(), expected.size(), "shape");
+    let actual = actual.to_kind(Kind::Double);
+    let diff = (&actual - expected).abs();
+    let scaled = &diff / expected.abs().clamp_min(1.0);
+    (scaled.max().double_value(&[]), diff.max().double_value(&[]))
+}
+
+/// The temporal options VideoUNet::new derives from a space (crates/nn/src/unet.rs).
+fn temporal_config(space: &Space) -> TemporalConfig {
+    let ops = &space.file.temporal.ops;
+    TemporalConfig {
+        groups: space.file.backbone.norm_num_groups as i64,
+        conv1d_kernel: ops.conv1d.as_ref().expect("conv1d").kernel_size as i64,
+        conv3d_kernel: ops.conv3d.as_ref().expect("conv3d").kernel_size as i64,
+        attn1d_heads: ops.attn1d.as_ref().expect("attn1d").num_heads as i64,
+        attn3d_heads: ops.attn3d.as_ref().expect("attn3d").num_heads as i64,
+    }
+}
+
+/// Builds `op` as the micro space builds it at the fixture's slot, loads the fixture's weights,
+/// runs the fixture's input in `kind` and returns (max scaled error, max absolute error).
+fn run(op: OpKind, kind: Kind) -> (f64, f64) {
+    let fx = fixture(&format!("temporal_{op}.json"));
+    assert_eq!(fx["op"], op.as_str());
+    assert_eq!(fx["dtype"], "float64");
+
+    // The fixture's hyper-parameters are the micro space's, at a slot that allows the op.
+    let space = micro();
+    let cfg = temporal_config(&space);
+    let slot_name = fx["slot"].as_str().expect("slot");
+    let slot = &space.slots[space.slot_index(slot_name).expect("a micro slot")];
+    assert!(slot.allows(op), "{slot_name} allows {op}");
+    let params = &fx["params"];
+    let channels = int(&params["channels"]);
+    assert_eq!(channels, slot.channels as i64, "channels of {slot_name}");
+    assert_eq!(int(&params["groups"]), cfg.groups, "groups");
+    match op {
+        OpKind::Conv1d => assert_eq!(int(&params["kernel_size"]), cfg.conv1d_kernel),
+        OpKind::Conv3d => assert_eq!(int(&params["kernel_size"]), cfg.conv3d_kernel),
+        OpKind::Attn1d => assert_eq!(int(&params["num_heads"]), cfg.attn1d_heads),
+        OpKind::Attn3d => assert_eq!(int(&params["num_heads"]), cfg.attn3d_heads),
+        OpKind::None => unreachable!(),
+    }
+
+    let mut vs = nn::VarStore::new(Device::Cpu);
+    let layer = TemporalOp::new(vs.root(), op, channels, &cfg).expect("a temporal op");
+    vs.set_kind(kind);
+    let weights = fx["weights"].as_object().expect("weights");
+    let mut vars = vs.variables();
+    let rust_names: BTreeSet<&String> = vars.keys().collect();
+    let torch_names: BTreeSet<&String> = weights.keys().collect();
+    assert_eq!(rust_names, torch_names, "same variables, same names");
+    for (name, value) in weights {
+        let var = vars.get_mut(name).expect("checked above");
+        let value = tensor(value);
+        assert_eq!(var.size(), value.size(), "shape of {name}");
+        assert!(
+            bool::try_from(value.ne(0.0).all()).unwrap(),
+            "{name} is nonzero"
+        );
+        tch::no_grad(|| var.copy_(&value.to_kind(kind)));
+    }
+
+    let frames = int(&fx["frames"]);
+    let xs = tensor(&fx["input"]).to_kind(kind);
+    let expected = tensor(&fx["expected"]);
+    let out = tch::no_grad(|| layer.forward(&xs, frames));
+    assert_eq!(out.kind(), kind);
+    let (scaled, abs) = errors(&out, &expected);
+    eprintln!("{op} {kind:?}: max scaled error {scaled:.2e}, max abs error {abs:.2e}");
+    (scaled, abs)
+}
+
+fn check(op: OpKind) {
+    tch::set_num_threads(1);
+    let (f64_err, _) = run(op, Kind::Double);
+    assert!(f64_err <= TOL_F64, "{op} f64: {f64_err:e} > {TOL_F64:e}");
+    let (f32_err, _) = run(op, Kind::Float);
+    assert!(f32_err <= TOL_F32, "{op} f32: {f32_err:e} > {TOL_F32:e}");
+}
+
+// conv1d (kernel 3, 8 channels, 4 groups), as scripts/pin_math.py computes it:
+//     video = unfold_frames(xs, T)  # [B*T, C, H, W] -> [B, C, T, H, W], row b*T + t
+//     h = conv(conv1, silu(group_norm(video, 4, norm1)))  # over (C/4, T, H, W), eps 1e-5
+//     h = conv(conv2, silu(group_norm(h, 4, norm2)))
+//     # conv: F.conv3d(v, w[:, :, :, None, None], b, padding=(k // 2, 0, 0))
+//     expected = xs + fold_frames(h)
+// Measured: f64 6.7e-16, f32 4.8e-7.
+#[test]
+fn conv1d_matches_pytorch() {
+    check(OpKind::Conv1d);
+}
+
+// conv3d (kernel 3, 8 channels, 4 groups): as conv1d with
+//     # conv: F.conv3d(v, w, b, padding=k // 2)  # over time and space
+// Measured: f64 8.9e-16, f32 1.0e-6.
+#[test]
+fn conv3d_matches_pytorch() {
+    check(OpKind::Conv3d);
+}
+
+// attn1d (4 heads, 8 channels, 4 groups), as scripts/pin_math.py computes it:
+//     video = group_norm(unfold_frames(xs, T), 4, norm)
+//     for each (b, y, x): tokens = proj_in(video[b, :, t, y, x] for t in 0..T) + pos[t]
+//         # pos = frame_positions(T, C): [sin | cos](t * 10000^(-i / (C/2))), in f32
+//         q, k, v = to_q/to_k/to_v(tokens) cut into heads of C/heads channels
+//         out[b, :, t, y, x] = proj_out(to_out.0(concat(softmax(q k^T / sqrt(C/heads)) v)))
+//     expected = xs + fold_frames(out)
+// Measured: f64 1.1e-15, f32 6.5e-7.
+#[test]
+fn attn1d_matches_pytorch() {
+    check(OpKind::Attn1d);
+}
+
+// attn3d (4 heads, 16 channels: micro allows it only at 4×4 and below), as attn1d but
+//     for each b: one sequence of the T·H·W tokens in (t, y, x) order, token (t, y, x) + pos[t]
+// Measured: f64 3.8e-15, f32 2.2e-6 (3.5e-6 absolute; outputs reach 7.1).
+#[test]
+fn attn3d_matches_pytorch() {
+    check(OpKind::Attn3d);
+}
