@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Pins vidnas' own math to PyTorch numbers: writes the JSON fixtures that
-crates/nn/tests/pinned_ops.rs and crates/supernet/tests/pinned_math.rs compare against.
+crates/nn/tests/pinned_ops.rs and crates/diffusion/tests/pinned_math.rs compare against.
 
 Regenerate (deterministic on CPU, one thread), from the repository root:
 
@@ -13,12 +13,12 @@ It writes:
       slot that allows the op), an input [B*T, C, H, W] with B=2, T=3, H=2, W=3, every weight
       random and nonzero (the zero-initialised output projections too) under the Rust op's
       variable names, and the output, all in f64.
-  crates/supernet/tests/fixtures/pinned/adamw.json
+  crates/diffusion/tests/fixtures/pinned/adamw.json
       3 steps of torch.optim.AdamW on two tensors (f32 and f64), non-default hyper-parameters.
-  crates/supernet/tests/fixtures/pinned/ddim_step.json
+  crates/diffusion/tests/fixtures/pinned/ddim_step.json
       one DDIM (eta = 0) step as diffusers' DDIMScheduler.step computes it, epsilon and v,
       with and without clipping x0, at (t, t_prev) = (999, 749) and (249, final step), f64.
-  crates/supernet/tests/fixtures/pinned/schedule.json
+  crates/diffusion/tests/fixtures/pinned/schedule.json
       alphas_cumprod of the scaled-linear schedule (diffusers' recipe, in f64 and as diffusers
       computes it in f32) and the noisy input / target of a training step for epsilon and v.
 
@@ -38,7 +38,7 @@ import torch.nn.functional as F
 GENERATED_BY = "~/.cache/vidnas/venv-torch-2.13.0/bin/python scripts/pin_math.py"
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NN_DIR = os.path.join(ROOT, "crates", "nn", "tests", "fixtures", "pinned")
-SUPERNET_DIR = os.path.join(ROOT, "crates", "supernet", "tests", "fixtures", "pinned")
+SUPERNET_DIR = os.path.join(ROOT, "crates", "diffusion", "tests", "fixtures", "pinned")
 
 
 # --------------------------------------------------------------------------------------------
@@ -313,7 +313,7 @@ def temporal_fixtures():
 
 
 # --------------------------------------------------------------------------------------------
-# AdamW (crates/supernet/src/adamw.rs) against torch.optim.AdamW.
+# AdamW (crates/diffusion/src/adamw.rs) against torch.optim.AdamW.
 
 ADAMW_SNIPPET = [
     "opt = torch.optim.AdamW([a, b], lr=LRS[0], betas=(0.8, 0.9), eps=1e-2, weight_decay=0.1, foreach=False)",
@@ -379,7 +379,7 @@ def adamw_fixture():
 
 
 # --------------------------------------------------------------------------------------------
-# Noise schedule (crates/supernet/src/schedule.rs) and DDIM (crates/supernet/src/sampler.rs).
+# Noise schedule (crates/diffusion/src/schedule.rs) and DDIM (crates/diffusion/src/sampler.rs).
 
 
 def alphas_cumprod(train_timesteps, beta_start, beta_end, dtype):

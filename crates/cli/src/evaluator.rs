@@ -5,7 +5,7 @@ use anyhow::Result;
 use vidnas_latency::{temporal_params, LatencyTable, PredictRequest, SlotCostModel};
 use vidnas_search::{Evaluation, Evaluator};
 use vidnas_space::{Architecture, Space};
-use vidnas_supernet::stages::Scorer;
+use vidnas_supernet::Scorer;
 
 pub struct PipelineEvaluator<'a> {
     space: &'a Space,

@@ -135,7 +135,7 @@ fn malformed_architectures_are_refused_with_slot_and_valid_ops() {
         v["temporal"]["constraints"]["max_temporal_layers"] = json!(2)
     });
     let nones = |first: &str| {
-        let mut ops = vec!["none"; 10];
+        let mut ops = ["none"; 10];
         ops[0] = first;
         ops.join("-")
     };

@@ -1,115 +1,133 @@
-//! Checkpoints: a folder holding the model, the optimiser moments and the training state,
-//! replaced atomically (written beside, then renamed) so an interrupted save loses nothing.
+//! Checkpoint folders, one implementation for every trainer: the parts (weights, optimiser
+//! moments) and a JSON state are written into `checkpoint.tmp`, which then replaces
+//! `checkpoint` by two renames, so an interrupted save or a stopped run keeps the last good
+//! checkpoint. A crash between the renames leaves `checkpoint.old`, which is read then.
 
 use crate::adamw::AdamW;
 use crate::error::TrainError;
-use crate::model::VideoModel;
-use serde::{Deserialize, Serialize};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use tch::Tensor;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TrainState {
-    /// Steps completed.
-    pub step: usize,
-    /// Space hash the weights belong to (a checkpoint from another space is refused).
-    pub space_hash: String,
-    /// What was trained: `image`, `supernet`, or `standalone:<arch>`.
-    pub objective: String,
-    /// Loss of every completed step.
-    pub losses: Vec<f64>,
-}
+const STATE: &str = "state.json";
 
 pub fn checkpoint_dir(run: &Path) -> PathBuf {
     run.join("checkpoint")
 }
 
-pub fn save(
+/// Writes a checkpoint of `run`: `write_parts` fills the new folder, `state` is its
+/// `state.json`, and the folder then replaces the previous checkpoint.
+pub fn save<S: Serialize>(
     run: &Path,
-    model: &VideoModel,
-    opt: &AdamW,
-    state: &TrainState,
+    state: &S,
+    write_parts: impl FnOnce(&Path) -> Result<(), TrainError>,
 ) -> Result<(), TrainError> {
     let dir = checkpoint_dir(run);
     let tmp = run.join("checkpoint.tmp");
-    let io = |e: std::io::Error| TrainError::file(&tmp, e);
-    if tmp.exists() {
-        std::fs::remove_dir_all(&tmp).map_err(io)?;
-    }
-    std::fs::create_dir_all(&tmp).map_err(io)?;
-    model.save_all(&tmp.join("model.safetensors"))?;
-    let moments = opt.state_tensors();
-    Tensor::write_safetensors(&moments, tmp.join("optimizer.safetensors"))?;
-    let json = serde_json::to_string_pretty(state).expect("state serialises");
-    std::fs::write(tmp.join("state.json"), json).map_err(io)?;
     let old = run.join("checkpoint.old");
+    let io = |p: &Path| {
+        let p = p.to_path_buf();
+        move |e: std::io::Error| TrainError::file(&p, e)
+    };
+    if tmp.exists() {
+        std::fs::remove_dir_all(&tmp).map_err(io(&tmp))?;
+    }
+    std::fs::create_dir_all(&tmp).map_err(io(&tmp))?;
+    write_parts(&tmp)?;
+    vidnas_io::write_json(&tmp.join(STATE), state)?;
     if dir.exists() {
         if old.exists() {
-            std::fs::remove_dir_all(&old).map_err(io)?;
+            std::fs::remove_dir_all(&old).map_err(io(&old))?;
         }
-        std::fs::rename(&dir, &old).map_err(io)?;
+        std::fs::rename(&dir, &old).map_err(io(&dir))?;
     }
-    std::fs::rename(&tmp, &dir).map_err(io)?;
+    std::fs::rename(&tmp, &dir).map_err(io(&dir))?;
     if old.exists() {
-        std::fs::remove_dir_all(&old).map_err(io)?;
+        std::fs::remove_dir_all(&old).map_err(io(&old))?;
     }
     Ok(())
 }
 
-/// Reads the training state of a run's checkpoint, if there is one. A crash between the two
-/// renames of [`save`] leaves only `checkpoint.old`; it is used then.
-pub fn read_state(run: &Path) -> Result<Option<(PathBuf, TrainState)>, TrainError> {
+/// The state of a run's checkpoint and its folder, if there is one.
+pub fn read_state<S: DeserializeOwned>(run: &Path) -> Result<Option<(PathBuf, S)>, TrainError> {
     for dir in [checkpoint_dir(run), run.join("checkpoint.old")] {
-        let path = dir.join("state.json");
+        let path = dir.join(STATE);
         if path.exists() {
-            let state: TrainState = vidnas_io::read_json(&path)?;
-            return Ok(Some((dir, state)));
+            return Ok(Some((dir, vidnas_io::read_json(&path)?)));
         }
     }
     Ok(None)
 }
 
-/// Restores model weights and optimiser moments from `dir`.
-pub fn load(
-    dir: &Path,
-    model: &mut VideoModel,
-    opt: &mut AdamW,
-    state: &TrainState,
-) -> Result<(), TrainError> {
-    if state.space_hash != model.space.hash() {
+/// Refuses to resume a checkpoint that is already past the run's `--steps`.
+pub fn check_within_steps(dir: &Path, step: usize, steps: usize) -> Result<(), TrainError> {
+    if step > steps {
         return Err(TrainError::file(
-            dir,
+            dir.join(STATE),
             format!(
-                "checkpoint belongs to space hash {} but {} has hash {}; use a new --out folder or the original space file",
-                state.space_hash,
-                model.space.path.display(),
-                model.space.hash()
+                "the checkpoint is at step {step} but --steps is {steps}; pass --steps {step} or more to continue it, or choose another --out"
             ),
         ));
     }
-    model.load_all(&dir.join("model.safetensors"))?;
-    let path = dir.join("optimizer.safetensors");
-    let tensors: HashMap<String, Tensor> = Tensor::read_safetensors(&path)
-        .map_err(|e| {
-            TrainError::file(
-                &path,
-                format!(
-                    "cannot read the optimizer moments ({e}); the checkpoint is damaged: delete {} and rerun to start over",
-                    dir.display()
-                ),
-            )
-        })?
-        .into_iter()
-        .collect();
-    opt.load_state(&tensors, state.step as i64).map_err(|m| {
+    Ok(())
+}
+
+/// Writes an optimiser's moments as safetensors.
+pub fn save_optimizer(path: &Path, opt: &AdamW) -> Result<(), TrainError> {
+    Ok(Tensor::write_safetensors(&opt.state_tensors(), path)?)
+}
+
+/// Restores an optimiser's moments from `path` (inside checkpoint `dir`) at `step`.
+pub fn load_optimizer(
+    path: &Path,
+    dir: &Path,
+    opt: &mut AdamW,
+    step: usize,
+) -> Result<(), TrainError> {
+    let damaged = |m: String| {
         TrainError::file(
-            &path,
+            path,
             format!(
-                "{m}; the checkpoint does not belong to this model: delete {} and rerun to start over, or choose another --out",
+                "{m}; the checkpoint is damaged or belongs to another model: delete {} and rerun to start over, or choose another --out",
                 dir.display()
             ),
         )
-    })
+    };
+    let tensors: HashMap<String, Tensor> = Tensor::read_safetensors(path)
+        .map_err(|e| damaged(format!("cannot read the optimizer moments ({e})")))?
+        .into_iter()
+        .collect();
+    opt.load_state(&tensors, step as i64).map_err(damaged)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_save_replaces_the_previous_checkpoint_and_reads_back() {
+        let tmp = tempfile::tempdir().unwrap();
+        let run = tmp.path();
+        for step in [1usize, 2] {
+            save(run, &step, |dir| {
+                std::fs::write(dir.join("part.bin"), [step as u8])
+                    .map_err(|e| TrainError::file(dir, e))
+            })
+            .unwrap();
+        }
+        let (dir, step): (PathBuf, usize) = read_state(run).unwrap().unwrap();
+        assert_eq!(step, 2);
+        assert_eq!(std::fs::read(dir.join("part.bin")).unwrap(), [2]);
+        assert!(!run.join("checkpoint.tmp").exists() && !run.join("checkpoint.old").exists());
+        // A crash between the two renames leaves only the old folder: it is read.
+        std::fs::rename(checkpoint_dir(run), run.join("checkpoint.old")).unwrap();
+        let (_, step): (PathBuf, usize) = read_state(run).unwrap().unwrap();
+        assert_eq!(step, 2);
+        assert!(check_within_steps(&dir, 2, 1)
+            .unwrap_err()
+            .to_string()
+            .contains("--steps 2 or more"));
+    }
 }

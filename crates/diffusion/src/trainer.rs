@@ -4,10 +4,10 @@
 
 use crate::adamw::{AdamW, AdamWConfig};
 use crate::batch::{clips_at, draw_step, stack_clips, step_noise};
-use crate::checkpoint::{self, TrainState};
+use crate::checkpoint;
 use crate::error::TrainError;
 use crate::model::VideoModel;
-use crate::paths::{paths_for_step, PathSampling};
+use crate::objective::Objective;
 use crate::schedule::NoiseSchedule;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
@@ -15,34 +15,6 @@ use std::path::{Path, PathBuf};
 use tch::{Kind, Tensor};
 use vidnas_data::{Dataset, Vocab};
 use vidnas_space::{Architecture, OpKind};
-
-/// What a run trains.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Objective {
-    /// Stage 1: the image model and the text encoder, on single frames.
-    Image,
-    /// The weight-sharing supernet: one or more sampled paths per step.
-    Supernet(PathSampling),
-    /// One architecture on its own, temporal layers only (a stand-alone reference).
-    Standalone(Architecture),
-    /// One architecture with every weight training, spatial ones included (the few-step
-    /// teacher's fine-tune, when the image backbone is not already strong).
-    Full(Architecture),
-}
-
-impl Objective {
-    pub fn describe(&self) -> String {
-        match self {
-            Objective::Image => "image".into(),
-            Objective::Supernet(s) => format!(
-                "supernet:{}",
-                serde_json::to_value(s).unwrap().as_str().unwrap()
-            ),
-            Objective::Standalone(a) => format!("standalone:{}", a.encode()),
-            Objective::Full(a) => format!("full:{}", a.encode()),
-        }
-    }
-}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -135,11 +107,58 @@ impl TrainConfig {
     }
 }
 
+/// `state.json` of a training checkpoint.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainState {
+    /// Steps completed.
+    pub step: usize,
+    /// Space hash the weights belong to (a checkpoint from another space is refused).
+    pub space_hash: String,
+    /// What was trained.
+    pub objective: Objective,
+    /// Loss of every completed step.
+    pub losses: Vec<f64>,
+}
+
+const MODEL: &str = "model.safetensors";
+const OPTIMIZER: &str = "optimizer.safetensors";
+
+/// The architecture(s) each step trains: one fixed path, or a per-step choice (the supernet's
+/// path sampling, which lives with the supernet trainer).
+pub enum PathPlan {
+    Fixed(Architecture),
+    /// `'static` so that a trainer holds no borrow beyond its model and data.
+    PerStep(Box<dyn Fn(u64) -> Vec<Architecture>>),
+}
+
+impl PathPlan {
+    /// The fixed path of an objective that has one: the image model (no temporal op) or a
+    /// single architecture; `None` for the supernet, which needs [`PathPlan::PerStep`].
+    pub fn fixed(objective: &Objective, slots: usize) -> Option<Self> {
+        match objective {
+            Objective::Image => Some(Self::Fixed(Architecture {
+                ops: vec![OpKind::None; slots],
+            })),
+            Objective::Standalone(a) | Objective::Full(a) => Some(Self::Fixed(a.clone())),
+            Objective::Supernet(_) => None,
+        }
+    }
+
+    fn at(&self, step: u64) -> Vec<Architecture> {
+        match self {
+            Self::Fixed(a) => vec![a.clone()],
+            Self::PerStep(f) => f(step),
+        }
+    }
+}
+
 pub struct Trainer<'a> {
     pub model: &'a mut VideoModel,
     pub opt: AdamW,
     pub cfg: TrainConfig,
     pub objective: Objective,
+    paths: PathPlan,
     data: &'a Dataset,
     vocab: &'a Vocab,
     dir: PathBuf,
@@ -148,9 +167,11 @@ pub struct Trainer<'a> {
 
 impl<'a> Trainer<'a> {
     /// Sets which weights train (everything for `Image` and `Full`, temporal layers otherwise).
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         model: &'a mut VideoModel,
         objective: Objective,
+        paths: PathPlan,
         cfg: TrainConfig,
         data: &'a Dataset,
         vocab: &'a Vocab,
@@ -171,7 +192,7 @@ impl<'a> Trainer<'a> {
         let state = TrainState {
             step: 0,
             space_hash: model.space.hash().to_string(),
-            objective: objective.describe(),
+            objective: objective.clone(),
             losses: Vec::new(),
         };
         Self {
@@ -179,6 +200,7 @@ impl<'a> Trainer<'a> {
             opt,
             cfg,
             objective,
+            paths,
             data,
             vocab,
             dir: dir.to_path_buf(),
@@ -196,7 +218,7 @@ impl<'a> Trainer<'a> {
 
     /// Continues from the run folder's checkpoint if there is one; returns the step reached.
     pub fn resume(&mut self) -> Result<usize, TrainError> {
-        let Some((dir, state)) = checkpoint::read_state(&self.dir)? else {
+        let Some((dir, state)) = checkpoint::read_state::<TrainState>(&self.dir)? else {
             return Ok(0);
         };
         if state.objective != self.state.objective {
@@ -208,15 +230,7 @@ impl<'a> Trainer<'a> {
                 ),
             ));
         }
-        if state.step > self.cfg.steps {
-            return Err(TrainError::file(
-                dir.join("state.json"),
-                format!(
-                    "the checkpoint is at step {} but --steps is {}; pass --steps {} or more to continue it, or choose another --out",
-                    state.step, self.cfg.steps, state.step
-                ),
-            ));
-        }
+        checkpoint::check_within_steps(&dir, state.step, self.cfg.steps)?;
         if state.losses.len() != state.step || state.losses.iter().any(|l| !l.is_finite()) {
             return Err(TrainError::file(
                 dir.join("state.json"),
@@ -228,13 +242,28 @@ impl<'a> Trainer<'a> {
                 ),
             ));
         }
-        checkpoint::load(&dir, self.model, &mut self.opt, &state)?;
+        if state.space_hash != self.model.space.hash() {
+            return Err(TrainError::file(
+                &dir,
+                format!(
+                    "checkpoint belongs to space hash {} but {} has hash {}; use a new --out folder or the original space file",
+                    state.space_hash,
+                    self.model.space.path.display(),
+                    self.model.space.hash()
+                ),
+            ));
+        }
+        self.model.load_all(&dir.join(MODEL))?;
+        checkpoint::load_optimizer(&dir.join(OPTIMIZER), &dir, &mut self.opt, state.step)?;
         self.state = state;
         Ok(self.state.step)
     }
 
     pub fn save(&self) -> Result<(), TrainError> {
-        checkpoint::save(&self.dir, self.model, &self.opt, &self.state)
+        checkpoint::save(&self.dir, &self.state, |dir| {
+            self.model.save_all(&dir.join(MODEL))?;
+            checkpoint::save_optimizer(&dir.join(OPTIMIZER), &self.opt)
+        })
     }
 
     fn lr_at(&self, step: usize) -> f64 {
@@ -274,13 +303,7 @@ impl<'a> Trainer<'a> {
         let noise = step_noise(cfg.seed, step, &x0);
         let (xt, target) = cfg.schedule.noisy_and_target(&x0, &noise, &draws.timesteps);
         let timesteps = Tensor::from_slice(&draws.timesteps).to_device(x0.device());
-        let paths = match &self.objective {
-            Objective::Image => vec![Architecture {
-                ops: vec![OpKind::None; self.model.space.num_slots()],
-            }],
-            Objective::Supernet(s) => paths_for_step(&self.model.space, *s, cfg.seed, step),
-            Objective::Standalone(a) | Objective::Full(a) => vec![a.clone()],
-        };
+        let paths = self.paths.at(step);
         self.opt.zero_grad();
         let context = self
             .model
@@ -305,7 +328,8 @@ impl<'a> Trainer<'a> {
             return Err(TrainError::NonFinite {
                 step: self.state.step,
                 loss: total,
-                last_good: checkpoint::read_state(&self.dir)?.map_or(0, |(_, s)| s.step),
+                last_good: checkpoint::read_state::<TrainState>(&self.dir)?
+                    .map_or(0, |(_, s)| s.step),
                 dir: checkpoint::checkpoint_dir(&self.dir),
             });
         }
@@ -332,7 +356,7 @@ impl<'a> Trainer<'a> {
             .expect("valid template")
             .progress_chars("=> "),
         );
-        bar.set_prefix(self.state.objective.clone());
+        bar.set_prefix(self.state.objective.describe());
         bar.set_position(self.state.step as u64);
         while self.state.step < self.cfg.steps {
             let loss = self.train_step()?;

@@ -23,8 +23,8 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 use tch::{nn, nn::Module, Device, Kind, Tensor};
 use vidnas_data::{generate, Clip, ClipLabel, Colour, Dataset, Motion, ProceduralConfig, Shape};
-use vidnas_search::write_json;
-use vidnas_supernet::{clips_tensor, AdamW, AdamWConfig};
+use vidnas_diffusion::{clips_tensor, AdamW, AdamWConfig};
+use vidnas_io::write_json;
 
 pub const CLASSIFIER_FORMAT: &str = "vidnas-classifier/1";
 pub const WEIGHTS_FILE: &str = "classifier.safetensors";

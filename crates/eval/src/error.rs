@@ -12,15 +12,22 @@ pub enum EvalError {
     #[error(transparent)]
     Torch(#[from] tch::TchError),
     #[error(transparent)]
-    Train(#[from] vidnas_supernet::TrainError),
+    Train(#[from] vidnas_diffusion::TrainError),
     #[error(transparent)]
     Weights(#[from] vidnas_nn::WeightsError),
     #[error(transparent)]
     Data(#[from] vidnas_data::DataError),
     #[error(transparent)]
     Export(#[from] vidnas_export::ExportError),
-    #[error(transparent)]
-    Search(#[from] vidnas_search::SearchError),
+}
+
+impl From<vidnas_io::FileError> for EvalError {
+    fn from(e: vidnas_io::FileError) -> Self {
+        EvalError::File {
+            path: e.path,
+            message: e.message,
+        }
+    }
 }
 
 impl EvalError {

@@ -9,6 +9,7 @@
 pub mod classifier;
 mod error;
 pub mod eval;
+pub mod eval_files;
 pub mod metrics;
 
 pub use classifier::{
@@ -17,7 +18,7 @@ pub use classifier::{
 };
 pub use error::{EvalError, Result};
 pub use eval::{
-    evaluate, markdown_table, noise_seed, EvalReport, EvalRequest, EvalSettings, SystemSummary,
-    EVAL_FORMAT,
+    evaluate, noise_seed, EvalReport, EvalRequest, EvalSettings, SystemSummary, EVAL_FORMAT,
 };
+pub use eval_files::{markdown_table, output_files};
 pub use metrics::{motion_mse, mse, temporal_consistency, Stat};

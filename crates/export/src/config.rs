@@ -3,10 +3,11 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use tch::Device;
 use vidnas_data::Vocab;
+use vidnas_diffusion::{NoiseSchedule, VideoModel};
+use vidnas_diffusion::{Objective, RunInfo};
+use vidnas_io::sha256_16;
 use vidnas_nn::{Build, TextEncoderConfig};
 use vidnas_space::{Architecture, OpKind, Space, SpaceFile};
-use vidnas_supernet::stages::{sha256_16, RunInfo};
-use vidnas_supernet::{NoiseSchedule, VideoModel};
 
 pub const CONFIG_FORMAT: &str = "vidnas-arch/1";
 
@@ -15,9 +16,18 @@ pub enum ExportError {
     #[error("{}: {message}", path.display())]
     File { path: PathBuf, message: String },
     #[error(transparent)]
-    Train(#[from] vidnas_supernet::TrainError),
+    Train(#[from] vidnas_diffusion::TrainError),
     #[error(transparent)]
     Space(#[from] vidnas_space::SpaceError),
+}
+
+impl From<vidnas_io::FileError> for ExportError {
+    fn from(e: vidnas_io::FileError) -> Self {
+        ExportError::File {
+            path: e.path,
+            message: e.message,
+        }
+    }
 }
 
 fn file_err(path: &Path, message: impl std::fmt::Display) -> ExportError {
@@ -148,9 +158,12 @@ pub fn export(req: &ExportRequest) -> Result<PathBuf, ExportError> {
     let info = RunInfo::load(req.supernet_run)?;
     info.check_space(req.space, req.supernet_run)?;
     req.space.check_arch(req.arch)?;
-    if !info.objective.starts_with("supernet")
-        && info.objective != format!("standalone:{}", req.arch.encode())
-    {
+    let holds_arch = match &info.objective {
+        Objective::Supernet(_) => true,
+        Objective::Standalone(a) | Objective::Full(a) => a == req.arch,
+        Objective::Image => false,
+    };
+    if !holds_arch {
         return Err(file_err(
             &req.supernet_run.join("run.json"),
             format!(
@@ -241,7 +254,7 @@ pub fn load_exported_with(
         .validate(&space, &arch)
         .map_err(|m| file_err(config_path, m))?;
     let build = Build::Subnet(arch.clone());
-    vidnas_supernet::check_fits(&space, &build, &config.text_encoder, 1, "the model")?;
+    vidnas_diffusion::check_fits(&space, &build, &config.text_encoder, 1, "the model")?;
     let mut model = VideoModel::new(&space, build, config.text_encoder.clone(), Device::Cpu)?;
     model.load_all(&weights_path(config_path, &config, weights))?;
     Ok((config, space, arch, model))

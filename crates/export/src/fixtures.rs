@@ -6,10 +6,10 @@ use crate::config::{ArchConfig, Provenance, CONFIG_FORMAT};
 use std::path::{Path, PathBuf};
 use tch::Device;
 use vidnas_data::Vocab;
+use vidnas_diffusion::default_text_config;
+use vidnas_diffusion::{NoiseSchedule, VideoModel};
 use vidnas_nn::Build;
 use vidnas_space::{Architecture, Space};
-use vidnas_supernet::stages::default_text_config;
-use vidnas_supernet::{NoiseSchedule, VideoModel};
 
 /// An architecture of the micro space using every op kind.
 pub const MICRO_ARCH: &str = "conv1d-attn1d-attn3d-conv3d-none-attn1d-conv1d-none-conv3d-attn1d";

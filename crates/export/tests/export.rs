@@ -1,10 +1,8 @@
 use tch::{Device, Kind, Tensor};
+use vidnas_diffusion::{DataConfig, Objective, PathSampling, TrainConfig};
 use vidnas_export::{export, load_exported, ExportRequest};
 use vidnas_space::Space;
-use vidnas_supernet::stages::{
-    pretrain_image, train_temporal, DataConfig, ImageStage, Scorer, TemporalStage,
-};
-use vidnas_supernet::{Objective, PathSampling, TrainConfig};
+use vidnas_supernet::{pretrain_image, train_temporal, ImageStage, Scorer, TemporalStage};
 
 fn micro() -> Space {
     vidnas_space::fixtures::micro()

@@ -7,9 +7,9 @@
 //! mean squared error of the clamped x̂₀ with the prompt and with the empty prompt.
 use std::path::Path;
 use tch::{Kind, Tensor};
+use vidnas_diffusion::{datasets, DataConfig};
+use vidnas_diffusion::{stack_clips, Prediction};
 use vidnas_export::load_exported_with;
-use vidnas_supernet::stages::{datasets, DataConfig};
-use vidnas_supernet::{stack_clips, Prediction};
 
 fn main() {
     tch::set_num_threads(1);

@@ -6,10 +6,10 @@
 //! (projection discriminator, Miyato & Koyama 2018). Each head gives one logit per location.
 
 use tch::{nn, Device, Kind, Tensor};
+use vidnas_diffusion::VideoModel;
 use vidnas_nn::temporal::TemporalAttention;
 use vidnas_nn::ResnetBlock2D;
 use vidnas_space::Architecture;
-use vidnas_supernet::VideoModel;
 
 #[derive(Debug)]
 struct Head {

@@ -15,7 +15,7 @@ pub enum FewStepError {
         dir: PathBuf,
     },
     #[error(transparent)]
-    Train(#[from] vidnas_supernet::TrainError),
+    Train(#[from] vidnas_diffusion::TrainError),
     #[error(transparent)]
     Export(#[from] vidnas_export::ExportError),
     #[error(transparent)]
@@ -24,6 +24,15 @@ pub enum FewStepError {
     Weights(#[from] vidnas_nn::WeightsError),
     #[error(transparent)]
     Torch(#[from] tch::TchError),
+}
+
+impl From<vidnas_io::FileError> for FewStepError {
+    fn from(e: vidnas_io::FileError) -> Self {
+        FewStepError::File {
+            path: e.path,
+            message: e.message,
+        }
+    }
 }
 
 impl FewStepError {

@@ -9,8 +9,8 @@ use std::path::Path;
 use std::time::Instant;
 use tch::{Kind, Tensor};
 use vidnas_data::{write_grid_png, Clip, Vocab};
+use vidnas_diffusion::{sample, NoiseSchedule, SampleConfig, VideoModel};
 use vidnas_space::Architecture;
-use vidnas_supernet::{sample, NoiseSchedule, SampleConfig, VideoModel};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -15,11 +15,11 @@ use crate::error::FewStepError;
 use crate::run::{check_run, write_json, write_run_info};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
+use vidnas_diffusion::run_folder::clean_failed_start;
+use vidnas_diffusion::{datasets, DataConfig};
+use vidnas_diffusion::{seed_libtorch, Objective, PathPlan, Prediction, TrainConfig, Trainer};
 use vidnas_export::{load_exported_with, weights_path, ArchConfig};
-use vidnas_supernet::run_folder::clean_failed_start;
-use vidnas_supernet::stages::sha256_16;
-use vidnas_supernet::stages::{datasets, DataConfig};
-use vidnas_supernet::{seed_libtorch, Objective, Prediction, TrainConfig, Trainer};
+use vidnas_io::sha256_16;
 
 pub const FINETUNE_FORMAT: &str = "vidnas-finetune/1";
 
@@ -96,13 +96,15 @@ pub fn finetune(req: FinetuneRequest) -> Result<FinetuneInfo, FewStepError> {
     let (train_data, _) = datasets(&space, &req.data)?;
     clean_failed_start(req.out, &["finetune.json"], || {
         write_run_info(req.out, "finetune.json", &info)?;
+        let objective = if req.freeze_spatial {
+            Objective::Standalone(arch.clone())
+        } else {
+            Objective::Full(arch.clone())
+        };
         let mut trainer = Trainer::new(
             &mut model,
-            if req.freeze_spatial {
-                Objective::Standalone(arch)
-            } else {
-                Objective::Full(arch)
-            },
+            objective,
+            PathPlan::Fixed(arch),
             train,
             &train_data,
             &config.vocab,
@@ -112,7 +114,7 @@ pub fn finetune(req: FinetuneRequest) -> Result<FinetuneInfo, FewStepError> {
             trainer.resume()?;
         }
         trainer.run(req.progress)?;
-        model.save_all(&req.out.join("model.safetensors"))?;
+        trainer.model.save_all(&req.out.join("model.safetensors"))?;
         Ok::<_, FewStepError>(())
     })?;
     let teacher_config = ArchConfig {

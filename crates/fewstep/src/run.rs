@@ -5,7 +5,7 @@ use crate::error::FewStepError;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::path::Path;
-use vidnas_supernet::run_folder::has_started;
+use vidnas_diffusion::run_folder::has_started;
 
 /// Checks `run` before anything is written. A started run (see [`has_started`]) is refused
 /// without `resume`, and with it every field of `run/name` except those in `may_change` must

@@ -4,17 +4,18 @@
 //! on held-out entries (`eval.json`, `eval.png`). `distill.json` records the settings; a
 //! resumed run must use the same ones (only the step count may grow).
 
-use crate::distill::{DistillConfig, Distiller};
+use crate::distill::Distiller;
+use crate::distill_config::DistillConfig;
 use crate::error::FewStepError;
 use crate::eval::{evaluate, FewStepEval};
 use crate::run::{check_run, write_json, write_run_info};
 use crate::teacher::{PoolConfig, TeacherPool};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
+use vidnas_diffusion::run_folder::clean_failed_start;
+use vidnas_diffusion::{datasets, DataConfig};
 use vidnas_export::{load_exported_with, weights_path, ArchConfig};
-use vidnas_supernet::run_folder::clean_failed_start;
-use vidnas_supernet::stages::sha256_16;
-use vidnas_supernet::stages::{datasets, DataConfig};
+use vidnas_io::sha256_16;
 
 pub const DISTILL_FORMAT: &str = "vidnas-distill/1";
 
@@ -49,7 +50,7 @@ pub struct DistillRequest<'a> {
 /// Runs the few-step stage; returns its info and the evaluation written to `eval.json`.
 pub fn distill(req: DistillRequest) -> Result<(DistillInfo, FewStepEval), FewStepError> {
     // Layers the weights file does not cover start from libtorch's generator.
-    vidnas_supernet::seed_libtorch(req.distill.seed);
+    vidnas_diffusion::seed_libtorch(req.distill.seed);
     let (config, space, arch, teacher) = load_exported_with(req.config, req.teacher)?;
     let (_, _, _, student) = load_exported_with(req.config, req.teacher)?;
     let teacher_path = weights_path(req.config, &config, req.teacher);

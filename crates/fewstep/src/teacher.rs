@@ -12,9 +12,9 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 use tch::Tensor;
 use vidnas_data::{load_latent_clips, write_latent_clips, Clip, Dataset, Vocab};
+use vidnas_diffusion::rng::{step_rng, Stream};
+use vidnas_diffusion::{clips_tensor, initial_noise, sample_batch, NoiseSchedule, VideoModel};
 use vidnas_space::Architecture;
-use vidnas_supernet::rng::{step_rng, Stream};
-use vidnas_supernet::{clips_tensor, initial_noise, sample_batch, NoiseSchedule, VideoModel};
 
 /// Pool entries sampled in one batch.
 const POOL_BATCH: usize = 16;

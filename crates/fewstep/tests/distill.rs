@@ -1,13 +1,13 @@
 mod common;
 
 use vidnas_data::{Dataset, Vocab};
+use vidnas_diffusion::{datasets, procedural_config};
+use vidnas_diffusion::{ddim_step, ddim_timesteps, sample, NoiseSchedule, SampleConfig};
 use vidnas_export::load_exported;
 use vidnas_fewstep::checkpoint::read_state;
 use vidnas_fewstep::{
     distill, DistillConfig, DistillRequest, Distiller, FewStepError, RealSource, TeacherPool,
 };
-use vidnas_supernet::stages::{datasets, procedural_config};
-use vidnas_supernet::{ddim_step, ddim_timesteps, sample, NoiseSchedule, SampleConfig};
 
 fn request<'a>(
     config: &'a std::path::Path,

@@ -1,8 +1,8 @@
 mod common;
 
+use vidnas_diffusion::{Prediction, TrainConfig};
 use vidnas_export::load_exported;
 use vidnas_fewstep::{finetune, FinetuneRequest};
-use vidnas_supernet::{Prediction, TrainConfig};
 
 fn request<'a>(
     config: &'a std::path::Path,

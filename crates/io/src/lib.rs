@@ -101,6 +101,31 @@ pub fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T, FileError> {
     parse_json(path, &text)
 }
 
+/// A file an output was made from, for provenance: where it was and what it held.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileRef {
+    pub path: PathBuf,
+    /// SHA-256 of the file's bytes, first 16 hex digits.
+    pub sha256: String,
+}
+
+impl FileRef {
+    /// Hashes `path` now.
+    pub fn of(path: &Path) -> Result<Self, FileError> {
+        Ok(Self {
+            path: path.to_path_buf(),
+            sha256: sha256_16(path)?,
+        })
+    }
+}
+
+impl std::fmt::Display for FileRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.path.display(), self.sha256)
+    }
+}
+
 /// SHA-256 of a file's bytes, the first 16 hex digits (provenance fields).
 pub fn sha256_16(path: &Path) -> Result<String, FileError> {
     use sha2::{Digest, Sha256};

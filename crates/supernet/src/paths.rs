@@ -1,37 +1,12 @@
 //! Which path(s) of the supernet one training step trains.
 
-use crate::rng::{step_rng, Stream};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
-use serde::{Deserialize, Serialize};
+use std::path::Path;
+use vidnas_data::{Dataset, Vocab};
+use vidnas_diffusion::rng::{step_rng, Stream};
+use vidnas_diffusion::{Objective, PathPlan, PathSampling, TrainConfig, Trainer, VideoModel};
 use vidnas_space::{Architecture, OpKind, Space};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum PathSampling {
-    /// One architecture drawn uniformly from the space per step (SPOS).
-    Uniform,
-    /// FairNAS-style: within each cycle every slot runs through all its ops in a random order,
-    /// so every op of a slot is trained equally often.
-    #[default]
-    Fair,
-    /// A uniform path plus the largest and the smallest architecture, gradients accumulated.
-    Sandwich,
-}
-
-impl std::str::FromStr for PathSampling {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "uniform" => Ok(Self::Uniform),
-            "fair" => Ok(Self::Fair),
-            "sandwich" => Ok(Self::Sandwich),
-            _ => Err(format!(
-                "unknown path sampling `{s}`; use uniform, fair or sandwich"
-            )),
-        }
-    }
-}
 
 /// Parameters of `op` at `channels`, to rank ops by size for the sandwich rule.
 fn op_size(space: &Space, op: OpKind, channels: usize) -> usize {
@@ -134,4 +109,31 @@ pub fn paths_for_step(
             vec![space.repair(Architecture { ops }, &mut rng)]
         }
     }
+}
+
+/// The path(s) each step of `objective` trains: the supernet's sampling under `seed`, or the
+/// objective's one fixed path.
+pub fn path_plan(space: &Space, objective: &Objective, seed: u64) -> PathPlan {
+    match objective {
+        Objective::Supernet(sampling) => {
+            let (space, sampling) = (space.clone(), *sampling);
+            PathPlan::PerStep(Box::new(move |step| {
+                paths_for_step(&space, sampling, seed, step)
+            }))
+        }
+        other => PathPlan::fixed(other, space.num_slots()).expect("a single-path objective"),
+    }
+}
+
+/// The core trainer with this objective's paths (see [`path_plan`]).
+pub fn trainer<'a>(
+    model: &'a mut VideoModel,
+    objective: Objective,
+    cfg: TrainConfig,
+    data: &'a Dataset,
+    vocab: &'a Vocab,
+    dir: &Path,
+) -> Trainer<'a> {
+    let paths = path_plan(&model.space, &objective, cfg.seed);
+    Trainer::new(model, objective, paths, cfg, data, vocab, dir)
 }

@@ -2,51 +2,11 @@
 //! clips, timesteps and noise (lower is better). Inputs are built once and reused, so the same
 //! architecture always gets the same score and scoring many is cheap.
 
-use crate::batch::stack_clips;
-use crate::error::TrainError;
-use crate::model::VideoModel;
-use crate::rng::{normal_tensor, step_rng, Stream};
-use crate::schedule::NoiseSchedule;
-use serde::{Deserialize, Serialize};
 use tch::{Kind, Tensor};
 use vidnas_data::{Clip, Vocab};
+use vidnas_diffusion::rng::{normal_tensor, step_rng, Stream};
+use vidnas_diffusion::{stack_clips, NoiseSchedule, TrainError, ValidationConfig, VideoModel};
 use vidnas_space::Architecture;
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ValidationConfig {
-    /// Timesteps per clip, spread evenly over the schedule.
-    pub timesteps_per_clip: usize,
-    /// Clips per forward pass.
-    pub batch_size: usize,
-    pub noise_seed: u64,
-}
-
-impl ValidationConfig {
-    /// The message names the field (callers prefix the file).
-    pub fn validate(&self) -> Result<(), String> {
-        if self.timesteps_per_clip < 1 {
-            return Err(
-                "validation.timesteps_per_clip is 0; use at least 1 (--validation-timesteps)"
-                    .into(),
-            );
-        }
-        if self.batch_size < 1 {
-            return Err("validation.batch_size is 0; use at least 1".into());
-        }
-        Ok(())
-    }
-}
-
-impl Default for ValidationConfig {
-    fn default() -> Self {
-        Self {
-            timesteps_per_clip: 2,
-            batch_size: 4,
-            noise_seed: 1234,
-        }
-    }
-}
 
 /// Precomputed noisy inputs, targets and text context, in batches.
 pub struct ValidationSet {

@@ -2,63 +2,20 @@
 //! training on top of it, stand-alone training of one architecture, and scoring. Each run
 //! folder holds `run.json` (what was trained, on what) beside its checkpoint.
 
-use crate::error::TrainError;
-use crate::memory::check_fits;
-use crate::model::{VideoModel, TEXT_PREFIX};
-use crate::paths::PathSampling;
-use crate::rng::seed_libtorch;
-use crate::run_folder::{clean_failed_start, has_started};
-use crate::score::{ValidationConfig, ValidationSet};
-use crate::trainer::{Objective, TrainConfig, Trainer};
-use serde::{Deserialize, Serialize};
+use crate::paths::trainer;
+use crate::score::ValidationSet;
 use std::path::{Path, PathBuf};
 use tch::Device;
-use vidnas_data::{
-    load_folder_dataset, load_latent_clips, ClipLabel, Dataset, ProceduralConfig, Vocab,
+use vidnas_data::{ClipLabel, Dataset, Vocab};
+use vidnas_diffusion::run_folder::clean_failed_start;
+use vidnas_diffusion::{
+    check_fits, check_run_folder, datasets, default_text_config, seed_libtorch, DataConfig,
+    DataSource, Objective, RunInfo, TrainConfig, TrainError, ValidationConfig, VideoModel,
+    RUN_FORMAT, TEXT_PREFIX,
 };
+use vidnas_io::FileRef;
 use vidnas_nn::{is_temporal, load_into, Build, PromptTable, TextEncoderConfig};
 use vidnas_space::{Architecture, Space};
-
-pub const RUN_FORMAT: &str = "vidnas-run/1";
-
-/// Where training and validation clips come from.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "kind", deny_unknown_fields)]
-pub enum DataSource {
-    /// Procedural text-video clips generated from the seed (nothing stored).
-    #[default]
-    Procedural,
-    /// Real footage: one sub-folder per clip with its frames and a `caption.txt`.
-    Folder { path: PathBuf },
-    /// Pre-encoded latents (safetensors `latents [N, C, T, H, W]` + captions) for a latent-space
-    /// backbone.
-    Latents { path: PathBuf },
-}
-
-/// Where training clips come from.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DataConfig {
-    /// Seed of the procedural generator (training clips; validation uses a separate stream).
-    pub seed: u64,
-    /// Distinct training clips (procedural data; loaded data uses every clip).
-    pub train_clips: usize,
-    /// Fixed validation clips used for scoring (loaded data: taken out of the set).
-    pub validation_clips: usize,
-    #[serde(default)]
-    pub source: DataSource,
-}
-
-impl Default for DataConfig {
-    fn default() -> Self {
-        Self {
-            seed: 0,
-            train_clips: 4096,
-            validation_clips: 8,
-            source: DataSource::Procedural,
-        }
-    }
-}
 
 /// Stage-1 inputs beyond the optimiser settings.
 #[derive(Debug, Clone, Default)]
@@ -68,165 +25,6 @@ pub struct ImageStage {
     pub text_embeddings: Option<PathBuf>,
     /// A diffusers `diffusion_pytorch_model.safetensors` to start the spatial UNet from.
     pub init_unet: Option<PathBuf>,
-}
-
-/// SHA-256 of a file, first 16 hex digits (provenance fields).
-pub fn sha256_16(path: &Path) -> Result<String, TrainError> {
-    Ok(vidnas_io::sha256_16(path)?)
-}
-
-/// `run.json`: everything needed to rebuild the model of a run folder.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RunInfo {
-    pub format: String,
-    /// `image`, `supernet:<sampling>` or `standalone:<arch>`.
-    pub objective: String,
-    pub space_name: String,
-    pub space_hash: String,
-    pub space_path: PathBuf,
-    pub text: TextEncoderConfig,
-    pub vocab: Vocab,
-    pub data: DataConfig,
-    pub train: TrainConfig,
-    pub validation: ValidationConfig,
-    /// The stage-1 run the spatial weights come from (for supernet and stand-alone runs).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image_run: Option<PathBuf>,
-    /// The diffusers weights stage 1 started from, as `path (sha256)`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub init_unet: Option<String>,
-}
-
-impl RunInfo {
-    pub fn load(run: &Path) -> Result<Self, TrainError> {
-        let path = run.join("run.json");
-        if !path.exists() {
-            return Err(TrainError::file(
-                &path,
-                "missing; is this a vidnas run folder (made by pretrain-image, supernet train or train)?",
-            ));
-        }
-        let info: RunInfo = vidnas_io::read_json(&path)?;
-        if info.format != RUN_FORMAT {
-            return Err(TrainError::file(
-                &path,
-                format!("format `{}` is not `{RUN_FORMAT}`", info.format),
-            ));
-        }
-        info.validate().map_err(|e| TrainError::file(&path, e))?;
-        Ok(info)
-    }
-
-    /// Checks every field a model or a data set is built from (the message names the field).
-    pub fn validate(&self) -> Result<(), String> {
-        self.text.validate("text")?;
-        self.train.validate().map_err(|e| e.to_string())?;
-        self.validation.validate()?;
-        if self.data.validation_clips < 1 {
-            return Err("data.validation_clips is 0; scoring needs at least 1 clip".into());
-        }
-        if self.data.train_clips < 1 && self.data.source == DataSource::Procedural {
-            return Err("data.train_clips is 0; use at least 1".into());
-        }
-        build_of(&self.objective, None).map(|_| ())
-    }
-
-    /// What this run trained, read back from `objective`.
-    pub fn build(&self, space: &Space) -> Result<Build, TrainError> {
-        build_of(&self.objective, Some(space)).map_err(TrainError::Config)
-    }
-
-    pub fn save(&self, run: &Path) -> Result<(), TrainError> {
-        std::fs::create_dir_all(run).map_err(|e| TrainError::file(run, e))?;
-        Ok(vidnas_io::write_json(&run.join("run.json"), self)?)
-    }
-
-    /// Checks that `space` is the space this run was trained on.
-    pub fn check_space(&self, space: &Space, run: &Path) -> Result<(), TrainError> {
-        if self.space_hash != space.hash() {
-            return Err(TrainError::file(
-                run.join("run.json"),
-                format!(
-                    "run was trained on space `{}` (hash {}) but {} is `{}` (hash {}); use the run's own space file {}",
-                    self.space_name,
-                    self.space_hash,
-                    space.path.display(),
-                    space.name(),
-                    space.hash(),
-                    self.space_path.display()
-                ),
-            ));
-        }
-        Ok(())
-    }
-
-    pub fn procedural(&self, space: &Space) -> ProceduralConfig {
-        procedural_config(space)
-    }
-}
-
-pub fn procedural_config(space: &Space) -> ProceduralConfig {
-    let v = &space.file.video;
-    ProceduralConfig {
-        frames: v.frames,
-        height: v.height,
-        width: v.width,
-        channels: v.channels,
-    }
-}
-
-/// The default text encoder for a space: the data's vocabulary, the backbone's width, a
-/// context long enough for the longest caption (at least 8 tokens).
-pub fn default_text_config(
-    space: &Space,
-    vocab: &Vocab,
-    longest_caption: usize,
-) -> TextEncoderConfig {
-    let dim = space.file.backbone.cross_attention_dim as i64;
-    TextEncoderConfig {
-        vocab_size: vocab.len() as i64,
-        max_tokens: longest_caption.max(8) as i64,
-        dim,
-        layers: 2,
-        heads: 4.min(dim).max(1),
-        precomputed: None,
-    }
-}
-
-/// Training and validation datasets of a run.
-pub fn datasets(space: &Space, data: &DataConfig) -> Result<(Dataset, Dataset), TrainError> {
-    let cfg = procedural_config(space);
-    match &data.source {
-        DataSource::Procedural => {
-            check_pixel_space(space, "procedural training data is RGB pixels")?;
-            // Validation clips come from a stream no training clip is drawn from.
-            let train = Dataset::procedural(cfg, data.seed, data.train_clips)?;
-            let val = Dataset::procedural_validation(cfg, data.seed, data.validation_clips)?;
-            Ok((train, val))
-        }
-        DataSource::Folder { path } => {
-            check_pixel_space(space, "a frame folder holds RGB pixels")?;
-            let clips = load_folder_dataset(path, &cfg)?;
-            Ok(Dataset::from_clips(clips)?.split(data.validation_clips)?)
-        }
-        DataSource::Latents { path } => {
-            let clips = load_latent_clips(path)?;
-            let want = [cfg.channels, cfg.frames, cfg.height, cfg.width];
-            if let Some(c) = clips.iter().find(|c| c.shape() != want) {
-                return Err(TrainError::file(
-                    path,
-                    format!(
-                        "clip \"{}\" has [C, T, H, W] = {:?} but space {} needs {want:?} (video.channels, frames, height, width); encode the clips at that size",
-                        c.caption,
-                        c.shape(),
-                        space.path.display()
-                    ),
-                ));
-            }
-            Ok(Dataset::from_clips(clips)?.split(data.validation_clips)?)
-        }
-    }
 }
 
 /// The vocabulary of a run's captions, and the longest caption in words.
@@ -244,19 +42,6 @@ fn data_vocab(train: &Dataset, val: &Dataset, source: &DataSource) -> (Vocab, us
         .max()
         .unwrap_or(0);
     (Vocab::from_captions(&captions), longest)
-}
-
-fn check_pixel_space(space: &Space, what: &str) -> Result<(), TrainError> {
-    if space.file.video.channels != 3 || space.file.video.vae_scale_factor != 1 {
-        return Err(TrainError::Config(format!(
-            "{}: {what}, but the space's clips have {} channels (VAE x{}); pass --latents with clips encoded by the backbone's VAE, \
-             or train on a pixel-space space such as search-spaces/tiny.json",
-            space.path.display(),
-            space.file.video.channels,
-            space.file.video.vae_scale_factor
-        )));
-    }
-    Ok(())
 }
 
 /// The text encoder of stage 1: precomputed embeddings when given, else the learned one.
@@ -281,7 +66,8 @@ fn stage1_text(
             ),
         ));
     }
-    let config = TextEncoderConfig::precomputed(&table, path.to_path_buf(), sha256_16(path)?);
+    let config =
+        TextEncoderConfig::precomputed(&table, path.to_path_buf(), vidnas_io::sha256_16(path)?);
     Ok((config, Some(table)))
 }
 
@@ -310,12 +96,12 @@ pub fn pretrain_image(
                 "not found (--init-unet); pass a diffusers UNet folder holding diffusion_pytorch_model.safetensors, or that file",
             ))
         }
-        Some(p) => Some(format!("{} ({})", p.display(), sha256_16(p)?)),
+        Some(p) => Some(FileRef::of(p)?),
         None => None,
     };
     let info = RunInfo {
         format: RUN_FORMAT.into(),
-        objective: Objective::Image.describe(),
+        objective: Objective::Image,
         space_name: space.name().into(),
         space_hash: space.hash().into(),
         space_path: space.path.clone(),
@@ -354,7 +140,7 @@ pub fn pretrain_image(
         &[&train_data, &val_data],
     )?;
     clean_failed_start(run, &["run.json"], || {
-        let mut trainer = Trainer::new(
+        let mut trainer = trainer(
             &mut model,
             Objective::Image,
             train,
@@ -368,7 +154,7 @@ pub fn pretrain_image(
         }
         info.save(run)?;
         trainer.run(progress)?;
-        model.save_all(&run.join("model.safetensors"))
+        trainer.model.save_all(&run.join("model.safetensors"))
     })?;
     Ok(info)
 }
@@ -396,33 +182,6 @@ fn check_captions(
     };
     let refs: Vec<&str> = captions.iter().map(String::as_str).collect();
     model.prompt_ids(&refs, vocab).map(|_| ())
-}
-
-/// Refuses to overwrite a started run unless resuming it, and a resume with other settings.
-/// A folder whose run never started (no checkpoint, no output) is reused as if it were new.
-/// Writes nothing: the caller saves `run.json` once every input has been checked.
-fn check_run_folder(run: &Path, info: &RunInfo, resume: bool) -> Result<(), TrainError> {
-    if !run.join("run.json").exists() || !has_started(run) {
-        return Ok(());
-    }
-    let old = RunInfo::load(run)?;
-    if !resume {
-        return Err(TrainError::file(
-            run,
-            "already holds a run; pass --resume to continue it or choose another --out",
-        ));
-    }
-    if old.objective != info.objective
-        || old.space_hash != info.space_hash
-        || old.train.seed != info.train.seed
-    {
-        return Err(TrainError::file(
-            run.join("run.json"),
-            format!("run was `{}` on space hash {} with seed {}; cannot resume it as `{}` on {} with seed {}",
-                old.objective, old.space_hash, old.train.seed, info.objective, info.space_hash, info.train.seed),
-        ));
-    }
-    Ok(())
 }
 
 /// Stage-2 settings that may differ from stage 1's (which a stage-2 run otherwise inherits).
@@ -457,20 +216,17 @@ pub fn train_temporal(
         image.data.source = source;
     }
     image.check_space(space, image_run)?;
-    let build = match &objective {
-        Objective::Supernet(_) => Build::Supernet,
-        Objective::Standalone(a) | Objective::Full(a) => Build::Subnet(a.clone()),
-        Objective::Image => {
-            return Err(TrainError::Config("use pretrain_image for stage 1".into()))
-        }
-    };
+    if objective == Objective::Image {
+        return Err(TrainError::Config("use pretrain_image for stage 1".into()));
+    }
+    let build = objective.build();
     let info = RunInfo {
-        objective: objective.describe(),
+        objective: objective.clone(),
         train: train.clone(),
         image_run: Some(image_run.to_path_buf()),
         ..image.clone()
     };
-    if image.objective != "image" {
+    if image.objective != Objective::Image {
         return Err(TrainError::file(
             image_run.join("run.json"),
             format!(
@@ -499,14 +255,14 @@ pub fn train_temporal(
         &[&train_data, &val_data],
     )?;
     clean_failed_start(run, &["run.json"], || {
-        let mut trainer = Trainer::new(&mut model, objective, train, &train_data, &info.vocab, run);
+        let mut trainer = trainer(&mut model, objective, train, &train_data, &info.vocab, run);
         // A checkpoint that cannot be resumed is refused before run.json is rewritten.
         if resume {
             trainer.resume()?;
         }
         info.save(run)?;
         trainer.run(progress)?;
-        model.save_all(&run.join("model.safetensors"))
+        trainer.model.save_all(&run.join("model.safetensors"))
     })?;
     Ok(info)
 }
@@ -525,7 +281,7 @@ impl Scorer {
     pub fn open(space: &Space, run: &Path) -> Result<Self, TrainError> {
         let info = RunInfo::load(run)?;
         info.check_space(space, run)?;
-        let build = info.build(space)?;
+        let build = info.build(space, run)?;
         let weights = run.join("model.safetensors");
         if !weights.exists() {
             return Err(TrainError::file(
@@ -596,35 +352,4 @@ impl Scorer {
             .map_err(|e| TrainError::Config(e.to_string()))?;
         Ok(self.validation.score(&self.model, arch))
     }
-}
-
-fn build_of(objective: &str, space: Option<&Space>) -> Result<Build, String> {
-    if objective == "image" {
-        Ok(Build::Image)
-    } else if let Some(sampling) = objective.strip_prefix("supernet:") {
-        sampling.parse::<PathSampling>()?;
-        Ok(Build::Supernet)
-    } else if let Some(arch) = objective
-        .strip_prefix("standalone:")
-        .or_else(|| objective.strip_prefix("full:"))
-    {
-        match space {
-            Some(space) => Ok(Build::Subnet(
-                space
-                    .parse_arch(arch)
-                    .map_err(|e| format!("objective: {e}"))?,
-            )),
-            None if arch.is_empty() => Err("objective names no architecture".into()),
-            None => Ok(Build::Image),
-        }
-    } else {
-        Err(format!(
-            "objective `{objective}` is not one of image, supernet:<sampling>, standalone:<arch>, full:<arch>; the file was not written by vidnas"
-        ))
-    }
-}
-
-/// Parses `uniform|fair|sandwich` for the CLI.
-pub fn parse_sampling(s: &str) -> Result<PathSampling, TrainError> {
-    s.parse().map_err(TrainError::Config)
 }

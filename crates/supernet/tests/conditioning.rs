@@ -8,13 +8,11 @@ use common::micro_space;
 use std::path::Path;
 use tch::{Device, Kind, Tensor};
 use vidnas_data::{write_latent_clips, Clip, ClipLabel, Vocab};
+use vidnas_diffusion::{default_text_config, DataConfig, DataSource, RunInfo};
+use vidnas_diffusion::{Objective, PathSampling, TrainConfig, VideoModel, TEXT_PREFIX};
 use vidnas_nn::{save_filtered, Build, PromptTable};
 use vidnas_space::Space;
-use vidnas_supernet::stages::{
-    default_text_config, pretrain_image, train_temporal, DataConfig, DataSource, ImageStage,
-    RunInfo, Scorer, TemporalStage,
-};
-use vidnas_supernet::{Objective, PathSampling, TrainConfig, VideoModel, TEXT_PREFIX};
+use vidnas_supernet::{pretrain_image, train_temporal, ImageStage, Scorer, TemporalStage};
 
 fn quick(steps: usize) -> TrainConfig {
     TrainConfig {

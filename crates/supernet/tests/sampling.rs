@@ -3,9 +3,9 @@ mod common;
 use common::micro_space;
 use tch::Device;
 use vidnas_data::{read_gif_frames, write_gif, Vocab};
+use vidnas_diffusion::default_text_config;
+use vidnas_diffusion::{ddim_timesteps, sample, NoiseSchedule, SampleConfig, VideoModel};
 use vidnas_nn::Build;
-use vidnas_supernet::stages::default_text_config;
-use vidnas_supernet::{ddim_timesteps, sample, NoiseSchedule, SampleConfig, VideoModel};
 
 fn model() -> (VideoModel, vidnas_space::Architecture, Vocab) {
     tch::manual_seed(0);

@@ -3,9 +3,9 @@ mod common;
 use common::micro_space;
 use tch::Device;
 use vidnas_data::{Dataset, Vocab};
+use vidnas_diffusion::{default_text_config, procedural_config};
+use vidnas_diffusion::{Objective, PathSampling, TrainConfig, VideoModel};
 use vidnas_nn::Build;
-use vidnas_supernet::stages::{default_text_config, procedural_config};
-use vidnas_supernet::{Objective, PathSampling, TrainConfig, Trainer, VideoModel};
 
 /// libtorch splits reductions across its shared thread pool differently when tests run
 /// concurrently, which changes the last bits of a loss; exact-resume checks run one at a time.
@@ -59,7 +59,7 @@ fn image_pretraining_lowers_the_loss() {
     let mut config = cfg(40);
     config.lr = 3e-3;
     config.batch_size = 4;
-    let mut t = Trainer::new(
+    let mut t = vidnas_supernet::trainer(
         &mut model,
         Objective::Image,
         config,
@@ -80,7 +80,7 @@ fn supernet_gradients_reach_only_temporal_parameters() {
     let (mut model, data, vocab) = setup(Build::Supernet);
     let dir = tempfile::tempdir().unwrap();
     let before = weights(&model);
-    let mut t = Trainer::new(
+    let mut t = vidnas_supernet::trainer(
         &mut model,
         Objective::Supernet(PathSampling::Sandwich),
         cfg(3),
@@ -112,7 +112,7 @@ fn resume_equals_an_uninterrupted_run() {
     let _guard = serial();
     let straight = tempfile::tempdir().unwrap();
     let (mut model_a, data, vocab) = setup(Build::Supernet);
-    let mut a = Trainer::new(
+    let mut a = vidnas_supernet::trainer(
         &mut model_a,
         Objective::Supernet(PathSampling::Fair),
         cfg(6),
@@ -127,7 +127,7 @@ fn resume_equals_an_uninterrupted_run() {
     let split = tempfile::tempdir().unwrap();
     {
         let (mut model_b, data, vocab) = setup(Build::Supernet);
-        let mut b = Trainer::new(
+        let mut b = vidnas_supernet::trainer(
             &mut model_b,
             Objective::Supernet(PathSampling::Fair),
             cfg(4),
@@ -147,7 +147,7 @@ fn resume_equals_an_uninterrupted_run() {
         Device::Cpu,
     )
     .unwrap();
-    let mut c = Trainer::new(
+    let mut c = vidnas_supernet::trainer(
         &mut model_c,
         Objective::Supernet(PathSampling::Fair),
         cfg(6),
@@ -166,7 +166,7 @@ fn checkpoint_round_trips_and_refuses_another_objective() {
     let _guard = serial();
     let dir = tempfile::tempdir().unwrap();
     let (mut model, data, vocab) = setup(Build::Supernet);
-    let mut t = Trainer::new(
+    let mut t = vidnas_supernet::trainer(
         &mut model,
         Objective::Supernet(PathSampling::Uniform),
         cfg(2),
@@ -177,7 +177,7 @@ fn checkpoint_round_trips_and_refuses_another_objective() {
     t.run(false).unwrap();
     let saved = weights(&model);
     let (mut other, _, _) = setup(Build::Supernet);
-    let mut t2 = Trainer::new(
+    let mut t2 = vidnas_supernet::trainer(
         &mut other,
         Objective::Supernet(PathSampling::Uniform),
         cfg(2),
@@ -188,7 +188,7 @@ fn checkpoint_round_trips_and_refuses_another_objective() {
     t2.resume().unwrap();
     assert_eq!(weights(&other), saved);
     let (mut third, _, _) = setup(Build::Supernet);
-    let mut t3 = Trainer::new(
+    let mut t3 = vidnas_supernet::trainer(
         &mut third,
         Objective::Supernet(PathSampling::Fair),
         cfg(2),

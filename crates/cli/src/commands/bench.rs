@@ -176,28 +176,25 @@ pub struct BenchRankingArgs {
 /// seed-to-seed τ of the stand-alone runs as the ceiling any proxy can reach.
 pub fn ranking(a: BenchRankingArgs) -> Result<()> {
     use std::collections::BTreeMap;
+    use vidnas_diffusion::RunInfo;
     use vidnas_latency::kendall_tau_b;
-    use vidnas_supernet::stages::{RunInfo, Scorer};
+    use vidnas_supernet::Scorer;
     let space = Space::load(&a.space)?;
     let supernet = Scorer::open(&space, &a.supernet)?;
     let mut by_arch: BTreeMap<String, Vec<(u64, f64)>> = BTreeMap::new();
     for run in &a.standalone {
         let info = RunInfo::load(run)?;
-        let arch = info
-            .objective
-            .strip_prefix("standalone:")
-            .map(str::to_string);
-        let Some(arch) = arch else {
+        let vidnas_diffusion::Objective::Standalone(arch) = &info.objective else {
             anyhow::bail!(
-                "{}: not a stand-alone run ({})",
-                run.display(),
+                "{}: objective is `{}`, not a stand-alone run; pass runs made by `vidnas train`",
+                run.join("run.json").display(),
                 info.objective
             )
         };
         let scorer = Scorer::open(&space, run)?;
-        let score = scorer.score(&space.parse_arch(&arch)?)?;
+        let score = scorer.score(arch)?;
         by_arch
-            .entry(arch)
+            .entry(arch.encode())
             .or_default()
             .push((info.train.seed, score));
     }
@@ -381,15 +378,18 @@ impl TorchChild {
 pub fn train_step(a: BenchTrainStepArgs) -> Result<()> {
     use std::process::{Command, Stdio};
     use vidnas_data::{Dataset, Vocab};
+    use vidnas_diffusion::{default_text_config, procedural_config};
+    use vidnas_diffusion::{Objective, TrainConfig, VideoModel};
     use vidnas_nn::{is_temporal, Build};
     use vidnas_supernet::paths::paths_for_step;
-    use vidnas_supernet::stages::{default_text_config, parse_sampling, procedural_config};
-    use vidnas_supernet::{Objective, TrainConfig, Trainer, VideoModel};
 
     let load_before = load_average();
     tch::set_num_threads(a.threads as i32);
     let space = Space::load(&a.space)?;
-    let sampling = parse_sampling(&a.sampling)?;
+    let sampling: vidnas_diffusion::PathSampling = a
+        .sampling
+        .parse()
+        .map_err(|e: String| anyhow::anyhow!("--sampling: {e}"))?;
     let (objective, build) = if a.model == "supernet" {
         (Objective::Supernet(sampling), Build::Supernet)
     } else {
@@ -516,7 +516,7 @@ pub fn train_step(a: BenchTrainStepArgs) -> Result<()> {
     );
 
     let run_dir = dir.path().join("run");
-    let mut trainer = Trainer::new(&mut model, objective, cfg, &data, &vocab, &run_dir);
+    let mut trainer = vidnas_supernet::trainer(&mut model, objective, cfg, &data, &vocab, &run_dir);
     let mut tch_steps = |n: usize| -> Result<(Vec<f64>, Vec<f64>)> {
         let (mut ms, mut losses) = (Vec::new(), Vec::new());
         for _ in 0..n {

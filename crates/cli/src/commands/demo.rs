@@ -9,6 +9,8 @@ use anyhow::Result;
 use clap::Args;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
+use vidnas_diffusion::DataConfig;
+use vidnas_diffusion::{Objective, PathSampling, TrainConfig};
 use vidnas_export::{export, ExportRequest, PredictedCost};
 use vidnas_latency::{Dtype, Statistic};
 use vidnas_profile::profile::{profile_space, ProfileOptions};
@@ -16,8 +18,7 @@ use vidnas_profile::timer::TimingConfig;
 use vidnas_report::{write_report, ReportOptions};
 use vidnas_search::{select, Selector};
 use vidnas_space::Space;
-use vidnas_supernet::stages::{self, DataConfig, ImageStage, TemporalStage};
-use vidnas_supernet::{Objective, PathSampling, TrainConfig};
+use vidnas_supernet::stages::{self, ImageStage, TemporalStage};
 
 #[derive(Args)]
 pub struct DemoArgs {
@@ -236,7 +237,7 @@ pub fn run(a: DemoArgs) -> Result<()> {
 /// Runs a training stage unless it finished; resumes it when it started.
 fn run_stage(
     run: &Path,
-    f: impl FnOnce(bool) -> Result<(), vidnas_supernet::TrainError>,
+    f: impl FnOnce(bool) -> Result<(), vidnas_diffusion::TrainError>,
 ) -> Result<()> {
     if run.join("model.safetensors").exists() {
         eprintln!("already trained: {}", run.display());

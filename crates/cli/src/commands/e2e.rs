@@ -5,10 +5,10 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use std::path::PathBuf;
 use std::time::Instant;
+use vidnas_diffusion::{sample, SampleConfig};
 use vidnas_export::{load_exported, ArchConfig};
 use vidnas_latency::{default_decoder, generation_time, ExtraTerm, LatencyTable};
 use vidnas_space::Space;
-use vidnas_supernet::{sample, SampleConfig};
 
 #[derive(Args)]
 pub struct E2eArgs {

@@ -236,7 +236,7 @@ fn run_cmd(a: RunArgs) -> Result<()> {
     );
     println!(
         "written: {}",
-        vidnas_eval::eval::output_files(&a.out)
+        vidnas_eval::output_files(&a.out)
             .iter()
             .map(|p| p.display().to_string())
             .collect::<Vec<_>>()

@@ -73,7 +73,7 @@ pub fn export_cmd(a: ExportArgs) -> Result<()> {
         .or_else(|| settings["table_id"].as_str().map(path_of));
     let space_path = match &a.space {
         Some(p) => p.clone(),
-        None => vidnas_supernet::stages::RunInfo::load(&supernet)?.space_path,
+        None => vidnas_diffusion::RunInfo::load(&supernet)?.space_path,
     };
     let space = Space::load(&space_path)?;
     let run = load_run(&a.run, &space)?;

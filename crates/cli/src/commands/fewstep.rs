@@ -5,12 +5,12 @@ use crate::commands::train::{SourceArgs, TrainArgs};
 use anyhow::Result;
 use clap::Args;
 use std::path::PathBuf;
+use vidnas_diffusion::DataConfig;
+use vidnas_diffusion::Prediction;
 use vidnas_fewstep::{
     distill, finetune, DistillConfig, DistillRequest, FinetuneRequest, PoolConfig, RealSource,
     RecWeighting,
 };
-use vidnas_supernet::stages::DataConfig;
-use vidnas_supernet::Prediction;
 
 /// Where the training clips come from (procedural unless --data-folder or --latents).
 #[derive(Args, Clone)]

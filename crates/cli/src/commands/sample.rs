@@ -4,8 +4,8 @@ use anyhow::Result;
 use clap::Args;
 use std::path::PathBuf;
 use vidnas_data::{write_gif, write_strip_png};
+use vidnas_diffusion::{sample, SampleConfig};
 use vidnas_export::load_exported_with;
-use vidnas_supernet::{sample, SampleConfig};
 
 #[derive(Args)]
 pub struct SampleArgs {

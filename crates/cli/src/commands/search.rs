@@ -13,7 +13,7 @@ use vidnas_search::{
     SearchOutcome, Selector, Shard,
 };
 use vidnas_space::{Architecture, Space};
-use vidnas_supernet::stages::Scorer;
+use vidnas_supernet::Scorer;
 
 #[derive(Clone, Copy, ValueEnum, PartialEq)]
 pub enum AlgoArg {
@@ -217,14 +217,14 @@ pub fn search(
         Some(s) => Some(format!(
             "{} ({})",
             s.display(),
-            vidnas_supernet::stages::sha256_16(&s.join("model.safetensors"))?
+            vidnas_io::sha256_16(&s.join("model.safetensors"))?
         )),
         None => None,
     };
     config.table_id = format!(
         "{} ({})",
         table_path.display(),
-        vidnas_supernet::stages::sha256_16(table_path)?
+        vidnas_io::sha256_16(table_path)?
     );
     let mut evaluator = PipelineEvaluator::new(space, &table, scorer)?;
     if a.resume {

@@ -3,9 +3,10 @@
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
+use vidnas_diffusion::{DataConfig, DataSource};
+use vidnas_diffusion::{Objective, PathSampling, TrainConfig, ValidationConfig};
 use vidnas_space::Space;
-use vidnas_supernet::stages::{self, DataConfig, DataSource, ImageStage, Scorer, TemporalStage};
-use vidnas_supernet::{Objective, PathSampling, TrainConfig, ValidationConfig};
+use vidnas_supernet::stages::{self, ImageStage, Scorer, TemporalStage};
 
 /// Optimisation settings shared by every training command.
 #[derive(Args, Clone)]
@@ -260,7 +261,7 @@ pub fn supernet(cmd: SupernetCommand) -> Result<()> {
     match cmd {
         SupernetCommand::Train(a) => a.common.run(Objective::Supernet(a.sampling)),
         SupernetCommand::Score(a) => {
-            let info = stages::RunInfo::load(&a.run)?;
+            let info = vidnas_diffusion::RunInfo::load(&a.run)?;
             let space_path = a.space.clone().unwrap_or(info.space_path.clone());
             let space = Space::load(&space_path)
                 .with_context(|| format!("loading the run's space {}", space_path.display()))?;

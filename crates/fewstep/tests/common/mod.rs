@@ -4,10 +4,10 @@
 
 use std::path::{Path, PathBuf};
 use tch::Tensor;
+use vidnas_diffusion::VideoModel;
+use vidnas_diffusion::{DataConfig, DataSource};
 use vidnas_fewstep::{DistillConfig, PoolConfig};
 use vidnas_space::Space;
-use vidnas_supernet::stages::{DataConfig, DataSource};
-use vidnas_supernet::VideoModel;
 
 pub use vidnas_export::fixtures::{micro_arch as arch, micro_model as model};
 
