@@ -15,6 +15,7 @@ struct Setup {
     image: String,
     supernet: String,
     config: String,
+    table: String,
 }
 
 fn s(p: &Path) -> String {
@@ -54,6 +55,10 @@ fn setup() -> Setup {
         "2",
     ]);
     ok(&args);
+    let table = root.join("table.json");
+    let mut args = vec!["latency", "profile", space.to_str().unwrap(), "--out"];
+    args.extend([table.to_str().unwrap(), "--repeats", "1", "--warmup", "0"]);
+    ok(&args);
     let model = vidnas_export::fixtures::micro_model(&micro, 0);
     let config = vidnas_export::fixtures::write_micro_config(&root.join("configs"), &micro, &model);
     Setup {
@@ -61,6 +66,7 @@ fn setup() -> Setup {
         image: s(&image),
         supernet: s(&supernet),
         config: s(&config),
+        table: s(&table),
         root,
         _tmp: tmp,
     }
@@ -202,8 +208,62 @@ fn malformed_run_folders_checkpoints_configs_and_settings_are_refused_cleanly() 
             .names(&["supernet/run.json", "objective"])
             .fix(&["pretrain-image"]),
         fault("image run scored as a supernet", score(&t.image))
-            .names(&["image run", "objective"])
+            .names(&["image/run.json", "objective"])
             .fix(&["supernet train"]),
+        fault(
+            "image run as the supernet of a search",
+            owned(&[
+                "search",
+                &t.space,
+                "--table",
+                &t.table,
+                "--supernet",
+                &t.image,
+                "--out",
+                &out,
+                "--algo",
+                "random",
+                "--samples",
+                "3",
+            ]),
+        )
+        .names(&["image/run.json", "objective"])
+        .fix(&["supernet train"])
+        .out(&out),
+        fault("stand-alone run as the supernet of a search", {
+            let standalone = t.path("standalone");
+            ok(&[
+                "train",
+                &t.space,
+                "--image",
+                &t.image,
+                "--out",
+                &standalone,
+                "--steps",
+                "1",
+                "--batch-size",
+                "2",
+                "--arch",
+                super_arch(),
+            ]);
+            owned(&[
+                "search",
+                &t.space,
+                "--table",
+                &t.table,
+                "--supernet",
+                &standalone,
+                "--out",
+                &out,
+                "--algo",
+                "random",
+                "--samples",
+                "3",
+            ])
+        })
+        .names(&["standalone/run.json", "objective"])
+        .fix(&["supernet train"])
+        .out(&out),
     ];
 
     // Checkpoints: resuming the one-step supernet run.

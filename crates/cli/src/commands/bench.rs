@@ -181,6 +181,7 @@ pub fn ranking(a: BenchRankingArgs) -> Result<()> {
     use vidnas_supernet::Scorer;
     let space = Space::load(&a.space)?;
     let supernet = Scorer::open(&space, &a.supernet)?;
+    supernet.require_supernet()?;
     let mut by_arch: BTreeMap<String, Vec<(u64, f64)>> = BTreeMap::new();
     for run in &a.standalone {
         let info = RunInfo::load(run)?;

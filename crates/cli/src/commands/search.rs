@@ -212,7 +212,7 @@ pub fn search(
     check_run_folder(out, a.resume)?;
     let table = LatencyTable::load(table_path)?;
     check_covers(space, &table)?;
-    let scorer = supernet.map(|s| Scorer::open(space, s)).transpose()?;
+    let scorer = supernet.map(|s| open_supernet(space, s)).transpose()?;
     config.supernet_id = match supernet {
         Some(s) => Some(format!(
             "{} ({})",
@@ -399,7 +399,7 @@ pub fn score(a: ScoreArgs) -> Result<()> {
     let scorer = a
         .supernet
         .as_deref()
-        .map(|s| Scorer::open(&space, s))
+        .map(|s| open_supernet(&space, s))
         .transpose()?;
     let mut evaluator = PipelineEvaluator::new(&space, &table, scorer)?;
     let evals = evaluator.evaluate(&mine).map_err(|e| anyhow::anyhow!(e))?;
@@ -425,4 +425,15 @@ pub fn score(a: ScoreArgs) -> Result<()> {
         a.out.display()
     );
     Ok(())
+}
+
+/// A supernet run's scorer; a stage-1 image run or a stand-alone run is refused up front, since
+/// it cannot score the architectures a search or a list asks for.
+fn open_supernet(
+    space: &Space,
+    run: &std::path::Path,
+) -> Result<Scorer, vidnas_diffusion::TrainError> {
+    let scorer = Scorer::open(space, run)?;
+    scorer.require_supernet()?;
+    Ok(scorer)
 }
