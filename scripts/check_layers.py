@@ -36,7 +36,7 @@ TORCH = {"vidnas-nn", "vidnas-profile", "vidnas-diffusion", "vidnas-supernet", "
 
 def main():
     meta = json.loads(subprocess.check_output(
-        ["cargo", "metadata", "--format-version", "1", "--no-deps", "--offline"]))
+        ["cargo", "metadata", "--format-version", "1", "--no-deps"]))
     deps = {p["name"]: {d["name"] for d in p["dependencies"] if d["kind"] is None}
             for p in meta["packages"]}
     problems = []

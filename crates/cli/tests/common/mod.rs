@@ -15,8 +15,9 @@ pub fn run_vidnas(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_vidnas"))
         .args(args)
         .current_dir(repo_root())
-        // Tests never depend on the host's core count.
+        // Tests never depend on the host's core count or free memory.
         .env("OMP_NUM_THREADS", "1")
+        .env("VIDNAS_MEMORY_LIMIT_MB", "16384")
         .output()
         .expect("runs the vidnas binary")
 }
