@@ -206,6 +206,15 @@ fn quoted(words: &[String]) -> String {
         .join(", ")
 }
 
+impl From<vidnas_io::FileError> for DataError {
+    fn from(e: vidnas_io::FileError) -> Self {
+        DataError::BadFile {
+            path: e.path,
+            problem: e.message,
+        }
+    }
+}
+
 /// Shorthand used throughout the crate.
 pub type Result<T, E = DataError> = std::result::Result<T, E>;
 

@@ -1,12 +1,13 @@
 //! Writing clips for people to look at: looping GIFs and PNG strips, upscaled with nearest
 //! neighbour so 32x32 pixels stay crisp.
 //!
-//! Files are written to `<name>.tmp` and renamed, so a crashed or interrupted run never leaves a
-//! half-written file under the final name.
+//! Files are encoded in memory and written with `vidnas_io::write_atomic` (to `<name>.tmp`, then
+//! renamed), so a crashed or interrupted run never leaves a half-written file under the final
+//! name.
 
-use std::fs::{self, File};
-use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::fs::File;
+use std::io::Cursor;
+use std::path::Path;
 
 use image::codecs::gif::{GifDecoder, GifEncoder, Repeat};
 use image::imageops::{self, FilterType};
@@ -51,18 +52,19 @@ pub fn write_gif_rgb8(
         })
         .collect::<Result<Vec<_>>>()?;
     let scale = scale.max(1);
-    atomic_write(path, |file, tmp| {
+    let mut bytes = Vec::new();
+    {
         // Speed 10 of 30: palettes good enough for flat-coloured shapes, quick to compute.
-        let mut enc = GifEncoder::new_with_speed(file, 10);
-        enc.set_repeat(Repeat::Infinite).map_err(encode_err(tmp))?;
+        let mut enc = GifEncoder::new_with_speed(&mut bytes, 10);
+        enc.set_repeat(Repeat::Infinite).map_err(encode_err(path))?;
         for img in &images {
             let big = upscale(img, scale);
             let rgba: RgbaImage = image::DynamicImage::ImageRgb8(big).to_rgba8();
             let frame = Frame::from_parts(rgba, 0, 0, Delay::from_numer_denom_ms(delay_ms, 1));
-            enc.encode_frame(frame).map_err(encode_err(tmp))?;
+            enc.encode_frame(frame).map_err(encode_err(path))?;
         }
-        Ok(())
-    })
+    }
+    Ok(vidnas_io::write_atomic(path, &bytes)?)
 }
 
 /// Writes the clip's frames side by side (time left to right) as one PNG.
@@ -103,11 +105,11 @@ pub fn write_grid_png(path: &Path, clips: &[Clip], scale: u32) -> Result<()> {
         }
     }
     let sheet = upscale(&sheet, scale.max(1));
-    atomic_write(path, |file, tmp| {
-        sheet
-            .write_to(file, image::ImageFormat::Png)
-            .map_err(encode_err(tmp))
-    })
+    let mut png = Cursor::new(Vec::new());
+    sheet
+        .write_to(&mut png, image::ImageFormat::Png)
+        .map_err(encode_err(path))?;
+    Ok(vidnas_io::write_atomic(path, png.get_ref())?)
 }
 
 /// `(frames, width, height)` of a GIF, for checking written files.
@@ -148,40 +150,4 @@ fn encode_err(path: &Path) -> impl Fn(image::ImageError) -> DataError + '_ {
         path: path.to_path_buf(),
         source,
     }
-}
-
-/// `path` with ".tmp" appended to its file name.
-fn tmp_path(path: &Path) -> PathBuf {
-    let mut name = path
-        .file_name()
-        .map(|n| n.to_os_string())
-        .unwrap_or_default();
-    name.push(".tmp");
-    path.with_file_name(name)
-}
-
-/// Runs `write` on `<path>.tmp`, flushes it and renames it to `path`; removes the temporary
-/// file if anything fails.
-fn atomic_write(
-    path: &Path,
-    write: impl FnOnce(&mut BufWriter<File>, &Path) -> Result<()>,
-) -> Result<()> {
-    let tmp = tmp_path(path);
-    let result = (|| {
-        let file = File::create(&tmp).map_err(io_err("create", &tmp))?;
-        let mut out = BufWriter::new(file);
-        write(&mut out, &tmp)?;
-        out.flush().map_err(io_err("write", &tmp))?;
-        let file = out
-            .into_inner()
-            .map_err(|e| e.into_error())
-            .map_err(io_err("write", &tmp))?;
-        file.sync_all().map_err(io_err("sync", &tmp))?;
-        drop(file);
-        fs::rename(&tmp, path).map_err(io_err("rename into place", path))
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
 }

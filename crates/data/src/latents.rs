@@ -12,8 +12,8 @@ use std::path::Path;
 use safetensors::tensor::{Dtype, TensorView};
 
 use crate::clip::Clip;
-use crate::error::{io_err, DataError, Result};
-use crate::tensor_file::{first_non_finite_f32, TensorFile};
+use crate::error::{DataError, Result};
+use crate::tensor_file::TensorFile;
 
 /// Name of the latent tensor inside the file.
 pub const LATENTS_TENSOR: &str = "latents";
@@ -62,7 +62,7 @@ pub fn load_latent_clips(path: &Path) -> Result<Vec<Clip>> {
     }
     let captions = captions(&file, n)?;
     let per_clip = c * t * h * w;
-    if let Some(i) = first_non_finite_f32(view.data) {
+    if let Some(i) = vidnas_io::first_non_finite(Dtype::F32, view.data) {
         return Err(file.bad(format!(
             "tensor `{LATENTS_TENSOR}`: clip {} (\"{}\") holds a NaN or infinite value; \
              re-encode that clip (a VAE run in float16 can overflow: encode in float32)",
@@ -141,10 +141,9 @@ pub fn write_latent_clips(path: &Path, clips: &[Clip]) -> Result<()> {
         CAPTIONS_KEY.to_string(),
         serde_json::to_string(&captions).expect("strings serialise"),
     )]);
-    let tmp = path.with_extension("safetensors.tmp");
-    safetensors::serialize_to_file([(LATENTS_TENSOR, view)], &Some(metadata), &tmp)
-        .map_err(|e| bad(&tmp, format!("cannot write ({e})")))?;
-    std::fs::rename(&tmp, path).map_err(io_err("rename to final name", path))
+    let bytes = safetensors::serialize([(LATENTS_TENSOR, view)], &Some(metadata))
+        .map_err(|e| bad(path, format!("cannot serialise ({e})")))?;
+    Ok(vidnas_io::write_atomic(path, &bytes)?)
 }
 
 #[cfg(test)]

@@ -7,52 +7,19 @@
 //!
 //!     ~/.cache/vidnas/venv-torch-2.13.0/bin/python scripts/pin_math.py
 //!
-//! which writes the diffusers formulas in plain torch (no diffusers install needed). The math
-//! lives in the diffusion core crate (vidnas-diffusion, a dependency of this one); the file is
-//! self-contained, only the `use vidnas_diffusion` line names the crate under test, so it moves
-//! to crates/diffusion/tests/ as a plain rename (fixtures path from CARGO_MANIFEST_DIR).
+//! which writes the diffusers formulas in plain torch (no diffusers install needed). Fixtures are
+//! read with `vidnas_nn::pinned`, as the temporal ops' pins in crates/nn/tests/pinned_ops.rs are.
 //!
 //! Tolerances are per element, |rust − torch| ≤ tol · max(1, |torch|) (absolute up to 1,
 //! relative above) unless a test says otherwise; the measured errors are in the comments.
 
 use serde_json::Value;
-use std::path::Path;
 use tch::{Kind, Tensor};
 use vidnas_diffusion::{ddim_step, AdamW, AdamWConfig, NoiseSchedule, Prediction};
+use vidnas_nn::pinned::{self, floats, tensor};
 
 fn fixture(name: &str) -> Value {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests")
-        .join("fixtures")
-        .join("pinned")
-        .join(name);
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (run scripts/pin_math.py)", path.display()));
-    let value: Value =
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    assert!(value["generated_by"]
-        .as_str()
-        .is_some_and(|s| s.ends_with("scripts/pin_math.py")));
-    value
-}
-
-/// `{"shape": [...], "data": [...]}` → f64 tensor.
-fn tensor(v: &Value) -> Tensor {
-    let shape: Vec<i64> = v["shape"]
-        .as_array()
-        .expect("shape")
-        .iter()
-        .map(|d| d.as_i64().expect("integer dimension"))
-        .collect();
-    Tensor::from_slice(&floats(&v["data"])).view(shape.as_slice())
-}
-
-fn floats(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .expect("array")
-        .iter()
-        .map(|x| x.as_f64().expect("number"))
-        .collect()
+    pinned::fixture(env!("CARGO_MANIFEST_DIR"), name)
 }
 
 fn float(v: &Value) -> f64 {
@@ -61,11 +28,7 @@ fn float(v: &Value) -> f64 {
 
 /// Largest |actual − expected| / max(1, |expected|).
 fn error(actual: &Tensor, expected: &Tensor) -> f64 {
-    assert_eq!(actual.size(), expected.size(), "shape");
-    let diff = (actual.to_kind(Kind::Double) - expected).abs();
-    (diff / expected.abs().clamp_min(1.0))
-        .max()
-        .double_value(&[])
+    pinned::errors(actual, expected).0
 }
 
 fn prediction(name: &str) -> Prediction {

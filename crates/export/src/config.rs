@@ -147,12 +147,6 @@ pub struct ExportRequest<'a> {
     pub selection: String,
 }
 
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
-    let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, bytes).map_err(|e| file_err(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| file_err(path, e))
-}
-
 /// Cuts `arch` out of the supernet: writes `<out>/<name>.safetensors` and `<out>/<name>.json`.
 pub fn export(req: &ExportRequest) -> Result<PathBuf, ExportError> {
     let info = RunInfo::load(req.supernet_run)?;
@@ -209,12 +203,7 @@ pub fn export(req: &ExportRequest) -> Result<PathBuf, ExportError> {
         },
     };
     let path = req.out_dir.join(format!("{}.json", req.name));
-    write_atomic(
-        &path,
-        serde_json::to_string_pretty(&config)
-            .expect("serialises")
-            .as_bytes(),
-    )?;
+    vidnas_io::write_json(&path, &config)?;
     Ok(path)
 }
 
@@ -231,8 +220,7 @@ pub fn load_exported_with(
     config_path: &Path,
     weights: Option<&Path>,
 ) -> Result<(ArchConfig, Space, Architecture, VideoModel), ExportError> {
-    let config: ArchConfig =
-        vidnas_io::read_json(config_path).map_err(|e| file_err(&e.path, e.message))?;
+    let config: ArchConfig = vidnas_io::read_json(config_path)?;
     if config.format != CONFIG_FORMAT {
         return Err(file_err(
             config_path,

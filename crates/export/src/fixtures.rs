@@ -72,7 +72,6 @@ pub fn write_micro_config(dir: &Path, space: &Space, model: &VideoModel) -> Path
         },
     };
     let path = dir.join("micro.json");
-    let json = serde_json::to_string_pretty(&config).expect("serialises");
-    std::fs::write(&path, json).expect("writes the config");
+    vidnas_io::write_json(&path, &config).expect("writes the config");
     path
 }

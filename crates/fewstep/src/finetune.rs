@@ -12,14 +12,14 @@
 //! as the exported weights).
 
 use crate::error::FewStepError;
-use crate::run::{check_run, write_json, write_run_info};
+use crate::run::{check_run, write_run_info};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use vidnas_diffusion::run_folder::clean_failed_start;
 use vidnas_diffusion::{datasets, DataConfig};
 use vidnas_diffusion::{seed_libtorch, Objective, PathPlan, Prediction, TrainConfig, Trainer};
 use vidnas_export::{load_exported_with, weights_path, ArchConfig};
-use vidnas_io::sha256_16;
+use vidnas_io::{sha256_16, write_json};
 
 pub const FINETUNE_FORMAT: &str = "vidnas-finetune/1";
 

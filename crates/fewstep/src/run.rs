@@ -27,11 +27,10 @@ pub(crate) fn check_run<T: Serialize + DeserializeOwned>(
             "already holds a run; pass --resume to continue it or choose another --out",
         ));
     }
-    let text = std::fs::read_to_string(&path).map_err(|e| FewStepError::file(&path, e))?;
-    let old: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| FewStepError::file(&path, e))?;
-    // Parsing it as `T` checks the format before comparing.
-    serde_json::from_value::<T>(old.clone()).map_err(|e| FewStepError::file(&path, e))?;
+    let text = vidnas_io::read_text(&path)?;
+    // Parsing it as `T` checks the format before comparing (the error names the field).
+    vidnas_io::parse_json::<T>(&path, &text)?;
+    let old: serde_json::Value = vidnas_io::parse_json(&path, &text)?;
     let new = serde_json::to_value(info).expect("serialises");
     if let Some(field) = first_difference(&old, &new, "", may_change) {
         return Err(FewStepError::file(
@@ -51,18 +50,7 @@ pub(crate) fn write_run_info<T: Serialize>(
     info: &T,
 ) -> Result<(), FewStepError> {
     std::fs::create_dir_all(run).map_err(|e| FewStepError::file(run, e))?;
-    write_json(&run.join(name), info)
-}
-
-/// Writes `value` as pretty JSON to `path` through a temporary file, so an interruption never
-/// leaves half a file.
-pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), FewStepError> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = std::path::PathBuf::from(tmp);
-    let json = serde_json::to_string_pretty(value).expect("serialises");
-    std::fs::write(&tmp, json).map_err(|e| FewStepError::file(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| FewStepError::file(path, e))
+    Ok(vidnas_io::write_json(&run.join(name), info)?)
 }
 
 /// The dotted path of the first field where `a` and `b` differ, skipping `may_change` paths.

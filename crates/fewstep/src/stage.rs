@@ -8,14 +8,14 @@ use crate::distill::Distiller;
 use crate::distill_config::DistillConfig;
 use crate::error::FewStepError;
 use crate::eval::{evaluate, FewStepEval};
-use crate::run::{check_run, write_json, write_run_info};
+use crate::run::{check_run, write_run_info};
 use crate::teacher::{PoolConfig, TeacherPool};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use vidnas_diffusion::run_folder::clean_failed_start;
 use vidnas_diffusion::{datasets, DataConfig};
 use vidnas_export::{load_exported_with, weights_path, ArchConfig};
-use vidnas_io::sha256_16;
+use vidnas_io::{sha256_16, write_json};
 
 pub const DISTILL_FORMAT: &str = "vidnas-distill/1";
 

@@ -30,11 +30,18 @@ pub enum ImportError {
     /// The imported (or given) space failed validation.
     #[error(transparent)]
     Space(#[from] SpaceError),
-    #[error("{}: cannot write the search-space file: {source}", path.display())]
-    Write {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    /// The search-space file cannot be written.
+    #[error("{}: {message}", path.display())]
+    File { path: PathBuf, message: String },
+}
+
+impl From<vidnas_io::FileError> for ImportError {
+    fn from(e: vidnas_io::FileError) -> Self {
+        ImportError::File {
+            path: e.path,
+            message: e.message,
+        }
+    }
 }
 
 impl ImportError {

@@ -9,20 +9,9 @@ use vidnas_space::{Space, SpaceFile};
 /// the old file or the complete new one. Returns the validated space.
 pub fn write_space(space: &SpaceFile, out: &Path) -> Result<Space, ImportError> {
     let validated = Space::from_file(out, space.clone())?;
+    // Space files end with a newline.
     let mut text = serde_json::to_string_pretty(space).expect("a space always serialises");
     text.push('\n');
-    let name = out
-        .file_name()
-        .map_or("space.json".into(), |n| n.to_string_lossy().into_owned());
-    let tmp = out.with_file_name(format!(".{name}.tmp"));
-    let write_err = |source| ImportError::Write {
-        path: out.to_path_buf(),
-        source,
-    };
-    std::fs::write(&tmp, text).map_err(write_err)?;
-    std::fs::rename(&tmp, out).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        write_err(e)
-    })?;
+    vidnas_io::write_atomic(out, text.as_bytes())?;
     Ok(validated)
 }

@@ -1,10 +1,14 @@
 //! File helpers every vidnas crate shares, so each exists once: write through a temporary file
 //! and rename (an interruption never leaves half a file), read JSON with errors that name the
-//! file and the field, and hash inputs for provenance. Pure Rust: no libtorch.
+//! file and the field, hash inputs for provenance, and check safetensors files with errors that
+//! say what is wrong with the file. Pure Rust: no libtorch.
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
+
+mod tensor_file;
+pub use tensor_file::{first_non_finite, safetensors_header, safetensors_views, SAFETENSORS_FIX};
 
 /// A file problem: the path, and what is wrong with it and how to fix it.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,13 +42,60 @@ pub fn temp_path(path: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// Writes `bytes` to `path` through a temporary file and a rename.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
+/// Writes `path` through its [`temp_path`]: `write` makes the temporary file (by its path, for
+/// writers that open files themselves), which is then flushed to disk and renamed over `path`,
+/// so an interruption never leaves half a file under the final name. Whatever fails, the
+/// temporary file is removed.
+pub fn write_atomic_with<E: From<FileError>>(
+    path: &Path,
+    write: impl FnOnce(&Path) -> Result<(), E>,
+) -> Result<(), E> {
     let tmp = temp_path(path);
-    std::fs::write(&tmp, bytes).map_err(|e| FileError::new(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| {
+    let result = write(&tmp).and_then(|()| {
+        let moved = std::fs::File::open(&tmp)
+            .and_then(|f| f.sync_all())
+            .map_err(|e| {
+                FileError::new(
+                    path,
+                    format!(
+                        "cannot flush the temporary file {} to disk: {e}; check the disk",
+                        tmp.display()
+                    ),
+                )
+            })
+            .and_then(|()| {
+                std::fs::rename(&tmp, path).map_err(|e| {
+                    FileError::new(
+                        path,
+                        format!(
+                            "cannot move the temporary file {} over it: {e}; check that it is \
+                             not a folder and that its folder is writable",
+                            tmp.display()
+                        ),
+                    )
+                })
+            });
+        moved.map_err(E::from)
+    });
+    if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
-        FileError::new(path, e)
+    }
+    result
+}
+
+/// Writes `bytes` to `path` through a temporary file and a rename (see [`write_atomic_with`]).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
+    write_atomic_with(path, |tmp| {
+        std::fs::write(tmp, bytes).map_err(|e| {
+            FileError::new(
+                path,
+                format!(
+                    "cannot write it (through the temporary file {}): {e}; check that its \
+                     folder exists and is writable",
+                    tmp.display()
+                ),
+            )
+        })
     })
 }
 
@@ -91,14 +142,18 @@ fn json_error(path: &Path, at: &str, inner: serde_json::Error) -> FileError {
 
 /// Reads and parses a JSON file (see [`parse_json`]).
 pub fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T, FileError> {
+    parse_json(path, &read_text(path)?)
+}
+
+/// Reads a UTF-8 text file; the error names the file and says what to do.
+pub fn read_text(path: &Path) -> Result<String, FileError> {
     let bytes = std::fs::read(path).map_err(|e| FileError::new(path, e))?;
-    let text = String::from_utf8(bytes).map_err(|e| {
+    String::from_utf8(bytes).map_err(|e| {
         FileError::new(
             path,
-            format!("is not UTF-8 text ({e}); save it as UTF-8 JSON"),
+            format!("is not UTF-8 text ({e}); save it as UTF-8 (without a byte-order mark)"),
         )
-    })?;
-    parse_json(path, &text)
+    })
 }
 
 /// A file an output was made from, for provenance: where it was and what it held.
@@ -128,13 +183,28 @@ impl std::fmt::Display for FileRef {
 
 /// SHA-256 of a file's bytes, the first 16 hex digits (provenance fields).
 pub fn sha256_16(path: &Path) -> Result<String, FileError> {
-    use sha2::{Digest, Sha256};
     let bytes = std::fs::read(path).map_err(|e| FileError::new(path, e))?;
-    Ok(Sha256::digest(&bytes)
+    Ok(sha256_hex(&bytes, 16))
+}
+
+/// SHA-256 of `bytes`, its first `digits` hex digits (rounded down to even; at most 64): the
+/// short content hashes of spaces, architectures and files.
+pub fn sha256_hex(bytes: &[u8], digits: usize) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes)
         .iter()
-        .take(8)
+        .take(digits / 2)
         .map(|b| format!("{b:02x}"))
-        .collect())
+        .collect()
+}
+
+/// The median of `xs`: the upper of the two middle values when their number is even
+/// (`sorted[n / 2]`, always one of the samples, in `f64::total_cmp` order); NaN when `xs` is
+/// empty.
+pub fn median(xs: &[f64]) -> f64 {
+    let mut sorted = xs.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    sorted.get(sorted.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
 #[cfg(test)]
@@ -186,5 +256,40 @@ mod tests {
         assert!(!temp_path(&path).exists());
         assert_eq!(sha256_16(&path).unwrap().len(), 16);
         assert_eq!(sha256_16(&path).unwrap(), sha256_16(&path).unwrap());
+    }
+
+    #[test]
+    fn a_failed_write_leaves_neither_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("missing").join("a.json");
+        let e = write_atomic(&path, b"x").unwrap_err();
+        assert_eq!(e.path, path);
+        assert!(e.message.contains("folder exists"), "{e}");
+        let path = dir.path().join("b.bin");
+        let e = write_atomic_with(&path, |tmp| {
+            std::fs::write(tmp, b"half").unwrap();
+            Err(FileError::new(tmp, "encoder failed"))
+        })
+        .unwrap_err();
+        assert!(e.message.contains("encoder failed"));
+        assert!(!path.exists() && !temp_path(&path).exists());
+        // A folder in the way of the rename.
+        std::fs::create_dir_all(path.join("x")).unwrap();
+        let e = write_atomic(&path, b"x").unwrap_err();
+        assert!(e.message.contains("move the temporary file"), "{e}");
+        assert!(!temp_path(&path).exists());
+    }
+
+    #[test]
+    fn hashes_and_medians() {
+        assert_eq!(
+            sha256_hex(b"abc", 16),
+            "ba7816bf8f01cfea",
+            "SHA-256 of `abc` starts ba7816bf8f01cfea"
+        );
+        assert_eq!(sha256_hex(b"abc", 10), "ba7816bf8f");
+        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), 3.0);
+        assert!(median(&[]).is_nan());
     }
 }

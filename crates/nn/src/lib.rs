@@ -4,6 +4,7 @@
 
 mod attention;
 mod embeddings;
+pub mod pinned;
 mod prompt_table;
 mod resnet;
 pub mod temporal;

@@ -8,11 +8,10 @@
 //! A row for the empty prompt `""`, if present, initialises the null (unconditional) context,
 //! as Stable Diffusion's classifier-free guidance uses the empty prompt's embedding.
 
-use crate::weights::{describe_error, first_non_finite};
 use safetensors::tensor::Dtype;
-use safetensors::SafeTensors;
 use std::path::{Path, PathBuf};
 use tch::{Kind, Tensor};
+use vidnas_io::{first_non_finite, safetensors_header, safetensors_views};
 
 /// Name of the embedding tensor inside the file.
 pub const EMBEDDINGS_TENSOR: &str = "embeddings";
@@ -33,6 +32,15 @@ pub struct PromptTableError {
     pub problem: String,
 }
 
+impl From<vidnas_io::FileError> for PromptTableError {
+    fn from(e: vidnas_io::FileError) -> Self {
+        PromptTableError {
+            path: e.path,
+            problem: e.message,
+        }
+    }
+}
+
 /// The prompts of an embeddings file and their embeddings `[prompts, tokens, dim]` (f32).
 #[derive(Debug)]
 pub struct PromptTable {
@@ -49,9 +57,8 @@ impl PromptTable {
             problem,
         };
         let bytes = std::fs::read(path).map_err(|e| bad(format!("cannot read: {e}")))?;
-        let (_, header) =
-            SafeTensors::read_metadata(&bytes).map_err(|e| bad(describe_error(&bytes, &e)))?;
-        let file = SafeTensors::deserialize(&bytes).map_err(|e| bad(describe_error(&bytes, &e)))?;
+        let (_, header) = safetensors_header(path, &bytes)?;
+        let file = safetensors_views(path, &bytes)?;
         let Ok(view) = file.tensor(EMBEDDINGS_TENSOR) else {
             let mut held: Vec<String> = file.names().iter().map(|n| format!("`{n}`")).collect();
             held.sort();
@@ -154,10 +161,9 @@ impl PromptTable {
             PROMPTS_KEY.to_string(),
             serde_json::to_string(&self.prompts).expect("strings serialise"),
         )]);
-        let tmp = path.with_extension("safetensors.tmp");
-        safetensors::serialize_to_file([(EMBEDDINGS_TENSOR, view)], &Some(meta), &tmp)
+        let file = safetensors::serialize([(EMBEDDINGS_TENSOR, view)], &Some(meta))
             .map_err(|e| bad(e.to_string()))?;
-        std::fs::rename(&tmp, path).map_err(|e| bad(e.to_string()))
+        Ok(vidnas_io::write_atomic(path, &file)?)
     }
 }
 

@@ -5,12 +5,9 @@
 //! tensor's presence, dtype, shape and finiteness.
 
 use safetensors::tensor::{Dtype, SafeTensors};
-use safetensors::SafeTensorError;
 use std::path::{Path, PathBuf};
 use tch::{nn, Kind, Tensor};
-
-/// How to make a valid file, appended to every message about a broken one.
-pub(crate) const RESAVE: &str = "re-export it with safetensors.torch.save_file";
+use vidnas_io::{first_non_finite, safetensors_views};
 
 /// Dtypes a floating-point variable loads from (converted on copy).
 const FLOAT_DTYPES: [Dtype; 4] = [Dtype::F32, Dtype::F16, Dtype::BF16, Dtype::F64];
@@ -22,9 +19,10 @@ pub enum WeightsError {
         path: PathBuf,
         source: tch::TchError,
     },
-    /// The file is not a complete safetensors file; `problem` says why and how to fix it.
-    #[error("{}: {problem}", path.display())]
-    Corrupt { path: PathBuf, problem: String },
+    /// The file is not a complete safetensors file, or cannot be written; `message` says why
+    /// and how to fix it.
+    #[error("{}: {message}", path.display())]
+    File { path: PathBuf, message: String },
     #[error("{}: cannot write safetensors: {source}", path.display())]
     Write {
         path: PathBuf,
@@ -62,6 +60,15 @@ pub enum WeightsError {
     },
 }
 
+impl From<vidnas_io::FileError> for WeightsError {
+    fn from(e: vidnas_io::FileError) -> Self {
+        WeightsError::File {
+            path: e.path,
+            message: e.message,
+        }
+    }
+}
+
 /// Copies every variable whose name passes `wanted` from `path` into `vs`. Every wanted
 /// variable must be in the file with the same shape and a compatible dtype (float variables
 /// take F32, F16, BF16 or F64) and finite values; extra tensors in the file are ignored. The
@@ -75,7 +82,7 @@ pub fn load_into(
         path: path.to_path_buf(),
         source: tch::TchError::Io(e),
     })?;
-    let file = open_safetensors(path, &bytes)?;
+    let file = safetensors_views(path, &bytes)?;
     let mut vars = vs.variables();
     let mut names: Vec<String> = vars.keys().filter(|n| wanted(n)).cloned().collect();
     names.sort();
@@ -209,124 +216,6 @@ fn missing_hint(file: &SafeTensors, missing: &[String]) -> String {
         .unwrap_or_default()
 }
 
-/// Parses `bytes` (the whole file at `path`), turning the crate's errors into sentences.
-pub(crate) fn open_safetensors<'a>(
-    path: &Path,
-    bytes: &'a [u8],
-) -> Result<SafeTensors<'a>, WeightsError> {
-    SafeTensors::deserialize(bytes).map_err(|e| WeightsError::Corrupt {
-        path: path.to_path_buf(),
-        problem: describe_error(bytes, &e),
-    })
-}
-
-/// A sentence for a `safetensors` error on `bytes` (the whole file): truncation with the sizes
-/// the header declares and the file has, a pickle instead of safetensors, or the header fault.
-pub(crate) fn describe_error(bytes: &[u8], err: &SafeTensorError) -> String {
-    let len = bytes.len();
-    // torch.save writes a zip (PK..) or, in old versions, a raw pickle (0x80 protocol byte).
-    if bytes.starts_with(b"PK\x03\x04") || bytes.first() == Some(&0x80) {
-        return "is a PyTorch pickle (torch.save, .bin or .ckpt), not a safetensors file; convert \
-                it with safetensors.torch.save_file(torch.load(path), new_path)"
-            .to_string();
-    }
-    let Some(head) = bytes.get(..8) else {
-        return format!(
-            "the file is truncated or not a safetensors file: it has {len} bytes, fewer than the \
-             8-byte header length that starts every safetensors file; {RESAVE}"
-        );
-    };
-    let mut n = [0u8; 8];
-    n.copy_from_slice(head);
-    let n = u64::from_le_bytes(n);
-    let header = usize::try_from(n)
-        .ok()
-        .and_then(|n| bytes.get(8..8usize.checked_add(n)?));
-    match err {
-        SafeTensorError::HeaderTooLarge
-        | SafeTensorError::InvalidHeaderLength
-        | SafeTensorError::HeaderTooSmall => format!(
-            "the file is truncated or not a safetensors file: its first 8 bytes declare a \
-             {n}-byte header but the file has {len} bytes; {RESAVE}"
-        ),
-        SafeTensorError::MetadataIncompleteBuffer => {
-            let end = header.and_then(data_end).map(|e| 8 + n as u128 + e as u128);
-            match end {
-                Some(end) if (len as u128) < end => format!(
-                    "the file is truncated: its header says {end} bytes but the file has {len}; \
-                     copy it again or {RESAVE}"
-                ),
-                Some(end) => format!(
-                    "the file has {} bytes after the tensors its header describes (the header \
-                     says {end} bytes, the file has {len}); {RESAVE}",
-                    len as u128 - end
-                ),
-                None => format!(
-                    "the file is truncated or not a safetensors file: its tensors do not cover \
-                     its {len} bytes; {RESAVE}"
-                ),
-            }
-        }
-        SafeTensorError::InvalidOffset(name) => format!(
-            "the header is corrupt: tensor `{name}` does not start where the previous tensor \
-             ends (data_offsets); {RESAVE}"
-        ),
-        SafeTensorError::TensorInvalidInfo | SafeTensorError::ValidationOverflow => format!(
-            "the header is corrupt: a tensor's dtype and shape do not match its byte range \
-             (data_offsets); {RESAVE}"
-        ),
-        SafeTensorError::InvalidHeader
-        | SafeTensorError::InvalidHeaderStart
-        | SafeTensorError::InvalidHeaderDeserialization
-        | SafeTensorError::JsonError(_) => {
-            // Re-parse for the JSON error itself (e.g. an unknown dtype such as `C64`).
-            let detail = header
-                .and_then(|h| std::str::from_utf8(h).ok())
-                .and_then(|h| serde_json::from_str::<safetensors::tensor::Metadata>(h).err())
-                .map(|e| format!(" ({e})"))
-                .unwrap_or_default();
-            format!(
-                "not a safetensors file: the {n}-byte header after the length is not safetensors \
-                 JSON{detail}; {RESAVE}"
-            )
-        }
-        other => format!("cannot read it as safetensors ({other}); {RESAVE}"),
-    }
-}
-
-/// The end of the data section the header describes: the largest `data_offsets` end.
-fn data_end(header: &[u8]) -> Option<u64> {
-    let json: serde_json::Value = serde_json::from_slice(header).ok()?;
-    json.as_object()?
-        .iter()
-        .filter(|(k, _)| k.as_str() != "__metadata__")
-        .filter_map(|(_, v)| v.get("data_offsets")?.get(1)?.as_u64())
-        .max()
-        .or(Some(0))
-}
-
-/// The index of the first NaN or infinite element of little-endian float `data`, read from the
-/// bits so no tensor is built (an all-ones exponent is inf or NaN). Integer data is finite.
-pub(crate) fn first_non_finite(dtype: Dtype, data: &[u8]) -> Option<usize> {
-    match dtype {
-        Dtype::F16 => data
-            .chunks_exact(2)
-            .position(|b| u16::from_le_bytes([b[0], b[1]]) & 0x7c00 == 0x7c00),
-        Dtype::BF16 => data
-            .chunks_exact(2)
-            .position(|b| u16::from_le_bytes([b[0], b[1]]) & 0x7f80 == 0x7f80),
-        Dtype::F32 => data
-            .chunks_exact(4)
-            .position(|b| !f32::from_le_bytes([b[0], b[1], b[2], b[3]]).is_finite()),
-        Dtype::F64 => data.chunks_exact(8).position(|b| {
-            let mut a = [0u8; 8];
-            a.copy_from_slice(b);
-            !f64::from_le_bytes(a).is_finite()
-        }),
-        _ => None,
-    }
-}
-
 /// Writes the variables whose names pass `wanted` to `path` atomically (temp file, then rename).
 pub fn save_filtered(
     vs: &nn::VarStore,
@@ -340,13 +229,12 @@ pub fn save_filtered(
         .map(|(n, t)| (n, t.detach().contiguous()))
         .collect();
     named.sort_by(|a, b| a.0.cmp(&b.0));
-    let tmp = path.with_extension("safetensors.tmp");
-    let write_err = |source| WeightsError::Write {
-        path: path.to_path_buf(),
-        source,
-    };
-    Tensor::write_safetensors(&named, &tmp).map_err(write_err)?;
-    std::fs::rename(&tmp, path).map_err(|e| write_err(tch::TchError::Io(e)))?;
+    vidnas_io::write_atomic_with(path, |tmp| {
+        Tensor::write_safetensors(&named, tmp).map_err(|source| WeightsError::Write {
+            path: path.to_path_buf(),
+            source,
+        })
+    })?;
     Ok(named.len())
 }
 
@@ -489,17 +377,5 @@ mod tests {
             "not safetensors JSON",
         );
         check(&[], "has 0 bytes");
-    }
-
-    #[test]
-    fn finiteness_is_read_from_the_bits() {
-        assert_eq!(first_non_finite(Dtype::BF16, &[0x80, 0x7f, 0, 0]), Some(0));
-        assert_eq!(first_non_finite(Dtype::BF16, &[0, 0, 0x80, 0xff]), Some(1));
-        assert_eq!(first_non_finite(Dtype::F16, &[0xff, 0x7b]), None);
-        assert_eq!(
-            first_non_finite(Dtype::F64, &f64::INFINITY.to_le_bytes()),
-            Some(0)
-        );
-        assert_eq!(first_non_finite(Dtype::I64, &[0xff; 8]), None);
     }
 }

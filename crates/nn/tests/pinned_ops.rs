@@ -20,8 +20,8 @@
 
 use serde_json::Value;
 use std::collections::BTreeSet;
-use std::path::Path;
-use tch::{nn, Device, Kind, Tensor};
+use tch::{nn, Device, Kind};
+use vidnas_nn::pinned::{self, errors, tensor};
 use vidnas_nn::temporal::{TemporalConfig, TemporalOp};
 use vidnas_space::{fixtures::micro, OpKind, Space};
 
@@ -31,44 +31,11 @@ const TOL_F64: f64 = 1e-12;
 const TOL_F32: f64 = 1e-5;
 
 fn fixture(name: &str) -> Value {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests")
-        .join("fixtures")
-        .join("pinned")
-        .join(name);
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (run scripts/pin_math.py)", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-/// `{"shape": [...], "data": [...]}` → f64 tensor.
-fn tensor(v: &Value) -> Tensor {
-    let shape: Vec<i64> = v["shape"]
-        .as_array()
-        .expect("shape")
-        .iter()
-        .map(|d| d.as_i64().expect("integer dimension"))
-        .collect();
-    let data: Vec<f64> = v["data"]
-        .as_array()
-        .expect("data")
-        .iter()
-        .map(|x| x.as_f64().expect("number"))
-        .collect();
-    Tensor::from_slice(&data).view(shape.as_slice())
+    pinned::fixture(env!("CARGO_MANIFEST_DIR"), name)
 }
 
 fn int(v: &Value) -> i64 {
     v.as_i64().expect("integer")
-}
-
-/// Largest |actual − expected| / max(1, |expected|), and largest plain |actual − expected|.
-fn errors(actual: &Tensor, expected: &Tensor) -> (f64, f64) {
-    assert_eq!(actual.size(), expected.size(), "shape");
-    let actual = actual.to_kind(Kind::Double);
-    let diff = (&actual - expected).abs();
-    let scaled = &diff / expected.abs().clamp_min(1.0);
-    (scaled.max().double_value(&[]), diff.max().double_value(&[]))
 }
 
 /// The temporal options VideoUNet::new derives from a space (crates/nn/src/unet.rs).

@@ -40,7 +40,7 @@ impl Timing {
         Self {
             min_ms: ms[0],
             p10_ms: ms[(n - 1) / 10],
-            median_ms: ms[n / 2],
+            median_ms: vidnas_io::median(&ms),
             mean_ms: mean,
             std_ms: var.sqrt(),
             count: n,

@@ -290,14 +290,13 @@ pub fn validate(
             .collect()
     };
     let holdout = |r: &NetworkRow| r.split == "holdout";
-    let mut spreads: Vec<f64> = rows
+    let spreads: Vec<f64> = rows
         .iter()
         .map(|r| r.repeat_spread_pct)
         .filter(|s| s.is_finite())
         .collect();
-    spreads.sort_by(|a, b| a.total_cmp(b));
     Ok(ValidationReport {
-        noise_floor_pct: spreads.get(spreads.len() / 2).copied().unwrap_or(f64::NAN),
+        noise_floor_pct: vidnas_io::median(&spreads),
         reference_ms: reference_min,
         rounds_redone: redone,
         noisy_rounds_kept: noisy_kept,

@@ -1,43 +1,17 @@
 //! profile → predict round trip on a micro space (tiny shapes, one repeat: fast).
 
-use vidnas_latency::{check_covers, predict, Dtype, LatencyTable, PredictRequest, Statistic};
-use vidnas_profile::profile::{profile_space, ProfileOptions};
-use vidnas_profile::timer::TimingConfig;
-use vidnas_space::Space;
+mod common;
 
-fn micro() -> Space {
-    let mut v: serde_json::Value =
-        serde_json::from_str(include_str!("../../../search-spaces/tiny.json")).unwrap();
-    v["video"] = serde_json::json!({"frames": 2, "height": 8, "width": 8, "channels": 3});
-    v["backbone"]["block_out_channels"] = serde_json::json!([8, 16, 16]);
-    v["backbone"]["cross_attention_dim"] = 16.into();
-    v["backbone"]["norm_num_groups"] = 4.into();
-    v["temporal"]["ops"]["attn3d"]["max_resolution"] = 4.into();
-    Space::from_json("micro.json", &v.to_string()).unwrap()
-}
-
-fn options(f16: bool) -> ProfileOptions {
-    ProfileOptions {
-        device_name: "test".into(),
-        cuda: false,
-        dtype: if f16 { Dtype::F16 } else { Dtype::F32 },
-        threads: 1,
-        batch: 1,
-        text_tokens: 4,
-        timing: TimingConfig {
-            warmup: 0,
-            repeats: 2,
-        },
-        statistic: Statistic::Min,
-    }
-}
+use common::{micro, options};
+use vidnas_latency::{check_covers, predict, Dtype, LatencyTable, PredictRequest};
+use vidnas_profile::profile::profile_space;
 
 #[test]
 fn profiled_table_covers_the_space_and_predicts() {
-    let space = micro();
+    let space = micro(2);
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("t.json");
-    let table = profile_space(&space, &out, &options(false), false).unwrap();
+    let table = profile_space(&space, &out, &options(Dtype::F32), false).unwrap();
     check_covers(&space, &table).unwrap();
     let reloaded = LatencyTable::load(&out).unwrap();
     assert_eq!(reloaded.entries.len(), table.entries.len());
@@ -72,7 +46,7 @@ fn profiled_table_covers_the_space_and_predicts() {
         .unwrap();
     partial.entries.remove(&first);
     partial.save(&out).unwrap();
-    let resumed = profile_space(&space, &out, &options(false), false).unwrap();
+    let resumed = profile_space(&space, &out, &options(Dtype::F32), false).unwrap();
     assert!(resumed.entries.contains_key(&first));
     assert_eq!(
         resumed.entries[&kept.0], kept.1,
@@ -83,9 +57,14 @@ fn profiled_table_covers_the_space_and_predicts() {
 #[test]
 fn half_precision_on_cpu_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let err = profile_space(&micro(), &dir.path().join("t.json"), &options(true), false)
-        .unwrap_err()
-        .to_string();
+    let err = profile_space(
+        &micro(2),
+        &dir.path().join("t.json"),
+        &options(Dtype::F16),
+        false,
+    )
+    .unwrap_err()
+    .to_string();
     assert!(err.contains("--dtype f16") && err.contains("cuda"), "{err}");
     assert!(
         !dir.path().join("t.json").exists(),

@@ -2,47 +2,23 @@
 //! the rule is recorded in `device.source`, resuming under another rule is refused, and the
 //! scaling check compares scaled and full-size times for every kind whose factor is not 1.
 
-use vidnas_latency::{check_covers, Dtype, LatencyTable, Signature, Statistic};
-use vidnas_profile::profile::{profile_space, profile_space_scaled, scaling_check, ProfileOptions};
+mod common;
+
+use common::{micro, options};
+use vidnas_latency::{check_covers, Dtype, LatencyTable, Signature};
+use vidnas_profile::profile::{profile_space, profile_space_scaled, scaling_check};
 use vidnas_profile::scale::{frames, Reduction};
-use vidnas_profile::timer::TimingConfig;
-use vidnas_space::Space;
 
-/// Four frames of 8×8, so a reduction to 2 frames has something to cut.
-fn micro() -> Space {
-    let mut v: serde_json::Value =
-        serde_json::from_str(include_str!("../../../search-spaces/tiny.json")).unwrap();
-    v["video"] = serde_json::json!({"frames": 4, "height": 8, "width": 8, "channels": 3});
-    v["backbone"]["block_out_channels"] = serde_json::json!([8, 16, 16]);
-    v["backbone"]["cross_attention_dim"] = 16.into();
-    v["backbone"]["norm_num_groups"] = 4.into();
-    v["temporal"]["ops"]["attn3d"]["max_resolution"] = 4.into();
-    Space::from_json("micro.json", &v.to_string()).unwrap()
-}
-
-fn options() -> ProfileOptions {
-    ProfileOptions {
-        device_name: "test".into(),
-        cuda: false,
-        dtype: Dtype::F32,
-        threads: 1,
-        batch: 1,
-        text_tokens: 4,
-        timing: TimingConfig {
-            warmup: 0,
-            repeats: 2,
-        },
-        statistic: Statistic::Min,
-    }
-}
+/// Four frames, so a reduction to 2 frames has something to cut.
+const FRAMES: usize = 4;
 
 #[test]
 fn reduced_table_is_keyed_by_full_signatures_and_records_the_rule() {
-    let space = micro();
+    let space = micro(FRAMES);
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("t.json");
     let r = Reduction::frames(2).unwrap();
-    let table = profile_space_scaled(&space, &out, &options(), Some(r), false).unwrap();
+    let table = profile_space_scaled(&space, &out, &options(Dtype::F32), Some(r), false).unwrap();
     check_covers(&space, &table).unwrap();
     let reloaded = LatencyTable::load(&out).unwrap();
     assert_eq!(reloaded.device.source, r.describe());
@@ -51,7 +27,7 @@ fn reduced_table_is_keyed_by_full_signatures_and_records_the_rule() {
         let sig: Signature = text.parse().unwrap();
         if let Some(t) = frames(&sig) {
             assert_eq!(
-                t, 4,
+                t, FRAMES as u64,
                 "{text}: keyed by the space's frames, not the timed ones"
             );
         }
@@ -60,7 +36,7 @@ fn reduced_table_is_keyed_by_full_signatures_and_records_the_rule() {
     }
 
     // A table is measured at one size: resuming it at full size (or another size) is refused.
-    let err = profile_space(&space, &out, &options(), false)
+    let err = profile_space(&space, &out, &options(Dtype::F32), false)
         .unwrap_err()
         .to_string();
     assert!(
@@ -68,16 +44,16 @@ fn reduced_table_is_keyed_by_full_signatures_and_records_the_rule() {
         "{err}"
     );
     let other = Reduction::frames(1).unwrap();
-    assert!(profile_space_scaled(&space, &out, &options(), Some(other), false).is_err());
+    assert!(profile_space_scaled(&space, &out, &options(Dtype::F32), Some(other), false).is_err());
     // The same rule resumes.
-    profile_space_scaled(&space, &out, &options(), Some(r), false).unwrap();
+    profile_space_scaled(&space, &out, &options(Dtype::F32), Some(r), false).unwrap();
 }
 
 #[test]
 fn scaling_check_covers_every_kind_it_scales() {
-    let space = micro();
+    let space = micro(FRAMES);
     let r = Reduction::frames(2).unwrap();
-    let rows = scaling_check(&space, &options(), r, false).unwrap();
+    let rows = scaling_check(&space, &options(Dtype::F32), r, false).unwrap();
     let kinds: Vec<&str> = rows.iter().map(|x| x.kind.as_str()).collect();
     for k in [
         "conv_in", "resnet", "xformer", "down", "up", "conv_out", "conv1d", "conv3d", "attn1d",

@@ -2,7 +2,6 @@ use crate::error::SpaceError;
 use crate::ops::OpKind;
 use crate::space::Space;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -22,8 +21,7 @@ impl Architecture {
 
     /// A short stable id: the first 10 hex digits of SHA-256 of the encoding.
     pub fn id(&self) -> String {
-        let digest = Sha256::digest(self.encode().as_bytes());
-        digest.iter().take(5).map(|b| format!("{b:02x}")).collect()
+        vidnas_io::sha256_hex(self.encode().as_bytes(), 10)
     }
 
     pub fn temporal_layers(&self) -> usize {

@@ -2,7 +2,6 @@ use crate::error::SpaceError;
 use crate::format::SpaceFile;
 use crate::slots::{derive_slots, Slot};
 use crate::validate::{check_slots, check_structure};
-use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
 /// A validated search space: the file, its derived slots and a content hash.
@@ -67,8 +66,7 @@ impl Space {
         check_slots(path, &file, &slots)?;
         // Hash the re-serialised file so formatting and key order don't change it.
         let canonical = serde_json::to_string(&file).expect("a space always serialises");
-        let digest = Sha256::digest(canonical.as_bytes());
-        let hash = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+        let hash = vidnas_io::sha256_hex(canonical.as_bytes(), 16);
         Ok(Space {
             file,
             path: path.to_path_buf(),

@@ -4,7 +4,6 @@
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 use vidnas_space::{BigUint, OpKind, Space};
 
 /// The tiny space with `layers` ResNet layers per block: 3·(2·layers + 1) + 1 slots, a third
@@ -137,8 +136,7 @@ fn samples_digest(path: &str, seed: u64) -> String {
     let s = Space::load(format!("{}/../../{path}", env!("CARGO_MANIFEST_DIR"))).unwrap();
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let text: Vec<String> = (0..200).map(|_| s.sample(&mut rng).encode()).collect();
-    let digest = Sha256::digest(text.join("\n").as_bytes());
-    digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
+    vidnas_io::sha256_hex(text.join("\n").as_bytes(), 16)
 }
 
 #[test]
