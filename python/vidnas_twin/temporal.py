@@ -1,0 +1,157 @@
+"""The temporal ops of crates/nn/src/temporal.rs (with the `Attention` of attention.rs), in
+plain torch, with the Rust op's parameter names.
+
+Copied from scripts/torch_train_step.py (the vectorised re-implementation the PyTorch
+train-step benchmark runs) rather than imported: scripts are not a package. The op math is the
+one scripts/pin_math.py writes out with explicit loops and crates/nn/tests/pinned_ops.rs pins;
+scripts/twin_fixtures.py checks these modules against pin_math's loops in f64 before writing
+fixtures.
+
+Every op takes the spatial layout with frames folded into the batch, `[B*T, C, H, W]`
+(row b*T + t), and is residual; its last projection (`conv2`, `proj_out`) starts at zero.
+"""
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class Attention(nn.Module):
+    """`Attention` (crates/nn/src/attention.rs), as diffusers': `to_q`/`to_k`/`to_v` without
+    bias, `to_out.0` with bias, heads cut as contiguous channel chunks, SDPA."""
+
+    def __init__(self, query_dim, context_dim, heads):
+        super().__init__()
+        self.heads = heads
+        self.to_q = nn.Linear(query_dim, query_dim, bias=False)
+        self.to_k = nn.Linear(context_dim, query_dim, bias=False)
+        self.to_v = nn.Linear(context_dim, query_dim, bias=False)
+        self.to_out = nn.ModuleList([nn.Linear(query_dim, query_dim)])
+
+    def forward(self, xs, context=None):
+        context = xs if context is None else context
+
+        def split(t):
+            n, l, c = t.shape
+            return t.view(n, l, self.heads, c // self.heads).transpose(1, 2)
+
+        q, k, v = split(self.to_q(xs)), split(self.to_k(context)), split(self.to_v(context))
+        out = F.scaled_dot_product_attention(q, k, v)
+        n, _, l, _ = out.shape
+        return self.to_out[0](out.transpose(1, 2).reshape(n, l, -1))
+
+
+def unfold_frames(xs, frames):
+    """`[B*T, C, H, W]` -> `[B, C, T, H, W]` (contiguous, as the Rust op makes it)."""
+    n, c, h, w = xs.shape
+    return xs.view(n // frames, frames, c, h, w).permute(0, 2, 1, 3, 4).contiguous()
+
+
+def fold_frames(xs):
+    """`[B, C, T, H, W]` -> `[B*T, C, H, W]`."""
+    b, c, t, h, w = xs.shape
+    return xs.permute(0, 2, 1, 3, 4).reshape(b * t, c, h, w)
+
+
+class TemporalConv(nn.Module):
+    """`norm1 -> SiLU -> conv1 -> norm2 -> SiLU -> conv2`, residual. GroupNorm over the whole
+    clip (C/groups, T, H, W). conv1d (`spatial=False`): space folded into the batch, Conv1d
+    over time; conv3d: Conv3d over time and space. Padding kernel // 2."""
+
+    def __init__(self, channels, kernel, spatial, groups):
+        super().__init__()
+        conv = nn.Conv3d if spatial else nn.Conv1d
+        self.spatial = spatial
+        self.kernel = kernel
+        self.norm1 = nn.GroupNorm(groups, channels)
+        self.norm2 = nn.GroupNorm(groups, channels)
+        self.conv1 = conv(channels, channels, kernel, padding=kernel // 2)
+        self.conv2 = conv(channels, channels, kernel, padding=kernel // 2)
+        nn.init.zeros_(self.conv2.weight)
+        nn.init.zeros_(self.conv2.bias)
+
+    def apply_conv(self, conv, video):
+        if self.spatial:
+            return conv(video)
+        b, ch, t, h, w = video.shape
+        seq = video.permute(0, 3, 4, 1, 2).reshape(b * h * w, ch, t)
+        return conv(seq).view(b, h, w, ch, t).permute(0, 3, 4, 1, 2)
+
+    def forward(self, xs, frames):
+        video = unfold_frames(xs, frames)
+        h = self.apply_conv(self.conv1, F.silu(self.norm1(video)))
+        h = self.apply_conv(self.conv2, F.silu(self.norm2(h)))
+        return xs + fold_frames(h)
+
+
+def frame_positions(frames, channels, device=None):
+    """Fixed sinusoidal frame encoding `[T, C]`: `[sin | cos](t * 10000^(-i / (C/2)))`, always
+    computed in f32 (as the Rust op does, whatever the op's dtype); odd C padded with a zero."""
+    pos = torch.arange(frames, dtype=torch.float32, device=device).unsqueeze(1)
+    half = channels // 2
+    freq = (torch.arange(half, dtype=torch.float32, device=device) * (-math.log(10000.0) / half)).exp()
+    angles = pos * freq.unsqueeze(0)
+    enc = torch.cat([angles.sin(), angles.cos()], 1)
+    if channels % 2 == 1:
+        enc = F.pad(enc, (0, 1, 0, 0))
+    return enc
+
+
+class TemporalAttention(nn.Module):
+    """`norm -> proj_in -> + frame position -> self-attention -> proj_out`, residual.
+    attn1d (`spatial=False`): one sequence of T tokens per (clip, y, x); attn3d: one sequence of
+    T*H*W tokens per clip, frame-major, each token getting its frame's position."""
+
+    def __init__(self, channels, heads, spatial, groups):
+        super().__init__()
+        self.spatial = spatial
+        self.norm = nn.GroupNorm(groups, channels)
+        self.proj_in = nn.Linear(channels, channels)
+        self.attn = Attention(channels, channels, heads)
+        self.proj_out = nn.Linear(channels, channels)
+        nn.init.zeros_(self.proj_out.weight)
+        nn.init.zeros_(self.proj_out.bias)
+
+    def forward(self, xs, frames):
+        video = self.norm(unfold_frames(xs, frames))
+        b, c, t, h, w = video.shape
+        if self.spatial:
+            tokens = video.permute(0, 2, 3, 4, 1).reshape(b, t * h * w, c)
+        else:
+            tokens = video.permute(0, 3, 4, 2, 1).reshape(b * h * w, t, c)
+        tokens = self.proj_in(tokens)
+        # Computed in f32 as in Rust, then cast to the tokens' dtype: a no-op in f32 and the
+        # same values as Rust's type promotion in f64; in f16/bf16 it keeps the op in half
+        # precision (the Rust op promotes the tokens to f32 there and its next Linear fails).
+        pos = frame_positions(t, c, xs.device).to(tokens.dtype)
+        if self.spatial:
+            per_token = pos.unsqueeze(1).expand(t, h * w, c).reshape(t * h * w, c)
+            tokens = tokens + per_token.unsqueeze(0)
+        else:
+            tokens = tokens + pos.unsqueeze(0)
+        out = self.proj_out(self.attn(tokens))
+        if self.spatial:
+            out = out.view(b, t, h, w, c).permute(0, 4, 1, 2, 3)
+        else:
+            out = out.view(b, h, w, t, c).permute(0, 4, 3, 1, 2)
+        return xs + fold_frames(out)
+
+
+def temporal_op(kind, channels, cfg):
+    """`TemporalOp::new`: the op `kind` for `channels`, hyper-parameters from `cfg`
+    (`Space.temporal_config()`: groups, conv1d_kernel, conv3d_kernel, attn1d_heads,
+    attn3d_heads). `none` has no layer: returns None."""
+    g = cfg["groups"]
+    if kind == "none":
+        return None
+    if kind == "conv1d":
+        return TemporalConv(channels, cfg["conv1d_kernel"], False, g)
+    if kind == "conv3d":
+        return TemporalConv(channels, cfg["conv3d_kernel"], True, g)
+    if kind == "attn1d":
+        return TemporalAttention(channels, cfg["attn1d_heads"], False, g)
+    if kind == "attn3d":
+        return TemporalAttention(channels, cfg["attn3d_heads"], True, g)
+    raise ValueError(f"unknown temporal op `{kind}`; use one of none, conv1d, conv3d, attn1d, attn3d")
