@@ -435,7 +435,9 @@ pub fn train_classifier(
     }
     tch::manual_seed(s.seed as i64);
     let model = ClipClassifier::new(clip)?;
-    let params: Vec<(String, Tensor)> = model.vs.variables().into_iter().collect();
+    // In name order, so nothing downstream depends on the var store's hash-map order.
+    let mut params: Vec<(String, Tensor)> = model.vs.variables().into_iter().collect();
+    params.sort_by(|a, b| a.0.cmp(&b.0));
     let mut opt = AdamW::new(params, AdamWConfig::default());
     let bar = if progress {
         ProgressBar::new(s.steps as u64)

@@ -28,7 +28,11 @@ pub fn micro_model(space: &Space, seed: i64) -> VideoModel {
     let m = VideoModel::new(space, Build::Subnet(micro_arch(space)), text, Device::Cpu)
         .expect("the micro model builds");
     tch::no_grad(|| {
-        for (name, mut var) in m.vs.variables() {
+        // In name order: the var store is a hash map, and the draws must not depend on its
+        // iteration order, which changes from process to process.
+        let mut vars: Vec<_> = m.vs.variables().into_iter().collect();
+        vars.sort_by(|a, b| a.0.cmp(&b.0));
+        for (name, mut var) in vars {
             if name.contains(".temporal.") && (name.contains("conv2") || name.contains("proj_out"))
             {
                 var.copy_(&(var.randn_like() * 0.05));
