@@ -183,7 +183,9 @@ impl TemporalAttention {
             video.permute([0, 3, 4, 2, 1]).reshape([b * h * w, t, c])
         };
         let tokens = tokens.apply(&self.proj_in);
-        let pos = frame_positions(t, c, xs.device());
+        // Computed in f32 and cast to the tokens' dtype, so f16/bf16 models keep one dtype
+        // (f32 and f64 results are unchanged: f32 values widen exactly).
+        let pos = frame_positions(t, c, xs.device()).to_kind(tokens.kind());
         let tokens = if self.spatial {
             let per_token = pos
                 .unsqueeze(1)
