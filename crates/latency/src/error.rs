@@ -4,6 +4,9 @@ use vidnas_space::SpaceError;
 /// Every user-facing error names the file (and line, column or field) and what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum LatencyError {
+    /// Writing a file through `vidnas_io` (its message names the file and the fix).
+    #[error(transparent)]
+    File(#[from] vidnas_io::FileError),
     #[error("{}: cannot {action}: {error}", path.display())]
     Io {
         path: PathBuf,

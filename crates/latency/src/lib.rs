@@ -6,7 +6,8 @@
 //! optionally through a [`Correction`] fitted on whole-network measurements; peak memory is
 //! weights plus the largest live activation set (`memory.rs`). [`SlotCostModel`] precomputes
 //! per-slot costs so a search can predict millions of architectures. [`import_csv`] reads
-//! tables measured elsewhere, and [`accuracy`] scores a predictor against measurements.
+//! tables measured elsewhere, [`accuracy`] scores a predictor against measurements, and
+//! [`RankAgreement`] a quality proxy's ranking against reference runs (Kendall τ).
 //!
 //! Following `vidnas search` to a table lookup: `slot_cost.rs` (or `predict.rs`) →
 //! `lower.rs` → `table.rs`.
@@ -21,6 +22,7 @@ mod import;
 mod lower;
 mod memory;
 mod predict;
+mod ranking;
 mod signature;
 mod slot_cost;
 mod table;
@@ -39,6 +41,7 @@ pub use lower::{
 };
 pub use memory::{estimate as estimate_memory, live_elems, MemoryEstimate};
 pub use predict::{check_covers, predict, PredictRequest, Prediction};
+pub use ranking::{RankAgreement, RankedArch};
 pub use signature::{OpClass, Signature};
 pub use slot_cost::{FastPrediction, SlotCostModel, SlotOpCost};
 pub use table::{DeviceInfo, Entry, LatencyTable, Statistic, TABLE_FORMAT};

@@ -253,7 +253,7 @@ impl LatencyTable {
         Ok(())
     }
 
-    /// Writes the table as pretty JSON, atomically (`<path>.tmp`, then rename), and records
+    /// Writes the table as pretty JSON, atomically (`vidnas_io::write_atomic`), and records
     /// `path` as the table's path.
     pub fn save(&mut self, path: impl AsRef<Path>) -> Result<(), LatencyError> {
         let path = path.as_ref();
@@ -261,16 +261,7 @@ impl LatencyTable {
         self.check(path)?;
         let mut text = serde_json::to_string_pretty(self).expect("a table always serialises");
         text.push('\n');
-        let mut tmp = path.as_os_str().to_owned();
-        tmp.push(".tmp");
-        let tmp = PathBuf::from(tmp);
-        let io = |action, error| LatencyError::Io {
-            path: path.to_path_buf(),
-            action,
-            error,
-        };
-        std::fs::write(&tmp, text).map_err(|e| io("write the latency table (.tmp)", e))?;
-        std::fs::rename(&tmp, path).map_err(|e| io("rename the .tmp file over the table", e))?;
+        vidnas_io::write_atomic(path, text.as_bytes())?;
         self.path = Some(path.to_path_buf());
         Ok(())
     }

@@ -1,0 +1,186 @@
+//! How well a cheap proxy ranks architectures (`vidnas bench ranking`: supernet scores against
+//! stand-alone training): Kendall τ-b ([`kendall_tau_b`], the statistic the latency predictor is
+//! judged by too) of the proxy against the mean reference score over seeds, and the seed-to-seed
+//! τ of the reference runs, the ceiling any proxy can reach.
+
+use crate::accuracy::kendall_tau_b;
+use std::collections::BTreeMap;
+use vidnas_space::Architecture;
+
+/// One architecture: its proxy score and its reference scores, one per run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RankedArch {
+    pub arch: Architecture,
+    pub proxy: f64,
+    /// `(seed, score)` per reference run, in the order the runs were given.
+    pub runs: Vec<(u64, f64)>,
+}
+
+impl RankedArch {
+    /// Mean reference score over the runs (summed in the order given).
+    pub fn reference_mean(&self) -> f64 {
+        self.runs.iter().map(|x| x.1).sum::<f64>() / self.runs.len() as f64
+    }
+
+    /// The runs ordered by seed (stable: equal seeds keep their order).
+    pub fn by_seed(&self) -> Vec<(u64, f64)> {
+        let mut sorted = self.runs.clone();
+        sorted.sort_by_key(|x| x.0);
+        sorted
+    }
+
+    /// `seed:score` per run, by seed, scores to 5 decimals, space separated.
+    pub fn runs_text(&self) -> String {
+        self.by_seed()
+            .iter()
+            .map(|(seed, v)| format!("{seed}:{v:.5}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// The ranking of a set of architectures by a proxy against reference runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RankAgreement {
+    /// One per architecture, ordered by canonical encoding.
+    pub archs: Vec<RankedArch>,
+    /// τ-b of (proxy, reference mean) over the architectures.
+    pub tau: f64,
+    /// τ-b of (first seed, second seed) over the architectures with two or more runs, when at
+    /// least two have: how well the reference agrees with itself.
+    pub ceiling: Option<f64>,
+}
+
+impl RankAgreement {
+    /// Groups reference runs `(architecture, seed, score)` by architecture and asks `proxy` for
+    /// each architecture's score (once, in encoding order).
+    pub fn new<E>(
+        runs: impl IntoIterator<Item = (Architecture, u64, f64)>,
+        mut proxy: impl FnMut(&Architecture) -> Result<f64, E>,
+    ) -> Result<Self, E> {
+        let mut grouped: BTreeMap<String, (Architecture, Vec<(u64, f64)>)> = BTreeMap::new();
+        for (arch, seed, score) in runs {
+            grouped
+                .entry(arch.encode())
+                .or_insert_with(|| (arch, Vec::new()))
+                .1
+                .push((seed, score));
+        }
+        let mut archs = Vec::new();
+        for (arch, runs) in grouped.into_values() {
+            let proxy = proxy(&arch)?;
+            archs.push(RankedArch { arch, proxy, runs });
+        }
+        let pairs: Vec<(f64, f64)> = archs
+            .iter()
+            .map(|a| (a.proxy, a.reference_mean()))
+            .collect();
+        let seed_pairs: Vec<(f64, f64)> = archs
+            .iter()
+            .map(RankedArch::by_seed)
+            .filter(|s| s.len() >= 2)
+            .map(|s| (s[0].1, s[1].1))
+            .collect();
+        Ok(RankAgreement {
+            tau: kendall_tau_b(&pairs),
+            ceiling: (seed_pairs.len() >= 2).then(|| kendall_tau_b(&seed_pairs)),
+            archs,
+        })
+    }
+
+    /// CSV text, one row per architecture:
+    /// `arch_id,arch,supernet_score,standalone_mean,standalone_scores`.
+    pub fn csv(&self) -> String {
+        let mut w = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::Any(b'\n'))
+            .from_writer(Vec::new());
+        w.write_record([
+            "arch_id",
+            "arch",
+            "supernet_score",
+            "standalone_mean",
+            "standalone_scores",
+        ])
+        .expect("writing to memory");
+        for a in &self.archs {
+            w.write_record([
+                a.arch.id(),
+                a.arch.encode(),
+                a.proxy.to_string(),
+                a.reference_mean().to_string(),
+                a.runs_text(),
+            ])
+            .expect("writing to memory");
+        }
+        String::from_utf8(w.into_inner().expect("writing to memory")).expect("UTF-8 fields")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vidnas_space::OpKind;
+
+    fn arch(ops: &[OpKind]) -> Architecture {
+        Architecture { ops: ops.to_vec() }
+    }
+
+    #[test]
+    fn groups_runs_ranks_and_writes_the_committed_layout() {
+        use OpKind::{Attn1d, Conv1d, None as No};
+        let (a, b, c) = (
+            arch(&[Conv1d, No]),
+            arch(&[Attn1d, No]),
+            arch(&[No, Conv1d]),
+        );
+        let runs = vec![
+            (a.clone(), 1, 0.3),
+            (b.clone(), 0, 0.1),
+            (a.clone(), 0, 0.2),
+            (c.clone(), 0, 0.5),
+            (b.clone(), 1, 0.12),
+            (c.clone(), 1, 0.4),
+        ];
+        let proxy = |x: &Architecture| -> Result<f64, ()> {
+            Ok(match x.encode().as_str() {
+                "conv1d-none" => 2.0,
+                "attn1d-none" => 1.0,
+                _ => 3.0,
+            })
+        };
+        let r = RankAgreement::new(runs, proxy).unwrap();
+        let order: Vec<String> = r.archs.iter().map(|x| x.arch.encode()).collect();
+        assert_eq!(order, ["attn1d-none", "conv1d-none", "none-conv1d"]);
+        assert_eq!(r.archs[1].runs, vec![(1, 0.3), (0, 0.2)], "given order");
+        assert_eq!(r.archs[1].runs_text(), "0:0.20000 1:0.30000");
+        assert_eq!(r.tau, 1.0);
+        // Seed 0 vs seed 1: (0.1, 0.12), (0.2, 0.3), (0.5, 0.4): concordant.
+        assert_eq!(r.ceiling, Some(1.0));
+        let csv = r.csv();
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(
+            lines[0],
+            "arch_id,arch,supernet_score,standalone_mean,standalone_scores"
+        );
+        assert_eq!(
+            lines[1],
+            format!(
+                "{},attn1d-none,1,{},0:0.10000 1:0.12000",
+                b.id(),
+                (0.1f64 + 0.12) / 2.0
+            )
+        );
+        assert!(csv.ends_with('\n') && lines.len() == 4);
+    }
+
+    #[test]
+    fn one_run_per_architecture_has_no_ceiling() {
+        let runs = vec![
+            (arch(&[OpKind::Conv1d]), 0, 0.2),
+            (arch(&[OpKind::None]), 0, 0.1),
+        ];
+        let r = RankAgreement::new(runs, |_| Ok::<_, ()>(1.0)).unwrap();
+        assert_eq!(r.ceiling, None);
+        assert!(r.tau.is_nan(), "a constant proxy ranks nothing");
+    }
+}
