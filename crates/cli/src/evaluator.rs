@@ -52,3 +52,14 @@ impl Evaluator for PipelineEvaluator<'_> {
         self.scorer.is_some()
     }
 }
+
+/// A supernet run's scorer; a stage-1 image run or a stand-alone run is refused up front, since
+/// it cannot score the architectures a search or a list asks for.
+pub fn open_supernet(
+    space: &Space,
+    run: &std::path::Path,
+) -> Result<Scorer, vidnas_diffusion::TrainError> {
+    let scorer = Scorer::open(space, run)?;
+    scorer.require_supernet()?;
+    Ok(scorer)
+}

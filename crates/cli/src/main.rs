@@ -2,6 +2,7 @@
 //! A thin layer over the library crates: parse arguments, call a stage, print the result.
 
 mod commands;
+mod csv_file;
 mod evaluator;
 
 use clap::{Parser, Subcommand};
@@ -43,9 +44,9 @@ enum Command {
     /// Search temporal-layer architectures under latency and memory budgets.
     Search(commands::search::SearchCommand),
     /// Score a list of architectures (or one shard of it) into a CSV.
-    Score(commands::search::ScoreArgs),
+    Score(commands::score::ScoreArgs),
     /// Plot a search run: Pareto front, op map, latency breakdown, hypervolume.
-    Report(commands::export::ReportArgs),
+    Report(commands::report::ReportArgs),
     /// Export a front architecture as configs/<name>.json plus its weights.
     Export(commands::export::ExportArgs),
     /// Fine-tune an exported architecture stand-alone from its weights: the multi-step teacher.
@@ -60,18 +61,7 @@ enum Command {
     Sample(commands::sample::SampleArgs),
     /// Benchmarks that print figures (search quality against exhaustive search).
     #[command(subcommand)]
-    Bench(BenchCommand),
-}
-
-#[derive(Subcommand)]
-enum BenchCommand {
-    /// NSGA-II and random search vs the exhaustive front, predictor objectives.
-    Search(commands::bench::BenchSearchArgs),
-    /// Kendall τ of supernet scores against stand-alone training, with the seed-to-seed ceiling.
-    Ranking(commands::bench::BenchRankingArgs),
-    /// Training-step time of the supernet in tch against the same model in PyTorch
-    /// (diffusers UNet + the temporal ops), interleaved, printed as a ratio.
-    TrainStep(commands::bench::BenchTrainStepArgs),
+    Bench(commands::bench::BenchCommand),
 }
 
 fn main() {
@@ -85,16 +75,14 @@ fn main() {
         Command::Train(args) => commands::train::standalone(args),
         Command::Supernet(cmd) => commands::train::supernet(cmd),
         Command::Search(cmd) => commands::search::run(cmd),
-        Command::Score(args) => commands::search::score(args),
-        Command::Report(args) => commands::export::report(args),
-        Command::Export(args) => commands::export::export_cmd(args),
+        Command::Score(args) => commands::score::score(args),
+        Command::Report(args) => commands::report::run(args),
+        Command::Export(args) => commands::export::run(args),
         Command::Finetune(args) => commands::fewstep::finetune_cmd(args),
         Command::Distill(args) => commands::fewstep::distill_cmd(args),
         Command::Eval(cmd) => commands::eval::run(cmd),
         Command::Sample(args) => commands::sample::run(args),
-        Command::Bench(BenchCommand::Search(args)) => commands::bench::search_quality(args),
-        Command::Bench(BenchCommand::Ranking(args)) => commands::bench::ranking(args),
-        Command::Bench(BenchCommand::TrainStep(args)) => commands::bench::train_step(args),
+        Command::Bench(cmd) => commands::bench::run(cmd),
     };
     if let Err(err) = result {
         eprintln!("error: {err:#}");

@@ -238,6 +238,26 @@ fn imported_backbone_runs_supernet_search_and_export() {
         let (ok, _, err) = vidnas(&args);
         assert!(ok, "vidnas {}: {err}", args.join(" "));
     }
+    // A run folder written before provenance was typed (`"table_id": "PATH (HASH)"`) still
+    // exports from the supernet and records the table it names.
+    let run_json = format!("{search}/run.json");
+    let mut settings: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&run_json).unwrap()).unwrap();
+    let obj = settings.as_object_mut().unwrap();
+    for (typed, legacy) in [("table", "table_id"), ("supernet", "supernet_id")] {
+        let file = obj.remove(typed).unwrap();
+        let text = format!(
+            "{} ({})",
+            file["path"].as_str().unwrap(),
+            file["sha256"].as_str().unwrap()
+        );
+        obj.insert(legacy.into(), text.into());
+    }
+    std::fs::write(&run_json, settings.to_string()).unwrap();
+    let (ok, _, err) = vidnas(&["export", &search, "--name", "legacy", "--out", &configs]);
+    assert!(ok, "export of a legacy run: {err}");
+    let legacy = std::fs::read_to_string(dir.path().join("configs/legacy.json")).unwrap();
+    assert!(legacy.contains(&table_path), "{legacy}");
     let exported: std::collections::HashMap<String, Tensor> =
         Tensor::read_safetensors(dir.path().join("configs/imported.safetensors"))
             .unwrap()

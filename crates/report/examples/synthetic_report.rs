@@ -2,7 +2,7 @@
 //! its report: `cargo run -p vidnas-report --example synthetic_report -- <out-folder> [--predictor-only]`.
 
 use std::path::PathBuf;
-use vidnas_report::{write_report, Breakdown, ReportOptions, SlotBreakdown, BREAKDOWN_FORMAT};
+use vidnas_report::{write_report, Breakdown, ReportOptions};
 use vidnas_search::{
     run_search, Algo, Budgets, Nsga2Params, RunOptions, SearchConfig, SyntheticEvaluator,
 };
@@ -30,28 +30,15 @@ fn main() -> anyhow::Result<()> {
         },
         shard: None,
         hv_reference: None,
-        table_id: "synthetic".into(),
-        supernet_id: with_score.then(|| "synthetic-supernet".into()),
+        table: None,
+        supernet: None,
     };
     let run_dir = out.join("run");
     let result = run_search(&space, &mut ev, &cfg, &run_dir, RunOptions::default())?;
     let knee = result.summary.knee.clone().expect("a front");
     let arch = space.parse_arch(&knee.arch)?;
-    let breakdown = Breakdown {
-        format: BREAKDOWN_FORMAT.into(),
-        arch_id: knee.arch_id,
-        arch: knee.arch,
-        backbone_ms: Some(5.0),
-        slots: ev
-            .slot_breakdown(&arch)
-            .into_iter()
-            .map(|(slot, op, ms)| SlotBreakdown {
-                slot,
-                op: op.to_string(),
-                ms,
-            })
-            .collect(),
-    };
+    let ms: Vec<f64> = ev.slot_breakdown(&arch).iter().map(|s| s.2).collect();
+    let breakdown = Breakdown::new(&space, &arch, Some(5.0), &ms);
     let files = write_report(
         &run_dir,
         &out.join("report"),

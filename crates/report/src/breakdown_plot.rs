@@ -2,7 +2,7 @@
 //! architecture (normally the knee), as horizontal bars coloured by op and labelled with the op
 //! and its time; the spatial backbone gets its own grey bar when known.
 
-use crate::load::Breakdown;
+use crate::breakdown::Breakdown;
 use crate::op_map::draw_op_legend;
 use crate::render::{de, fmt_num, op_colour, op_order, tick, DrawResult, Figure};
 use plotters::coord::ranged1d::SegmentValue;

@@ -3,6 +3,9 @@ use std::path::PathBuf;
 /// Every error names the file (and line or column where there is one) and what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
+    /// Writing a file through `vidnas_io` (its message says what to do).
+    #[error(transparent)]
+    File(#[from] vidnas_io::FileError),
     #[error("{}: {action} failed: {error}; {fix}", path.display())]
     Io {
         path: PathBuf,

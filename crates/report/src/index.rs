@@ -45,12 +45,19 @@ fn settings_rows(d: &RunData) -> Vec<(String, String)> {
         ("objectives (minimised)".into(), s.objectives.join(", ")),
         ("latency budget".into(), budget(s.budgets.latency_ms, "ms")),
         ("memory budget".into(), budget(s.budgets.memory_mb, "MB")),
-        ("latency table".into(), s.table_id.clone()),
+        (
+            "latency table".into(),
+            s.table
+                .as_ref()
+                .map_or_else(|| "none recorded".into(), |t| t.to_string()),
+        ),
         (
             "supernet".into(),
-            s.supernet_id
-                .clone()
-                .unwrap_or_else(|| "none (predictor-only)".into()),
+            match (&s.supernet, s.mode) {
+                (Some(file), _) => file.to_string(),
+                (None, vidnas_search::Mode::Score) => "not recorded".into(),
+                (None, vidnas_search::Mode::PredictorOnly) => "none (predictor-only)".into(),
+            },
         ),
         (
             "hypervolume reference".into(),

@@ -9,6 +9,7 @@
 //! Pure Rust; text is rendered with an embedded font, so PNGs are readable on machines without
 //! system fonts.
 
+mod breakdown;
 mod breakdown_plot;
 mod error;
 mod hv_plot;
@@ -19,16 +20,17 @@ mod op_map;
 mod pareto_plot;
 mod render;
 
+pub use breakdown::{Breakdown, SlotBreakdown, BREAKDOWN_FORMAT};
 pub use error::ReportError;
 pub use latency_plot::{write_latency_scatter, LatencyPoint};
-pub use load::{load_run_folder, Breakdown, ReportRow, RunData, SlotBreakdown, BREAKDOWN_FORMAT};
+pub use load::{load_run_folder, ReportRow, RunData};
 
 use breakdown_plot::BreakdownFigure;
 use hv_plot::HypervolumeFigure;
 use index::{html, markdown, Embedded};
 use op_map::OpMapFigure;
 use pareto_plot::ParetoFigure;
-use render::{atomic_write, draw_files};
+use render::draw_files;
 use std::path::{Path, PathBuf};
 
 /// Extra input for a report.
@@ -49,7 +51,7 @@ pub fn write_report(
 ) -> Result<Vec<PathBuf>, ReportError> {
     let mut data = load_run_folder(run_dir)?;
     if let Some(b) = &options.breakdown {
-        load::check_breakdown(Path::new("<breakdown option>"), b)?;
+        breakdown::check_breakdown(Path::new("<breakdown option>"), b)?;
         data.breakdown = Some(b.clone());
     }
     let mut files: Vec<(PathBuf, Vec<u8>)> = Vec::new();
@@ -117,14 +119,14 @@ fn write_all(out_dir: &Path, files: &[(PathBuf, Vec<u8>)]) -> Result<(), ReportE
         .collect();
     std::fs::create_dir_all(out_dir).map_err(|e| ReportError::write(out_dir, e))?;
     for (k, (path, bytes)) in files.iter().enumerate() {
-        if let Err(e) = atomic_write(path, bytes) {
+        if let Err(e) = vidnas_io::write_atomic(path, bytes) {
             for (p, _) in &files[..k] {
                 let _ = std::fs::remove_file(p);
             }
             for d in &created {
                 let _ = std::fs::remove_dir(d);
             }
-            return Err(e);
+            return Err(e.into());
         }
     }
     Ok(())

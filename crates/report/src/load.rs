@@ -3,36 +3,10 @@
 //! header names between `feasible` and `is_pareto`), progress.csv and the optional
 //! breakdown.json.
 
+use crate::breakdown::{check_breakdown, Breakdown};
 use crate::error::ReportError;
-use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use vidnas_search::{ProgressPoint, RunSettings, Summary, FIXED_COLUMNS};
-
-/// `format` of breakdown.json.
-pub const BREAKDOWN_FORMAT: &str = "vidnas-breakdown/1";
-
-/// Predicted latency of one slot's temporal op.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SlotBreakdown {
-    pub slot: String,
-    pub op: String,
-    pub ms: f64,
-}
-
-/// Per-slot latency of one architecture (breakdown.json, written by the CLI next to the run).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Breakdown {
-    /// Must equal [`BREAKDOWN_FORMAT`].
-    pub format: String,
-    pub arch_id: String,
-    pub arch: String,
-    /// Latency of everything that is not a temporal op (the spatial backbone), if known.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub backbone_ms: Option<f64>,
-    pub slots: Vec<SlotBreakdown>,
-}
 
 /// One row of results_with_front.csv.
 #[derive(Debug, Clone, PartialEq)]
@@ -84,9 +58,9 @@ impl RunData {
 
 fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, ReportError> {
     let text = std::fs::read_to_string(path).map_err(|e| ReportError::read(path, e))?;
-    serde_json::from_str(&text).map_err(|e| ReportError::Format {
-        path: path.to_path_buf(),
-        message: format!("cannot parse: {e}"),
+    vidnas_io::parse_json(path, &text).map_err(|e| ReportError::Format {
+        path: e.path,
+        message: format!("cannot parse: {}", e.message),
         fix: "this file is written by `vidnas search`; re-run the search or restore the file"
             .into(),
     })
@@ -152,24 +126,6 @@ pub fn load_run_folder(run_dir: &Path) -> Result<RunData, ReportError> {
         progress,
         breakdown,
     })
-}
-
-pub(crate) fn check_breakdown(path: &Path, b: &Breakdown) -> Result<(), ReportError> {
-    if b.format != BREAKDOWN_FORMAT {
-        return Err(ReportError::Format {
-            path: path.to_path_buf(),
-            message: format!("unsupported format `{}`", b.format),
-            fix: format!("write \"format\": \"{BREAKDOWN_FORMAT}\""),
-        });
-    }
-    if let Some(s) = b.slots.iter().find(|s| !s.ms.is_finite() || s.ms < 0.0) {
-        return Err(ReportError::Format {
-            path: path.to_path_buf(),
-            message: format!("slot `{}` has ms = {}", s.slot, s.ms),
-            fix: "give every slot a finite, non-negative latency".into(),
-        });
-    }
-    Ok(())
 }
 
 fn csv_reader(path: &Path) -> Result<csv::Reader<std::fs::File>, ReportError> {

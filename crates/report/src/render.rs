@@ -10,7 +10,6 @@ use crate::error::ReportError;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Once;
 
@@ -40,20 +39,6 @@ fn ensure_font() {
     });
 }
 
-/// Writes `bytes` to `path` through a temporary file and a rename.
-pub(crate) fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(".tmp");
-    let tmp = path.with_file_name(name);
-    let write = || -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    };
-    write().map_err(|e| ReportError::write(path, e))
-}
-
 /// Draws `fig` to `<out_dir>/<stem>.png` and `<out_dir>/<stem>.svg`; returns both paths.
 pub(crate) fn render(
     fig: &impl Figure,
@@ -62,7 +47,7 @@ pub(crate) fn render(
 ) -> Result<Vec<PathBuf>, ReportError> {
     let files = draw_files(fig, out_dir, stem)?;
     for (path, bytes) in &files {
-        atomic_write(path, bytes)?;
+        vidnas_io::write_atomic(path, bytes)?;
     }
     Ok(files.into_iter().map(|(p, _)| p).collect())
 }

@@ -1,7 +1,8 @@
 //! The report of small synthetic run folders: every file, readable PNGs, every front id listed.
 
 use std::path::Path;
-use vidnas_report::{write_report, Breakdown, ReportOptions, SlotBreakdown, BREAKDOWN_FORMAT};
+use vidnas_io::FileRef;
+use vidnas_report::{write_report, Breakdown, ReportOptions, BREAKDOWN_FORMAT};
 use vidnas_search::{
     run_search, Algo, Budgets, Nsga2Params, RunOptions, SearchConfig, SearchOutcome,
     SyntheticEvaluator,
@@ -31,35 +32,31 @@ fn search(dir: &Path, space: &Space, with_score: bool) -> (SearchOutcome, Synthe
         },
         shard: None,
         hv_reference: None,
-        table_id: "synthetic".into(),
-        supernet_id: with_score.then(|| "synthetic-supernet".into()),
+        table: Some(label("synthetic")),
+        supernet: with_score.then(|| label("synthetic-supernet")),
     };
     let out = run_search(space, &mut ev, &cfg, dir, RunOptions::default()).unwrap();
     (out, ev)
 }
 
-fn breakdown(out: &SearchOutcome, ev: &SyntheticEvaluator) -> Breakdown {
-    let knee = out.summary.knee.as_ref().unwrap();
-    let arch = out
-        .front
-        .iter()
-        .find(|r| r.arch_id == knee.arch_id)
-        .unwrap();
-    Breakdown {
-        format: BREAKDOWN_FORMAT.into(),
-        arch_id: knee.arch_id.clone(),
-        arch: knee.arch.clone(),
-        backbone_ms: Some(5.0),
-        slots: ev
-            .slot_breakdown(&arch.arch)
-            .into_iter()
-            .map(|(slot, op, ms)| SlotBreakdown {
-                slot,
-                op: op.to_string(),
-                ms,
-            })
-            .collect(),
+/// Provenance of an input that is no file.
+fn label(name: &str) -> FileRef {
+    FileRef {
+        path: name.into(),
+        sha256: "0123456789abcdef".into(),
     }
+}
+
+fn breakdown(space: &Space, out: &SearchOutcome, ev: &SyntheticEvaluator) -> Breakdown {
+    let knee = out.summary.knee.as_ref().unwrap();
+    let arch = space.parse_arch(&knee.arch).unwrap();
+    let ms: Vec<f64> = ev.slot_breakdown(&arch).iter().map(|s| s.2).collect();
+    let b = Breakdown::new(space, &arch, Some(5.0), &ms);
+    assert_eq!(
+        (b.format.as_str(), &b.arch_id),
+        (BREAKDOWN_FORMAT, &knee.arch_id)
+    );
+    b
 }
 
 fn check_png(path: &Path, size: (u32, u32)) {
@@ -83,7 +80,7 @@ fn report_of_a_scored_run_writes_every_file() {
     assert!(out.rows.iter().any(|r| !r.feasible), "budgets should bind");
     let report_dir = tmp.path().join("report");
     let opts = ReportOptions {
-        breakdown: Some(breakdown(&out, &ev)),
+        breakdown: Some(breakdown(&space, &out, &ev)),
     };
     let files = write_report(&run_dir, &report_dir, &opts).unwrap();
     for name in [
@@ -155,12 +152,7 @@ fn predictor_only_run_without_breakdown_still_reports() {
     assert!(md.contains("No per-slot latency breakdown"));
     check_png(&report_dir.join("pareto.png"), (1200, 800));
     // breakdown.json in the run folder is picked up.
-    let b = breakdown(&out, &ev);
-    std::fs::write(
-        run_dir.join("breakdown.json"),
-        serde_json::to_string_pretty(&b).unwrap(),
-    )
-    .unwrap();
+    breakdown(&space, &out, &ev).write(&run_dir).unwrap();
     let again = tmp.path().join("report2");
     write_report(&run_dir, &again, &ReportOptions::default()).unwrap();
     assert!(again.join("latency_breakdown.png").is_file());

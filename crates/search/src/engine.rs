@@ -9,7 +9,7 @@
 
 use crate::budget::Budgets;
 use crate::error::SearchError;
-use crate::evaluator::Evaluator;
+use crate::evaluator::{evaluate_checked, Evaluator};
 use crate::files::write_json;
 use crate::pareto::{objectives, Mode};
 use crate::progress::{reference_from, write_progress_csv, ProgressEvent, ProgressTracker};
@@ -129,23 +129,9 @@ impl<'a> Engine<'a> {
         }
         let mut fresh: HashMap<String, ResultRow> = HashMap::new();
         if !missing.is_empty() {
-            let evals =
-                self.evaluator
-                    .evaluate(&missing)
-                    .map_err(|error| SearchError::Evaluator {
-                        generation,
-                        count: missing.len(),
-                        error,
-                    })?;
-            if evals.len() != missing.len() {
-                return Err(SearchError::EvaluationCount {
-                    expected: missing.len(),
-                    got: evals.len(),
-                });
-            }
             let has_score = self.mode == Mode::Score;
+            let evals = evaluate_checked(self.evaluator, generation, &missing, has_score)?;
             for (arch, eval) in missing.iter().zip(evals) {
-                eval.check(arch, has_score)?;
                 let row = ResultRow {
                     arch_id: arch.id(),
                     arch: arch.clone(),

@@ -4,6 +4,9 @@ use std::path::PathBuf;
 /// what to do about it.
 #[derive(Debug, thiserror::Error)]
 pub enum SearchError {
+    /// Reading or writing a file through `vidnas_io` (atomic writes, JSON).
+    #[error(transparent)]
+    File(#[from] vidnas_io::FileError),
     #[error("{}: {action} failed: {error}", path.display())]
     Io {
         path: PathBuf,

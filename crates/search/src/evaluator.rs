@@ -46,6 +46,34 @@ impl<E: Evaluator + ?Sized> Evaluator for &mut E {
     }
 }
 
+/// One evaluator call for `archs` (generation `generation` of a run), its answer checked: one
+/// evaluation per architecture, each one the search can rank in its mode
+/// ([`Evaluation::check`]).
+pub(crate) fn evaluate_checked(
+    evaluator: &mut dyn Evaluator,
+    generation: usize,
+    archs: &[Architecture],
+    has_score: bool,
+) -> Result<Vec<Evaluation>, SearchError> {
+    let evals = evaluator
+        .evaluate(archs)
+        .map_err(|error| SearchError::Evaluator {
+            generation,
+            count: archs.len(),
+            error,
+        })?;
+    if evals.len() != archs.len() {
+        return Err(SearchError::EvaluationCount {
+            expected: archs.len(),
+            got: evals.len(),
+        });
+    }
+    for (arch, eval) in archs.iter().zip(&evals) {
+        eval.check(arch, has_score)?;
+    }
+    Ok(evals)
+}
+
 impl Evaluation {
     /// Rejects values the search cannot rank: NaN or infinite numbers, negative latency or
     /// memory, and a score that is present (or absent) against the evaluator's mode.

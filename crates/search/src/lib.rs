@@ -33,12 +33,14 @@ mod select;
 mod settings;
 mod synthetic;
 
-pub use benchmark::{benchmark_vs_exhaustive, BenchmarkReport};
+pub use benchmark::{
+    benchmark_vs_exhaustive, exhaustive_front, insert_non_dominated, nsga2_and_random,
+    search_quality, BenchmarkReport, ExhaustiveFront, SearchQuality,
+};
 pub use budget::{constrained_dominates, Budgets};
 pub use engine::generation_rng;
 pub use error::SearchError;
 pub use evaluator::{Evaluation, Evaluator};
-pub use files::{atomic_write, write_json};
 pub use hypervolume::hypervolume;
 pub use merge::merge;
 pub use outputs::{
@@ -53,7 +55,8 @@ pub use progress::{
     progress_bar_callback, reference_from, write_progress_csv, ProgressEvent, ProgressPoint,
 };
 pub use results::{
-    header, read_results, write_rows, ReadResults, ResultRow, ResultsLog, FIXED_COLUMNS,
+    header, read_results, write_evaluations, write_rows, ReadResults, ResultRow, ResultsLog,
+    EVALUATION_COLUMNS, FIXED_COLUMNS,
 };
 pub use run::{check_run_folder, expected_evaluations, run_search, RunOptions, SearchOutcome};
 pub use select::{knee_index, knee_of_points, select, Selector};

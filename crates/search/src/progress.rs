@@ -3,7 +3,7 @@
 //! (or `indicatif` bar) that shows it live.
 
 use crate::error::SearchError;
-use crate::files::atomic_write;
+use crate::files::csv_text;
 use crate::hypervolume::hypervolume;
 use crate::pareto::non_dominated;
 use indicatif::ProgressBar;
@@ -62,16 +62,21 @@ pub fn reference_from(points: &[Vec<f64>]) -> Vec<f64> {
                 .map(|p| p[k])
                 .fold(f64::NEG_INFINITY, f64::max);
             let best = points.iter().map(|p| p[k]).fold(f64::INFINITY, f64::min);
-            let mut margin = 0.1 * worst.abs();
-            if margin == 0.0 {
-                margin = 0.1 * (worst - best);
-            }
-            if margin == 0.0 {
-                margin = 1.0;
-            }
-            worst + margin
+            beyond_worst(worst, best)
         })
         .collect()
+}
+
+/// One objective's reference value from its worst and best values (see [`reference_from`]).
+pub(crate) fn beyond_worst(worst: f64, best: f64) -> f64 {
+    let mut margin = 0.1 * worst.abs();
+    if margin == 0.0 {
+        margin = 0.1 * (worst - best);
+    }
+    if margin == 0.0 {
+        margin = 1.0;
+    }
+    worst + margin
 }
 
 /// Follows the feasible front generation by generation.
@@ -121,14 +126,18 @@ impl ProgressTracker {
 
 /// Writes `progress.csv`: `generation,evaluations,hypervolume,front_size`.
 pub fn write_progress_csv(path: &Path, points: &[ProgressPoint]) -> Result<(), SearchError> {
-    let mut text = String::from("generation,evaluations,hypervolume,front_size\n");
-    for p in points {
-        text.push_str(&format!(
-            "{},{},{},{}\n",
-            p.generation, p.evaluations, p.hypervolume, p.front_size
-        ));
-    }
-    atomic_write(path, text.as_bytes())
+    let text = csv_text(
+        &["generation", "evaluations", "hypervolume", "front_size"],
+        points.iter().map(|p| {
+            [
+                p.generation.to_string(),
+                p.evaluations.to_string(),
+                p.hypervolume.to_string(),
+                p.front_size.to_string(),
+            ]
+        }),
+    );
+    Ok(vidnas_io::write_atomic(path, text.as_bytes())?)
 }
 
 #[cfg(test)]

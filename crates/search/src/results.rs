@@ -9,7 +9,7 @@
 
 use crate::error::SearchError;
 use crate::evaluator::Evaluation;
-use crate::files::atomic_write;
+use crate::files::{csv_line, csv_text};
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -52,20 +52,54 @@ pub fn header(space: &Space) -> Vec<String> {
 }
 
 fn record(row: &ResultRow) -> Vec<String> {
-    let e = &row.eval;
     let mut fields = vec![
         row.arch_id.clone(),
         row.arch.encode(),
         row.generation.to_string(),
+    ];
+    fields.extend(eval_fields(&row.eval));
+    fields.push(row.feasible.to_string());
+    fields.extend(row.arch.ops.iter().map(|o| o.as_str().to_string()));
+    fields
+}
+
+/// `score,latency_ms,peak_mem_mb,params,temporal_params` of one evaluation (no score: empty).
+fn eval_fields(e: &Evaluation) -> [String; 5] {
+    [
         e.score.map_or(String::new(), |s| s.to_string()),
         e.latency_ms.to_string(),
         e.peak_mem_mb.to_string(),
         e.params.to_string(),
         e.temporal_params.to_string(),
-        row.feasible.to_string(),
-    ];
-    fields.extend(row.arch.ops.iter().map(|o| o.as_str().to_string()));
-    fields
+    ]
+}
+
+/// Columns of [`write_evaluations`].
+pub const EVALUATION_COLUMNS: [&str; 7] = [
+    "arch_id",
+    "arch",
+    "score",
+    "latency_ms",
+    "peak_mem_mb",
+    "params",
+    "temporal_params",
+];
+
+/// Writes evaluations of a list of architectures (`vidnas score`) to a CSV file atomically:
+/// [`EVALUATION_COLUMNS`], numbers as in results.csv.
+pub fn write_evaluations(
+    path: &Path,
+    rows: &[(&Architecture, &Evaluation)],
+) -> Result<(), SearchError> {
+    let text = csv_text(
+        &EVALUATION_COLUMNS,
+        rows.iter().map(|(arch, e)| {
+            let mut fields = vec![arch.id(), arch.encode()];
+            fields.extend(eval_fields(e));
+            fields
+        }),
+    );
+    Ok(vidnas_io::write_atomic(path, text.as_bytes())?)
 }
 
 /// Appends rows to `results.csv`, flushing each one.
@@ -123,16 +157,6 @@ impl ResultsLog {
             .and_then(|_| self.file.flush())
             .map_err(|e| SearchError::io(&self.path, "appending to", e))
     }
-}
-
-fn csv_line(fields: &[String]) -> String {
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(Vec::new());
-    w.write_record(fields).expect("writing to memory");
-    let mut s = String::from_utf8(w.into_inner().expect("writing to memory")).expect("utf-8");
-    s.pop();
-    s
 }
 
 /// What [`read_results`] found.
@@ -375,15 +399,16 @@ pub fn write_rows(
     if is_pareto.is_some() {
         head.push("is_pareto".into());
     }
-    let mut text = csv_line(&head);
-    text.push('\n');
-    for (i, row) in rows.iter().enumerate() {
-        let mut fields = record(row);
-        if let Some(p) = is_pareto {
-            fields.push(p[i].to_string());
-        }
-        text.push_str(&csv_line(&fields));
-        text.push('\n');
-    }
-    atomic_write(path, text.as_bytes())
+    let head: Vec<&str> = head.iter().map(String::as_str).collect();
+    let text = csv_text(
+        &head,
+        rows.iter().enumerate().map(|(i, row)| {
+            let mut fields = record(row);
+            if let Some(p) = is_pareto {
+                fields.push(p[i].to_string());
+            }
+            fields
+        }),
+    );
+    Ok(vidnas_io::write_atomic(path, text.as_bytes())?)
 }

@@ -6,6 +6,7 @@ use crate::error::SearchError;
 use crate::pareto::Mode;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
+use vidnas_io::FileRef;
 use vidnas_space::Space;
 
 /// `format` of run.json.
@@ -150,10 +151,12 @@ pub struct SearchConfig {
     /// Hypervolume reference point (minimised objectives, see [`Mode::objective_names`]);
     /// `None` = derived from the first generation, see [`crate::reference_from`].
     pub hv_reference: Option<Vec<f64>>,
-    /// Identifies the latency table the evaluator predicts with.
-    pub table_id: String,
-    /// Identifies the supernet checkpoint that scores (None in predictor-only mode).
-    pub supernet_id: Option<String>,
+    /// The latency table the evaluator predicts with (`None`: an evaluator without a table
+    /// file, as in tests and benchmarks).
+    pub table: Option<FileRef>,
+    /// The supernet that scores: its run folder, with the SHA-256 of its `model.safetensors`
+    /// (`None` in predictor-only mode).
+    pub supernet: Option<FileRef>,
 }
 
 /// The space a run searched.
@@ -188,8 +191,13 @@ pub struct RunSettings {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<Shard>,
     pub space: SpaceRef,
-    pub table_id: String,
-    pub supernet_id: Option<String>,
+    /// See [`SearchConfig::table`]. Run folders written before it was typed hold
+    /// `"table_id": "PATH (HASH)"`, which reads as the same path and hash.
+    #[serde(alias = "table_id", deserialize_with = "file_ref_or_legacy")]
+    pub table: Option<FileRef>,
+    /// See [`SearchConfig::supernet`] (formerly `"supernet_id": "PATH (HASH)"`).
+    #[serde(alias = "supernet_id", deserialize_with = "file_ref_or_legacy")]
+    pub supernet: Option<FileRef>,
     pub mode: Mode,
     /// Names of the minimised objectives, in the order of the reference point.
     pub objectives: Vec<String>,
@@ -213,8 +221,8 @@ impl RunSettings {
                 num_slots: space.num_slots(),
                 size: space.count().to_string(),
             },
-            table_id: config.table_id.clone(),
-            supernet_id: config.supernet_id.clone(),
+            table: config.table.clone(),
+            supernet: config.supernet.clone(),
             mode,
             objectives: mode
                 .objective_names()
@@ -260,6 +268,34 @@ impl RunSettings {
             }),
         }
     }
+}
+
+/// A provenance field: `{"path": …, "sha256": …}`, null, or the string `"PATH (HASH)"` that
+/// run.json held before the fields were typed (a string without ` (HASH)` is all path).
+fn file_ref_or_legacy<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<FileRef>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Form {
+        Typed(FileRef),
+        Legacy(String),
+    }
+    Ok(
+        Option::<Form>::deserialize(deserializer)?.map(|form| match form {
+            Form::Typed(file) => file,
+            Form::Legacy(text) => {
+                let (path, sha256) = text
+                    .strip_suffix(')')
+                    .and_then(|t| t.rsplit_once(" ("))
+                    .unwrap_or((text.as_str(), ""));
+                FileRef {
+                    path: path.into(),
+                    sha256: sha256.into(),
+                }
+            }
+        }),
+    )
 }
 
 /// The first differing leaf of two JSON values, as (dotted path, a, b).
@@ -419,6 +455,42 @@ mod tests {
                 "{msg}"
             );
         }
+    }
+
+    #[test]
+    fn provenance_reads_typed_and_legacy_fields() {
+        let settings = |table: &str, supernet: &str| {
+            let text = format!(
+                r#"{{"format": "{RUN_FORMAT}", "algo": {{"name": "exhaustive", "batch": 8}},
+                "seed": 0, "budgets": {{"latency_ms": null, "memory_mb": null}},
+                "space": {{"name": "s", "hash": "h", "num_slots": 1, "size": "2"}},
+                {table}, {supernet}, "mode": "score", "objectives": [],
+                "hv_reference": {{"given": false, "point": null}}}}"#
+            );
+            serde_json::from_str::<RunSettings>(&text).unwrap()
+        };
+        let file = |path: &str, sha256: &str| {
+            Some(FileRef {
+                path: path.into(),
+                sha256: sha256.into(),
+            })
+        };
+        let legacy = settings(
+            r#""table_id": "runs/t (x1) (0123abcd)""#,
+            r#""supernet_id": "runs/s (89ab)""#,
+        );
+        assert_eq!(legacy.table, file("runs/t (x1)", "0123abcd"));
+        assert_eq!(legacy.supernet, file("runs/s", "89ab"));
+        let label = settings(r#""table_id": "bench""#, r#""supernet_id": null"#);
+        assert_eq!((label.table, label.supernet), (file("bench", ""), None));
+        let typed = settings(
+            r#""table": {"path": "t.json", "sha256": "ff"}"#,
+            r#""supernet": null"#,
+        );
+        assert_eq!(typed.table, file("t.json", "ff"));
+        let text = serde_json::to_string(&typed).unwrap();
+        assert!(text.contains(r#""table":{"path":"t.json","sha256":"ff"},"supernet":null"#));
+        assert_eq!(serde_json::from_str::<RunSettings>(&text).unwrap(), typed);
     }
 
     #[test]

@@ -3,33 +3,13 @@
 
 mod common;
 
-use common::{small_space, Flaky};
+use common::{config, nsga2, small_space, Flaky};
 use std::path::Path;
 use vidnas_search::{
-    check_run_folder, merge, run_search, Algo, Budgets, Nsga2Params, RunOptions, SearchConfig,
-    SearchError, Shard, SyntheticEvaluator,
+    check_run_folder, merge, run_search, Algo, Budgets, RunOptions, SearchConfig, SearchError,
+    Shard, SyntheticEvaluator,
 };
 use vidnas_space::Space;
-
-fn config(algo: Algo) -> SearchConfig {
-    SearchConfig {
-        algo,
-        seed: 1,
-        budgets: Budgets::none(),
-        shard: None,
-        hv_reference: None,
-        table_id: "synthetic-table".into(),
-        supernet_id: Some("synthetic-supernet".into()),
-    }
-}
-
-fn nsga2(population: usize, generations: usize) -> Algo {
-    Algo::Nsga2(Nsga2Params {
-        population,
-        generations,
-        ..Default::default()
-    })
-}
 
 fn run(space: &Space, cfg: &SearchConfig, dir: &Path, resume: bool) -> Result<usize, SearchError> {
     let mut ev = SyntheticEvaluator::new(space, true);
@@ -42,7 +22,7 @@ fn run(space: &Space, cfg: &SearchConfig, dir: &Path, resume: bool) -> Result<us
 
 /// A finished run in `dir` and the text of its results.csv.
 fn finished(space: &Space, dir: &Path) -> String {
-    run(space, &config(nsga2(6, 2)), dir, false).unwrap();
+    run(space, &config(nsga2(6, 2), 1), dir, false).unwrap();
     std::fs::read_to_string(dir.join("results.csv")).unwrap()
 }
 
@@ -58,7 +38,7 @@ fn edit(text: &str, line: usize, column: usize, value: &str) -> String {
 #[test]
 fn non_finite_or_negative_numbers_are_refused_on_resume() {
     let space = small_space();
-    let cfg = config(nsga2(6, 2));
+    let cfg = config(nsga2(6, 2), 1);
     for (column, name, value) in [
         (3, "score", "NaN"),
         (4, "latency_ms", "inf"),
@@ -88,7 +68,7 @@ fn a_repeated_row_names_both_lines() {
     let text = finished(&space, dir.path());
     let third = text.lines().nth(2).unwrap();
     std::fs::write(dir.path().join("results.csv"), format!("{text}{third}\n")).unwrap();
-    let msg = run(&space, &config(nsga2(6, 2)), dir.path(), true)
+    let msg = run(&space, &config(nsga2(6, 2), 1), dir.path(), true)
         .unwrap_err()
         .to_string();
     let last = text.lines().count() + 1;
@@ -105,7 +85,7 @@ fn rows_of_the_other_mode_are_refused_on_resume() {
     let dir = tempfile::tempdir().unwrap();
     let text = finished(&space, dir.path());
     std::fs::write(dir.path().join("results.csv"), edit(&text, 2, 3, "")).unwrap();
-    let msg = run(&space, &config(nsga2(6, 2)), dir.path(), true)
+    let msg = run(&space, &config(nsga2(6, 2), 1), dir.path(), true)
         .unwrap_err()
         .to_string();
     assert!(
@@ -123,7 +103,7 @@ fn a_run_that_fails_before_its_first_row_leaves_nothing() {
         inner: SyntheticEvaluator::new(&space, true),
         fail_after: Some(0),
     };
-    let cfg = config(nsga2(6, 2));
+    let cfg = config(nsga2(6, 2), 1);
     let err = run_search(&space, &mut flaky, &cfg, &dir, RunOptions::default()).unwrap_err();
     assert!(err.to_string().contains("simulated crash"), "{err}");
     assert!(!root.path().join("new").exists(), "created folders remain");
@@ -142,7 +122,7 @@ fn a_folder_holding_a_run_that_never_started_is_reused() {
     let space = small_space();
     let dir = tempfile::tempdir().unwrap();
     // As an older build left it: settings and a header, no rows; the settings were wrong.
-    let wrong = config(nsga2(6, 2));
+    let wrong = config(nsga2(6, 2), 1);
     run(&space, &wrong, dir.path(), false).unwrap();
     let text = std::fs::read_to_string(dir.path().join("results.csv")).unwrap();
     let header = text.lines().next().unwrap();
@@ -156,7 +136,7 @@ fn a_folder_holding_a_run_that_never_started_is_reused() {
     check_run_folder(dir.path(), false).unwrap();
     let right = SearchConfig {
         seed: 9,
-        ..config(nsga2(6, 2))
+        ..config(nsga2(6, 2), 1)
     };
     assert!(run(&space, &right, dir.path(), false).unwrap() > 0);
     // A run with rows is not reused.
@@ -172,19 +152,19 @@ fn settings_errors_name_the_flag_to_change() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("run");
     let cases = [
-        (config(nsga2(1, 2)), "--population"),
-        (config(nsga2(6, 0)), "--generations"),
+        (config(nsga2(1, 2), 1), "--population"),
+        (config(nsga2(6, 0), 1), "--generations"),
         (
             SearchConfig {
                 hv_reference: Some(vec![1.0, 2.0]),
-                ..config(nsga2(6, 2))
+                ..config(nsga2(6, 2), 1)
             },
             "--hv-ref",
         ),
         (
             SearchConfig {
                 shard: Some(Shard { index: 4, count: 4 }),
-                ..config(Algo::Exhaustive { batch: 8 })
+                ..config(Algo::Exhaustive { batch: 8 }, 1)
             },
             "--shard",
         ),
@@ -194,7 +174,7 @@ fn settings_errors_name_the_flag_to_change() {
                     latency_ms: Some(-5.0),
                     memory_mb: None,
                 },
-                ..config(nsga2(6, 2))
+                ..config(nsga2(6, 2), 1)
             },
             "--latency-budget-ms",
         ),
@@ -215,7 +195,7 @@ fn merge_refuses_missing_shards_and_its_own_input_without_writing() {
         let dir = root.path().join(format!("shard{i}"));
         let cfg = SearchConfig {
             shard: Some(Shard { index: i, count: 3 }),
-            ..config(Algo::Exhaustive { batch: 64 })
+            ..config(Algo::Exhaustive { batch: 64 }, 1)
         };
         run(&space, &cfg, &dir, false).unwrap();
         dirs.push(dir);

@@ -3,33 +3,13 @@
 
 mod common;
 
-use common::{bench_space, small_space, Flaky};
+use common::{bench_space, config, nsga2, small_space, Flaky};
 use std::path::Path;
 use vidnas_search::{
-    load_run, merge, read_results, run_search, select, Algo, Budgets, EvolutionParams, Nsga2Params,
-    RunOptions, SearchConfig, SearchError, Selector, Shard, SyntheticEvaluator,
+    load_run, merge, read_results, run_search, select, Algo, Budgets, EvolutionParams, RunOptions,
+    SearchConfig, SearchError, Selector, Shard, SyntheticEvaluator,
 };
 use vidnas_space::Space;
-
-fn config(algo: Algo, seed: u64) -> SearchConfig {
-    SearchConfig {
-        algo,
-        seed,
-        budgets: Budgets::none(),
-        shard: None,
-        hv_reference: None,
-        table_id: "synthetic-table".into(),
-        supernet_id: Some("synthetic-supernet".into()),
-    }
-}
-
-fn nsga2(population: usize, generations: usize) -> Algo {
-    Algo::Nsga2(Nsga2Params {
-        population,
-        generations,
-        ..Default::default()
-    })
-}
 
 fn read(dir: &Path, name: &str) -> String {
     std::fs::read_to_string(dir.join(name))
@@ -351,7 +331,7 @@ fn predictor_only_runs_rank_on_latency_memory_and_capacity() {
     let tmp = tempfile::tempdir().unwrap();
     let mut ev = SyntheticEvaluator::new(&space, false);
     let cfg = SearchConfig {
-        supernet_id: None,
+        supernet: None,
         ..config(nsga2(10, 3), 2)
     };
     let out = run_search(&space, &mut ev, &cfg, tmp.path(), RunOptions::default()).unwrap();

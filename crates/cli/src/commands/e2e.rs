@@ -4,10 +4,10 @@
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use std::path::PathBuf;
-use std::time::Instant;
 use vidnas_diffusion::{sample, SampleConfig};
 use vidnas_export::{load_exported, ArchConfig};
 use vidnas_latency::{default_decoder, generation_time, ExtraTerm, LatencyTable};
+use vidnas_profile::e2e::median_time_ms;
 use vidnas_space::Space;
 
 #[derive(Args)]
@@ -54,11 +54,6 @@ fn any_prompt(config: &ArchConfig) -> String {
     }
 }
 
-fn median(mut xs: Vec<f64>) -> f64 {
-    xs.sort_by(f64::total_cmp);
-    xs[xs.len() / 2]
-}
-
 pub fn run(a: E2eArgs) -> Result<()> {
     let table = LatencyTable::load(&a.table)?;
     let loaded = match &a.config {
@@ -81,15 +76,11 @@ pub fn run(a: E2eArgs) -> Result<()> {
         },
         (None, Some((config, _, _, model))) if config.text_encoder.precomputed.is_none() => {
             let prompt = any_prompt(config);
-            let mut times = Vec::new();
-            for _ in 0..21 {
-                let start = Instant::now();
-                let _context =
-                    tch::no_grad(|| model.prompt_context(&[prompt.as_str()], &config.vocab))?;
-                times.push(start.elapsed().as_secs_f64() * 1e3);
-            }
+            let ms = median_time_ms(0, 21, || {
+                tch::no_grad(|| model.prompt_context(&[prompt.as_str()], &config.vocab)).map(drop)
+            })?;
             ExtraTerm::Included {
-                ms: median(times),
+                ms,
                 source: "built-in encoder timed on this machine, not on the table's device".into(),
             }
         }
@@ -127,16 +118,12 @@ pub fn run(a: E2eArgs) -> Result<()> {
             guidance: a.guidance,
             seed: 0,
         };
-        let mut times = Vec::new();
-        for run in 0..=a.runs.max(1) {
-            let start = Instant::now();
-            sample(model, arch, &config.vocab, &config.schedule, &prompt, &cfg)
-                .context("sampling for --measure")?;
-            if run > 0 {
-                times.push(start.elapsed().as_secs_f64() * 1e3);
-            }
-        }
-        Some(median(times))
+        // One warm-up run, then the timed ones.
+        let ms = median_time_ms(1, a.runs.max(1), || {
+            sample(model, arch, &config.vocab, &config.schedule, &prompt, &cfg).map(drop)
+        })
+        .context("sampling for --measure")?;
+        Some(ms)
     } else {
         None
     };

@@ -1,29 +1,12 @@
-//! `vidnas report` and `vidnas export`.
+//! `vidnas export`: cut a front architecture of a search run out of the supernet it was scored
+//! with (`vidnas_export::export`), finding the supernet and table from the run's settings.
 
 use anyhow::{Context, Result};
 use clap::Args;
 use std::path::PathBuf;
 use vidnas_export::{export, ExportRequest, PredictedCost};
-use vidnas_report::{write_report, ReportOptions};
-use vidnas_search::{load_run, select, Selector};
+use vidnas_search::{load_run, select, RunSettings, Selector};
 use vidnas_space::Space;
-
-#[derive(Args)]
-pub struct ReportArgs {
-    /// Search run folder.
-    pub run: PathBuf,
-    /// Folder for the plots (PNG and SVG) and index.md / index.html.
-    #[arg(long)]
-    pub out: PathBuf,
-}
-
-pub fn report(a: ReportArgs) -> Result<()> {
-    let files = write_report(&a.run, &a.out, &ReportOptions::default())?;
-    for f in files {
-        println!("{}", f.display());
-    }
-    Ok(())
-}
 
 #[derive(Args)]
 pub struct ExportArgs {
@@ -48,20 +31,14 @@ pub struct ExportArgs {
     pub table: Option<PathBuf>,
 }
 
-/// Path part of an id string like `runs/x (0123abcd)`.
-fn path_of(id: &str) -> PathBuf {
-    PathBuf::from(id.rsplit_once(" (").map_or(id, |(p, _)| p))
-}
-
-pub fn export_cmd(a: ExportArgs) -> Result<()> {
+pub fn run(a: ExportArgs) -> Result<()> {
     // Parsed first: a typo in --select is reported before the weights are read.
     let selector: Selector = a.select.parse()?;
-    let settings_text = std::fs::read_to_string(a.run.join("run.json"))
+    let settings: RunSettings = vidnas_io::read_json(&a.run.join("run.json"))
         .with_context(|| format!("{}: not a search run folder", a.run.display()))?;
-    let settings: serde_json::Value = serde_json::from_str(&settings_text)?;
-    let supernet = match (&a.supernet, settings["supernet_id"].as_str()) {
+    let supernet = match (&a.supernet, &settings.supernet) {
         (Some(p), _) => p.clone(),
-        (None, Some(id)) => path_of(id),
+        (None, Some(recorded)) => recorded.path.clone(),
         (None, None) => anyhow::bail!(
             "{} was a predictor-only search: pass --supernet RUN to take weights from",
             a.run.display()
@@ -70,7 +47,7 @@ pub fn export_cmd(a: ExportArgs) -> Result<()> {
     let table = a
         .table
         .clone()
-        .or_else(|| settings["table_id"].as_str().map(path_of));
+        .or_else(|| settings.table.as_ref().map(|t| t.path.clone()));
     let space_path = match &a.space {
         Some(p) => p.clone(),
         None => vidnas_diffusion::RunInfo::load(&supernet)?.space_path,
@@ -96,7 +73,7 @@ pub fn export_cmd(a: ExportArgs) -> Result<()> {
         predicted,
         table_path: table.as_deref().filter(|t| t.exists()),
         search_run: Some(&a.run),
-        search_seed: settings["seed"].as_u64(),
+        search_seed: Some(settings.seed),
         selection: a.select.clone(),
     })?;
     println!(

@@ -1,6 +1,7 @@
 //! `vidnas latency profile|predict|signatures|import|validate`.
 
 use crate::commands::search::{at_least_one, at_least_two, non_negative_f64};
+use crate::csv_file::write_csv;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use std::path::{Path, PathBuf};
@@ -474,7 +475,7 @@ fn write_validation(
     let files = ["validation.csv", "validation.json"].map(|f| out.join(f));
     let written = (|| -> Result<()> {
         write_rows_csv(&files[0], &report.rows)?;
-        vidnas_search::atomic_write(&files[1], serde_json::to_string_pretty(report)?.as_bytes())?;
+        vidnas_io::write_json(&files[1], report)?;
         vidnas_report::write_latency_scatter(out, points, subtitle)?;
         Ok(())
     })();
@@ -491,43 +492,37 @@ fn write_validation(
 }
 
 fn write_scaling_check(path: &Path, rows: &[ScalingCheckRow]) -> Result<()> {
-    let mut text = String::from(
-        "kind,signature,timed_signature,factor,reduced_ms,scaled_ms,full_ms,error_pct\n",
-    );
-    for r in rows {
-        text += &format!(
-            "{},{},{},{:.4},{:.4},{:.4},{:.4},{:.2}\n",
-            r.kind,
-            r.signature,
-            r.timed_signature,
-            r.factor,
-            r.reduced_ms,
-            r.scaled_ms,
-            r.full_ms,
-            r.error_pct
-        );
-    }
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
-    Ok(vidnas_search::atomic_write(path, text.as_bytes())?)
+    let header = "kind,signature,timed_signature,factor,reduced_ms,scaled_ms,full_ms,error_pct";
+    let rows = rows.iter().map(|r| {
+        [
+            r.kind.to_string(),
+            r.signature.to_string(),
+            r.timed_signature.to_string(),
+            format!("{:.4}", r.factor),
+            format!("{:.4}", r.reduced_ms),
+            format!("{:.4}", r.scaled_ms),
+            format!("{:.4}", r.full_ms),
+            format!("{:.2}", r.error_pct),
+        ]
+    });
+    write_csv(path, header, rows)
 }
 
 fn write_rows_csv(path: &Path, rows: &[vidnas_profile::validate::NetworkRow]) -> Result<()> {
-    let mut text = String::from(
-        "arch_id,arch,split,predicted_ms,corrected_ms,measured_ms,repeat_spread_pct\n",
-    );
-    for r in rows {
-        text += &format!(
-            "{},{},{},{:.4},{:.4},{:.4},{:.3}\n",
-            r.arch_id,
-            r.arch,
-            r.split,
-            r.predicted_ms,
-            r.corrected_ms,
-            r.measured_ms,
-            r.repeat_spread_pct
-        );
-    }
-    Ok(vidnas_search::atomic_write(path, text.as_bytes())?)
+    let header = "arch_id,arch,split,predicted_ms,corrected_ms,measured_ms,repeat_spread_pct";
+    let rows = rows.iter().map(|r| {
+        [
+            r.arch_id.to_string(),
+            r.arch.to_string(),
+            r.split.to_string(),
+            format!("{:.4}", r.predicted_ms),
+            format!("{:.4}", r.corrected_ms),
+            format!("{:.4}", r.measured_ms),
+            format!("{:.3}", r.repeat_spread_pct),
+        ]
+    });
+    write_csv(path, header, rows)
 }

@@ -1,19 +1,19 @@
-//! `vidnas search`, `vidnas search merge` and `vidnas score`.
+//! `vidnas search` and `vidnas search merge`, and the value parsers other commands share.
 
-use crate::evaluator::PipelineEvaluator;
-use anyhow::{bail, Context, Result};
+use crate::evaluator::{open_supernet, PipelineEvaluator};
+use anyhow::{Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
+use vidnas_io::FileRef;
 use vidnas_latency::{check_covers, predict, LatencyTable, PredictRequest};
-use vidnas_report::{Breakdown, SlotBreakdown, BREAKDOWN_FORMAT};
+use vidnas_report::Breakdown;
 use vidnas_search::{
-    atomic_write, check_run_folder, merge, parse_hv_reference, progress_bar_callback, run_search,
-    select, Algo, Budgets, Evaluator, EvolutionParams, Nsga2Params, RunOptions, SearchConfig,
-    SearchOutcome, Selector, Shard,
+    check_run_folder, merge, parse_hv_reference, progress_bar_callback, run_search, select, Algo,
+    Budgets, EvolutionParams, Nsga2Params, RunOptions, SearchConfig, SearchOutcome, Selector,
+    Shard,
 };
 use vidnas_space::{Architecture, Space};
-use vidnas_supernet::Scorer;
 
 #[derive(Clone, Copy, ValueEnum, PartialEq)]
 pub enum AlgoArg {
@@ -205,27 +205,23 @@ pub fn search(
         },
         shard: a.shard,
         hv_reference: a.hv_ref.as_ref().map(|h| h.0.clone()),
-        table_id: String::new(),
-        supernet_id: None,
+        table: None,
+        supernet: None,
     };
     config.check()?;
     check_run_folder(out, a.resume)?;
     let table = LatencyTable::load(table_path)?;
     check_covers(space, &table)?;
     let scorer = supernet.map(|s| open_supernet(space, s)).transpose()?;
-    config.supernet_id = match supernet {
-        Some(s) => Some(format!(
-            "{} ({})",
-            s.display(),
-            vidnas_io::sha256_16(&s.join("model.safetensors"))?
-        )),
+    // The supernet is recorded as its run folder with the hash of its weights.
+    config.supernet = match supernet {
+        Some(s) => Some(FileRef {
+            path: s.to_path_buf(),
+            sha256: vidnas_io::sha256_16(&s.join("model.safetensors"))?,
+        }),
         None => None,
     };
-    config.table_id = format!(
-        "{} ({})",
-        table_path.display(),
-        vidnas_io::sha256_16(table_path)?
-    );
+    config.table = Some(FileRef::of(table_path)?);
     let mut evaluator = PipelineEvaluator::new(space, &table, scorer)?;
     if a.resume {
         warn_torn_line(&out.join("results.csv"));
@@ -270,35 +266,15 @@ fn warn_torn_line(results: &Path) {
     }
 }
 
-/// Per-slot predicted latency of `arch`, for the report's breakdown figure.
-pub fn write_breakdown(
+/// Per-slot predicted latency of `arch`, for the report's breakdown figure (breakdown.json).
+fn write_breakdown(
     space: &Space,
     table: &LatencyTable,
     arch: &Architecture,
     run: &Path,
 ) -> Result<()> {
     let p = predict(space, arch, table, &PredictRequest::for_table(table))?;
-    let breakdown = Breakdown {
-        format: BREAKDOWN_FORMAT.into(),
-        arch_id: arch.id(),
-        arch: arch.encode(),
-        backbone_ms: Some(p.backbone_ms),
-        slots: space
-            .slots
-            .iter()
-            .zip(&arch.ops)
-            .zip(&p.per_slot_ms)
-            .map(|((s, op), &ms)| SlotBreakdown {
-                slot: s.name.clone(),
-                op: op.as_str().into(),
-                ms,
-            })
-            .collect(),
-    };
-    atomic_write(
-        &run.join("breakdown.json"),
-        serde_json::to_string_pretty(&breakdown)?.as_bytes(),
-    )?;
+    Breakdown::new(space, arch, Some(p.backbone_ms), &p.per_slot_ms).write(run)?;
     Ok(())
 }
 
@@ -327,113 +303,4 @@ fn print_outcome(o: &SearchOutcome, out: &Path) {
             r.arch.encode()
         );
     }
-}
-
-/// `vidnas score`: scores a list of architectures (one encoding per line), optionally one shard
-/// of it, so a scheduler can fan scoring out; rows go to a CSV.
-#[derive(Args)]
-pub struct ScoreArgs {
-    pub space: PathBuf,
-    /// File with one architecture encoding per line (`#` comments allowed).
-    #[arg(long)]
-    pub archs: PathBuf,
-    #[arg(long)]
-    pub table: PathBuf,
-    #[arg(long)]
-    pub supernet: Option<PathBuf>,
-    /// Score only lines whose index ≡ i (mod n).
-    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
-    pub shard: Option<Shard>,
-    /// CSV to write (arch_id,arch,score,latency_ms,peak_mem_mb,params,temporal_params).
-    #[arg(long)]
-    pub out: PathBuf,
-}
-
-pub fn score(a: ScoreArgs) -> Result<()> {
-    // The output is written once, at the end: refuse a place it cannot go before scoring.
-    let parent = a
-        .out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    if a.out.is_dir() || !parent.is_dir() {
-        bail!(
-            "--out {}: {}; give a CSV file path in an existing folder",
-            a.out.display(),
-            if a.out.is_dir() {
-                "is a folder"
-            } else {
-                "its folder does not exist"
-            }
-        );
-    }
-    let space = Space::load(&a.space)?;
-    let table = LatencyTable::load(&a.table)?;
-    let text = std::fs::read_to_string(&a.archs)
-        .with_context(|| format!("reading {}", a.archs.display()))?;
-    let shard = a.shard;
-    let mut archs = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let arch = space
-            .parse_arch(line)
-            .with_context(|| format!("{} line {}", a.archs.display(), n + 1))?;
-        archs.push(arch);
-    }
-    if archs.is_empty() {
-        bail!(
-            "{}: holds no architectures; write one encoding per line (`vidnas space sample` \
-             prints some)",
-            a.archs.display()
-        );
-    }
-    let mine: Vec<Architecture> = archs
-        .into_iter()
-        .enumerate()
-        .filter(|(i, _)| shard.as_ref().is_none_or(|s| i % s.count == s.index))
-        .map(|(_, a)| a)
-        .collect();
-    let scorer = a
-        .supernet
-        .as_deref()
-        .map(|s| open_supernet(&space, s))
-        .transpose()?;
-    let mut evaluator = PipelineEvaluator::new(&space, &table, scorer)?;
-    let evals = evaluator.evaluate(&mine).map_err(|e| anyhow::anyhow!(e))?;
-    let mut csv =
-        String::from("arch_id,arch,score,latency_ms,peak_mem_mb,params,temporal_params\n");
-    for (arch, e) in mine.iter().zip(&evals) {
-        let score = e.score.map_or(String::new(), |s| format!("{s}"));
-        csv += &format!(
-            "{},{},{},{},{},{},{}\n",
-            arch.id(),
-            arch.encode(),
-            score,
-            e.latency_ms,
-            e.peak_mem_mb,
-            e.params,
-            e.temporal_params
-        );
-    }
-    atomic_write(&a.out, csv.as_bytes())?;
-    eprintln!(
-        "{} architectures scored into {}",
-        mine.len(),
-        a.out.display()
-    );
-    Ok(())
-}
-
-/// A supernet run's scorer; a stage-1 image run or a stand-alone run is refused up front, since
-/// it cannot score the architectures a search or a list asks for.
-fn open_supernet(
-    space: &Space,
-    run: &std::path::Path,
-) -> Result<Scorer, vidnas_diffusion::TrainError> {
-    let scorer = Scorer::open(space, run)?;
-    scorer.require_supernet()?;
-    Ok(scorer)
 }

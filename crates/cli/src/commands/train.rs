@@ -1,12 +1,13 @@
-//! `vidnas pretrain-image` and `vidnas supernet train|score`.
+//! `vidnas pretrain-image`, `vidnas train` and `vidnas supernet train` (`supernet score` is in
+//! score.rs).
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
 use vidnas_diffusion::{DataConfig, DataSource};
 use vidnas_diffusion::{Objective, PathSampling, TrainConfig, ValidationConfig};
 use vidnas_space::Space;
-use vidnas_supernet::stages::{self, ImageStage, Scorer, TemporalStage};
+use vidnas_supernet::stages::{self, ImageStage, TemporalStage};
 
 /// Optimisation settings shared by every training command.
 #[derive(Args, Clone)]
@@ -160,7 +161,7 @@ pub enum SupernetCommand {
     /// Inflate the stage-1 image model and train the weight-sharing temporal supernet.
     Train(SupernetTrain),
     /// Score architectures: validation denoising loss on fixed clips, timesteps and noise.
-    Score(SupernetScore),
+    Score(super::score::SupernetScore),
 }
 
 /// What every stage-2 run (supernet or stand-alone) takes.
@@ -243,44 +244,9 @@ pub fn standalone(a: StandaloneTrain) -> Result<()> {
     a.common.run(Objective::Standalone(arch))
 }
 
-#[derive(Args)]
-pub struct SupernetScore {
-    /// A supernet (or stand-alone) run folder.
-    pub run: PathBuf,
-    /// Architectures to score (canonical encoding); repeat the flag for several.
-    #[arg(long, required = true)]
-    pub arch: Vec<String>,
-    /// The space file; defaults to the one recorded in the run.
-    #[arg(long)]
-    pub space: Option<PathBuf>,
-    #[arg(long)]
-    pub json: bool,
-}
-
 pub fn supernet(cmd: SupernetCommand) -> Result<()> {
     match cmd {
         SupernetCommand::Train(a) => a.common.run(Objective::Supernet(a.sampling)),
-        SupernetCommand::Score(a) => {
-            let info = vidnas_diffusion::RunInfo::load(&a.run)?;
-            let space_path = a.space.clone().unwrap_or(info.space_path.clone());
-            let space = Space::load(&space_path)
-                .with_context(|| format!("loading the run's space {}", space_path.display()))?;
-            let scorer = Scorer::open(&space, &a.run)?;
-            let mut rows = Vec::new();
-            for text in &a.arch {
-                let arch = space.parse_arch(text)?;
-                let score = scorer.score(&arch)?;
-                rows.push(
-                    serde_json::json!({"id": arch.id(), "arch": arch.encode(), "score": score}),
-                );
-                if !a.json {
-                    println!("{}  {:.6}  {}", arch.id(), score, arch.encode());
-                }
-            }
-            if a.json {
-                println!("{}", serde_json::to_string_pretty(&rows)?);
-            }
-            Ok(())
-        }
+        SupernetCommand::Score(a) => super::score::supernet_score(a),
     }
 }

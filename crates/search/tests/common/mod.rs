@@ -1,11 +1,42 @@
 //! Spaces and evaluators shared by the integration tests.
 #![allow(dead_code)]
 
-use vidnas_search::{Evaluation, Evaluator, SyntheticEvaluator};
+use vidnas_search::{
+    Algo, Budgets, Evaluation, Evaluator, Nsga2Params, SearchConfig, SyntheticEvaluator,
+};
 use vidnas_space::{Architecture, Space};
 
 fn tiny_json() -> serde_json::Value {
     serde_json::from_str(include_str!("../../../../search-spaces/tiny.json")).unwrap()
+}
+
+/// A run of `algo` under `seed` without budgets, its inputs labelled as synthetic.
+pub fn config(algo: Algo, seed: u64) -> SearchConfig {
+    SearchConfig {
+        algo,
+        seed,
+        budgets: Budgets::none(),
+        shard: None,
+        hv_reference: None,
+        table: Some(label("synthetic-table")),
+        supernet: Some(label("synthetic-supernet")),
+    }
+}
+
+pub fn nsga2(population: usize, generations: usize) -> Algo {
+    Algo::Nsga2(Nsga2Params {
+        population,
+        generations,
+        ..Default::default()
+    })
+}
+
+/// A provenance entry for an input that is no file (the synthetic evaluator's "table").
+pub fn label(name: &str) -> vidnas_io::FileRef {
+    vidnas_io::FileRef {
+        path: name.into(),
+        sha256: "0123456789abcdef".into(),
+    }
 }
 
 /// The tiny space with one temporal slot per block (7 slots): 31,999 architectures, so a 5%

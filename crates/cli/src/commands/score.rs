@@ -1,0 +1,138 @@
+//! Scoring architectures outside a search: `vidnas score` (a list, or one shard of it, into a
+//! CSV with predicted latency and memory) and `vidnas supernet score` (printed).
+
+use crate::commands::search::parse_shard;
+use crate::evaluator::{open_supernet, PipelineEvaluator};
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use std::path::{Path, PathBuf};
+use vidnas_latency::LatencyTable;
+use vidnas_search::{write_evaluations, Evaluator, Shard};
+use vidnas_space::{Architecture, Space};
+use vidnas_supernet::Scorer;
+
+/// `vidnas score`: scores a list of architectures (one encoding per line), optionally one shard
+/// of it, so a scheduler can fan scoring out; rows go to a CSV.
+#[derive(Args)]
+pub struct ScoreArgs {
+    pub space: PathBuf,
+    /// File with one architecture encoding per line (`#` comments allowed).
+    #[arg(long)]
+    pub archs: PathBuf,
+    #[arg(long)]
+    pub table: PathBuf,
+    #[arg(long)]
+    pub supernet: Option<PathBuf>,
+    /// Score only lines whose index ≡ i (mod n).
+    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    pub shard: Option<Shard>,
+    /// CSV to write (arch_id,arch,score,latency_ms,peak_mem_mb,params,temporal_params).
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+pub fn score(a: ScoreArgs) -> Result<()> {
+    // The output is written once, at the end: refuse a place it cannot go before scoring.
+    let parent = a
+        .out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if a.out.is_dir() || !parent.is_dir() {
+        bail!(
+            "--out {}: {}; give a CSV file path in an existing folder",
+            a.out.display(),
+            if a.out.is_dir() {
+                "is a folder"
+            } else {
+                "its folder does not exist"
+            }
+        );
+    }
+    let space = Space::load(&a.space)?;
+    let table = LatencyTable::load(&a.table)?;
+    let archs = read_archs(&space, &a.archs)?;
+    let mine: Vec<Architecture> = archs
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| a.shard.as_ref().is_none_or(|s| i % s.count == s.index))
+        .map(|(_, a)| a)
+        .collect();
+    let scorer = a
+        .supernet
+        .as_deref()
+        .map(|s| open_supernet(&space, s))
+        .transpose()?;
+    let mut evaluator = PipelineEvaluator::new(&space, &table, scorer)?;
+    let evals = evaluator.evaluate(&mine).map_err(|e| anyhow::anyhow!(e))?;
+    let rows: Vec<_> = mine.iter().zip(&evals).collect();
+    write_evaluations(&a.out, &rows)?;
+    eprintln!(
+        "{} architectures scored into {}",
+        mine.len(),
+        a.out.display()
+    );
+    Ok(())
+}
+
+/// The architectures of a list file: one encoding per line, blank lines and `#` comments
+/// skipped; at least one.
+fn read_archs(space: &Space, path: &Path) -> Result<Vec<Architecture>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut archs = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let arch = space
+            .parse_arch(line)
+            .with_context(|| format!("{} line {}", path.display(), n + 1))?;
+        archs.push(arch);
+    }
+    if archs.is_empty() {
+        bail!(
+            "{}: holds no architectures; write one encoding per line (`vidnas space sample` \
+             prints some)",
+            path.display()
+        );
+    }
+    Ok(archs)
+}
+
+#[derive(Args)]
+pub struct SupernetScore {
+    /// A supernet (or stand-alone) run folder.
+    pub run: PathBuf,
+    /// Architectures to score (canonical encoding); repeat the flag for several.
+    #[arg(long, required = true)]
+    pub arch: Vec<String>,
+    /// The space file; defaults to the one recorded in the run.
+    #[arg(long)]
+    pub space: Option<PathBuf>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `vidnas supernet score`: the validation loss of each architecture through a run's weights.
+pub fn supernet_score(a: SupernetScore) -> Result<()> {
+    let info = vidnas_diffusion::RunInfo::load(&a.run)?;
+    let space_path = a.space.clone().unwrap_or(info.space_path.clone());
+    let space = Space::load(&space_path)
+        .with_context(|| format!("loading the run's space {}", space_path.display()))?;
+    let scorer = Scorer::open(&space, &a.run)?;
+    let mut rows = Vec::new();
+    for text in &a.arch {
+        let arch = space.parse_arch(text)?;
+        let score = scorer.score(&arch)?;
+        rows.push(serde_json::json!({"id": arch.id(), "arch": arch.encode(), "score": score}));
+        if !a.json {
+            println!("{}  {:.6}  {}", arch.id(), score, arch.encode());
+        }
+    }
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+    }
+    Ok(())
+}
