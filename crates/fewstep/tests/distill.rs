@@ -118,10 +118,10 @@ fn teacher_pool_entries_are_the_samplers_results_and_the_pool_resumes() {
     let resumed = build(&full, &resumed_path);
     let fresh = build(&full, &fresh_path);
     // Entries are sampled in batches, so a resumed pool batches them differently: equal up to
-    // float rounding, which guidance and the 1/√ᾱ of x̂₀ amplify to about 1e-4 here (a wrong
-    // prompt or seed differs by order 1).
+    // float rounding, which guidance and the 1/√ᾱ of x̂₀ amplify to 1e-4–1.2e-3 here depending
+    // on the fixture's weights (a wrong prompt or seed differs by order 1).
     let max_diff = |a: &tch::Tensor, b: &tch::Tensor| (a - b).abs().max().double_value(&[]);
-    assert!(max_diff(&resumed.x0, &fresh.x0) < 1e-3 && resumed.noise.equal(&fresh.noise));
+    assert!(max_diff(&resumed.x0, &fresh.x0) < 1e-2 && resumed.noise.equal(&fresh.noise));
     assert_eq!(resumed.captions, fresh.captions);
 
     let i = 3;
