@@ -45,14 +45,27 @@ pub fn micro_model(space: &Space, seed: i64) -> VideoModel {
 /// Writes `dir/micro.json` + `dir/micro.safetensors` (the weights of `model`, a
 /// [`micro_model`] of `space`) as `vidnas export` would; returns the config's path.
 pub fn write_micro_config(dir: &Path, space: &Space, model: &VideoModel) -> PathBuf {
-    let arch = micro_arch(space);
+    write_config(dir, "micro", space, &micro_arch(space), model)
+}
+
+/// Writes `dir/<name>.json` + `dir/<name>.safetensors` for `model`, a subnet of `arch` with the
+/// procedural vocabulary, as `vidnas export` would (provenance marked as a test); returns the
+/// config's path.
+pub fn write_config(
+    dir: &Path,
+    name: &str,
+    space: &Space,
+    arch: &Architecture,
+    model: &VideoModel,
+) -> PathBuf {
     std::fs::create_dir_all(dir).expect("creates the config folder");
+    let weights = format!("{name}.safetensors");
     model
-        .save_all(&dir.join("micro.safetensors"))
+        .save_all(&dir.join(&weights))
         .expect("writes the weights");
     let config = ArchConfig {
         format: CONFIG_FORMAT.into(),
-        name: "micro".into(),
+        name: name.into(),
         arch_id: arch.id(),
         arch: arch.encode(),
         slots: arch.slot_map(space),
@@ -62,7 +75,7 @@ pub fn write_micro_config(dir: &Path, space: &Space, model: &VideoModel) -> Path
         vocab: Vocab::procedural(),
         score: None,
         predicted: None,
-        weights: "micro.safetensors".into(),
+        weights,
         provenance: Provenance {
             space_hash: space.hash().into(),
             table_sha256: None,
@@ -75,7 +88,7 @@ pub fn write_micro_config(dir: &Path, space: &Space, model: &VideoModel) -> Path
             vidnas_version: "test".into(),
         },
     };
-    let path = dir.join("micro.json");
+    let path = dir.join(format!("{name}.json"));
     vidnas_io::write_json(&path, &config).expect("writes the config");
     path
 }

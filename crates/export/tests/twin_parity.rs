@@ -16,9 +16,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use tch::{nn, Device, Kind, Tensor};
 use vidnas_data::Vocab;
-use vidnas_diffusion::{default_text_config, NoiseSchedule, VideoModel};
-use vidnas_export::fixtures::{micro_model, write_micro_config, MICRO_ARCH};
-use vidnas_export::{load_exported, ArchConfig, Provenance, CONFIG_FORMAT};
+use vidnas_diffusion::{default_text_config, VideoModel};
+use vidnas_export::fixtures::{self, micro_model, write_micro_config, MICRO_ARCH};
+use vidnas_export::load_exported;
 use vidnas_nn::temporal::{TemporalConfig, TemporalOp};
 use vidnas_nn::Build;
 use vidnas_space::{fixtures::micro, Architecture, OpKind, Space};
@@ -435,37 +435,5 @@ fn write_config(dir: &Path, space: &Space, arch: &Architecture) -> PathBuf {
     let model = VideoModel::new(space, Build::Subnet(arch.clone()), text, Device::Cpu)
         .expect("the model builds");
     redraw(&model, MICRO_SEED);
-    std::fs::create_dir_all(dir).expect("creates the folder");
-    model
-        .save_all(&dir.join("twin.safetensors"))
-        .expect("writes the weights");
-    let config = ArchConfig {
-        format: CONFIG_FORMAT.into(),
-        name: "twin".into(),
-        arch_id: arch.id(),
-        arch: arch.encode(),
-        slots: arch.slot_map(space),
-        space: space.file.clone(),
-        schedule: NoiseSchedule::default(),
-        text_encoder: model.text.config.clone(),
-        vocab: Vocab::procedural(),
-        score: None,
-        predicted: None,
-        weights: "twin.safetensors".into(),
-        provenance: Provenance {
-            space_hash: space.hash().into(),
-            table_sha256: None,
-            supernet_sha256: "none".into(),
-            supernet_run: "none: random weights (twin_parity.rs)".into(),
-            search_run: None,
-            search_seed: None,
-            selection: "twin check".into(),
-            created: "twin check".into(),
-            vidnas_version: "twin".into(),
-        },
-    };
-    let path = dir.join("twin.json");
-    let json = serde_json::to_string_pretty(&config).expect("serialises");
-    std::fs::write(&path, json).expect("writes the config");
-    path
+    fixtures::write_config(dir, "twin", space, arch, &model)
 }
