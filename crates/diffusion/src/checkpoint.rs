@@ -61,6 +61,12 @@ pub fn read_state<S: DeserializeOwned>(run: &Path) -> Result<Option<(PathBuf, S)
     Ok(None)
 }
 
+/// Whether a run that has completed `step` of `steps` saves a checkpoint now: every
+/// `every` steps and at the end.
+pub fn is_due(step: usize, every: usize, steps: usize) -> bool {
+    step.is_multiple_of(every.max(1)) || step == steps
+}
+
 /// Refuses to resume a checkpoint that is already past the run's `--steps`.
 pub fn check_within_steps(dir: &Path, step: usize, steps: usize) -> Result<(), TrainError> {
     if step > steps {

@@ -368,12 +368,7 @@ impl<'a> Trainer<'a> {
                 recent.iter().sum::<f64>() / recent.len() as f64
             ));
             bar.inc(1);
-            if self
-                .state
-                .step
-                .is_multiple_of(self.cfg.checkpoint_every.max(1))
-                || self.state.step == self.cfg.steps
-            {
+            if checkpoint::is_due(self.state.step, self.cfg.checkpoint_every, self.cfg.steps) {
                 self.save()?;
             }
         }

@@ -455,12 +455,11 @@ impl<'a> Distiller<'a> {
                 avg(|s| s.disc)
             ));
             bar.inc(1);
-            if self
-                .state
-                .step
-                .is_multiple_of(self.cfg.checkpoint_every.max(1))
-                || self.state.step == self.cfg.steps
-            {
+            if vidnas_diffusion::checkpoint::is_due(
+                self.state.step,
+                self.cfg.checkpoint_every,
+                self.cfg.steps,
+            ) {
                 self.save()?;
             }
         }
