@@ -21,17 +21,21 @@ ALLOWED = {
     "vidnas-report": {"vidnas-search", "vidnas-space", "vidnas-io"},
     "vidnas-import": {"vidnas-space", "vidnas-io"},
     "vidnas-nn": {"vidnas-space"},
+    "vidnas-parallel": set(),
     "vidnas-profile": {"vidnas-space", "vidnas-nn", "vidnas-latency", "vidnas-io"},
-    "vidnas-diffusion": {"vidnas-space", "vidnas-io", "vidnas-nn", "vidnas-data"},
-    "vidnas-supernet": {"vidnas-space", "vidnas-io", "vidnas-nn", "vidnas-data", "vidnas-diffusion"},
-    "vidnas-export": {"vidnas-space", "vidnas-io", "vidnas-nn", "vidnas-data", "vidnas-diffusion"},
+    "vidnas-diffusion": {"vidnas-space", "vidnas-io", "vidnas-nn", "vidnas-data",
+                         "vidnas-parallel"},
+    "vidnas-supernet": {"vidnas-space", "vidnas-io", "vidnas-nn", "vidnas-data", "vidnas-diffusion",
+                        "vidnas-parallel"},
+    "vidnas-export": {"vidnas-space", "vidnas-io", "vidnas-nn", "vidnas-data", "vidnas-diffusion",
+                      "vidnas-parallel"},
     "vidnas-fewstep": {"vidnas-space", "vidnas-io", "vidnas-nn", "vidnas-data", "vidnas-diffusion",
-                       "vidnas-export"},
+                       "vidnas-export", "vidnas-parallel"},
     "vidnas-eval": {"vidnas-space", "vidnas-io", "vidnas-nn", "vidnas-data", "vidnas-diffusion",
-                    "vidnas-export"},
+                    "vidnas-export", "vidnas-parallel"},
     "vidnas-cli": None,  # the binary may use every library
 }
-TORCH = {"vidnas-nn", "vidnas-profile", "vidnas-diffusion", "vidnas-supernet", "vidnas-export",
+TORCH = {"vidnas-nn", "vidnas-parallel", "vidnas-profile", "vidnas-diffusion", "vidnas-supernet", "vidnas-export",
          "vidnas-fewstep", "vidnas-eval", "vidnas-cli"}
 
 

@@ -1,8 +1,12 @@
 //! The evaluator the search calls: predicted latency and memory from the latency table (fast
-//! per-slot cost model), plus the supernet's validation loss when a supernet is given.
+//! per-slot cost model), plus the supernet's validation loss when a supernet is given. On
+//! several ranks (`mpirun`, `srun`) rank 0 runs the search and every rank scores its share of
+//! each batch ([`serve_scores`] on the others); scores are gathered exactly, so the results
+//! equal one process's.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use vidnas_latency::{temporal_params, LatencyTable, PredictRequest, SlotCostModel};
+use vidnas_parallel::AllReduce;
 use vidnas_search::{Evaluation, Evaluator};
 use vidnas_space::{Architecture, Space};
 use vidnas_supernet::Scorer;
@@ -11,16 +15,92 @@ pub struct PipelineEvaluator<'a> {
     space: &'a Space,
     costs: SlotCostModel,
     scorer: Option<Scorer>,
+    ranks: &'a dyn AllReduce,
 }
 
 impl<'a> PipelineEvaluator<'a> {
-    pub fn new(space: &'a Space, table: &LatencyTable, scorer: Option<Scorer>) -> Result<Self> {
+    pub fn new(
+        space: &'a Space,
+        table: &LatencyTable,
+        scorer: Option<Scorer>,
+        ranks: &'a dyn AllReduce,
+    ) -> Result<Self> {
         let costs = SlotCostModel::new(space, table, &PredictRequest::for_table(table))?;
         Ok(Self {
             space,
             costs,
             scorer,
+            ranks,
         })
+    }
+
+    /// Supernet scores of `archs`, spread over the ranks.
+    fn scores(&self, archs: &[Architecture]) -> Result<Vec<Option<f64>>> {
+        let Some(scorer) = &self.scorer else {
+            return Ok(vec![None; archs.len()]);
+        };
+        if self.ranks.world_size() > 1 && !archs.is_empty() {
+            let mut batch = encode(archs);
+            self.ranks
+                .broadcast_bytes(&mut batch, "a batch of architectures to score")?;
+        }
+        Ok(score_shares(scorer, self.ranks, archs)?
+            .into_iter()
+            .map(Some)
+            .collect())
+    }
+}
+
+/// Architectures as one message: encodings, one per line (an empty message ends scoring).
+fn encode(archs: &[Architecture]) -> Vec<u8> {
+    archs
+        .iter()
+        .map(|a| a.encode())
+        .collect::<Vec<_>>()
+        .join("\n")
+        .into_bytes()
+}
+
+/// Scores this rank's share of `archs` and gathers every rank's, in order, on every rank.
+fn score_shares(
+    scorer: &Scorer,
+    ranks: &dyn AllReduce,
+    archs: &[Architecture],
+) -> Result<Vec<f64>> {
+    let mut mine = Vec::new();
+    for (i, arch) in archs.iter().enumerate().filter(|(i, _)| ranks.owns(*i)) {
+        mine.push((i, scorer.score(arch)?));
+    }
+    Ok(ranks.gather_shares(archs.len(), &mine, "the scores of a batch of architectures")?)
+}
+
+/// What a rank other than 0 does in a multi-rank search or score: scores its share of each
+/// batch rank 0 sends until rank 0 says it is done.
+pub fn serve_scores(space: &Space, scorer: &Scorer, ranks: &dyn AllReduce) -> Result<()> {
+    loop {
+        let mut batch = Vec::new();
+        ranks.broadcast_bytes(&mut batch, "the next batch of architectures from rank 0")?;
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let text = String::from_utf8(batch).context("a batch from rank 0 is not text")?;
+        let archs = text
+            .lines()
+            .map(|line| space.parse_arch(line))
+            .collect::<Result<Vec<_>, _>>()
+            .context("a batch from rank 0 does not fit this rank's space file")?;
+        score_shares(scorer, ranks, &archs)?;
+    }
+}
+
+impl Drop for PipelineEvaluator<'_> {
+    /// Rank 0 tells the scoring ranks that the search is over.
+    fn drop(&mut self) {
+        if self.scorer.is_some() && self.ranks.world_size() > 1 && self.ranks.is_lead() {
+            let _ = self
+                .ranks
+                .broadcast_bytes(&mut Vec::new(), "the end of scoring");
+        }
     }
 }
 
@@ -29,23 +109,21 @@ impl Evaluator for PipelineEvaluator<'_> {
         &mut self,
         archs: &[Architecture],
     ) -> Result<Vec<Evaluation>, Box<dyn std::error::Error + Send + Sync>> {
-        archs
+        let scores = self.scores(archs).map_err(|e| format!("{e:#}"))?;
+        Ok(archs
             .iter()
-            .map(|arch| {
+            .zip(scores)
+            .map(|(arch, score)| {
                 let p = self.costs.predict(arch);
-                let score = match &self.scorer {
-                    Some(s) => Some(s.score(arch)?),
-                    None => None,
-                };
-                Ok(Evaluation {
+                Evaluation {
                     score,
                     latency_ms: p.total_ms,
                     peak_mem_mb: p.peak_mem_bytes as f64 / 1e6,
                     params: p.params,
                     temporal_params: temporal_params(self.space, arch),
-                })
+                }
             })
-            .collect()
+            .collect())
     }
 
     fn has_score(&self) -> bool {
@@ -53,13 +131,14 @@ impl Evaluator for PipelineEvaluator<'_> {
     }
 }
 
-/// A supernet run's scorer; a stage-1 image run or a stand-alone run is refused up front, since
-/// it cannot score the architectures a search or a list asks for.
+/// A supernet run's scorer on `device`; a stage-1 image run or a stand-alone run is refused up
+/// front, since it cannot score the architectures a search or a list asks for.
 pub fn open_supernet(
     space: &Space,
     run: &std::path::Path,
+    device: tch::Device,
 ) -> Result<Scorer, vidnas_diffusion::TrainError> {
-    let scorer = Scorer::open(space, run)?;
+    let scorer = Scorer::open(space, run, device)?;
     scorer.require_supernet()?;
     Ok(scorer)
 }

@@ -2,6 +2,7 @@
 //! A thin layer over the library crates: parse arguments, call a stage, print the result.
 
 mod commands;
+mod compute_args;
 mod csv_file;
 mod evaluator;
 

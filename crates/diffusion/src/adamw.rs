@@ -60,6 +60,16 @@ impl AdamW {
         }
     }
 
+    /// The defined gradients, in parameter-name order (the same on every rank of a
+    /// data-parallel run, which trains the same paths).
+    pub fn grads(&self) -> Vec<Tensor> {
+        self.params
+            .iter()
+            .map(|(_, p)| p.grad())
+            .filter(|g| g.defined())
+            .collect()
+    }
+
     /// Scales gradients so their global L2 norm is at most `max_norm`; returns the norm before.
     pub fn clip_grad_norm(&mut self, max_norm: f64) -> f64 {
         let grads: Vec<Tensor> = self
@@ -114,11 +124,10 @@ impl AdamW {
     pub fn state_tensors(&self) -> Vec<(String, Tensor)> {
         let mut out = Vec::with_capacity(2 * self.params.len());
         for (i, (name, _)) in self.params.iter().enumerate() {
-            out.push((format!("exp_avg.{name}"), self.exp_avg[i].shallow_clone()));
-            out.push((
-                format!("exp_avg_sq.{name}"),
-                self.exp_avg_sq[i].shallow_clone(),
-            ));
+            // On the CPU, so a checkpoint resumes on any device.
+            let cpu = |t: &Tensor| t.to_device(tch::Device::Cpu);
+            out.push((format!("exp_avg.{name}"), cpu(&self.exp_avg[i])));
+            out.push((format!("exp_avg_sq.{name}"), cpu(&self.exp_avg_sq[i])));
         }
         out
     }

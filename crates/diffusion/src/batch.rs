@@ -68,10 +68,23 @@ pub fn draw_step(
     }
 }
 
-/// Noise shaped like `like`, from (seed, step).
-pub fn step_noise(seed: u64, step: u64, like: &Tensor) -> Tensor {
+/// The noise of samples `first..first + like.size()[0]` of a `global_batch`-sample step whose
+/// samples are shaped like `like`'s, from (seed, step): the same values whichever rank draws
+/// them.
+pub fn step_noise(
+    seed: u64,
+    step: u64,
+    global_batch: usize,
+    like: &Tensor,
+    first: usize,
+) -> Tensor {
     let mut rng = step_rng(seed, step, Stream::Noise);
-    normal_tensor(&mut rng, &like.size()).to_device(like.device())
+    let mut shape = like.size();
+    let local = shape[0];
+    shape[0] = global_batch as i64;
+    normal_tensor(&mut rng, &shape)
+        .narrow(0, first as i64, local)
+        .to_device(like.device())
 }
 
 /// Loads clips `indices` from the dataset.

@@ -7,6 +7,7 @@
 mod adamw;
 mod batch;
 pub mod checkpoint;
+mod compute;
 pub mod data;
 mod error;
 mod memory;
@@ -21,6 +22,7 @@ mod trainer;
 
 pub use adamw::{AdamW, AdamWConfig};
 pub use batch::{clips_tensor, stack_clips, Batch};
+pub use compute::{Compute, ComputeRecord, ComputeRequest, DeviceChoice, Precision};
 pub use data::{datasets, default_text_config, procedural_config, DataConfig, DataSource};
 pub use error::TrainError;
 pub use memory::{available_bytes, check_fits, estimate_bytes};

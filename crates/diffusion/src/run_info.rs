@@ -1,6 +1,7 @@
 //! `run.json`: what a training run trained, on what, with which settings; and the checks a
 //! run folder gets before a stage writes to it.
 
+use crate::compute::ComputeRecord;
 use crate::data::{DataConfig, DataSource};
 use crate::error::TrainError;
 use crate::objective::Objective;
@@ -35,6 +36,10 @@ pub struct RunInfo {
     /// The diffusers weights stage 1 started from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub init_unet: Option<FileRef>,
+    /// Where the last invocation ran (device, threads, precision, ranks); never compared on
+    /// resume, so a run continues on another device or world size.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compute: Option<ComputeRecord>,
 }
 
 impl RunInfo {

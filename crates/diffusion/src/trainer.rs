@@ -5,6 +5,7 @@
 use crate::adamw::{AdamW, AdamWConfig};
 use crate::batch::{clips_at, draw_step, stack_clips, step_noise};
 use crate::checkpoint;
+use crate::compute::Compute;
 use crate::error::TrainError;
 use crate::model::VideoModel;
 use crate::objective::Objective;
@@ -14,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use tch::{Kind, Tensor};
 use vidnas_data::{Dataset, Vocab};
+use vidnas_parallel::{AllReduce, Single};
 use vidnas_space::{Architecture, OpKind};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -153,6 +155,11 @@ impl PathPlan {
     }
 }
 
+/// The ranks of `compute`, or this one process.
+fn ranks_of<'a>(compute: Option<&'a Compute>) -> &'a dyn AllReduce {
+    compute.map_or(&Single, |c| c.comm.as_ref())
+}
+
 pub struct Trainer<'a> {
     pub model: &'a mut VideoModel,
     pub opt: AdamW,
@@ -163,6 +170,8 @@ pub struct Trainer<'a> {
     vocab: &'a Vocab,
     dir: PathBuf,
     state: TrainState,
+    /// Device, precision and ranks; `None`: one process, f32, wherever the model lives.
+    compute: Option<&'a Compute>,
 }
 
 impl<'a> Trainer<'a> {
@@ -205,7 +214,32 @@ impl<'a> Trainer<'a> {
             vocab,
             dir: dir.to_path_buf(),
             state,
+            compute: None,
         }
+    }
+
+    /// Trains with `compute`'s precision and, on several ranks, data-parallel: each rank takes
+    /// its slice of every step's global batch, gradients are averaged before clipping, and
+    /// rank 0 writes the checkpoints. Refuses a batch the ranks cannot split evenly.
+    pub fn on(mut self, compute: &'a Compute) -> Result<Self, TrainError> {
+        let ranks = compute.comm.world_size();
+        if self.cfg.batch_size % ranks != 0 {
+            return Err(TrainError::Config(format!(
+                "--batch-size {} (the global batch) does not split over {ranks} ranks; use a multiple of {ranks}",
+                self.cfg.batch_size
+            )));
+        }
+        self.compute = Some(compute);
+        Ok(self)
+    }
+
+    fn comm(&self) -> &'a dyn AllReduce {
+        ranks_of(self.compute)
+    }
+
+    /// Whether this process writes the run's files (rank 0, or the only process).
+    pub fn is_lead(&self) -> bool {
+        self.comm().is_lead()
     }
 
     pub fn step(&self) -> usize {
@@ -259,7 +293,11 @@ impl<'a> Trainer<'a> {
         Ok(self.state.step)
     }
 
+    /// Writes the checkpoint (rank 0 only; every rank holds the same weights).
     pub fn save(&self) -> Result<(), TrainError> {
+        if !self.comm().is_lead() {
+            return Ok(());
+        }
         checkpoint::save(&self.dir, &self.state, |dir| {
             self.model.save_all(&dir.join(MODEL))?;
             checkpoint::save_optimizer(&dir.join(OPTIMIZER), &self.opt)
@@ -271,11 +309,15 @@ impl<'a> Trainer<'a> {
         self.cfg.lr * ((step + 1) as f64 / warm as f64).min(1.0)
     }
 
-    /// Runs one optimisation step (step index = steps done so far); returns its loss.
+    /// Runs one optimisation step (step index = steps done so far); returns its loss, the
+    /// mean over the global batch.
     pub fn train_step(&mut self) -> Result<f64, TrainError> {
         let step = self.state.step as u64;
         let cfg = &self.cfg;
+        let comm = ranks_of(self.compute);
         let frames = self.model.space.file.video.frames;
+        // Every rank draws the whole global batch from (seed, step) and keeps its slice, so
+        // the result does not depend on the number of ranks.
         let draws = draw_step(
             cfg.seed,
             step,
@@ -285,13 +327,14 @@ impl<'a> Trainer<'a> {
             cfg.caption_dropout,
             frames,
         );
-        let clips = clips_at(self.data, &draws.clip_indices);
+        let per_rank = cfg.batch_size / comm.world_size();
+        let mine = comm.rank() * per_rank..(comm.rank() + 1) * per_rank;
+        let clips = clips_at(self.data, &draws.clip_indices[mine.clone()]);
         let batch = stack_clips(&clips, self.model, self.vocab)?;
         let x0 = match self.objective {
             // Image pretraining sees one random frame of each clip: [B, C, 1, H, W].
             Objective::Image => {
-                let picked: Vec<Tensor> = draws
-                    .frames
+                let picked: Vec<Tensor> = draws.frames[mine.clone()]
                     .iter()
                     .enumerate()
                     .map(|(b, &f)| batch.x0.get(b as i64).narrow(1, f as i64, 1))
@@ -300,30 +343,38 @@ impl<'a> Trainer<'a> {
             }
             _ => batch.x0,
         };
-        let noise = step_noise(cfg.seed, step, &x0);
-        let (xt, target) = cfg.schedule.noisy_and_target(&x0, &noise, &draws.timesteps);
-        let timesteps = Tensor::from_slice(&draws.timesteps).to_device(x0.device());
+        let noise = step_noise(cfg.seed, step, cfg.batch_size, &x0, mine.start);
+        let step_timesteps = &draws.timesteps[mine.clone()];
+        let (xt, target) = cfg.schedule.noisy_and_target(&x0, &noise, step_timesteps);
+        let timesteps = Tensor::from_slice(step_timesteps).to_device(x0.device());
         let paths = self.paths.at(step);
         self.opt.zero_grad();
-        let context = self
-            .model
-            .text
-            .encode_with_dropout(&batch.tokens, &draws.drop_caption);
-        // Gradients of every path are accumulated into one update.
-        let loss = paths
-            .iter()
-            .map(|arch| {
-                (self.model.denoise(&xt, &timesteps, &context, arch) - &target)
-                    .square()
-                    .mean(Kind::Float)
-            })
-            .reduce(|a, b| a + b)
-            .expect("at least one path")
-            / paths.len() as f64;
-        let total = loss.double_value(&[]);
-        if total.is_finite() {
-            loss.backward();
-        }
+        let forward = || {
+            let context = self
+                .model
+                .text
+                .encode_with_dropout(&batch.tokens, &draws.drop_caption[mine.clone()]);
+            // Gradients of every path are accumulated into one update.
+            paths
+                .iter()
+                .map(|arch| {
+                    (self.model.denoise(&xt, &timesteps, &context, arch) - &target)
+                        .square()
+                        .mean(Kind::Float)
+                })
+                .reduce(|a, b| a + b)
+                .expect("at least one path")
+                / paths.len() as f64
+        };
+        let loss = match self.compute {
+            Some(c) => c.autocast(forward),
+            None => forward(),
+        };
+        let mut total = [loss.double_value(&[])];
+        let ranks = comm.world_size();
+        comm.sum_f64(&mut total, &format!("the loss of step {}", step + 1))
+            .map_err(|e| TrainError::Config(e.to_string()))?;
+        let total = total[0] / ranks as f64;
         if !total.is_finite() {
             return Err(TrainError::NonFinite {
                 step: self.state.step,
@@ -332,6 +383,15 @@ impl<'a> Trainer<'a> {
                     .map_or(0, |(_, s)| s.step),
                 dir: checkpoint::checkpoint_dir(&self.dir),
             });
+        }
+        loss.backward();
+        if ranks > 1 {
+            // Averaged before clipping, so every rank clips and steps alike.
+            comm.average_tensors(
+                &self.opt.grads(),
+                &format!("the gradients of step {}", step + 1),
+            )
+            .map_err(|e| TrainError::Config(e.to_string()))?;
         }
         self.opt.clip_grad_norm(self.cfg.grad_clip);
         let lr = self.lr_at(self.state.step);
@@ -344,7 +404,7 @@ impl<'a> Trainer<'a> {
     /// Trains until `cfg.steps`, checkpointing every `checkpoint_every` steps and at the end.
     pub fn run(&mut self, show_progress: bool) -> Result<(), TrainError> {
         let total = self.cfg.steps as u64;
-        let bar = if show_progress {
+        let bar = if show_progress && self.comm().is_lead() {
             ProgressBar::new(total)
         } else {
             ProgressBar::hidden()

@@ -30,7 +30,16 @@ fn exported_subnet_equals_the_supernet_path() {
     };
     let image = dir.path().join("image");
     let supernet = dir.path().join("supernet");
-    pretrain_image(&space, &image, cfg.clone(), data, false, false).unwrap();
+    pretrain_image(
+        &space,
+        &image,
+        cfg.clone(),
+        data,
+        false,
+        false,
+        &vidnas_diffusion::Compute::cpu(),
+    )
+    .unwrap();
     train_temporal(
         &space,
         &image,
@@ -40,6 +49,7 @@ fn exported_subnet_equals_the_supernet_path() {
         TemporalStage::default(),
         false,
         false,
+        &vidnas_diffusion::Compute::cpu(),
     )
     .unwrap();
 
@@ -76,7 +86,7 @@ fn exported_subnet_equals_the_supernet_path() {
         .iter()
         .any(|n| n.starts_with("down_blocks.0.temporal.0.attn1d.")));
 
-    let scorer = Scorer::open(&space, &supernet).unwrap();
+    let scorer = Scorer::open(&space, &supernet, tch::Device::Cpu).unwrap();
     let xs = Tensor::randn([1, 3, 2, 8, 8], (Kind::Float, Device::Cpu));
     let t = Tensor::from_slice(&[300i64]);
     let ctx = Tensor::randn([1, 8, 16], (Kind::Float, Device::Cpu));
@@ -111,6 +121,7 @@ fn export_from_another_space_is_refused() {
         },
         false,
         false,
+        &vidnas_diffusion::Compute::cpu(),
     )
     .unwrap();
     let mut other = space.file.clone();

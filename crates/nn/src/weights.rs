@@ -226,7 +226,8 @@ pub fn save_filtered(
         .variables()
         .into_iter()
         .filter(|(n, _)| wanted(n))
-        .map(|(n, t)| (n, t.detach().contiguous()))
+        // On the CPU first, so files do not depend on the device that trained them.
+        .map(|(n, t)| (n, t.detach().to_device(tch::Device::Cpu).contiguous()))
         .collect();
     named.sort_by(|a, b| a.0.cmp(&b.0));
     vidnas_io::write_atomic_with(path, |tmp| {

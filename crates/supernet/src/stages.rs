@@ -8,9 +8,10 @@ use std::path::{Path, PathBuf};
 use tch::Device;
 use vidnas_data::{ClipLabel, Dataset, Vocab};
 use vidnas_diffusion::run_folder::clean_failed_start;
+use vidnas_diffusion::Compute;
 use vidnas_diffusion::{
     check_fits, check_run_folder, datasets, default_text_config, seed_libtorch, DataConfig,
-    DataSource, Objective, RunInfo, TrainConfig, TrainError, ValidationConfig, VideoModel,
+    DataSource, Objective, RunInfo, TrainConfig, TrainError, Trainer, ValidationConfig, VideoModel,
     RUN_FORMAT, TEXT_PREFIX,
 };
 use vidnas_io::FileRef;
@@ -84,6 +85,7 @@ pub fn pretrain_image(
     stage: ImageStage,
     resume: bool,
     progress: bool,
+    compute: &Compute,
 ) -> Result<RunInfo, TrainError> {
     train.validate()?;
     let (train_data, val_data) = datasets(space, &stage.data)?;
@@ -112,6 +114,7 @@ pub fn pretrain_image(
         validation: ValidationConfig::default(),
         image_run: None,
         init_unet,
+        compute: Some(compute.record()),
     };
     info.text.validate("text").map_err(TrainError::Config)?;
     check_run_folder(run, &info, resume)?;
@@ -123,7 +126,7 @@ pub fn pretrain_image(
         &format!("image pretraining with --batch-size {}", train.batch_size),
     )?;
     seed_libtorch(train.seed);
-    let mut model = VideoModel::new(space, Build::Image, text, Device::Cpu)?;
+    let mut model = VideoModel::new(space, Build::Image, text, compute.device)?;
     if let Some(table) = &table {
         model.load_prompt_table(table)?;
     }
@@ -139,24 +142,47 @@ pub fn pretrain_image(
         &stage.data.source,
         &[&train_data, &val_data],
     )?;
-    clean_failed_start(run, &["run.json"], || {
-        let mut trainer = trainer(
-            &mut model,
-            Objective::Image,
-            train,
-            &train_data,
-            &vocab,
-            run,
-        );
+    let trainer = trainer(
+        &mut model,
+        Objective::Image,
+        train,
+        &train_data,
+        &vocab,
+        run,
+    );
+    run_trainer(trainer.on(compute)?, run, &info, resume, progress)?;
+    Ok(info)
+}
+
+/// Resumes (when asked), writes `run.json`, trains and writes `model.safetensors`. Rank 0
+/// writes, and removes what a failed start left; the other ranks only train.
+fn run_trainer(
+    mut trainer: Trainer,
+    run: &Path,
+    info: &RunInfo,
+    resume: bool,
+    progress: bool,
+) -> Result<(), TrainError> {
+    let lead = trainer.is_lead();
+    let mut body = || {
         // A checkpoint that cannot be resumed is refused before run.json is rewritten.
         if resume {
             trainer.resume()?;
         }
-        info.save(run)?;
+        if lead {
+            info.save(run)?;
+        }
         trainer.run(progress)?;
-        trainer.model.save_all(&run.join("model.safetensors"))
-    })?;
-    Ok(info)
+        if lead {
+            trainer.model.save_all(&run.join("model.safetensors"))?;
+        }
+        Ok(())
+    };
+    if lead {
+        clean_failed_start(run, &["run.json"], body)
+    } else {
+        body()
+    }
 }
 
 /// Fails early, naming the prompt or word, when a training or validation caption cannot be
@@ -205,6 +231,7 @@ pub fn train_temporal(
     stage: TemporalStage,
     resume: bool,
     progress: bool,
+    compute: &Compute,
 ) -> Result<RunInfo, TrainError> {
     train.validate()?;
     let mut image = RunInfo::load(image_run)?;
@@ -224,6 +251,7 @@ pub fn train_temporal(
         objective: objective.clone(),
         train: train.clone(),
         image_run: Some(image_run.to_path_buf()),
+        compute: Some(compute.record()),
         ..image.clone()
     };
     if image.objective != Objective::Image {
@@ -246,7 +274,7 @@ pub fn train_temporal(
         &format!("training with --batch-size {}", train.batch_size),
     )?;
     seed_libtorch(train.seed);
-    let mut model = VideoModel::new(space, build, info.text.clone(), Device::Cpu)?;
+    let mut model = VideoModel::new(space, build, info.text.clone(), compute.device)?;
     model.load_image_weights(&image_run.join("model.safetensors"))?;
     check_captions(
         &model,
@@ -254,16 +282,8 @@ pub fn train_temporal(
         &info.data.source,
         &[&train_data, &val_data],
     )?;
-    clean_failed_start(run, &["run.json"], || {
-        let mut trainer = trainer(&mut model, objective, train, &train_data, &info.vocab, run);
-        // A checkpoint that cannot be resumed is refused before run.json is rewritten.
-        if resume {
-            trainer.resume()?;
-        }
-        info.save(run)?;
-        trainer.run(progress)?;
-        trainer.model.save_all(&run.join("model.safetensors"))
-    })?;
+    let trainer = trainer(&mut model, objective, train, &train_data, &info.vocab, run);
+    run_trainer(trainer.on(compute)?, run, &info, resume, progress)?;
     Ok(info)
 }
 
@@ -277,8 +297,8 @@ pub struct Scorer {
 }
 
 impl Scorer {
-    /// Loads a supernet (or image / stand-alone) run folder.
-    pub fn open(space: &Space, run: &Path) -> Result<Self, TrainError> {
+    /// Loads a supernet (or image / stand-alone) run folder onto `device`.
+    pub fn open(space: &Space, run: &Path, device: Device) -> Result<Self, TrainError> {
         let info = RunInfo::load(run)?;
         info.check_space(space, run)?;
         let build = info.build(space, run)?;
@@ -296,7 +316,7 @@ impl Scorer {
             info.validation.batch_size,
             "scoring",
         )?;
-        let mut model = VideoModel::new(space, build, info.text.clone(), Device::Cpu)?;
+        let mut model = VideoModel::new(space, build, info.text.clone(), device)?;
         model.load_all(&weights)?;
         let (_, val) = datasets(space, &info.data)?;
         let clips: Vec<_> = (0..val.len()).map(|i| val.get(i)).collect();

@@ -61,6 +61,7 @@ fn stage1_error(space: &Space, stage: ImageStage) -> String {
         stage,
         false,
         false,
+        &vidnas_diffusion::Compute::cpu(),
     )
     .unwrap_err()
     .to_string()
@@ -81,7 +82,16 @@ fn precomputed_embeddings_condition_every_stage() {
     let table = write_table(&emb, &procedural_prompts());
     let image = dir.path().join("image");
     let stage = stage(DataSource::Procedural, 2, Some(&emb));
-    pretrain_image(&space, &image, quick(2), stage, false, false).unwrap();
+    pretrain_image(
+        &space,
+        &image,
+        quick(2),
+        stage,
+        false,
+        false,
+        &vidnas_diffusion::Compute::cpu(),
+    )
+    .unwrap();
     let info = RunInfo::load(&image).unwrap();
     let pre = info
         .text
@@ -103,9 +113,10 @@ fn precomputed_embeddings_condition_every_stage() {
         stage,
         false,
         false,
+        &vidnas_diffusion::Compute::cpu(),
     )
     .unwrap();
-    let scorer = Scorer::open(&space, &supernet).unwrap();
+    let scorer = Scorer::open(&space, &supernet, tch::Device::Cpu).unwrap();
 
     // The rows reach the UNet unchanged: training never touches a precomputed embedding.
     let prompt = &table.prompts[3];
@@ -205,7 +216,16 @@ fn latent_clips_train_a_latent_backbone_from_diffusers_weights() {
         init_unet: Some(unet.clone()),
         ..stage(source, 2, Some(&emb))
     };
-    pretrain_image(&space, &image, quick(0), stage, false, false).unwrap();
+    pretrain_image(
+        &space,
+        &image,
+        quick(0),
+        stage,
+        false,
+        false,
+        &vidnas_diffusion::Compute::cpu(),
+    )
+    .unwrap();
     let saved = Tensor::read_safetensors(image.join("model.safetensors")).unwrap();
     let init: std::collections::HashMap<_, _> = Tensor::read_safetensors(&unet)
         .unwrap()
@@ -232,9 +252,10 @@ fn latent_clips_train_a_latent_backbone_from_diffusers_weights() {
         TemporalStage::default(),
         false,
         false,
+        &vidnas_diffusion::Compute::cpu(),
     )
     .unwrap();
-    let scorer = Scorer::open(&space, &supernet).unwrap();
+    let scorer = Scorer::open(&space, &supernet, tch::Device::Cpu).unwrap();
     let arch = space.parse_arch(&["attn1d"; 7].join("-")).unwrap();
     assert!(scorer.score(&arch).unwrap().is_finite());
 }
@@ -285,6 +306,7 @@ fn a_frame_folder_trains_with_a_vocabulary_from_its_captions() {
         stage,
         false,
         false,
+        &vidnas_diffusion::Compute::cpu(),
     )
     .unwrap();
     for word in ["dog", "waves", "bird"] {

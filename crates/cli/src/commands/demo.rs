@@ -5,6 +5,7 @@
 
 use crate::commands::search::{search, AlgoArg, SearchArgs};
 use crate::commands::train::{BackboneArgs, SourceArgs};
+use crate::compute_args::ComputeArgs;
 use anyhow::Result;
 use clap::Args;
 use std::path::{Path, PathBuf};
@@ -46,6 +47,10 @@ pub struct DemoArgs {
     /// libtorch threads for profiling (the deployment target's).
     #[arg(long, default_value_t = 2)]
     pub threads: usize,
+    /// Where to train and score: cpu, cuda or cuda:N (profiling stays on the CPU, the
+    /// latency target).
+    #[arg(long, default_value = "cpu", value_name = "DEVICE")]
+    pub device: vidnas_diffusion::DeviceChoice,
     /// Validation clips that score architectures (taken out of loaded data).
     #[arg(long, default_value_t = 8)]
     pub validation_clips: usize,
@@ -65,6 +70,11 @@ fn stage(n: usize, name: &str, start: Instant) {
 pub fn run(a: DemoArgs) -> Result<()> {
     let start = Instant::now();
     let space = Space::load(&a.space)?;
+    let compute_args = ComputeArgs {
+        device: a.device,
+        threads: None,
+    };
+    let compute = compute_args.open()?;
     eprintln!(
         "vidnas demo on space `{}`: {} slots, {} architectures; outputs in {}",
         space.name(),
@@ -136,6 +146,7 @@ pub fn run(a: DemoArgs) -> Result<()> {
             image_stage.clone(),
             resume,
             true,
+            &compute,
         )
         .map(drop)
     })?;
@@ -156,6 +167,7 @@ pub fn run(a: DemoArgs) -> Result<()> {
             TemporalStage::default(),
             resume,
             true,
+            &compute,
         )
         .map(drop)
     })?;
@@ -180,8 +192,16 @@ pub fn run(a: DemoArgs) -> Result<()> {
         resume: search_dir.join("run.json").exists(),
         shard: None,
         hv_ref: None,
+        compute: compute_args,
     };
-    let outcome = search(&space, &table, Some(&supernet), &search_dir, &args)?;
+    let outcome = search(
+        &space,
+        &table,
+        Some(&supernet),
+        &search_dir,
+        &args,
+        &compute,
+    )?;
     eprintln!(
         "{} architectures scored, {} on the Pareto front",
         outcome.rows.len(),

@@ -66,10 +66,6 @@ pub struct FinetuneArgs {
     pub prediction: Option<Prediction>,
     #[command(flatten)]
     pub data: DataArgs,
-    /// libtorch threads (default: libtorch's choice, one per core). On a busy machine 1 can be
-    /// several times faster: idle OpenMP threads spin while waiting for a core.
-    #[arg(long)]
-    pub threads: Option<usize>,
 }
 
 fn set_threads(threads: Option<usize>) {
@@ -79,7 +75,7 @@ fn set_threads(threads: Option<usize>) {
 }
 
 pub fn finetune_cmd(a: FinetuneArgs) -> Result<()> {
-    set_threads(a.threads);
+    let _compute = a.train.open_compute()?;
     let info = finetune(FinetuneRequest {
         config: &a.config,
         weights: a.weights.as_deref(),

@@ -1,7 +1,8 @@
 //! Scoring architectures outside a search: `vidnas score` (a list, or one shard of it, into a
 //! CSV with predicted latency and memory) and `vidnas supernet score` (printed).
 
-use crate::commands::search::parse_shard;
+use crate::commands::search::{parse_shard, serve_ranks};
+use crate::compute_args::ComputeArgs;
 use crate::evaluator::{open_supernet, PipelineEvaluator};
 use anyhow::{bail, Context, Result};
 use clap::Args;
@@ -29,6 +30,10 @@ pub struct ScoreArgs {
     /// CSV to write (arch_id,arch,score,latency_ms,peak_mem_mb,params,temporal_params).
     #[arg(long)]
     pub out: PathBuf,
+    /// Device and threads of supernet scoring. Launched on N ranks (mpirun, srun), the list is
+    /// split over the ranks and rank 0 writes the CSV.
+    #[command(flatten)]
+    pub compute: ComputeArgs,
 }
 
 pub fn score(a: ScoreArgs) -> Result<()> {
@@ -50,6 +55,10 @@ pub fn score(a: ScoreArgs) -> Result<()> {
         );
     }
     let space = Space::load(&a.space)?;
+    let compute = a.compute.open()?;
+    if !compute.is_lead() {
+        return serve_ranks(&space, a.supernet.as_deref(), &compute);
+    }
     let table = LatencyTable::load(&a.table)?;
     let archs = read_archs(&space, &a.archs)?;
     let mine: Vec<Architecture> = archs
@@ -61,10 +70,11 @@ pub fn score(a: ScoreArgs) -> Result<()> {
     let scorer = a
         .supernet
         .as_deref()
-        .map(|s| open_supernet(&space, s))
+        .map(|s| open_supernet(&space, s, compute.device))
         .transpose()?;
-    let mut evaluator = PipelineEvaluator::new(&space, &table, scorer)?;
+    let mut evaluator = PipelineEvaluator::new(&space, &table, scorer, compute.comm.as_ref())?;
     let evals = evaluator.evaluate(&mine).map_err(|e| anyhow::anyhow!(e))?;
+    drop(evaluator);
     let rows: Vec<_> = mine.iter().zip(&evals).collect();
     write_evaluations(&a.out, &rows)?;
     eprintln!(
@@ -113,6 +123,8 @@ pub struct SupernetScore {
     pub space: Option<PathBuf>,
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub compute: ComputeArgs,
 }
 
 /// `vidnas supernet score`: the validation loss of each architecture through a run's weights.
@@ -121,7 +133,8 @@ pub fn supernet_score(a: SupernetScore) -> Result<()> {
     let space_path = a.space.clone().unwrap_or(info.space_path.clone());
     let space = Space::load(&space_path)
         .with_context(|| format!("loading the run's space {}", space_path.display()))?;
-    let scorer = Scorer::open(&space, &a.run)?;
+    let compute = a.compute.open()?;
+    let scorer = Scorer::open(&space, &a.run, compute.device)?;
     let mut rows = Vec::new();
     for text in &a.arch {
         let arch = space.parse_arch(text)?;

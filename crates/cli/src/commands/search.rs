@@ -1,10 +1,12 @@
 //! `vidnas search` and `vidnas search merge`, and the value parsers other commands share.
 
-use crate::evaluator::{open_supernet, PipelineEvaluator};
+use crate::compute_args::ComputeArgs;
+use crate::evaluator::{open_supernet, serve_scores, PipelineEvaluator};
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
+use vidnas_diffusion::Compute;
 use vidnas_io::FileRef;
 use vidnas_latency::{check_covers, predict, LatencyTable, PredictRequest};
 use vidnas_report::Breakdown;
@@ -94,6 +96,10 @@ pub struct SearchArgs {
     /// without).
     #[arg(long, value_name = "A,B,C", value_parser = parse_hv_ref, allow_hyphen_values = true)]
     pub hv_ref: Option<HvRef>,
+    /// Device and threads of supernet scoring. Launched on N ranks (mpirun, srun), rank 0
+    /// searches and every rank scores its share of each batch.
+    #[command(flatten)]
+    pub compute: ComputeArgs,
 }
 
 /// `--hv-ref`'s three numbers.
@@ -163,9 +169,33 @@ pub fn run(cmd: SearchCommand) -> Result<()> {
     let space = Space::load(required(&a.space, "SPACE")?)?;
     let table_path = required(&a.table, "--table")?.clone();
     let out = required(&a.out, "--out")?.clone();
-    let outcome = search(&space, &table_path, a.supernet.as_deref(), &out, &a)?;
+    let compute = a.compute.open()?;
+    if !compute.is_lead() {
+        return serve_ranks(&space, a.supernet.as_deref(), &compute);
+    }
+    let outcome = search(
+        &space,
+        &table_path,
+        a.supernet.as_deref(),
+        &out,
+        &a,
+        &compute,
+    )?;
     print_outcome(&outcome, &out);
     Ok(())
+}
+
+/// A rank other than 0 of a multi-rank search or score: scores what rank 0 sends (nothing
+/// when there is no supernet); rank 0 writes every file.
+pub fn serve_ranks(space: &Space, supernet: Option<&Path>, compute: &Compute) -> Result<()> {
+    match supernet {
+        Some(run) => serve_scores(
+            space,
+            &open_supernet(space, run, compute.device)?,
+            compute.comm.as_ref(),
+        ),
+        None => Ok(()),
+    }
 }
 
 pub fn search(
@@ -174,6 +204,7 @@ pub fn search(
     supernet: Option<&Path>,
     out: &Path,
     a: &SearchArgs,
+    compute: &Compute,
 ) -> Result<SearchOutcome> {
     // Cheap checks first, so a typo is reported before the supernet is loaded, and nothing
     // is written before every input has been read.
@@ -212,7 +243,9 @@ pub fn search(
     check_run_folder(out, a.resume)?;
     let table = LatencyTable::load(table_path)?;
     check_covers(space, &table)?;
-    let scorer = supernet.map(|s| open_supernet(space, s)).transpose()?;
+    let scorer = supernet
+        .map(|s| open_supernet(space, s, compute.device))
+        .transpose()?;
     // The supernet is recorded as its run folder with the hash of its weights.
     config.supernet = match supernet {
         Some(s) => Some(FileRef {
@@ -222,7 +255,7 @@ pub fn search(
         None => None,
     };
     config.table = Some(FileRef::of(table_path)?);
-    let mut evaluator = PipelineEvaluator::new(space, &table, scorer)?;
+    let mut evaluator = PipelineEvaluator::new(space, &table, scorer, compute.comm.as_ref())?;
     if a.resume {
         warn_torn_line(&out.join("results.csv"));
     }

@@ -1,6 +1,7 @@
 //! `vidnas pretrain-image`, `vidnas train` and `vidnas supernet train` (`supernet score` is in
 //! score.rs).
 
+use crate::compute_args::{ComputeArgs, PrecisionArgs};
 use anyhow::Result;
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
@@ -32,12 +33,22 @@ pub struct TrainArgs {
     /// Seed of every random draw (clips, timesteps, noise, paths): same seed, same run.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Continue the run in --out from its last checkpoint.
+    /// Continue the run in --out from its last checkpoint (on any device; with as many ranks
+    /// or fewer or more: the global batch is the same).
     #[arg(long)]
     pub resume: bool,
+    #[command(flatten)]
+    pub compute: ComputeArgs,
+    #[command(flatten)]
+    pub precision: PrecisionArgs,
 }
 
 impl TrainArgs {
+    /// The device, threads, precision and ranks, checked before any output is written.
+    pub fn open_compute(&self) -> Result<vidnas_diffusion::Compute> {
+        self.compute.open_with(self.precision.precision)
+    }
+
     pub fn config(&self) -> TrainConfig {
         TrainConfig {
             steps: self.steps,
@@ -131,6 +142,7 @@ pub struct PretrainImage {
 
 pub fn pretrain_image(args: PretrainImage) -> Result<()> {
     let space = Space::load(&args.space)?;
+    let compute = args.train.open_compute()?;
     let stage = ImageStage {
         data: DataConfig {
             seed: args.data_seed,
@@ -148,6 +160,7 @@ pub fn pretrain_image(args: PretrainImage) -> Result<()> {
         stage,
         args.train.resume,
         true,
+        &compute,
     )?;
     eprintln!(
         "image model written to {}",
@@ -189,6 +202,7 @@ pub struct TemporalArgs {
 impl TemporalArgs {
     fn run(&self, objective: Objective) -> Result<()> {
         let space = Space::load(&self.space)?;
+        let compute = self.train.open_compute()?;
         let scoring = self.validation_clips.map(|clips| {
             let validation = ValidationConfig {
                 timesteps_per_clip: self.validation_timesteps,
@@ -209,6 +223,7 @@ impl TemporalArgs {
             stage,
             self.train.resume,
             true,
+            &compute,
         )?;
         eprintln!(
             "trained weights written to {}",

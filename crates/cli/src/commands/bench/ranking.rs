@@ -27,7 +27,7 @@ pub struct BenchRankingArgs {
 
 pub fn run(a: BenchRankingArgs) -> Result<()> {
     let space = Space::load(&a.space)?;
-    let supernet = open_supernet(&space, &a.supernet)?;
+    let supernet = open_supernet(&space, &a.supernet, tch::Device::Cpu)?;
     let mut runs = Vec::new();
     for run in &a.standalone {
         let info = RunInfo::load(run)?;
@@ -38,7 +38,7 @@ pub fn run(a: BenchRankingArgs) -> Result<()> {
                 info.objective
             )
         };
-        let score = Scorer::open(&space, run)?.score(arch)?;
+        let score = Scorer::open(&space, run, tch::Device::Cpu)?.score(arch)?;
         runs.push((arch.clone(), info.train.seed, score));
     }
     let image_score = supernet.validation.score(
