@@ -4,6 +4,9 @@
 #
 #   VIDNAS_CACHE   cache folder (default: ~/.cache/vidnas)
 #
+# Also installs Open MPI and libclang from the OS packages when missing (data-parallel training
+# links Open MPI; see the end of this file).
+#
 # Idempotent: a verified install is left alone. Prints the env lines to source on success.
 set -euo pipefail
 
@@ -37,4 +40,30 @@ else
   verify
   touch "$stamp"
   echo "vidnas: libtorch $TORCH_VERSION verified" >&2
+fi
+
+# Open MPI: data-parallel training (`mpirun`/`srun`) links it at build time through the `mpi`
+# crate, whose bindings are generated with libclang. Installed from the OS packages when
+# missing (Debian/Ubuntu names; root or sudo needed). Without them, build a single-process
+# vidnas with `cargo build --release -p vidnas-cli --no-default-features`.
+mpi_ok() {
+  command -v mpicc >/dev/null && command -v mpirun >/dev/null \
+    && { ls /usr/lib/llvm-*/lib/libclang*.so* /usr/lib/x86_64-linux-gnu/libclang*.so* >/dev/null 2>&1 \
+         || [[ -n "${LIBCLANG_PATH:-}" ]]; }
+}
+if mpi_ok; then
+  echo "vidnas: Open MPI $(mpirun --version 2>/dev/null | head -1 | grep -o '[0-9][0-9.]*' | head -1) found" >&2
+elif command -v apt-get >/dev/null; then
+  echo "vidnas: installing Open MPI and libclang (libopenmpi-dev openmpi-bin libclang-dev) for data-parallel training" >&2
+  sudo_cmd=""
+  [[ "$(id -u)" != 0 ]] && sudo_cmd="sudo"
+  $sudo_cmd apt-get install -y --no-install-recommends libopenmpi-dev openmpi-bin libclang-dev >/dev/null \
+    || { $sudo_cmd apt-get update >/dev/null && \
+         $sudo_cmd apt-get install -y --no-install-recommends libopenmpi-dev openmpi-bin libclang-dev >/dev/null; }
+  mpi_ok || { echo "vidnas: Open MPI install failed; see above" >&2; exit 1; }
+else
+  echo "vidnas: Open MPI (mpicc, mpirun) or libclang not found and no apt-get here: install your" >&2
+  echo "vidnas: system's Open MPI development package and libclang, or build without MPI:" >&2
+  echo "vidnas:   cargo build --release -p vidnas-cli --no-default-features" >&2
+  exit 1
 fi
