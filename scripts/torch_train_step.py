@@ -279,9 +279,12 @@ class Step:
         self.model = model
         v = spec["video"]
         g = torch.Generator().manual_seed(spec["seed"])
+        # Random draws are made on the CPU and moved, so every device trains on the same data.
+        self.device = torch.device(spec.get("device", "cpu"))
         # Pre-rendered clips in [-1, 1], as the procedural dataset holds them.
-        self.clips = torch.rand(spec["clips"], v["channels"], v["frames"], v["height"], v["width"], generator=g) * 2 - 1
-        self.ac = alphas_cumprod(spec["schedule"])
+        clips = torch.rand(spec["clips"], v["channels"], v["frames"], v["height"], v["width"], generator=g) * 2 - 1
+        self.clips = clips.to(self.device)
+        self.ac = alphas_cumprod(spec["schedule"]).to(self.device)
         self.params = [p for p in model.parameters() if p.requires_grad]
         for p in self.params:
             p.grad = torch.zeros_like(p)
@@ -293,12 +296,13 @@ class Step:
     def run(self):
         s, m = self.spec, self.model
         bsz, text = s["batch_size"], s["text"]
-        idx = torch.randint(0, s["clips"], (bsz,))
+        dev = self.device
+        idx = torch.randint(0, s["clips"], (bsz,)).to(dev)
         x0 = self.clips[idx]
-        tokens = torch.randint(0, text["vocab_size"], (bsz, text["max_tokens"]))
-        timesteps = torch.randint(0, s["schedule"]["train_timesteps"], (bsz,))
-        drop = torch.rand(bsz) < s["caption_dropout"]
-        noise = torch.randn_like(x0)
+        tokens = torch.randint(0, text["vocab_size"], (bsz, text["max_tokens"])).to(dev)
+        timesteps = torch.randint(0, s["schedule"]["train_timesteps"], (bsz,)).to(dev)
+        drop = (torch.rand(bsz) < s["caption_dropout"]).to(dev)
+        noise = torch.randn(x0.shape, dtype=x0.dtype).to(dev)
         a = self.ac[timesteps].view(-1, 1, 1, 1, 1)
         xt = a.sqrt() * x0 + (1 - a).sqrt() * noise
         target = noise
@@ -317,6 +321,8 @@ class Step:
         for group in self.opt.param_groups:
             group["lr"] = lr
         self.opt.step()
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
         self.step += 1
         return total
 
@@ -350,6 +356,7 @@ def main():
             f"by part: {parts}. Fix scripts/torch_train_step.py to build what crates/nn builds "
             f"for this space."
         )
+    model.to(torch.device(spec.get("device", "cpu")))
     step = Step(spec, model)
     print(json.dumps({"ready": True, "params": params, "trainable": trainable,
                       "torch": torch.__version__, "diffusers": diffusers.__version__}), flush=True)

@@ -202,11 +202,11 @@ pub struct ClipClassifier {
 }
 
 impl ClipClassifier {
-    /// A randomly initialised classifier of clips shaped `clip` (seed torch first for
-    /// reproducible weights).
-    pub fn new(clip: ProceduralConfig) -> Result<Self> {
+    /// A randomly initialised classifier of clips shaped `clip` on `device` (seed torch first
+    /// for reproducible weights).
+    pub fn new(clip: ProceduralConfig, device: Device) -> Result<Self> {
         clip.validate()?;
-        let vs = nn::VarStore::new(Device::Cpu);
+        let vs = nn::VarStore::new(device);
         let root = vs.root();
         let mut cin = clip.channels as i64;
         let blocks = WIDTHS
@@ -257,14 +257,20 @@ impl ClipClassifier {
         })
     }
 
+    /// Where its weights live (inputs are moved there).
+    pub fn device(&self) -> Device {
+        self.vs.device()
+    }
+
     /// The clip shape it reads.
     pub fn clip_shape(&self) -> ProceduralConfig {
         self.clip
     }
 
-    /// Logits of the shape, colour and motion heads for clips `[B, C, T, H, W]`.
+    /// Logits of the shape, colour and motion heads for clips `[B, C, T, H, W]` (on any
+    /// device; the logits are on the classifier's).
     pub fn logits(&self, x: &Tensor) -> [Tensor; 3] {
-        let mut h = x.shallow_clone();
+        let mut h = x.to_device(self.device());
         for (i, b) in self.blocks.iter().enumerate() {
             h = b.conv.forward(&h).apply(&b.norm).silu();
             if i == 1 {
@@ -305,7 +311,7 @@ impl ClipClassifier {
             .collect())
     }
 
-    /// Clips `[B, C, T, H, W]`, checked against the classifier's shape.
+    /// Clips `[B, C, T, H, W]` on the classifier's device, checked against its shape.
     fn stack(&self, clips: &[Clip]) -> Result<Tensor> {
         let c = &self.clip;
         let want = [c.channels, c.frames, c.height, c.width];
@@ -317,11 +323,17 @@ impl ClipClassifier {
                 want
             )));
         }
-        Ok(clips_tensor(clips, want))
+        Ok(clips_tensor(clips, want).to_device(self.device()))
     }
 
-    /// Loads a classifier folder written by [`train_classifier`].
+    /// Loads a classifier folder written by [`train_classifier`] onto the CPU.
     pub fn load(dir: &Path) -> Result<(Self, ClassifierInfo)> {
+        Self::load_on(dir, Device::Cpu)
+    }
+
+    /// Loads a classifier folder written by [`train_classifier`] onto `device` (the files do
+    /// not depend on the device they were trained on).
+    pub fn load_on(dir: &Path, device: Device) -> Result<(Self, ClassifierInfo)> {
         let info_path = dir.join(INFO_FILE);
         let text = std::fs::read_to_string(&info_path).map_err(|e| {
             EvalError::file(
@@ -346,7 +358,7 @@ impl ClipClassifier {
                 ),
             ));
         }
-        let model = Self::new(info.clip)?;
+        let model = Self::new(info.clip, device)?;
         vidnas_nn::load_into(&model.vs, &dir.join(WEIGHTS_FILE), |_| true)?;
         Ok((model, info))
     }
@@ -362,12 +374,13 @@ fn lr_at(step: usize, steps: usize, peak: f64) -> f64 {
     peak * (0.1 + 0.9 * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos()))
 }
 
-/// A training batch: fresh clips `step·batch ..` of stream `seed`, blurred and noised by
-/// random amounts drawn from (seed, step).
+/// A training batch on `device`: fresh clips `step·batch ..` of stream `seed`, blurred and
+/// noised by random amounts drawn from (seed, step).
 fn training_batch(
     clip: &ProceduralConfig,
     s: &ClassifierSettings,
     step: usize,
+    device: Device,
 ) -> (Tensor, Vec<ClipLabel>) {
     let first = (step * s.batch_size) as u64;
     let clips: Vec<Clip> = (0..s.batch_size as u64)
@@ -381,7 +394,8 @@ fn training_batch(
     let x = clips_tensor(
         &clips,
         [clip.channels, clip.frames, clip.height, clip.width],
-    );
+    )
+    .to_device(device);
     let mut rng = augment_rng(s.seed, step as u64);
     let blur: Vec<f32> = (0..b)
         .map(|_| rng.gen::<f32>() * s.max_blur as f32)
@@ -393,14 +407,22 @@ fn training_batch(
 }
 
 /// Blends clip `i` of `x` `[B, C, T, H, W]` with its 3×3 spatial blur by `blur[i]` and adds
-/// Gaussian noise of standard deviation `noise_std[i]` drawn from `rng`.
+/// Gaussian noise of standard deviation `noise_std[i]` drawn from `rng` (on `x`'s device).
 fn degrade(x: &Tensor, blur: &[f32], noise_std: &[f32], rng: &mut ChaCha8Rng) -> Tensor {
     let b = blur.len() as i64;
+    let device = x.device();
     let noise: Vec<f32> = (0..x.numel()).map(|_| StandardNormal.sample(rng)).collect();
-    let per_clip = |v: &[f32]| Tensor::from_slice(v).view([b, 1, 1, 1, 1]);
+    let per_clip = |v: &[f32]| {
+        Tensor::from_slice(v)
+            .view([b, 1, 1, 1, 1])
+            .to_device(device)
+    };
     let blurred = x.avg_pool3d([1, 3, 3], [1, 1, 1], [0, 1, 1], false, false, None);
     x + (blurred - x) * per_clip(blur)
-        + Tensor::from_slice(&noise).view(x.size().as_slice()) * per_clip(noise_std)
+        + Tensor::from_slice(&noise)
+            .view(x.size().as_slice())
+            .to_device(device)
+            * per_clip(noise_std)
 }
 
 fn augment_rng(seed: u64, step: u64) -> ChaCha8Rng {
@@ -411,14 +433,16 @@ fn augment_rng(seed: u64, step: u64) -> ChaCha8Rng {
     ChaCha8Rng::from_seed(key)
 }
 
-/// Trains a classifier of clips shaped `clip` and writes it to `out` (`classifier.safetensors`
-/// and `classifier.json`); `space` names where the shape came from.
+/// Trains a classifier of clips shaped `clip` on `device` and writes it to `out`
+/// (`classifier.safetensors` and `classifier.json`, device independent); `space` names where
+/// the shape came from.
 pub fn train_classifier(
     clip: ProceduralConfig,
     space: &str,
     settings: &ClassifierSettings,
     out: &Path,
     progress: bool,
+    device: Device,
 ) -> Result<(ClipClassifier, ClassifierInfo)> {
     let s = settings;
     if s.steps == 0 || s.batch_size == 0 || s.validation_clips == 0 {
@@ -434,7 +458,7 @@ pub fn train_classifier(
         )));
     }
     tch::manual_seed(s.seed as i64);
-    let model = ClipClassifier::new(clip)?;
+    let model = ClipClassifier::new(clip, device)?;
     // In name order, so nothing downstream depends on the var store's hash-map order.
     let mut params: Vec<(String, Tensor)> = model.vs.variables().into_iter().collect();
     params.sort_by(|a, b| a.0.cmp(&b.0));
@@ -452,7 +476,7 @@ pub fn train_classifier(
     let tail_from = s.steps - (s.steps / 10).max(1);
     let mut tail = Vec::new();
     for step in 0..s.steps {
-        let (x, labels) = training_batch(&clip, s, step);
+        let (x, labels) = training_batch(&clip, s, step, device);
         let logits = model.logits(&x);
         let targets: [Vec<i64>; 3] = [
             labels.iter().map(|l| l.shape.index() as i64).collect(),
@@ -462,7 +486,7 @@ pub fn train_classifier(
         let loss = logits
             .iter()
             .zip(&targets)
-            .map(|(l, t)| l.cross_entropy_for_logits(&Tensor::from_slice(t)))
+            .map(|(l, t)| l.cross_entropy_for_logits(&Tensor::from_slice(t).to_device(device)))
             .reduce(|a, b| a + b)
             .expect("three heads");
         opt.zero_grad();

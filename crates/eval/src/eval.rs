@@ -19,9 +19,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 use std::time::Instant;
+use tch::Device;
 use vidnas_data::{Clip, ClipLabel, Dataset, ProceduralConfig};
 use vidnas_diffusion::{sample, SampleConfig};
-use vidnas_export::load_exported_with;
+use vidnas_export::load_exported_on;
 use vidnas_io::sha256_16;
 
 pub const EVAL_FORMAT: &str = "vidnas-eval/1";
@@ -85,6 +86,9 @@ pub struct EvalRequest<'a> {
     /// The command line, written into eval.md and eval.json.
     pub command: String,
     pub progress: bool,
+    /// Where the models and the classifier run (the results do not depend on it beyond float
+    /// rounding).
+    pub device: Device,
 }
 
 /// One clip's measurements.
@@ -189,8 +193,21 @@ pub struct EvalReport {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Timing {
     pub threads: i32,
+    /// `cpu` or `cuda:N`: where the clips were sampled.
+    #[serde(default)]
+    pub device: String,
     /// (system, median seconds per clip, fastest).
     pub systems: Vec<(String, f64, f64)>,
+}
+
+/// `cpu` or `cuda:N`, as `--device` takes it.
+fn device_name(device: Device) -> String {
+    match device {
+        Device::Cuda(i) => format!("cuda:{i}"),
+        Device::Mps => "mps".into(),
+        Device::Vulkan => "vulkan".into(),
+        Device::Cpu => "cpu".into(),
+    }
 }
 
 /// Noise seed of prompt `index`: SplitMix64 of the run seed and the index.
@@ -257,9 +274,10 @@ fn measure(
 pub fn evaluate(req: &EvalRequest) -> Result<EvalReport> {
     let s = &req.settings;
     check_settings(s)?;
-    let (classifier, classifier_info) = ClipClassifier::load(req.classifier)?;
-    let (config, space, arch, teacher) = load_exported_with(req.config, Some(req.teacher))?;
-    let (_, _, _, student) = load_exported_with(req.config, Some(req.student))?;
+    let (classifier, classifier_info) = ClipClassifier::load_on(req.classifier, req.device)?;
+    let (config, space, arch, teacher) =
+        load_exported_on(req.config, Some(req.teacher), req.device)?;
+    let (_, _, _, student) = load_exported_on(req.config, Some(req.student), req.device)?;
     let video = &space.file.video;
     let shape = ProceduralConfig {
         frames: video.frames,
@@ -447,6 +465,7 @@ pub fn evaluate(req: &EvalRequest) -> Result<EvalReport> {
     };
     let timing = Timing {
         threads: tch::get_num_threads(),
+        device: device_name(req.device),
         systems: systems
             .iter()
             .zip(seconds)

@@ -25,8 +25,15 @@ fn classifier_trains_and_beats_chance_on_tiny_shapes() {
         validation_clips: 192,
         ..ClassifierSettings::default()
     };
-    let (model, info) =
-        train_classifier(tiny_clip(), "tiny-test", &settings, dir.path(), false).unwrap();
+    let (model, info) = train_classifier(
+        tiny_clip(),
+        "tiny-test",
+        &settings,
+        dir.path(),
+        false,
+        tch::Device::Cpu,
+    )
+    .unwrap();
     let (h, chance) = (info.held_out, Accuracy::chance());
     eprintln!("held-out {h:?}, final loss {}", info.final_loss);
     assert_eq!(h.clips, 192);
@@ -78,8 +85,8 @@ fn training_is_deterministic_under_a_seed() {
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let clip = common::micro_clip();
     tch::set_num_threads(1);
-    train_classifier(clip, "micro", &settings, a.path(), false).unwrap();
-    train_classifier(clip, "micro", &settings, b.path(), false).unwrap();
+    train_classifier(clip, "micro", &settings, a.path(), false, tch::Device::Cpu).unwrap();
+    train_classifier(clip, "micro", &settings, b.path(), false, tch::Device::Cpu).unwrap();
     for f in ["classifier.json", "classifier.safetensors"] {
         assert_eq!(
             std::fs::read(a.path().join(f)).unwrap(),
@@ -124,8 +131,15 @@ fn bad_settings_name_the_flag() {
         steps: 0,
         ..ClassifierSettings::default()
     };
-    let err = train_classifier(common::micro_clip(), "micro", &settings, dir.path(), false)
-        .unwrap_err()
-        .to_string();
+    let err = train_classifier(
+        common::micro_clip(),
+        "micro",
+        &settings,
+        dir.path(),
+        false,
+        tch::Device::Cpu,
+    )
+    .unwrap_err()
+    .to_string();
     assert!(err.contains("--steps"), "{err}");
 }

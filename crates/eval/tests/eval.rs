@@ -30,6 +30,7 @@ fn request<'a>(
         settings,
         command: "vidnas eval run (test)".into(),
         progress: false,
+        device: tch::Device::Cpu,
     }
 }
 
@@ -141,7 +142,7 @@ fn a_classifier_for_another_clip_shape_is_refused() {
         validation_clips: 2,
         ..ClassifierSettings::default()
     };
-    train_classifier(other, "other", &s, &classifier, false).unwrap();
+    train_classifier(other, "other", &s, &classifier, false, tch::Device::Cpu).unwrap();
     let out = dir.path().join("out");
     let err = evaluate(&request(&files, &classifier, &out, settings(0)))
         .unwrap_err()

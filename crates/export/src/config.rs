@@ -220,6 +220,16 @@ pub fn load_exported_with(
     config_path: &Path,
     weights: Option<&Path>,
 ) -> Result<(ArchConfig, Space, Architecture, VideoModel), ExportError> {
+    load_exported_on(config_path, weights, Device::Cpu)
+}
+
+/// As [`load_exported_with`], with the model built on `device` (the weights files do not
+/// depend on the device they were written from).
+pub fn load_exported_on(
+    config_path: &Path,
+    weights: Option<&Path>,
+    device: Device,
+) -> Result<(ArchConfig, Space, Architecture, VideoModel), ExportError> {
     let config: ArchConfig = vidnas_io::read_json(config_path)?;
     if config.format != CONFIG_FORMAT {
         return Err(file_err(
@@ -243,7 +253,7 @@ pub fn load_exported_with(
         .map_err(|m| file_err(config_path, m))?;
     let build = Build::Subnet(arch.clone());
     vidnas_diffusion::check_fits(&space, &build, &config.text_encoder, 1, "the model")?;
-    let mut model = VideoModel::new(&space, build, config.text_encoder.clone(), Device::Cpu)?;
+    let mut model = VideoModel::new(&space, build, config.text_encoder.clone(), device)?;
     model.load_all(&weights_path(config_path, &config, weights))?;
     Ok((config, space, arch, model))
 }

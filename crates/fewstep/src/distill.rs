@@ -24,7 +24,7 @@ use tch::Tensor;
 use vidnas_data::{Dataset, Vocab};
 use vidnas_diffusion::rng::{normal_tensor, step_rng, Stream};
 use vidnas_diffusion::{
-    ddim_step, ddim_timesteps, stack_clips, AdamW, AdamWConfig, NoiseSchedule, Prediction,
+    ddim_step, ddim_timesteps, stack_clips, AdamW, AdamWConfig, Compute, NoiseSchedule, Prediction,
     VideoModel, TEXT_PREFIX,
 };
 use vidnas_space::Architecture;
@@ -57,6 +57,20 @@ pub struct Distiller<'a> {
     vocab: &'a Vocab,
     dir: PathBuf,
     state: DistillState,
+    /// Precision of the forward passes; `None`: f32.
+    compute: Option<&'a Compute>,
+}
+
+/// Refuses a data-parallel launch: distillation runs on one process.
+pub fn check_single_process(compute: &Compute) -> Result<(), FewStepError> {
+    let ranks = compute.comm.world_size();
+    if ranks > 1 {
+        return Err(FewStepError::Config(format!(
+            "distill runs on one process ({ranks} were launched); launch it without mpirun/srun \
+             (--device cuda:N picks the GPU)"
+        )));
+    }
+    Ok(())
 }
 
 impl<'a> Distiller<'a> {
@@ -112,7 +126,25 @@ impl<'a> Distiller<'a> {
             vocab,
             dir: dir.to_path_buf(),
             state,
+            compute: None,
         })
+    }
+
+    /// Runs the student's and the discriminator's forward passes with `compute`'s precision
+    /// (bf16 autocast on CUDA). The models stay where they were built: build them on
+    /// `compute.device`. Refuses several ranks (distillation is not data-parallel).
+    pub fn on(mut self, compute: &'a Compute) -> Result<Self, FewStepError> {
+        check_single_process(compute)?;
+        self.compute = Some(compute);
+        Ok(self)
+    }
+
+    /// `f` under the compute's autocast, if any.
+    fn autocast<T>(&self, f: impl FnOnce() -> T) -> T {
+        match self.compute {
+            Some(c) => c.autocast(f),
+            None => f(),
+        }
     }
 
     pub fn step(&self) -> usize {
@@ -195,7 +227,7 @@ impl<'a> Distiller<'a> {
             let deepest = steps_done.iter().copied().max().unwrap_or(0);
             for j in 0..deepest {
                 let tt = Tensor::from_slice(&vec![ts[j]; b as usize]).to_device(device);
-                let pred = self.student.denoise(&x, &tt, ctx, &self.arch);
+                let pred = self.autocast(|| self.student.denoise(&x, &tt, ctx, &self.arch));
                 let next = ddim_step(
                     &self.schedule,
                     &ac,
@@ -289,7 +321,7 @@ impl<'a> Distiller<'a> {
         // Generator loss.
         self.opt_g.zero_grad();
         let t_student_t = Tensor::from_slice(&t_student).to_device(device);
-        let pred = self.student.denoise(&x_in, &t_student_t, &ctx, &self.arch);
+        let pred = self.autocast(|| self.student.denoise(&x_in, &t_student_t, &ctx, &self.arch));
         let x0_student = self.predicted_x0(&x_in, &pred, &t_student);
         let w = rec_weights(
             cfg.rec_weighting,
@@ -392,9 +424,10 @@ impl<'a> Distiller<'a> {
             .schedule
             .noisy_and_target(x0_student, &noise_fake, t_fake);
         let t_fake_t = Tensor::from_slice(t_fake).to_device(device);
-        let fake_logits = self
-            .disc
-            .logits(&self.teacher, &self.arch, &x_fake, &t_fake_t, ctx);
+        let fake_logits = self.autocast(|| {
+            self.disc
+                .logits(&self.teacher, &self.arch, &x_fake, &t_fake_t, ctx)
+        });
         let adv_g = hinge_g(&fake_logits);
         let adv_v = adv_g.double_value(&[]);
         if !adv_v.is_finite() {
@@ -410,9 +443,10 @@ impl<'a> Distiller<'a> {
         let x_both = Tensor::cat(&[x_fake.detach(), x_real], 0);
         let t_both = Tensor::from_slice(&t_disc).to_device(device);
         let ctx_both = Tensor::cat(&[ctx, &ctx_real], 0);
-        let logits = self
-            .disc
-            .logits(&self.teacher, &self.arch, &x_both, &t_both, &ctx_both);
+        let logits = self.autocast(|| {
+            self.disc
+                .logits(&self.teacher, &self.arch, &x_both, &t_both, &ctx_both)
+        });
         let (fake, real) = split_logits(&logits, b as i64, shape[2]);
         let d_loss = hinge_d(&real, &fake);
         let d_v = d_loss.double_value(&[]);

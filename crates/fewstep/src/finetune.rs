@@ -18,7 +18,8 @@ use std::path::{Path, PathBuf};
 use vidnas_diffusion::run_folder::clean_failed_start;
 use vidnas_diffusion::{datasets, DataConfig};
 use vidnas_diffusion::{seed_libtorch, Objective, PathPlan, Prediction, TrainConfig, Trainer};
-use vidnas_export::{load_exported_with, weights_path, ArchConfig};
+use vidnas_diffusion::{Compute, ComputeRecord};
+use vidnas_export::{load_exported_on, weights_path, ArchConfig};
 use vidnas_io::{sha256_16, write_json};
 
 pub const FINETUNE_FORMAT: &str = "vidnas-finetune/1";
@@ -39,6 +40,10 @@ pub struct FinetuneInfo {
     pub train: TrainConfig,
     /// Only the temporal layers trained.
     pub freeze_spatial: bool,
+    /// Where the last invocation ran (device, threads, precision, ranks); never compared on
+    /// resume, so a run continues on another device.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compute: Option<ComputeRecord>,
 }
 
 pub struct FinetuneRequest<'a> {
@@ -57,6 +62,9 @@ pub struct FinetuneRequest<'a> {
     pub prediction: Option<Prediction>,
     pub resume: bool,
     pub progress: bool,
+    /// Device, precision (bf16 autocast) and ranks (data-parallel; rank 0 writes); `None`:
+    /// one process on the CPU in f32.
+    pub compute: Option<&'a Compute>,
 }
 
 /// Fine-tunes the exported architecture; returns the run's info (weights in
@@ -64,7 +72,8 @@ pub struct FinetuneRequest<'a> {
 pub fn finetune(req: FinetuneRequest) -> Result<FinetuneInfo, FewStepError> {
     // Layers the weights file does not cover start from libtorch's generator.
     seed_libtorch(req.train.seed);
-    let (config, space, arch, mut model) = load_exported_with(req.config, req.weights)?;
+    let device = req.compute.map_or(tch::Device::Cpu, |c| c.device);
+    let (config, space, arch, mut model) = load_exported_on(req.config, req.weights, device)?;
     let init = weights_path(req.config, &config, req.weights);
     let mut schedule = config.schedule.clone();
     if let Some(p) = req.prediction {
@@ -84,6 +93,7 @@ pub fn finetune(req: FinetuneRequest) -> Result<FinetuneInfo, FewStepError> {
         data: req.data.clone(),
         train: train.clone(),
         freeze_spatial: req.freeze_spatial,
+        compute: req.compute.map(Compute::record),
     };
     train.validate()?;
     check_run(
@@ -91,11 +101,15 @@ pub fn finetune(req: FinetuneRequest) -> Result<FinetuneInfo, FewStepError> {
         "finetune.json",
         &info,
         req.resume,
-        &["train.steps", "train.checkpoint_every"],
+        &["train.steps", "train.checkpoint_every", "compute"],
     )?;
     let (train_data, _) = datasets(&space, &req.data)?;
-    clean_failed_start(req.out, &["finetune.json"], || {
-        write_run_info(req.out, "finetune.json", &info)?;
+    // Rank 0 (or the only process) writes; the other ranks of a data-parallel launch train.
+    let lead = req.compute.is_none_or(Compute::is_lead);
+    let body = || {
+        if lead {
+            write_run_info(req.out, "finetune.json", &info)?;
+        }
         let objective = if req.freeze_spatial {
             Objective::Standalone(arch.clone())
         } else {
@@ -110,13 +124,24 @@ pub fn finetune(req: FinetuneRequest) -> Result<FinetuneInfo, FewStepError> {
             &config.vocab,
             req.out,
         );
+        if let Some(compute) = req.compute {
+            trainer = trainer.on(compute)?;
+        }
         if req.resume {
             trainer.resume()?;
         }
         trainer.run(req.progress)?;
-        trainer.model.save_all(&req.out.join("model.safetensors"))?;
+        if lead {
+            trainer.model.save_all(&req.out.join("model.safetensors"))?;
+        }
         Ok::<_, FewStepError>(())
-    })?;
+    };
+    if lead {
+        clean_failed_start(req.out, &["finetune.json"], body)?;
+    } else {
+        body()?;
+        return Ok(info);
+    }
     let teacher_config = ArchConfig {
         schedule,
         weights: "model.safetensors".into(),

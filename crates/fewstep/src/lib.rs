@@ -25,7 +25,7 @@ pub mod teacher;
 
 pub use checkpoint::StepLosses;
 pub use discriminator::Discriminator;
-pub use distill::Distiller;
+pub use distill::{check_single_process, Distiller};
 pub use distill_config::{DistillConfig, RealSource, RecWeighting};
 pub use error::FewStepError;
 pub use eval::FewStepEval;

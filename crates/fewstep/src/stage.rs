@@ -13,8 +13,8 @@ use crate::teacher::{PoolConfig, TeacherPool};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use vidnas_diffusion::run_folder::clean_failed_start;
-use vidnas_diffusion::{datasets, DataConfig};
-use vidnas_export::{load_exported_with, weights_path, ArchConfig};
+use vidnas_diffusion::{datasets, Compute, ComputeRecord, DataConfig};
+use vidnas_export::{load_exported_on, weights_path, ArchConfig};
 use vidnas_io::{sha256_16, write_json};
 
 pub const DISTILL_FORMAT: &str = "vidnas-distill/1";
@@ -33,6 +33,10 @@ pub struct DistillInfo {
     pub data: DataConfig,
     pub pool: PoolConfig,
     pub distill: DistillConfig,
+    /// Where the last invocation ran (device, threads, precision); never compared on resume,
+    /// so a run continues on another device.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compute: Option<ComputeRecord>,
 }
 
 pub struct DistillRequest<'a> {
@@ -45,14 +49,21 @@ pub struct DistillRequest<'a> {
     pub distill: DistillConfig,
     pub resume: bool,
     pub progress: bool,
+    /// Device and precision (bf16 autocast of the student's and the discriminator's forward
+    /// passes); `None`: the CPU in f32. One process only.
+    pub compute: Option<&'a Compute>,
 }
 
 /// Runs the few-step stage; returns its info and the evaluation written to `eval.json`.
 pub fn distill(req: DistillRequest) -> Result<(DistillInfo, FewStepEval), FewStepError> {
+    if let Some(compute) = req.compute {
+        crate::distill::check_single_process(compute)?;
+    }
     // Layers the weights file does not cover start from libtorch's generator.
     vidnas_diffusion::seed_libtorch(req.distill.seed);
-    let (config, space, arch, teacher) = load_exported_with(req.config, req.teacher)?;
-    let (_, _, _, student) = load_exported_with(req.config, req.teacher)?;
+    let device = req.compute.map_or(tch::Device::Cpu, |c| c.device);
+    let (config, space, arch, teacher) = load_exported_on(req.config, req.teacher, device)?;
+    let (_, _, _, student) = load_exported_on(req.config, req.teacher, device)?;
     let teacher_path = weights_path(req.config, &config, req.teacher);
     let info = DistillInfo {
         format: DISTILL_FORMAT.into(),
@@ -64,6 +75,7 @@ pub fn distill(req: DistillRequest) -> Result<(DistillInfo, FewStepEval), FewSte
         data: req.data.clone(),
         pool: req.pool.clone(),
         distill: req.distill.clone(),
+        compute: req.compute.map(Compute::record),
     };
     req.distill.validate(&config.schedule)?;
     req.pool.validate()?;
@@ -72,7 +84,7 @@ pub fn distill(req: DistillRequest) -> Result<(DistillInfo, FewStepEval), FewSte
         "distill.json",
         &info,
         req.resume,
-        &["distill.steps", "distill.checkpoint_every"],
+        &["distill.steps", "distill.checkpoint_every", "compute"],
     )?;
     let (train_data, _) = datasets(&space, &req.data)?;
     let pool = clean_failed_start(req.out, &["distill.json"], || {
@@ -100,6 +112,9 @@ pub fn distill(req: DistillRequest) -> Result<(DistillInfo, FewStepEval), FewSte
         &config.vocab,
         req.out,
     )?;
+    if let Some(compute) = req.compute {
+        distiller = distiller.on(compute)?;
+    }
     if req.resume {
         distiller.resume()?;
     }

@@ -1,7 +1,7 @@
 mod common;
 
 use vidnas_data::{Dataset, Vocab};
-use vidnas_diffusion::{datasets, procedural_config};
+use vidnas_diffusion::{datasets, procedural_config, Compute};
 use vidnas_diffusion::{ddim_step, ddim_timesteps, sample, NoiseSchedule, SampleConfig};
 use vidnas_export::load_exported;
 use vidnas_fewstep::checkpoint::read_state;
@@ -25,6 +25,7 @@ fn request<'a>(
         distill: common::distill_config(steps),
         resume,
         progress: false,
+        compute: None,
     }
 }
 
@@ -47,9 +48,18 @@ fn resumed_distillation_equals_the_uninterrupted_run() {
         err.contains("distill.lr_g") && err.contains("distill.json"),
         "{err}"
     );
-    distill(request(&config, &teacher, &b, 4, true)).unwrap();
+    // The resumed invocation runs through a Compute: where it runs is recorded, not compared.
+    let cpu = Compute::cpu();
+    distill(DistillRequest {
+        compute: Some(&cpu),
+        ..request(&config, &teacher, &b, 4, true)
+    })
+    .unwrap();
 
     common::assert_same_tensors(&a.join("model.safetensors"), &b.join("model.safetensors"));
+    let info: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(b.join("distill.json")).unwrap()).unwrap();
+    assert_eq!(info["compute"]["device"], "cpu", "{info}");
     common::assert_same_tensors(
         &a.join("checkpoint/discriminator.safetensors"),
         &b.join("checkpoint/discriminator.safetensors"),

@@ -1,6 +1,6 @@
 mod common;
 
-use vidnas_diffusion::{Prediction, TrainConfig};
+use vidnas_diffusion::{Compute, Prediction, TrainConfig};
 use vidnas_export::load_exported;
 use vidnas_fewstep::{finetune, FinetuneRequest};
 
@@ -27,6 +27,7 @@ fn request<'a>(
         prediction: (!freeze_spatial).then_some(Prediction::V),
         resume,
         progress: false,
+        compute: None,
     }
 }
 
@@ -37,8 +38,17 @@ fn resumed_finetune_equals_the_uninterrupted_run_and_keeps_the_exported_keys() {
     let (a, b) = (dir.path().join("a"), dir.path().join("b"));
     finetune(request(&config, &a, 4, false, false)).unwrap();
     finetune(request(&config, &b, 2, false, false)).unwrap();
-    finetune(request(&config, &b, 4, true, false)).unwrap();
+    // The resumed invocation runs through a Compute: where it runs is recorded, not compared.
+    let cpu = Compute::cpu();
+    finetune(FinetuneRequest {
+        compute: Some(&cpu),
+        ..request(&config, &b, 4, true, false)
+    })
+    .unwrap();
     common::assert_same_tensors(&a.join("model.safetensors"), &b.join("model.safetensors"));
+    let info: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(b.join("finetune.json")).unwrap()).unwrap();
+    assert_eq!(info["compute"]["device"], "cpu", "{info}");
 
     let exported = common::tensors(&dir.path().join("configs/micro.safetensors"));
     let tuned = common::tensors(&a.join("model.safetensors"));

@@ -1,6 +1,7 @@
 //! `vidnas eval classifier` (train the prompt-faithfulness classifier) and `vidnas eval run`
 //! (student vs few-step teacher vs full-step teacher on held-out prompts).
 
+use crate::compute_args::ComputeArgs;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
@@ -56,9 +57,8 @@ pub struct ClassifierArgs {
     /// Held-out procedural validation clips the reported accuracy is measured on.
     #[arg(long, default_value_t = ClassifierSettings::default().validation_clips)]
     pub validation_clips: usize,
-    /// libtorch threads (default: libtorch's choice).
-    #[arg(long)]
-    pub threads: Option<usize>,
+    #[command(flatten)]
+    pub compute: ComputeArgs,
 }
 
 #[derive(Args)]
@@ -105,15 +105,8 @@ pub struct RunArgs {
     /// Prompts written as GIFs and into media/grid.png.
     #[arg(long, default_value_t = EvalSettings::default().media_prompts)]
     pub media_prompts: usize,
-    /// libtorch threads (default: libtorch's choice).
-    #[arg(long)]
-    pub threads: Option<usize>,
-}
-
-fn set_threads(threads: Option<usize>) {
-    if let Some(n) = threads {
-        tch::set_num_threads(n.max(1) as i32);
-    }
+    #[command(flatten)]
+    pub compute: ComputeArgs,
 }
 
 pub fn run(cmd: EvalCommand) -> Result<()> {
@@ -157,7 +150,7 @@ fn clip_shape(a: &ClassifierArgs) -> Result<(ProceduralConfig, String)> {
 }
 
 fn classifier_cmd(a: ClassifierArgs) -> Result<()> {
-    set_threads(a.threads);
+    let compute = a.compute.open()?;
     let (clip, space) = clip_shape(&a)?;
     let settings = ClassifierSettings {
         steps: a.steps,
@@ -169,7 +162,7 @@ fn classifier_cmd(a: ClassifierArgs) -> Result<()> {
         validation_clips: a.validation_clips,
     };
     let t0 = Instant::now();
-    let (_, info) = train_classifier(clip, &space, &settings, &a.out, true)?;
+    let (_, info) = train_classifier(clip, &space, &settings, &a.out, true, compute.device)?;
     let (h, c) = (&info.held_out, &info.chance);
     println!(
         "classifier for {} clips of space `{space}` ({} steps, {:.0} s) written to {}",
@@ -203,7 +196,7 @@ fn classifier_cmd(a: ClassifierArgs) -> Result<()> {
 }
 
 fn run_cmd(a: RunArgs) -> Result<()> {
-    set_threads(a.threads);
+    let compute = a.compute.open()?;
     let command = std::iter::once("vidnas".to_string())
         .chain(std::env::args().skip(1))
         .collect::<Vec<_>>()
@@ -227,6 +220,7 @@ fn run_cmd(a: RunArgs) -> Result<()> {
         settings,
         command,
         progress: true,
+        device: compute.device,
     })?;
     println!("{}", vidnas_eval::markdown_table(&report));
     let c = &report.comparison;

@@ -2,6 +2,7 @@
 //! teacher) and `vidnas distill` (adversarial few-step distillation of that teacher).
 
 use crate::commands::train::{SourceArgs, TrainArgs};
+use crate::compute_args::{ComputeArgs, PrecisionArgs};
 use anyhow::Result;
 use clap::Args;
 use std::path::PathBuf;
@@ -68,14 +69,8 @@ pub struct FinetuneArgs {
     pub data: DataArgs,
 }
 
-fn set_threads(threads: Option<usize>) {
-    if let Some(n) = threads {
-        tch::set_num_threads(n.max(1) as i32);
-    }
-}
-
 pub fn finetune_cmd(a: FinetuneArgs) -> Result<()> {
-    let _compute = a.train.open_compute()?;
+    let compute = a.train.open_compute()?;
     let info = finetune(FinetuneRequest {
         config: &a.config,
         weights: a.weights.as_deref(),
@@ -85,8 +80,12 @@ pub fn finetune_cmd(a: FinetuneArgs) -> Result<()> {
         freeze_spatial: a.freeze_spatial,
         prediction: a.prediction,
         resume: a.train.resume,
-        progress: true,
+        progress: compute.is_lead(),
+        compute: Some(&compute),
     })?;
+    if !compute.is_lead() {
+        return Ok(());
+    }
     let config = a.out.join("config.json");
     eprintln!(
         "teacher ({} steps, {}, {}-prediction) written to {}\nsample it: vidnas sample --config {} --steps 25 --prompt \"…\" --out clip.gif",
@@ -185,14 +184,15 @@ pub struct DistillArgs {
     pub resume: bool,
     #[command(flatten)]
     pub data: DataArgs,
-    /// libtorch threads (default: libtorch's choice, one per core). On a busy machine 1 can be
-    /// several times faster: idle OpenMP threads spin while waiting for a core.
-    #[arg(long)]
-    pub threads: Option<usize>,
+    #[command(flatten)]
+    pub compute: ComputeArgs,
+    #[command(flatten)]
+    pub precision: PrecisionArgs,
 }
 
 pub fn distill_cmd(a: DistillArgs) -> Result<()> {
-    set_threads(a.threads);
+    let compute = a.compute.open_with(a.precision.precision)?;
+    vidnas_fewstep::check_single_process(&compute)?;
     let (_, eval) = distill(DistillRequest {
         config: &a.config,
         teacher: a.teacher.as_deref(),
@@ -224,6 +224,7 @@ pub fn distill_cmd(a: DistillArgs) -> Result<()> {
         },
         resume: a.resume,
         progress: true,
+        compute: Some(&compute),
     })?;
     let weights = a.out.join("model.safetensors");
     eprintln!(

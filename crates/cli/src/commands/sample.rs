@@ -1,11 +1,12 @@
 //! `vidnas sample`: text → clip with an exported architecture (DDIM + classifier-free guidance).
 
+use crate::compute_args::ComputeArgs;
 use anyhow::Result;
 use clap::Args;
 use std::path::PathBuf;
 use vidnas_data::{write_gif, write_strip_png};
 use vidnas_diffusion::{sample, SampleConfig};
-use vidnas_export::load_exported_with;
+use vidnas_export::load_exported_on;
 
 #[derive(Args)]
 pub struct SampleArgs {
@@ -37,10 +38,14 @@ pub struct SampleArgs {
     /// Pixel upscaling of the outputs.
     #[arg(long, default_value_t = 4)]
     pub scale: u32,
+    #[command(flatten)]
+    pub compute: ComputeArgs,
 }
 
 pub fn run(a: SampleArgs) -> Result<()> {
-    let (config, _space, arch, model) = load_exported_with(&a.config, a.weights.as_deref())?;
+    let compute = a.compute.open()?;
+    let (config, _space, arch, model) =
+        load_exported_on(&a.config, a.weights.as_deref(), compute.device)?;
     let cfg = SampleConfig {
         steps: a.steps,
         guidance: a.guidance,

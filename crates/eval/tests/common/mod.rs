@@ -53,6 +53,14 @@ pub fn micro_classifier(dir: &Path) -> PathBuf {
         validation_clips: 16,
         ..ClassifierSettings::default()
     };
-    train_classifier(micro_clip(), "micro", &settings, &out, false).unwrap();
+    train_classifier(
+        micro_clip(),
+        "micro",
+        &settings,
+        &out,
+        false,
+        tch::Device::Cpu,
+    )
+    .unwrap();
     out
 }

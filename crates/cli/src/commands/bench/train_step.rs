@@ -38,6 +38,9 @@ pub struct BenchTrainStepArgs {
     /// Intra-op threads for both libtorch (tch) and PyTorch.
     #[arg(long, default_value_t = 2)]
     pub threads: usize,
+    /// Where both frameworks train: cpu, cuda or cuda:N (PyTorch on the same GPU).
+    #[arg(long, default_value = "cpu", value_name = "DEVICE")]
+    pub device: vidnas_diffusion::DeviceChoice,
     /// Python with torch 2.13 and diffusers [default: $VIDNAS_CACHE/venv-torch-2.13.0/bin/python,
     /// VIDNAS_CACHE defaulting to ~/.cache/vidnas, as scripts/install-libtorch.sh installs it].
     #[arg(long)]
@@ -123,7 +126,13 @@ pub fn run(a: BenchTrainStepArgs) -> Result<()> {
     use vidnas_supernet::paths::paths_for_step;
 
     let load_before = load_average();
-    tch::set_num_threads(a.threads as i32);
+    // Checks the device and sets the threads before anything runs.
+    let compute = vidnas_diffusion::Compute::open(vidnas_diffusion::ComputeRequest {
+        device: a.device,
+        threads: Some(a.threads),
+        precision: vidnas_diffusion::Precision::F32,
+    })?;
+    let device = compute.record().device;
     let space = Space::load(&a.space)?;
     let sampling: vidnas_diffusion::PathSampling = a
         .sampling
@@ -145,7 +154,7 @@ pub fn run(a: BenchTrainStepArgs) -> Result<()> {
     let data = Dataset::procedural(procedural_config(&space), a.seed, clips)?;
     let vocab = Vocab::procedural();
     let text = default_text_config(&space, &vocab, 8);
-    let mut model = VideoModel::new(&space, build.clone(), text.clone(), tch::Device::Cpu)?;
+    let mut model = VideoModel::new(&space, build.clone(), text.clone(), compute.device)?;
     let params = model.num_params(|_| true);
     let trainable = model.num_params(is_temporal);
     let cfg = TrainConfig {
@@ -192,6 +201,7 @@ pub fn run(a: BenchTrainStepArgs) -> Result<()> {
         "schedule": cfg.schedule,
         "seed": a.seed,
         "threads": a.threads,
+        "device": device,
         "paths": paths,
     });
     let dir = tempfile::tempdir()?;
@@ -233,7 +243,7 @@ pub fn run(a: BenchTrainStepArgs) -> Result<()> {
     };
     let ready = torch.read()?;
     println!(
-        "model: {} of {} ({} parameters, {} trainable); batch {} clips of {}x{}x{}x{}; {} threads",
+        "model: {} of {} ({} parameters, {} trainable); batch {} clips of {}x{}x{}x{}; {} threads; {device}",
         objective.describe(),
         a.space.display(),
         params,
@@ -256,7 +266,20 @@ pub fn run(a: BenchTrainStepArgs) -> Result<()> {
 
     let run_dir = dir.path().join("run");
     let mut trainer = vidnas_supernet::trainer(&mut model, objective, cfg, &data, &vocab, &run_dir);
-    let mut tch = |n: usize| -> Result<StepTimes> { Ok(time_steps(n, || trainer.train_step())?) };
+    let cuda = match compute.device {
+        tch::Device::Cuda(i) => Some(i as i64),
+        _ => None,
+    };
+    let mut tch = |n: usize| -> Result<StepTimes> {
+        Ok(time_steps(n, || {
+            let loss = trainer.train_step();
+            // CUDA runs asynchronously: the optimiser step ends before the clock stops.
+            if let Some(i) = cuda {
+                tch::Cuda::synchronize(i);
+            }
+            loss
+        })?)
+    };
     let mut pytorch = |n: usize| torch.steps(n);
     let steps = interleave(
         [("tch", &mut tch), ("pytorch", &mut pytorch)],
