@@ -21,8 +21,9 @@ pub struct ComputeArgs {
 /// Training precision (training commands only).
 #[derive(Args, Clone, Debug)]
 pub struct PrecisionArgs {
-    /// f32, or bf16: autocast over f32 weights on CUDA (refused on the CPU).
-    #[arg(long, default_value = "f32", value_name = "f32|bf16")]
+    /// f32; bf16: autocast over f32 weights on CUDA (refused on the CPU); f64: weights and
+    /// math in double precision, for numerical checks (a few times slower).
+    #[arg(long, default_value = "f32", value_name = "f32|bf16|f64")]
     pub precision: Precision,
 }
 

@@ -39,7 +39,8 @@ impl AdamW {
     /// `params`: the trainable variables, by name (order does not matter; it is sorted).
     pub fn new(mut params: Vec<(String, Tensor)>, config: AdamWConfig) -> Self {
         params.sort_by(|a, b| a.0.cmp(&b.0));
-        let zeros = |p: &Tensor| p.zeros_like().to_kind(Kind::Float);
+        // Moments in the parameters' dtype (f32, or f64 for `--precision f64`).
+        let zeros = |p: &Tensor| p.zeros_like();
         let exp_avg = params.iter().map(|(_, p)| zeros(p)).collect();
         let exp_avg_sq = params.iter().map(|(_, p)| zeros(p)).collect();
         Self {
@@ -58,6 +59,11 @@ impl AdamW {
                 let _ = g.detach_().zero_();
             }
         }
+    }
+
+    /// The dtype of the parameters (f32 unless the model was cast).
+    pub fn param_kind(&self) -> Kind {
+        self.params.first().map_or(Kind::Float, |(_, p)| p.kind())
     }
 
     /// The defined gradients, in parameter-name order (the same on every rank of a

@@ -33,13 +33,15 @@ impl std::str::FromStr for DeviceChoice {
     }
 }
 
-/// `--precision`: f32 everywhere, or bf16 autocast over f32 weights (CUDA only).
+/// `--precision`: f32 everywhere, bf16 autocast over f32 weights (CUDA only), or f64 weights
+/// and math (numerical checks: rounding ~1e-16 instead of ~1e-7, a few times slower).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Precision {
     #[default]
     F32,
     Bf16,
+    F64,
 }
 
 impl std::str::FromStr for Precision {
@@ -48,7 +50,10 @@ impl std::str::FromStr for Precision {
         match s.trim().to_ascii_lowercase().as_str() {
             "f32" | "fp32" | "float32" => Ok(Self::F32),
             "bf16" | "bfloat16" => Ok(Self::Bf16),
-            other => Err(format!("`{other}` is not a precision; use f32 or bf16")),
+            "f64" | "fp64" | "float64" | "double" => Ok(Self::F64),
+            other => Err(format!(
+                "`{other}` is not a precision; use f32, bf16 or f64"
+            )),
         }
     }
 }
@@ -190,6 +195,14 @@ impl Compute {
         self.comm.is_lead()
     }
 
+    /// Casts a freshly built model's weights to the precision's dtype (f64 only; bf16 keeps f32
+    /// weights and autocasts the forward pass). Call before the trainer collects parameters.
+    pub fn prepare(&self, vs: &mut tch::nn::VarStore) {
+        if self.precision == Precision::F64 {
+            vs.double();
+        }
+    }
+
     /// Runs `f` under bf16 autocast when asked for (CUDA only), else as is.
     pub fn autocast<T>(&self, f: impl FnOnce() -> T) -> T {
         if self.precision != Precision::Bf16 {
@@ -220,10 +233,9 @@ mod tests {
         assert!(e.contains("cpu, cuda or cuda:N"), "{e}");
         assert!("cuda:x".parse::<DeviceChoice>().is_err());
         assert_eq!("bf16".parse(), Ok(Precision::Bf16));
-        assert!("f8"
-            .parse::<Precision>()
-            .unwrap_err()
-            .contains("f32 or bf16"));
+        assert_eq!("f64".parse(), Ok(Precision::F64));
+        let e = "f8".parse::<Precision>().unwrap_err();
+        assert!(e.contains("f32, bf16 or f64"), "{e}");
     }
 
     #[test]

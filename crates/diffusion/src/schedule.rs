@@ -1,7 +1,7 @@
 //! The DDPM noise schedule and the training target (ε or v).
 
 use serde::{Deserialize, Serialize};
-use tch::{Kind, Tensor};
+use tch::Tensor;
 
 /// What the denoiser predicts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -107,24 +107,24 @@ impl NoiseSchedule {
     ) -> (Tensor, Tensor) {
         let ac = self.alphas_cumprod();
         let dims = x0.dim();
+        // Coefficients in x0's dtype (f32 training; f64 under `--precision f64`).
         let col = |f: &dyn Fn(f64) -> f64| {
-            let v: Vec<f32> = timesteps
-                .iter()
-                .map(|&t| f(ac[t as usize]) as f32)
-                .collect();
+            let v: Vec<f64> = timesteps.iter().map(|&t| f(ac[t as usize])).collect();
             let mut shape = vec![v.len() as i64];
             shape.extend(std::iter::repeat_n(1, dims - 1));
             Tensor::from_slice(&v)
                 .view(shape.as_slice())
+                .to_kind(x0.kind())
                 .to_device(x0.device())
         };
         let sqrt_a = col(&|a| a.sqrt());
         let sqrt_1ma = col(&|a| (1.0 - a).sqrt());
-        let xt = &sqrt_a * x0 + &sqrt_1ma * noise;
+        let noise = noise.to_kind(x0.kind());
+        let xt = &sqrt_a * x0 + &sqrt_1ma * &noise;
         let target = match self.prediction {
-            Prediction::Epsilon => noise.shallow_clone(),
-            Prediction::V => &sqrt_a * noise - &sqrt_1ma * x0,
+            Prediction::Epsilon => noise,
+            Prediction::V => &sqrt_a * &noise - &sqrt_1ma * x0,
         };
-        (xt.to_kind(Kind::Float), target.to_kind(Kind::Float))
+        (xt, target)
     }
 }

@@ -13,7 +13,7 @@ use crate::schedule::NoiseSchedule;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
-use tch::{Kind, Tensor};
+use tch::Tensor;
 use vidnas_data::{Dataset, Vocab};
 use vidnas_parallel::{AllReduce, Single};
 use vidnas_space::{Architecture, OpKind};
@@ -156,7 +156,7 @@ impl PathPlan {
 }
 
 /// The ranks of `compute`, or this one process.
-fn ranks_of<'a>(compute: Option<&'a Compute>) -> &'a dyn AllReduce {
+fn ranks_of(compute: Option<&Compute>) -> &dyn AllReduce {
     compute.map_or(&Single, |c| c.comm.as_ref())
 }
 
@@ -223,7 +223,7 @@ impl<'a> Trainer<'a> {
     /// rank 0 writes the checkpoints. Refuses a batch the ranks cannot split evenly.
     pub fn on(mut self, compute: &'a Compute) -> Result<Self, TrainError> {
         let ranks = compute.comm.world_size();
-        if self.cfg.batch_size % ranks != 0 {
+        if !self.cfg.batch_size.is_multiple_of(ranks) {
             return Err(TrainError::Config(format!(
                 "--batch-size {} (the global batch) does not split over {ranks} ranks; use a multiple of {ranks}",
                 self.cfg.batch_size
@@ -331,6 +331,7 @@ impl<'a> Trainer<'a> {
         let mine = comm.rank() * per_rank..(comm.rank() + 1) * per_rank;
         let clips = clips_at(self.data, &draws.clip_indices[mine.clone()]);
         let batch = stack_clips(&clips, self.model, self.vocab)?;
+        let kind = self.opt.param_kind();
         let x0 = match self.objective {
             // Image pretraining sees one random frame of each clip: [B, C, 1, H, W].
             Objective::Image => {
@@ -342,8 +343,9 @@ impl<'a> Trainer<'a> {
                 Tensor::stack(&picked, 0)
             }
             _ => batch.x0,
-        };
-        let noise = step_noise(cfg.seed, step, cfg.batch_size, &x0, mine.start);
+        }
+        .to_kind(kind);
+        let noise = step_noise(cfg.seed, step, cfg.batch_size, &x0, mine.start).to_kind(kind);
         let step_timesteps = &draws.timesteps[mine.clone()];
         let (xt, target) = cfg.schedule.noisy_and_target(&x0, &noise, step_timesteps);
         let timesteps = Tensor::from_slice(step_timesteps).to_device(x0.device());
@@ -358,9 +360,10 @@ impl<'a> Trainer<'a> {
             paths
                 .iter()
                 .map(|arch| {
+                    // f32 loss (also under bf16 autocast); f64 for an f64 model.
                     (self.model.denoise(&xt, &timesteps, &context, arch) - &target)
                         .square()
-                        .mean(Kind::Float)
+                        .mean(kind)
                 })
                 .reduce(|a, b| a + b)
                 .expect("at least one path")

@@ -248,6 +248,16 @@ fn noisy_and_target_match_diffusers() {
         assert!(e_xt <= 1e-6, "{name} x_t: {e_xt:e}");
         assert!(e_target <= 1e-6, "{name} target: {e_target:e}");
         worst = worst.max(e_xt).max(e_target);
+        // In f64 (`--precision f64`) the outputs keep the input's dtype (the inputs here were
+        // rounded to f32 above, so the error stays at that rounding).
+        let (xt, target) = schedule.noisy_and_target(
+            &x0.to_kind(Kind::Double),
+            &noise.to_kind(Kind::Double),
+            &timesteps,
+        );
+        assert_eq!((xt.kind(), target.kind()), (Kind::Double, Kind::Double));
+        let e64 = error(&xt, &tensor(&n["expected_xt"]));
+        assert!(e64 <= 1e-6, "{name} x_t in f64: {e64:e}");
     }
     eprintln!("noisy_and_target: max error {worst:.2e}");
 }

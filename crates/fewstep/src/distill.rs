@@ -70,6 +70,11 @@ pub fn check_single_process(compute: &Compute) -> Result<(), FewStepError> {
              (--device cuda:N picks the GPU)"
         )));
     }
+    if compute.precision == vidnas_diffusion::Precision::F64 {
+        return Err(FewStepError::Config(
+            "distill trains in f32 or bf16; --precision f64 is for the training stages' numerical checks".into(),
+        ));
+    }
     Ok(())
 }
 

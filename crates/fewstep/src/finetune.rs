@@ -74,6 +74,9 @@ pub fn finetune(req: FinetuneRequest) -> Result<FinetuneInfo, FewStepError> {
     seed_libtorch(req.train.seed);
     let device = req.compute.map_or(tch::Device::Cpu, |c| c.device);
     let (config, space, arch, mut model) = load_exported_on(req.config, req.weights, device)?;
+    if let Some(compute) = req.compute {
+        compute.prepare(&mut model.vs);
+    }
     let init = weights_path(req.config, &config, req.weights);
     let mut schedule = config.schedule.clone();
     if let Some(p) = req.prediction {

@@ -12,6 +12,7 @@ mod mpi_world;
 #[cfg(feature = "mpi")]
 mod nccl;
 mod single;
+#[cfg(feature = "mpi")]
 mod watchdog;
 
 pub use error::ParallelError;

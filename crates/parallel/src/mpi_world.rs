@@ -135,7 +135,10 @@ impl AllReduce for MpiWorld {
         let mut len = bytes.len() as u64;
         root.broadcast_into(&mut len);
         bytes.resize(len as usize, 0);
-        root.broadcast_into(&mut bytes[..]);
+        // An empty buffer is not sent: Open MPI refuses a zero-length broadcast's buffer.
+        if len > 0 {
+            root.broadcast_into(&mut bytes[..]);
+        }
         Ok(())
     }
 }

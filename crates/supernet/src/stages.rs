@@ -127,6 +127,7 @@ pub fn pretrain_image(
     )?;
     seed_libtorch(train.seed);
     let mut model = VideoModel::new(space, Build::Image, text, compute.device)?;
+    compute.prepare(&mut model.vs);
     if let Some(table) = &table {
         model.load_prompt_table(table)?;
     }
@@ -275,6 +276,7 @@ pub fn train_temporal(
     )?;
     seed_libtorch(train.seed);
     let mut model = VideoModel::new(space, build, info.text.clone(), compute.device)?;
+    compute.prepare(&mut model.vs);
     model.load_image_weights(&image_run.join("model.safetensors"))?;
     check_captions(
         &model,
