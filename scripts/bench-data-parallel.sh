@@ -11,7 +11,7 @@ space="${1:-search-spaces/tiny.json}"
 batch="${2:-4}"
 short=5
 long=25
-echo "expected wall time: about 6 minutes on 2 cores (tiny space, batch $batch)" >&2
+echo "expected wall time: about 2 minutes on 2 cores after the release build (tiny space, batch $batch)" >&2
 scripts/install-libtorch.sh
 . scripts/env.sh
 cargo build --release --bin vidnas
