@@ -34,6 +34,18 @@ impl<'a> PipelineEvaluator<'a> {
         })
     }
 
+    /// The table's latency, memory and parameters of `arch`, with `score`.
+    fn cost(&self, arch: &Architecture, score: Option<f64>) -> Evaluation {
+        let p = self.costs.predict(arch);
+        Evaluation {
+            score,
+            latency_ms: p.total_ms,
+            peak_mem_mb: p.peak_mem_bytes as f64 / 1e6,
+            params: p.params,
+            temporal_params: temporal_params(self.space, arch),
+        }
+    }
+
     /// Supernet scores of `archs`, spread over the ranks.
     fn scores(&self, archs: &[Architecture]) -> Result<Vec<Option<f64>>> {
         let Some(scorer) = &self.scorer else {
@@ -113,21 +125,20 @@ impl Evaluator for PipelineEvaluator<'_> {
         Ok(archs
             .iter()
             .zip(scores)
-            .map(|(arch, score)| {
-                let p = self.costs.predict(arch);
-                Evaluation {
-                    score,
-                    latency_ms: p.total_ms,
-                    peak_mem_mb: p.peak_mem_bytes as f64 / 1e6,
-                    params: p.params,
-                    temporal_params: temporal_params(self.space, arch),
-                }
-            })
+            .map(|(arch, score)| self.cost(arch, score))
             .collect())
     }
 
     fn has_score(&self) -> bool {
         self.scorer.is_some()
+    }
+
+    /// The latency table's predictions alone (the surrogate's inner search).
+    fn predict(
+        &mut self,
+        archs: &[Architecture],
+    ) -> Result<Vec<Evaluation>, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(archs.iter().map(|arch| self.cost(arch, None)).collect())
     }
 }
 

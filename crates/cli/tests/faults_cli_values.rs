@@ -108,6 +108,24 @@ fn search_values_name_their_flag() {
             &["1 or more"],
         ),
         search(
+            "surrogate without a supernet",
+            &["--surrogate"],
+            &["--surrogate", "--supernet"],
+            &["pass --supernet RUN"],
+        ),
+        search(
+            "surrogate warm-up 0",
+            &["--surrogate", "--surrogate-warmup", "0"],
+            &["--surrogate-warmup"],
+            &["1 or more"],
+        ),
+        search(
+            "surrogate population 1",
+            &["--surrogate", "--surrogate-population", "1"],
+            &["--surrogate-population"],
+            &["2 or more"],
+        ),
+        search(
             "population 1",
             &["--population", "1"],
             &["--population"],

@@ -105,36 +105,6 @@ pub fn mean_bias_pct(pairs: &[(f64, f64)]) -> f64 {
     100.0 * mean(pairs.iter().map(|(p, m)| (p - m) / m))
 }
 
-/// Kendall's τ-b: `(C − D) / √((n0 − n1)(n0 − n2))` with C, D the concordant and discordant
-/// pairs, `n0 = n(n−1)/2`, `n1`, `n2` the pairs tied in predicted and in measured. NaN for
-/// fewer than two pairs or when either side is constant. O(n²).
-pub fn kendall_tau_b(pairs: &[(f64, f64)]) -> f64 {
-    let n = pairs.len();
-    let (mut concordant, mut discordant) = (0i64, 0i64);
-    let (mut ties_p, mut ties_m) = (0i64, 0i64);
-    for i in 0..n {
-        for j in i + 1..n {
-            let dp = pairs[i].0 - pairs[j].0;
-            let dm = pairs[i].1 - pairs[j].1;
-            if dp == 0.0 {
-                ties_p += 1;
-            }
-            if dm == 0.0 {
-                ties_m += 1;
-            }
-            if dp != 0.0 && dm != 0.0 {
-                if (dp > 0.0) == (dm > 0.0) {
-                    concordant += 1;
-                } else {
-                    discordant += 1;
-                }
-            }
-        }
-    }
-    let n0 = (n * n.saturating_sub(1) / 2) as i64;
-    let denom = (((n0 - ties_p) * (n0 - ties_m)) as f64).sqrt();
-    if denom == 0.0 {
-        return f64::NAN;
-    }
-    (concordant - discordant) as f64 / denom
-}
+/// Kendall's τ-b (shared with the search's surrogate; it lives with the other statistics in
+/// `vidnas-io`).
+pub use vidnas_io::kendall_tau_b;

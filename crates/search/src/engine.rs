@@ -17,7 +17,7 @@ use crate::results::{ResultRow, ResultsLog};
 use crate::settings::RunSettings;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use vidnas_space::{Architecture, Space};
 
@@ -36,6 +36,10 @@ pub(crate) struct Engine<'a> {
     pub budgets: Budgets,
     /// Rows read from results.csv on resume, by encoding.
     recorded: HashMap<String, ResultRow>,
+    /// Surrogate rows read from results.csv on resume, by (generation, encoding).
+    predicted: HashSet<(usize, String)>,
+    /// Surrogate rows this run has recorded.
+    surrogate_rows: usize,
     /// Rows of this run in the order first requested.
     rows: Vec<ResultRow>,
     index: HashMap<String, usize>,
@@ -56,6 +60,8 @@ pub(crate) struct EngineParts<'a> {
     pub evaluator: &'a mut dyn Evaluator,
     pub settings: RunSettings,
     pub recorded: Vec<ResultRow>,
+    /// Surrogate rows of results.csv (resume).
+    pub predicted: Vec<ResultRow>,
     pub log: ResultsLog,
     pub run_dir: PathBuf,
     pub expected: Option<u64>,
@@ -80,6 +86,12 @@ impl<'a> Engine<'a> {
                 .into_iter()
                 .map(|r| (r.arch.encode(), r))
                 .collect(),
+            predicted: p
+                .predicted
+                .into_iter()
+                .map(|r| (r.generation, r.arch.encode()))
+                .collect(),
+            surrogate_rows: 0,
             rows: Vec::new(),
             index: HashMap::new(),
             log: p.log,
@@ -97,6 +109,11 @@ impl<'a> Engine<'a> {
     /// Whether this run has already asked for `arch`.
     pub fn seen(&self, arch: &Architecture) -> bool {
         self.index.contains_key(&arch.encode())
+    }
+
+    /// Every row of this run so far (the evaluator's: supernet-scored in a scored run).
+    pub fn scored(&self) -> &[ResultRow] {
+        &self.rows
     }
 
     pub fn row(&self, i: usize) -> &ResultRow {
@@ -167,6 +184,44 @@ impl<'a> Engine<'a> {
             self.rows.push(row);
         }
         Ok(out)
+    }
+
+    /// The latency, memory and parameters of `archs` without scoring them (the surrogate's
+    /// inner search), from the evaluator's cheap predictor.
+    pub fn predict(
+        &mut self,
+        generation: usize,
+        archs: &[Architecture],
+    ) -> Result<Vec<crate::Evaluation>, SearchError> {
+        let evals = self
+            .evaluator
+            .predict(archs)
+            .map_err(|error| SearchError::Evaluator {
+                generation,
+                count: archs.len(),
+                error,
+            })?;
+        for (arch, eval) in archs.iter().zip(&evals) {
+            eval.check(arch, false)?;
+        }
+        Ok(evals)
+    }
+
+    /// Records the surrogate's predictions of one generation in results.csv (those a resumed
+    /// run recorded before are skipped, so the file is the same as an uninterrupted run's).
+    pub fn record_surrogate(&mut self, rows: &[ResultRow]) -> Result<(), SearchError> {
+        for row in rows {
+            if !self.predicted.remove(&(row.generation, row.arch.encode())) {
+                self.log.append_surrogate(row)?;
+            }
+            self.surrogate_rows += 1;
+        }
+        Ok(())
+    }
+
+    /// Surrogate rows of this run so far (recorded now or before a resume).
+    pub fn surrogate_rows(&self) -> usize {
+        self.surrogate_rows
     }
 
     /// Closes a generation: fixes the reference point after the first one (recording it in

@@ -63,6 +63,10 @@ pub enum SearchError {
         count: usize,
         error: Box<dyn std::error::Error + Send + Sync>,
     },
+    #[error(
+        "generation {generation}: {message}; raise --surrogate-warmup (or run without --surrogate)"
+    )]
+    Surrogate { generation: usize, message: String },
     #[error("the evaluator returned {got} results for {expected} architectures; it must return one per architecture, in order")]
     EvaluationCount { expected: usize, got: usize },
     #[error("the evaluator gave architecture `{arch}` {message}; fix the evaluator (or its latency table)")]

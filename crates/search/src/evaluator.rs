@@ -31,6 +31,19 @@ pub trait Evaluator {
 
     /// Whether [`Evaluation::score`] is filled in (supernet mode) or not (predictor-only mode).
     fn has_score(&self) -> bool;
+
+    /// Latency, memory and parameters of `archs` without a score: the cheap predictor alone,
+    /// for the surrogate's inner search. Evaluators without a separate predictor refuse.
+    fn predict(
+        &mut self,
+        archs: &[Architecture],
+    ) -> Result<Vec<Evaluation>, Box<dyn std::error::Error + Send + Sync>> {
+        let _ = archs;
+        Err(
+            "this evaluator cannot predict latency without scoring; it cannot run --surrogate"
+                .into(),
+        )
+    }
 }
 
 impl<E: Evaluator + ?Sized> Evaluator for &mut E {
@@ -43,6 +56,13 @@ impl<E: Evaluator + ?Sized> Evaluator for &mut E {
 
     fn has_score(&self) -> bool {
         (**self).has_score()
+    }
+
+    fn predict(
+        &mut self,
+        archs: &[Architecture],
+    ) -> Result<Vec<Evaluation>, Box<dyn std::error::Error + Send + Sync>> {
+        (**self).predict(archs)
     }
 }
 

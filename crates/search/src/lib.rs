@@ -31,6 +31,8 @@ mod results;
 mod run;
 mod select;
 mod settings;
+mod surrogate;
+mod surrogate_search;
 mod synthetic;
 
 pub use benchmark::{
@@ -56,12 +58,14 @@ pub use progress::{
 };
 pub use results::{
     header, read_results, write_evaluations, write_rows, ReadResults, ResultRow, ResultsLog,
-    EVALUATION_COLUMNS, FIXED_COLUMNS,
+    Schema, EVALUATION_COLUMNS, FIXED_COLUMNS,
 };
 pub use run::{check_run_folder, expected_evaluations, run_search, RunOptions, SearchOutcome};
 pub use select::{knee_index, knee_of_points, select, Selector};
 pub use settings::{
     parse_hv_reference, Algo, EvolutionParams, HvReference, Nsga2Params, RunSettings, SearchConfig,
-    Shard, SpaceRef, RUN_FORMAT,
+    Shard, SpaceRef, SurrogateParams, RUN_FORMAT,
 };
+pub use surrogate::{kendall_tau, min_fit_rows, Surrogate};
+pub use surrogate_search::SurrogateFit;
 pub use synthetic::SyntheticEvaluator;

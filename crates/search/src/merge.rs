@@ -114,6 +114,8 @@ pub fn merge(
         front,
         summary: derived.summary,
         scored_now: 0,
+        surrogate_rows: 0,
+        surrogate_fits: Vec::new(),
     })
 }
 

@@ -108,19 +108,24 @@ pub(crate) fn fresh_child(
 }
 
 /// Rank (front number under constraint domination) and crowding distance per member.
-struct Ranking {
+pub(crate) struct Ranking {
     rank: Vec<usize>,
     crowding: Vec<f64>,
 }
 
 fn rank(engine: &Engine<'_>, members: &[usize]) -> Ranking {
     let ranked: Vec<(Vec<f64>, f64)> = members.iter().map(|&i| engine.ranked(i)).collect();
+    rank_points(&ranked)
+}
+
+/// [`Ranking`] of (objectives, budget violation) points.
+pub(crate) fn rank_points(ranked: &[(Vec<f64>, f64)]) -> Ranking {
     let points: Vec<Vec<f64>> = ranked.iter().map(|r| r.0.clone()).collect();
-    let fronts = non_dominated_sort_by(members.len(), |a, b| {
+    let fronts = non_dominated_sort_by(ranked.len(), |a, b| {
         constrained_dominates((&ranked[a].0, ranked[a].1), (&ranked[b].0, ranked[b].1))
     });
-    let mut rank = vec![0; members.len()];
-    let mut crowding = vec![0.0; members.len()];
+    let mut rank = vec![0; ranked.len()];
+    let mut crowding = vec![0.0; ranked.len()];
     for (r, front) in fronts.iter().enumerate() {
         for (&i, d) in front.iter().zip(crowding_distance(&points, front)) {
             rank[i] = r;
@@ -131,7 +136,7 @@ fn rank(engine: &Engine<'_>, members: &[usize]) -> Ranking {
 }
 
 /// Binary tournament: lower rank wins, then larger crowding distance, then the first drawn.
-fn tournament(r: &Ranking, rng: &mut ChaCha8Rng) -> usize {
+pub(crate) fn tournament(r: &Ranking, rng: &mut ChaCha8Rng) -> usize {
     let n = r.rank.len();
     let (a, b) = (rng.gen_range(0..n), rng.gen_range(0..n));
     let better_b =
@@ -146,12 +151,18 @@ fn tournament(r: &Ranking, rng: &mut ChaCha8Rng) -> usize {
 /// Elitist survival: whole fronts while they fit, then the last front by crowding distance.
 fn survivors(engine: &Engine<'_>, union: &[usize], n: usize) -> Vec<usize> {
     let r = rank(engine, union);
-    let mut order: Vec<usize> = (0..union.len()).collect();
+    best_of(&r, n).into_iter().map(|i| union[i]).collect()
+}
+
+/// The `n` best positions of a ranking: whole fronts while they fit, then the next by crowding
+/// distance.
+pub(crate) fn best_of(r: &Ranking, n: usize) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..r.rank.len()).collect();
     // Stable sort: equal (rank, crowding) keep their union order, which is deterministic.
     order.sort_by(|&a, &b| {
         r.rank[a]
             .cmp(&r.rank[b])
             .then(r.crowding[b].total_cmp(&r.crowding[a]))
     });
-    order.into_iter().take(n).map(|i| union[i]).collect()
+    order.into_iter().take(n).collect()
 }

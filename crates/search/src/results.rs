@@ -3,9 +3,16 @@
 //! derived files (`front.csv`, `results_with_front.csv`), which share its columns.
 //!
 //! Columns: `arch_id,arch,generation,score,latency_ms,peak_mem_mb,params,temporal_params,
-//! feasible`, then one column per slot (named like the slot) holding its op. The header is checked
-//! when reading. Numbers are written in Rust's shortest round-trip form, so reading a file back
-//! gives bit-identical values (resume depends on it).
+//! feasible,score_source`, then one column per slot (named like the slot) holding its op. The
+//! header is checked when reading. Numbers are written in Rust's shortest round-trip form, so
+//! reading a file back gives bit-identical values (resume depends on it).
+//!
+//! `score_source` says where the score came from: `supernet` (the supernet's validation loss),
+//! `surrogate` (the fitted surrogate's prediction, `search --surrogate`), or empty (no score:
+//! predictor-only search). An architecture has at most one supernet row; surrogate rows are one
+//! per architecture and generation that predicted it, and never reach the front. Files written
+//! before the column existed (schema 1: the same columns without `score_source`) are still read
+//! and resumed in their own schema, one schema per file.
 
 use crate::error::SearchError;
 use crate::evaluator::Evaluation;
@@ -17,7 +24,7 @@ use std::path::{Path, PathBuf};
 use vidnas_space::{Architecture, Space};
 
 /// The fixed leading columns of every results file.
-pub const FIXED_COLUMNS: [&str; 9] = [
+pub const FIXED_COLUMNS: [&str; 10] = [
     "arch_id",
     "arch",
     "generation",
@@ -27,7 +34,37 @@ pub const FIXED_COLUMNS: [&str; 9] = [
     "params",
     "temporal_params",
     "feasible",
+    "score_source",
 ];
+
+/// The columns of a schema-1 file (before `score_source`).
+const SCHEMA1_COLUMNS: usize = 9;
+
+/// Which columns a results file has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Schema {
+    /// Without `score_source` (files written before it existed; still resumed as they are).
+    V1,
+    /// With `score_source`.
+    V2,
+}
+
+impl Schema {
+    fn fixed(self) -> usize {
+        match self {
+            Schema::V1 => SCHEMA1_COLUMNS,
+            Schema::V2 => FIXED_COLUMNS.len(),
+        }
+    }
+}
+
+/// Where a row's score came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    /// No score (predictor-only) or the supernet's.
+    Evaluator,
+    Surrogate,
+}
 
 /// One evaluated architecture.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,14 +81,18 @@ pub struct ResultRow {
 
 /// The full header of a results file for `space`.
 pub fn header(space: &Space) -> Vec<String> {
-    FIXED_COLUMNS
+    schema_header(space, Schema::V2)
+}
+
+fn schema_header(space: &Space, schema: Schema) -> Vec<String> {
+    FIXED_COLUMNS[..schema.fixed()]
         .iter()
         .map(|c| c.to_string())
         .chain(space.slots.iter().map(|s| s.name.clone()))
         .collect()
 }
 
-fn record(row: &ResultRow) -> Vec<String> {
+fn record(row: &ResultRow, schema: Schema, source: Source) -> Vec<String> {
     let mut fields = vec![
         row.arch_id.clone(),
         row.arch.encode(),
@@ -59,6 +100,14 @@ fn record(row: &ResultRow) -> Vec<String> {
     ];
     fields.extend(eval_fields(&row.eval));
     fields.push(row.feasible.to_string());
+    if schema == Schema::V2 {
+        let source = match (source, row.eval.score) {
+            (Source::Surrogate, _) => "surrogate",
+            (Source::Evaluator, Some(_)) => "supernet",
+            (Source::Evaluator, None) => "",
+        };
+        fields.push(source.to_string());
+    }
     fields.extend(row.arch.ops.iter().map(|o| o.as_str().to_string()));
     fields
 }
@@ -106,6 +155,7 @@ pub fn write_evaluations(
 pub struct ResultsLog {
     path: PathBuf,
     file: File,
+    schema: Schema,
 }
 
 impl ResultsLog {
@@ -119,14 +169,15 @@ impl ResultsLog {
         let mut log = ResultsLog {
             path: path.to_path_buf(),
             file,
+            schema: Schema::V2,
         };
         log.write_record(&header(space))?;
         Ok(log)
     }
 
-    /// Opens an existing file for appending after cutting it to `keep_bytes` (the end of its
-    /// last complete line, see [`ReadResults::complete_bytes`]).
-    pub fn reopen(path: &Path, keep_bytes: u64) -> Result<Self, SearchError> {
+    /// Opens an existing file of `schema` for appending after cutting it to `keep_bytes` (the
+    /// end of its last complete line, see [`ReadResults::complete_bytes`]).
+    pub fn reopen(path: &Path, keep_bytes: u64, schema: Schema) -> Result<Self, SearchError> {
         let file = OpenOptions::new()
             .write(true)
             .open(path)
@@ -136,6 +187,7 @@ impl ResultsLog {
         let mut log = ResultsLog {
             path: path.to_path_buf(),
             file,
+            schema,
         };
         use std::io::Seek;
         log.file
@@ -144,9 +196,23 @@ impl ResultsLog {
         Ok(log)
     }
 
-    /// Writes one row and flushes it to the OS.
+    /// Writes one row scored by the evaluator (supernet or predictor-only) and flushes it.
     pub fn append(&mut self, row: &ResultRow) -> Result<(), SearchError> {
-        self.write_record(&record(row))
+        self.write_record(&record(row, self.schema, Source::Evaluator))
+    }
+
+    /// Writes one row whose score is the surrogate's prediction and flushes it.
+    pub fn append_surrogate(&mut self, row: &ResultRow) -> Result<(), SearchError> {
+        if self.schema == Schema::V1 {
+            return Err(SearchError::io(
+                &self.path,
+                "marking surrogate scores in",
+                std::io::Error::other(
+                    "this results.csv predates the score_source column; run --surrogate in a new run folder",
+                ),
+            ));
+        }
+        self.write_record(&record(row, self.schema, Source::Surrogate))
     }
 
     fn write_record(&mut self, fields: &[String]) -> Result<(), SearchError> {
@@ -162,7 +228,11 @@ impl ResultsLog {
 /// What [`read_results`] found.
 #[derive(Debug)]
 pub struct ReadResults {
+    /// Rows scored by the evaluator (supernet or predictor-only): the run's evaluations.
     pub rows: Vec<ResultRow>,
+    /// Rows scored by the surrogate (`search --surrogate`), in file order.
+    pub surrogate: Vec<ResultRow>,
+    pub schema: Schema,
     /// Bytes up to the end of the last complete line; append after cutting the file here.
     pub complete_bytes: u64,
     /// The file ended in a partial line (a run killed mid-write), which was dropped.
@@ -176,31 +246,37 @@ pub fn read_results(path: &Path, space: &Space) -> Result<ReadResults, SearchErr
     let bytes = std::fs::read(path).map_err(|e| SearchError::io(path, "reading", e))?;
     let complete = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
     let torn = complete < bytes.len();
-    let (rows, _, lines) = parse_rows(path, &bytes[..complete], space, false)?;
+    let parsed = parse_rows(path, &bytes[..complete], space, false)?;
     Ok(ReadResults {
-        rows,
+        rows: parsed.rows,
+        surrogate: parsed.surrogate,
+        schema: parsed.schema,
+        lines: parsed.lines,
         complete_bytes: complete as u64,
         torn_last_line: torn,
-        lines,
     })
 }
 
-/// Parsed rows, their `is_pareto` values (all false without that column) and file lines.
-type ParsedRows = (Vec<ResultRow>, Vec<bool>, Vec<u64>);
+/// Parsed rows: the evaluator's rows with their `is_pareto` values (all false without that
+/// column) and file lines, the surrogate's rows, and the file's schema.
+pub(crate) struct ParsedRows {
+    pub rows: Vec<ResultRow>,
+    #[allow(dead_code)] // read by no caller today: results_with_front.csv is only written
+    pub pareto: Vec<bool>,
+    pub lines: Vec<u64>,
+    pub surrogate: Vec<ResultRow>,
+    pub schema: Schema,
+}
 
 /// Parses results rows; with `with_pareto` the file must end in an `is_pareto` column, whose
-/// values are returned alongside. An architecture may appear once: a second row would
-/// silently replace the first on resume.
+/// values are returned alongside. An architecture may have one evaluator row (a second would
+/// silently replace the first on resume) and one surrogate row per generation.
 pub(crate) fn parse_rows(
     path: &Path,
     bytes: &[u8],
     space: &Space,
     with_pareto: bool,
 ) -> Result<ParsedRows, SearchError> {
-    let mut expected = header(space);
-    if with_pareto {
-        expected.push("is_pareto".into());
-    }
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .from_reader(bytes);
@@ -210,11 +286,25 @@ pub(crate) fn parse_rows(
         .iter()
         .map(str::to_string)
         .collect();
-    check_header(path, &found, &expected, space)?;
+    let expected_of = |schema| {
+        let mut h = schema_header(space, schema);
+        if with_pareto {
+            h.push("is_pareto".into());
+        }
+        h
+    };
+    let schema = if found == expected_of(Schema::V1) {
+        Schema::V1
+    } else {
+        check_header(path, &found, &expected_of(Schema::V2), space)?;
+        Schema::V2
+    };
     let mut rows = Vec::new();
     let mut pareto = Vec::new();
     let mut lines = Vec::new();
+    let mut surrogate = Vec::new();
     let mut first_line: HashMap<String, u64> = HashMap::new();
+    let mut first_predicted: HashMap<(usize, String), u64> = HashMap::new();
     for rec in reader.records() {
         let rec = rec.map_err(|e| SearchError::Row {
             path: path.to_path_buf(),
@@ -223,7 +313,23 @@ pub(crate) fn parse_rows(
             fix: "delete the broken line (its architecture is scored again on resume)".into(),
         })?;
         let line = rec.position().map_or(0, |p| p.line());
-        let (row, is_pareto) = parse_row(path, line, &rec, space, with_pareto)?;
+        let (row, is_pareto, source) = parse_row(path, line, &rec, space, with_pareto, schema)?;
+        if source == Source::Surrogate {
+            let key = (row.generation, row.arch_id.clone());
+            if let Some(first) = first_predicted.insert(key, line) {
+                return Err(SearchError::Row {
+                    path: path.to_path_buf(),
+                    line,
+                    message: format!(
+                        "column `arch_id`: `{}` already has a surrogate row for generation {} on line {first}",
+                        row.arch_id, row.generation
+                    ),
+                    fix: "delete one of the two lines".into(),
+                });
+            }
+            surrogate.push(row);
+            continue;
+        }
         if let Some(first) = first_line.insert(row.arch_id.clone(), line) {
             return Err(SearchError::Row {
                 path: path.to_path_buf(),
@@ -241,7 +347,13 @@ pub(crate) fn parse_rows(
         pareto.push(is_pareto);
         lines.push(line);
     }
-    Ok((rows, pareto, lines))
+    Ok(ParsedRows {
+        rows,
+        pareto,
+        lines,
+        surrogate,
+        schema,
+    })
 }
 
 fn header_error(path: &Path, message: String) -> SearchError {
@@ -292,7 +404,8 @@ fn parse_row(
     rec: &csv::StringRecord,
     space: &Space,
     with_pareto: bool,
-) -> Result<(ResultRow, bool), SearchError> {
+    schema: Schema,
+) -> Result<(ResultRow, bool, Source), SearchError> {
     let bad = |column: &str, message: String| SearchError::Row {
         path: path.to_path_buf(),
         line,
@@ -346,7 +459,7 @@ fn parse_row(
         ));
     }
     for (k, (slot, op)) in space.slots.iter().zip(&arch.ops).enumerate() {
-        let cell = get(FIXED_COLUMNS.len() + k);
+        let cell = get(schema.fixed() + k);
         if cell != op.as_str() {
             return Err(bad(
                 &slot.name,
@@ -381,11 +494,26 @@ fn parse_row(
         ));
     }
     let is_pareto = if with_pareto {
-        boolean(FIXED_COLUMNS.len() + space.num_slots(), "is_pareto")?
+        boolean(schema.fixed() + space.num_slots(), "is_pareto")?
     } else {
         false
     };
-    Ok((row, is_pareto))
+    let source = match (schema, get(SCHEMA1_COLUMNS), row.eval.score) {
+        (Schema::V1, _, _) | (Schema::V2, "", None) | (Schema::V2, "supernet", Some(_)) => {
+            Source::Evaluator
+        }
+        (Schema::V2, "surrogate", Some(_)) => Source::Surrogate,
+        (Schema::V2, other, score) => {
+            return Err(bad(
+                "score_source",
+                format!(
+                    "`{other}` with {}; write `supernet` or `surrogate` beside a score, nothing beside none",
+                    if score.is_some() { "a score" } else { "no score" }
+                ),
+            ))
+        }
+    };
+    Ok((row, is_pareto, source))
 }
 
 /// Writes rows (optionally with an `is_pareto` column) to a CSV file atomically.
@@ -403,7 +531,7 @@ pub fn write_rows(
     let text = csv_text(
         &head,
         rows.iter().enumerate().map(|(i, row)| {
-            let mut fields = record(row);
+            let mut fields = record(row, Schema::V2, Source::Evaluator);
             if let Some(p) = is_pareto {
                 fields.push(p[i].to_string());
             }

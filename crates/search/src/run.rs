@@ -23,6 +23,7 @@ use crate::pareto::Mode;
 use crate::progress::ProgressEvent;
 use crate::results::{read_results, ReadResults, ResultRow, ResultsLog};
 use crate::settings::{Algo, RunSettings, SearchConfig};
+use crate::surrogate_search::{run_surrogate_nsga2, SurrogateFit};
 use std::path::{Path, PathBuf};
 use vidnas_space::Space;
 
@@ -45,6 +46,10 @@ pub struct SearchOutcome {
     pub summary: Summary,
     /// Architectures scored by this process (the rest came from results.csv on resume).
     pub scored_now: usize,
+    /// Surrogate predictions recorded in results.csv (`--surrogate`; 0 otherwise).
+    pub surrogate_rows: usize,
+    /// Each generation's surrogate fit: supernet rows it saw and its leave-one-out τ.
+    pub surrogate_fits: Vec<SurrogateFit>,
 }
 
 /// Runs (or resumes) a search in `run_dir`.
@@ -64,6 +69,7 @@ pub fn run_search<'a>(
     let requested = RunSettings::new(config, space, mode);
     let run_json = run_dir.join("run.json");
     let results_csv = run_dir.join("results.csv");
+    let mut predicted = Vec::new();
     let (settings, recorded, log, created) = if options.resume {
         if !run_json.exists() {
             return Err(SearchError::NothingToResume {
@@ -85,10 +91,13 @@ pub fn run_search<'a>(
                 remove_file(&results_csv)?;
                 (Vec::new(), ResultsLog::create(&results_csv, space)?)
             }
-            Some(read) => (
-                read.rows,
-                ResultsLog::reopen(&results_csv, read.complete_bytes)?,
-            ),
+            Some(read) => {
+                predicted = read.surrogate;
+                (
+                    read.rows,
+                    ResultsLog::reopen(&results_csv, read.complete_bytes, read.schema)?,
+                )
+            }
             None => (Vec::new(), ResultsLog::create(&results_csv, space)?),
         };
         (recorded_settings, rows, log, None)
@@ -118,26 +127,39 @@ pub fn run_search<'a>(
         evaluator,
         settings: settings.clone(),
         recorded,
+        predicted,
         log,
         run_dir: run_dir.to_path_buf(),
         expected: expected_evaluations(space, config),
         callback: options.progress,
     });
+    let none = |r: Result<(), SearchError>| r.map(|()| Vec::new());
     let ran = match &config.algo {
-        Algo::Exhaustive { batch } => run_exhaustive(&mut engine, *batch, config.shard),
-        Algo::Random { samples, batch } => {
-            run_random(&mut engine, config.seed, *samples, *batch, config.shard)
+        Algo::Exhaustive { batch } => none(run_exhaustive(&mut engine, *batch, config.shard)),
+        Algo::Random { samples, batch } => none(run_random(
+            &mut engine,
+            config.seed,
+            *samples,
+            *batch,
+            config.shard,
+        )),
+        Algo::Nsga2(p) => none(run_nsga2(&mut engine, config.seed, p)),
+        Algo::SurrogateNsga2 { nsga2, surrogate } => {
+            run_surrogate_nsga2(&mut engine, config.seed, nsga2, surrogate)
         }
-        Algo::Nsga2(p) => run_nsga2(&mut engine, config.seed, p),
-        Algo::Evolution(p) => run_evolution(&mut engine, config.seed, p),
+        Algo::Evolution(p) => none(run_evolution(&mut engine, config.seed, p)),
     };
-    if let Err(e) = ran {
-        if let (Some(created), 0) = (created, engine.scored_now()) {
-            drop(engine);
-            created.undo(&[&run_json, &results_csv, &run_dir.join("progress.csv")]);
+    let surrogate_fits = match ran {
+        Ok(fits) => fits,
+        Err(e) => {
+            if let (Some(created), 0) = (created, engine.scored_now()) {
+                drop(engine);
+                created.undo(&[&run_json, &results_csv, &run_dir.join("progress.csv")]);
+            }
+            return Err(e);
         }
-        return Err(e);
-    }
+    };
+    let surrogate_rows = engine.surrogate_rows();
     let (rows, settings, scored_now) = engine.finish();
     let derived = write_outputs(run_dir, space, &settings, &rows)?;
     let front = derived.front.iter().map(|&i| rows[i].clone()).collect();
@@ -147,6 +169,8 @@ pub fn run_search<'a>(
         front,
         summary: derived.summary,
         scored_now,
+        surrogate_rows,
+        surrogate_fits,
     })
 }
 
@@ -280,6 +304,9 @@ pub fn expected_evaluations(space: &Space, config: &SearchConfig) -> Option<u64>
         Algo::Exhaustive { .. } => shard_share(count),
         Algo::Random { samples, .. } => shard_share(count.min(*samples as u64)),
         Algo::Nsga2(p) => (p.population as u64 * (p.generations as u64 + 1)).min(count),
+        Algo::SurrogateNsga2 { nsga2, surrogate } => (surrogate.warmup as u64
+            + nsga2.population as u64 * nsga2.generations as u64)
+            .min(count),
         Algo::Evolution(p) => {
             let parents = ((p.population as f64 * p.parent_fraction).round() as u64)
                 .clamp(1, p.population as u64);

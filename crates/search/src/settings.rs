@@ -63,6 +63,30 @@ impl Default for EvolutionParams {
     }
 }
 
+/// Surrogate-assisted NSGA-II settings (`search --surrogate`): the supernet scores a random
+/// warm-up, then every generation NSGA-II runs on the surrogate's predictions and the supernet
+/// scores the predicted front (up to the outer population), and the surrogate is refitted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SurrogateParams {
+    /// Supernet-scored uniform samples before the first fit.
+    pub warmup: usize,
+    /// NSGA-II population on surrogate scores, each generation.
+    pub inner_population: usize,
+    /// NSGA-II generations on surrogate scores, each generation.
+    pub inner_generations: usize,
+}
+
+impl Default for SurrogateParams {
+    fn default() -> Self {
+        SurrogateParams {
+            warmup: 32,
+            inner_population: 100,
+            inner_generations: 20,
+        }
+    }
+}
+
 /// The search algorithm and its settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "name", rename_all = "snake_case", deny_unknown_fields)]
@@ -78,6 +102,12 @@ pub enum Algo {
     },
     Nsga2(Nsga2Params),
     Evolution(EvolutionParams),
+    /// NSGA-II whose inner loop runs on a surrogate of the supernet score; `nsga2.population`
+    /// architectures of each generation's predicted front go to the supernet.
+    SurrogateNsga2 {
+        nsga2: Nsga2Params,
+        surrogate: SurrogateParams,
+    },
 }
 
 impl Algo {
@@ -87,6 +117,7 @@ impl Algo {
             Algo::Random { .. } => "random",
             Algo::Nsga2(_) => "nsga2",
             Algo::Evolution(_) => "evolution",
+            Algo::SurrogateNsga2 { .. } => "surrogate_nsga2",
         }
     }
 }
@@ -389,6 +420,17 @@ impl SearchConfig {
                 if let Some(r) = p.mutation_rate {
                     prob("mutation_rate", r)?;
                 }
+            }
+            Algo::SurrogateNsga2 { nsga2, surrogate } => {
+                population(nsga2.population)?;
+                generations(nsga2.generations)?;
+                prob("crossover_prob", nsga2.crossover_prob)?;
+                if let Some(r) = nsga2.mutation_rate {
+                    prob("mutation_rate", r)?;
+                }
+                population(surrogate.inner_population)?;
+                positive("--surrogate-generations", surrogate.inner_generations)?;
+                positive("--surrogate-warmup", surrogate.warmup)?;
             }
             Algo::Evolution(p) => {
                 population(p.population)?;

@@ -56,7 +56,7 @@ fn run_folder_holds_every_file() {
     let header = read(tmp.path(), "results.csv");
     assert!(header.starts_with(
         "arch_id,arch,generation,score,latency_ms,peak_mem_mb,params,temporal_params,feasible,\
-         down.0.block.0,down.1.block.0,mid.block.0,up.0.block.1,up.1.block.1\n"
+         score_source,down.0.block.0,down.1.block.0,mid.block.0,up.0.block.1,up.1.block.1\n"
     ));
     let with_front = read(tmp.path(), "results_with_front.csv");
     assert!(with_front.lines().next().unwrap().ends_with(",is_pareto"));
@@ -320,7 +320,7 @@ fn results_of_another_space_are_refused_with_the_file_named() {
         .unwrap_err()
         .to_string();
     assert!(
-        msg.contains("results.csv") && msg.contains("column 12"),
+        msg.contains("results.csv") && msg.contains("column 13"),
         "{msg}"
     );
 }

@@ -192,6 +192,10 @@ pub fn run(a: DemoArgs) -> Result<()> {
         resume: search_dir.join("run.json").exists(),
         shard: None,
         hv_ref: None,
+        surrogate: false,
+        surrogate_warmup: vidnas_search::SurrogateParams::default().warmup,
+        surrogate_population: vidnas_search::SurrogateParams::default().inner_population,
+        surrogate_generations: vidnas_search::SurrogateParams::default().inner_generations,
         compute: compute_args,
     };
     let outcome = search(

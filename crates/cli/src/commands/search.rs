@@ -2,7 +2,7 @@
 
 use crate::compute_args::ComputeArgs;
 use crate::evaluator::{open_supernet, serve_scores, PipelineEvaluator};
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
@@ -13,7 +13,7 @@ use vidnas_report::Breakdown;
 use vidnas_search::{
     check_run_folder, merge, parse_hv_reference, progress_bar_callback, run_search, select, Algo,
     Budgets, EvolutionParams, Nsga2Params, RunOptions, SearchConfig, SearchOutcome, Selector,
-    Shard,
+    Shard, SurrogateParams,
 };
 use vidnas_space::{Architecture, Space};
 
@@ -96,6 +96,22 @@ pub struct SearchArgs {
     /// without).
     #[arg(long, value_name = "A,B,C", value_parser = parse_hv_ref, allow_hyphen_values = true)]
     pub hv_ref: Option<HvRef>,
+    /// Surrogate-assisted NSGA-II (needs --supernet and --algo nsga2): the supernet scores
+    /// --surrogate-warmup random architectures, then each generation NSGA-II runs on a fitted
+    /// surrogate of the supernet score (kernel ridge on slot×op choices and their pairs) and
+    /// the supernet scores up to --population of the predicted front. results.csv marks each
+    /// score `supernet` or `surrogate`; only supernet-scored architectures reach the front.
+    #[arg(long)]
+    pub surrogate: bool,
+    /// Supernet-scored random architectures before the first surrogate fit.
+    #[arg(long, default_value_t = SurrogateParams::default().warmup, value_parser = at_least_one, allow_negative_numbers = true)]
+    pub surrogate_warmup: usize,
+    /// NSGA-II population on surrogate scores (per generation).
+    #[arg(long, default_value_t = SurrogateParams::default().inner_population, value_parser = at_least_two, allow_negative_numbers = true)]
+    pub surrogate_population: usize,
+    /// NSGA-II generations on surrogate scores (per generation).
+    #[arg(long, default_value_t = SurrogateParams::default().inner_generations, value_parser = at_least_one, allow_negative_numbers = true)]
+    pub surrogate_generations: usize,
     /// Device and threads of supernet scoring. Launched on N ranks (mpirun, srun), rank 0
     /// searches and every rank scores its share of each batch.
     #[command(flatten)]
@@ -208,12 +224,26 @@ pub fn search(
 ) -> Result<SearchOutcome> {
     // Cheap checks first, so a typo is reported before the supernet is loaded, and nothing
     // is written before every input has been read.
+    if a.surrogate && (supernet.is_none() || !matches!(a.algo, AlgoArg::Nsga2)) {
+        bail!(
+            "--surrogate models the supernet score inside NSGA-II: pass --supernet RUN and keep --algo nsga2"
+        );
+    }
+    let nsga2 = Nsga2Params {
+        population: a.population,
+        generations: a.generations,
+        ..Default::default()
+    };
     let algo = match a.algo {
-        AlgoArg::Nsga2 => Algo::Nsga2(Nsga2Params {
-            population: a.population,
-            generations: a.generations,
-            ..Default::default()
-        }),
+        AlgoArg::Nsga2 if a.surrogate => Algo::SurrogateNsga2 {
+            nsga2,
+            surrogate: SurrogateParams {
+                warmup: a.surrogate_warmup,
+                inner_population: a.surrogate_population,
+                inner_generations: a.surrogate_generations,
+            },
+        },
+        AlgoArg::Nsga2 => Algo::Nsga2(nsga2),
         AlgoArg::Evolution => Algo::Evolution(EvolutionParams {
             population: a.population,
             generations: a.generations,
@@ -321,6 +351,18 @@ fn print_outcome(o: &SearchOutcome, out: &Path) {
         out.display()
     );
     println!("hypervolume {:.6}", s.hypervolume);
+    if o.surrogate_rows > 0 {
+        let taus: Vec<String> = o
+            .surrogate_fits
+            .iter()
+            .map(|f| format!("{:.2} ({} rows)", f.held_out_tau, f.rows))
+            .collect();
+        println!(
+            "surrogate: {} predictions recorded; leave-one-out Kendall τ per generation: {}",
+            o.surrogate_rows,
+            taus.join(", ")
+        );
+    }
     println!(
         "\n{:<12} {:>10} {:>11} {:>10}  arch",
         "id", "score", "latency_ms", "mem_mb"

@@ -87,4 +87,11 @@ impl Evaluator for Flaky {
     fn has_score(&self) -> bool {
         self.inner.has_score()
     }
+
+    fn predict(
+        &mut self,
+        archs: &[Architecture],
+    ) -> Result<Vec<Evaluation>, Box<dyn std::error::Error + Send + Sync>> {
+        self.inner.predict(archs)
+    }
 }
