@@ -6,6 +6,8 @@
 //! launched (`mpirun`, `srun`, or a plain single process) and the device it trains on.
 
 mod error;
+#[cfg(feature = "mpi")]
+mod flat;
 mod launch;
 #[cfg(feature = "mpi")]
 mod mpi_world;

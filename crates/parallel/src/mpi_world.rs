@@ -1,5 +1,6 @@
 //! MPI (Open MPI through the `mpi` crate): CPU tensors and every control message.
 
+use crate::flat::{flatten, unflatten_into};
 use crate::watchdog::{timeout_from_env, Watchdog};
 use crate::{AllReduce, LaunchEnv, ParallelError};
 use mpi::collective::SystemOperation;
@@ -57,19 +58,10 @@ impl MpiWorld {
         group: &[&Tensor],
         what: &str,
     ) -> Result<(), ParallelError> {
-        let flat: Vec<Tensor> = group
-            .iter()
-            .map(|t| t.detach().reshape([-1]).to_device(Device::Cpu))
-            .collect();
-        let local = Vec::<T>::try_from(&Tensor::cat(&flat, 0)).map_err(|e| self.failed(what, e))?;
+        let local =
+            Vec::<T>::try_from(&flatten(group, Device::Cpu)).map_err(|e| self.failed(what, e))?;
         let mean = Tensor::from_slice(&self.sum(&local)) / self.size as f64;
-        let mut offset = 0;
-        for t in group {
-            let n = t.numel() as i64;
-            let part = mean.narrow(0, offset, n).view(t.size().as_slice());
-            tch::no_grad(|| t.shallow_clone().copy_(&part));
-            offset += n;
-        }
+        unflatten_into(&mean, group);
         Ok(())
     }
 

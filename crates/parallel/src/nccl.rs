@@ -2,6 +2,7 @@
 //! NVIDIA packages ship (already loaded by libtorch_cuda), the unique id broadcast over MPI
 //! (Horovod's design). Scalars and control messages stay on MPI.
 
+use crate::flat::{flatten, unflatten_into};
 use crate::mpi_world::{check_kinds, MpiWorld};
 use crate::{AllReduce, ParallelError};
 use libloading::Library;
@@ -173,8 +174,7 @@ impl AllReduce for NcclWorld {
             if group.is_empty() {
                 continue;
             }
-            let flat: Vec<Tensor> = group.iter().map(|t| t.detach().reshape([-1])).collect();
-            let buffer = Tensor::cat(&flat, 0).contiguous();
+            let buffer = flatten(&group, cuda);
             // The legacy default stream (null) orders NCCL after libtorch's kernels, which run
             // on it too; the synchronise makes the result visible before it is copied back.
             tch::Cuda::synchronize(self.device as i64);
@@ -193,13 +193,7 @@ impl AllReduce for NcclWorld {
             };
             check(rc, self.error_string, "ncclAllReduce").map_err(|e| self.mpi.failed(what, e))?;
             tch::Cuda::synchronize(self.device as i64);
-            let mut offset = 0;
-            for t in group {
-                let n = t.numel() as i64;
-                let part = buffer.narrow(0, offset, n).view(t.size().as_slice());
-                tch::no_grad(|| t.shallow_clone().copy_(&part));
-                offset += n;
-            }
+            unflatten_into(&buffer, &group);
         }
         Ok(())
     }
