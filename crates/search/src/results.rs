@@ -498,18 +498,21 @@ fn parse_row(
     } else {
         false
     };
+    // A score or its absence against the run's mode is checked on resume (with the fix that
+    // fits); here only what no writer produces.
     let source = match (schema, get(SCHEMA1_COLUMNS), row.eval.score) {
-        (Schema::V1, _, _) | (Schema::V2, "", None) | (Schema::V2, "supernet", Some(_)) => {
-            Source::Evaluator
-        }
+        (Schema::V1, _, _) | (Schema::V2, "" | "supernet", _) => Source::Evaluator,
         (Schema::V2, "surrogate", Some(_)) => Source::Surrogate,
-        (Schema::V2, other, score) => {
+        (Schema::V2, "surrogate", None) => {
+            return Err(bad(
+                "score",
+                "empty on a surrogate row; a surrogate row holds the predicted score".into(),
+            ))
+        }
+        (Schema::V2, other, _) => {
             return Err(bad(
                 "score_source",
-                format!(
-                    "`{other}` with {}; write `supernet` or `surrogate` beside a score, nothing beside none",
-                    if score.is_some() { "a score" } else { "no score" }
-                ),
+                format!("`{other}` is not a source; write `supernet`, `surrogate` or nothing"),
             ))
         }
     };

@@ -84,23 +84,21 @@ fn rows_of_the_other_mode_are_refused_on_resume() {
     let space = small_space();
     let dir = tempfile::tempdir().unwrap();
     let text = finished(&space, dir.path());
-    // A score removed but still marked as the supernet's: the row contradicts itself.
     std::fs::write(dir.path().join("results.csv"), edit(&text, 2, 3, "")).unwrap();
     let msg = run(&space, &config(nsga2(6, 2), 1), dir.path(), true)
         .unwrap_err()
         .to_string();
     assert!(
-        msg.contains("line 2: column `score_source`: `supernet` with no score"),
+        msg.contains("line 2: column `score`: empty, but this run scores"),
         "{msg}"
     );
-    // Removed with its mark: a predictor-only row in a scored run.
-    let unscored = edit(&edit(&text, 2, 3, ""), 2, 9, "");
-    std::fs::write(dir.path().join("results.csv"), unscored).unwrap();
+    // A source no writer produces.
+    std::fs::write(dir.path().join("results.csv"), edit(&text, 2, 9, "oracle")).unwrap();
     let msg = run(&space, &config(nsga2(6, 2), 1), dir.path(), true)
         .unwrap_err()
         .to_string();
     assert!(
-        msg.contains("line 2: column `score`: empty, but this run scores"),
+        msg.contains("line 2: column `score_source`: `oracle` is not a source"),
         "{msg}"
     );
 }
