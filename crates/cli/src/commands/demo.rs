@@ -185,6 +185,7 @@ pub fn run(a: DemoArgs) -> Result<()> {
         },
         start,
     );
+    refuse_other_search(&search_dir, a.no_surrogate)?;
     let args = SearchArgs {
         space: None,
         table: None,
@@ -267,6 +268,33 @@ pub fn run(a: DemoArgs) -> Result<()> {
         knee.eval.peak_mem_mb
     );
     Ok(())
+}
+
+/// A search folder left by a demo with the other search (an older demo, or `--no-surrogate`)
+/// cannot be resumed with this one: say how to search again without retraining.
+fn refuse_other_search(search_dir: &Path, no_surrogate: bool) -> Result<()> {
+    let expected = if no_surrogate {
+        "nsga2"
+    } else {
+        "surrogate_nsga2"
+    };
+    let found = std::fs::read_to_string(search_dir.join("run.json"))
+        .ok()
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+        .and_then(|v| v["algo"]["name"].as_str().map(str::to_string));
+    match found {
+        Some(found) if found != expected => anyhow::bail!(
+            "{} holds a `{found}` search from an earlier demo, not this demo's `{expected}`; \
+             delete that folder to search again (the trained stages are kept){}",
+            search_dir.display(),
+            if no_surrogate {
+                ""
+            } else {
+                ", or pass --no-surrogate"
+            }
+        ),
+        _ => Ok(()),
+    }
 }
 
 /// Runs a training stage unless it finished; resumes it when it started.
