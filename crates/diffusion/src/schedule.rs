@@ -8,9 +8,11 @@ use tch::Tensor;
 #[serde(rename_all = "lowercase")]
 pub enum Prediction {
     /// The added noise ε.
-    #[default]
     Epsilon,
-    /// v = √ᾱ·ε − √(1−ᾱ)·x₀ (better behaved at few sampling steps).
+    /// v = √ᾱ·ε − √(1−ᾱ)·x₀: the default, since an ε-model's x̂₀ at the noisiest timesteps
+    /// carries its error times 1/√ᾱ (≈ 15 at t = 999) and samples come out as noise
+    /// (reports/fewstep/denoise-probe.txt).
+    #[default]
     V,
 }
 
@@ -52,7 +54,7 @@ impl Default for NoiseSchedule {
             train_timesteps: 1000,
             beta_start: 0.00085,
             beta_end: 0.012,
-            prediction: Prediction::Epsilon,
+            prediction: Prediction::V,
         }
     }
 }

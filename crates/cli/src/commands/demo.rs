@@ -256,9 +256,28 @@ pub fn run(a: DemoArgs) -> Result<()> {
         search_seed: Some(a.seed),
         selection: "knee".into(),
     })?;
+    // One clip from the exported model, so the demo ends with something that generates.
+    let gif = report_dir.join("sample.gif");
+    let prompt = "a red square moving left fast";
+    let (exported, _, arch, model) =
+        vidnas_export::load_exported_on(&config, None, compute.device)?;
+    let clip = vidnas_diffusion::sample(
+        &model,
+        &arch,
+        &exported.vocab,
+        &exported.schedule,
+        prompt,
+        &vidnas_diffusion::SampleConfig {
+            steps: 25,
+            guidance: 3.0,
+            seed: a.seed,
+        },
+    )?;
+    vidnas_data::write_gif(&gif, &clip, 4, 125)?;
     eprintln!("\ndone in {:.0} s", start.elapsed().as_secs_f64());
     println!("report:  {}", report_dir.join("index.html").display());
     println!("config:  {}", config.display());
+    println!("sample:  {} (\"{prompt}\", 25 steps)", gif.display());
     println!(
         "chosen:  {} ({}), score {:.5}, {:.2} ms, {:.1} MB predicted",
         knee.arch_id,
@@ -266,6 +285,10 @@ pub fn run(a: DemoArgs) -> Result<()> {
         knee.eval.score.unwrap_or(f64::NAN),
         knee.eval.latency_ms,
         knee.eval.peak_mem_mb
+    );
+    println!(
+        "next:    vidnas sample --config {} --prompt \"a blue circle moving up slow\" --out clip.gif",
+        config.display()
     );
     Ok(())
 }
