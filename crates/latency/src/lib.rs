@@ -22,6 +22,7 @@ mod import;
 mod lower;
 mod memory;
 mod predict;
+mod rank_stats;
 mod ranking;
 mod signature;
 mod slot_cost;
@@ -41,7 +42,8 @@ pub use lower::{
 };
 pub use memory::{estimate as estimate_memory, live_elems, MemoryEstimate};
 pub use predict::{check_covers, predict, PredictRequest, Prediction};
-pub use ranking::{RankAgreement, RankedArch};
+pub use rank_stats::{bootstrap_95, quantile, spearman_rho};
+pub use ranking::{Agreement, RankAgreement, RankedArch};
 pub use signature::{OpClass, Signature};
 pub use slot_cost::{FastPrediction, SlotCostModel, SlotOpCost};
 pub use table::{DeviceInfo, Entry, LatencyTable, Statistic, TABLE_FORMAT};

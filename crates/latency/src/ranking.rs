@@ -1,9 +1,11 @@
 //! How well a cheap proxy ranks architectures (`vidnas bench ranking`: supernet scores against
 //! stand-alone training): Kendall τ-b ([`kendall_tau_b`], the statistic the latency predictor is
-//! judged by too) of the proxy against the mean reference score over seeds, and the seed-to-seed
-//! τ of the reference runs, the ceiling any proxy can reach.
+//! judged by too) and Spearman ρ of the proxy against the mean reference score over seeds, and
+//! the same between reference seeds, the ceiling any proxy can reach; each with a 95% bootstrap
+//! interval over the architectures.
 
 use crate::accuracy::kendall_tau_b;
+use crate::rank_stats::{bootstrap_95, spearman_rho};
 use std::collections::BTreeMap;
 use vidnas_space::Architecture;
 
@@ -39,6 +41,45 @@ impl RankedArch {
     }
 }
 
+/// Bootstrap resamples behind every interval, and their seed (fixed: same runs, same figures).
+const RESAMPLES: usize = 2000;
+const BOOTSTRAP_SEED: u64 = 0;
+
+/// Kendall τ-b and Spearman ρ of a set of pairs, each with its 95% bootstrap interval (`None`
+/// below three pairs).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Agreement {
+    pub tau: f64,
+    pub tau_95: Option<(f64, f64)>,
+    pub rho: f64,
+    pub rho_95: Option<(f64, f64)>,
+}
+
+impl Agreement {
+    pub fn of(pairs: &[(f64, f64)]) -> Self {
+        Self {
+            tau: kendall_tau_b(pairs),
+            tau_95: bootstrap_95(pairs, kendall_tau_b, RESAMPLES, BOOTSTRAP_SEED),
+            rho: spearman_rho(pairs),
+            rho_95: bootstrap_95(pairs, spearman_rho, RESAMPLES, BOOTSTRAP_SEED),
+        }
+    }
+
+    /// `τ 0.640 [0.400, 0.850], ρ 0.800 [0.550, 0.930]`.
+    pub fn text(&self) -> String {
+        let ci = |c: Option<(f64, f64)>| {
+            c.map_or(String::new(), |(lo, hi)| format!(" [{lo:.3}, {hi:.3}]"))
+        };
+        format!(
+            "τ {:.3}{}, ρ {:.3}{}",
+            self.tau,
+            ci(self.tau_95),
+            self.rho,
+            ci(self.rho_95)
+        )
+    }
+}
+
 /// The ranking of a set of architectures by a proxy against reference runs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RankAgreement {
@@ -49,6 +90,10 @@ pub struct RankAgreement {
     /// τ-b of (first seed, second seed) over the architectures with two or more runs, when at
     /// least two have: how well the reference agrees with itself.
     pub ceiling: Option<f64>,
+    /// τ, ρ and their intervals of the proxy against the reference mean.
+    pub proxy: Agreement,
+    /// The same between the first two reference seeds, when at least two architectures have two.
+    pub seeds: Option<Agreement>,
 }
 
 impl RankAgreement {
@@ -68,8 +113,12 @@ impl RankAgreement {
         }
         let mut archs = Vec::new();
         for (arch, runs) in grouped.into_values() {
-            let proxy = proxy(&arch)?;
-            archs.push(RankedArch { arch, proxy, runs });
+            let score = proxy(&arch)?;
+            archs.push(RankedArch {
+                arch,
+                proxy: score,
+                runs,
+            });
         }
         let pairs: Vec<(f64, f64)> = archs
             .iter()
@@ -81,9 +130,13 @@ impl RankAgreement {
             .filter(|s| s.len() >= 2)
             .map(|s| (s[0].1, s[1].1))
             .collect();
+        let proxy = Agreement::of(&pairs);
+        let seeds = (seed_pairs.len() >= 2).then(|| Agreement::of(&seed_pairs));
         Ok(RankAgreement {
-            tau: kendall_tau_b(&pairs),
-            ceiling: (seed_pairs.len() >= 2).then(|| kendall_tau_b(&seed_pairs)),
+            tau: proxy.tau,
+            ceiling: seeds.as_ref().map(|s| s.tau),
+            proxy,
+            seeds,
             archs,
         })
     }

@@ -64,12 +64,12 @@ pub fn run(a: BenchRankingArgs) -> Result<()> {
     }
     vidnas_io::write_atomic(&a.out, ranking.csv().as_bytes())?;
     println!(
-        "\nKendall τ, supernet vs stand-alone mean over seeds: {:.3} ({} architectures)",
-        ranking.tau,
+        "\nsupernet vs stand-alone mean over seeds: {} ({} architectures; 95% bootstrap intervals)",
+        ranking.proxy.text(),
         ranking.archs.len()
     );
-    if let Some(ceiling) = ranking.ceiling {
-        println!("Kendall τ, stand-alone seed vs seed (the ceiling):  {ceiling:.3}");
+    if let Some(seeds) = &ranking.seeds {
+        println!("stand-alone seed vs seed (the ceiling): {}", seeds.text());
     }
     Ok(())
 }
