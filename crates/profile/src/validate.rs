@@ -19,7 +19,10 @@ use vidnas_space::{Architecture, OpKind, Space};
 
 #[derive(Debug, Clone)]
 pub struct ValidateOptions {
+    /// Random networks to time (ignored when `archs` is given).
     pub samples: usize,
+    /// Time these networks instead of random ones (e.g. a payoff study's baselines).
+    pub archs: Option<Vec<Architecture>>,
     pub seed: u64,
     /// Interleaved rounds; each network's figure is its minimum over rounds.
     pub rounds: usize,
@@ -117,8 +120,8 @@ pub fn validate(
         ..PredictRequest::for_table(table)
     };
     let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
-    let mut archs: Vec<Architecture> = Vec::new();
-    while archs.len() < opts.samples {
+    let mut archs: Vec<Architecture> = opts.archs.clone().unwrap_or_default();
+    while opts.archs.is_none() && archs.len() < opts.samples {
         let a = space.sample(&mut rng);
         if !archs.contains(&a) {
             archs.push(a);

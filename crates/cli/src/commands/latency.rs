@@ -163,6 +163,10 @@ pub struct ValidateArgs {
     /// Random networks to time; every other one fits the correction, the rest judge it.
     #[arg(long, default_value_t = 50, value_parser = at_least_two, allow_negative_numbers = true)]
     pub samples: usize,
+    /// Time the architectures of this file instead (one encoding per line, `#` comments; at
+    /// least 2), e.g. hand-designed baselines and their searched counterparts.
+    #[arg(long, conflicts_with = "samples")]
+    pub archs: Option<PathBuf>,
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     #[arg(long, default_value_t = 8, value_parser = at_least_one, allow_negative_numbers = true)]
@@ -399,8 +403,22 @@ fn validate_cmd(a: ValidateArgs) -> Result<()> {
     }
     let space = Space::load(&a.space)?;
     let mut table = LatencyTable::load(&a.table)?;
+    let archs = match &a.archs {
+        Some(path) => {
+            let archs = crate::commands::score::read_archs(&space, path)?;
+            if archs.len() < 2 {
+                bail!(
+                    "{}: holds 1 architecture; validation needs at least 2 (one fits the correction, one judges it)",
+                    path.display()
+                );
+            }
+            Some(archs)
+        }
+        None => None,
+    };
     let opts = ValidateOptions {
         samples: a.samples,
+        archs,
         seed: a.seed,
         rounds: a.rounds,
         repeats: a.repeats,

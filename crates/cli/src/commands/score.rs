@@ -86,8 +86,8 @@ pub fn score(a: ScoreArgs) -> Result<()> {
 }
 
 /// The architectures of a list file: one encoding per line, blank lines and `#` comments
-/// skipped; at least one.
-fn read_archs(space: &Space, path: &Path) -> Result<Vec<Architecture>> {
+/// skipped; at least one. Errors name the file, the line and the reason.
+pub(crate) fn read_archs(space: &Space, path: &Path) -> Result<Vec<Architecture>> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let mut archs = Vec::new();

@@ -1,0 +1,84 @@
+//! `vidnas latency validate --archs FILE` times exactly the listed networks; a list with an
+//! architecture outside the space is refused naming the line and the reason, before any timing.
+
+mod common;
+
+use common::{run_vidnas, Fault};
+
+const A: &str = "conv1d-attn1d-none-attn3d-none-conv3d-none-conv1d-none-attn1d";
+const B: &str = "none-none-none-attn1d-none-none-none-none-none-none";
+
+#[test]
+fn the_listed_networks_are_timed_and_a_bad_line_is_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = |name: &str| tmp.path().join(name).to_str().unwrap().to_string();
+    let space = p("micro.json");
+    let file = vidnas_space::fixtures::micro().file;
+    std::fs::write(&space, serde_json::to_string_pretty(&file).unwrap()).unwrap();
+    let table = p("table.json");
+    let profile = [
+        "latency",
+        "profile",
+        &space,
+        "--out",
+        &table,
+        "--repeats",
+        "1",
+        "--warmup",
+        "0",
+        "--threads",
+        "1",
+    ];
+    assert!(run_vidnas(&profile).status.success());
+
+    let list = p("archs.txt");
+    std::fs::write(&list, format!("# baselines\n{A}\n{B}\n")).unwrap();
+    let out = p("validation");
+    let args = [
+        "latency",
+        "validate",
+        &space,
+        "--table",
+        &table,
+        "--archs",
+        &list,
+        "--rounds",
+        "1",
+        "--repeats",
+        "1",
+        "--threads",
+        "1",
+        "--out",
+        &out,
+    ];
+    let run = run_vidnas(&args);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let csv = std::fs::read_to_string(tmp.path().join("validation/validation.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 3, "{csv}");
+    assert!(csv.contains(A) && csv.contains(B), "{csv}");
+
+    let bad = p("bad.txt");
+    std::fs::write(&bad, format!("{A}\nconv9d-none\n")).unwrap();
+    let one = p("one.txt");
+    std::fs::write(&one, format!("{A}\n")).unwrap();
+    let refused = p("refused");
+    let case = |name, list: &str, names: &[&'static str], fix: &[&'static str]| {
+        let args = [
+            "latency", "validate", &space, "--table", &table, "--archs", list, "--out", &refused,
+        ];
+        Fault::new(name, &args).names(names).fix(fix).out(&refused)
+    };
+    common::check_all(&[
+        case(
+            "architecture outside the space",
+            &bad,
+            &["bad.txt", "line 2"],
+            &["conv9d"],
+        ),
+        case("one architecture", &one, &["one.txt"], &["at least 2"]),
+    ]);
+}
