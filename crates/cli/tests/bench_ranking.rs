@@ -4,26 +4,13 @@
 
 mod common;
 
-use common::run_vidnas;
-
-fn ok(args: &[&str]) -> String {
-    let out = run_vidnas(args);
-    assert!(
-        out.status.success(),
-        "vidnas {}: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
+use common::{vidnas_ok as ok, write_micro_space};
 
 #[test]
 fn ranking_reports_tau_and_rho_with_intervals_for_proxy_and_ceiling() {
     let tmp = tempfile::tempdir().unwrap();
     let p = |name: &str| tmp.path().join(name).to_str().unwrap().to_string();
-    let space = p("micro.json");
-    let file = vidnas_space::fixtures::micro().file;
-    std::fs::write(&space, serde_json::to_string_pretty(&file).unwrap()).unwrap();
+    let space = write_micro_space(tmp.path());
     let image = p("image");
     let data = [
         "--train-clips",

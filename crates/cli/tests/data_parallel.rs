@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{repo_root, run_vidnas};
+use common::{repo_root, run_vidnas, write_micro_space};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -88,10 +88,7 @@ impl Setup {
     fn new() -> Self {
         let tmp = tempfile::tempdir().unwrap();
         let root = tmp.path().to_path_buf();
-        let space = root.join("micro.json");
-        let file = vidnas_space::fixtures::micro().file;
-        std::fs::write(&space, serde_json::to_string_pretty(&file).unwrap()).unwrap();
-        let space = space.to_str().unwrap().to_string();
+        let space = write_micro_space(&root);
         let image = root.join("image").to_str().unwrap().to_string();
         ok(
             one(&[

@@ -5,21 +5,11 @@
 
 mod common;
 
-use common::{run_vidnas, snapshot};
+use common::{snapshot, vidnas_ok as ok, write_micro_space};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn ok(args: &[&str]) {
-    let out = run_vidnas(args);
-    assert!(
-        out.status.success(),
-        "vidnas {}: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 /// Every file of a run folder by its path inside the folder. Wall-clock measurements
 /// (`seconds_*` fields of `eval.json`) are the one thing allowed to differ, so they are dropped.
@@ -89,10 +79,7 @@ impl Dirs {
     }
     /// The micro space as a file, so the CLI can read it.
     fn micro_space(&self) -> String {
-        let path = self.root.join("micro.json");
-        let space = vidnas_space::fixtures::micro();
-        std::fs::write(&path, serde_json::to_string_pretty(&space.file).unwrap()).unwrap();
-        path.to_str().unwrap().to_string()
+        write_micro_space(&self.root)
     }
 }
 

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{check_all, run_vidnas, Fault};
+use common::{check_all, vidnas_ok as ok, write_micro_space, Fault};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -22,23 +22,12 @@ fn s(p: &Path) -> String {
     p.to_str().unwrap().to_string()
 }
 
-fn ok(args: &[&str]) {
-    let out = run_vidnas(args);
-    assert!(
-        out.status.success(),
-        "vidnas {}: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 /// A micro space, a one-step image run, a one-step supernet run and an exported config.
 fn setup() -> Setup {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().to_path_buf();
     let micro = vidnas_space::fixtures::micro();
-    let space = root.join("micro.json");
-    std::fs::write(&space, serde_json::to_string_pretty(&micro.file).unwrap()).unwrap();
+    let space = std::path::PathBuf::from(write_micro_space(&root));
     let (image, supernet) = (root.join("image"), root.join("supernet"));
     let data = ["--train-clips", "4", "--validation-clips", "2"];
     let mut args = vec!["pretrain-image", space.to_str().unwrap(), "--out"];

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{run_vidnas, Fault};
+use common::{run_vidnas, write_micro_space, Fault};
 
 const A: &str = "conv1d-attn1d-none-attn3d-none-conv3d-none-conv1d-none-attn1d";
 const B: &str = "none-none-none-attn1d-none-none-none-none-none-none";
@@ -12,9 +12,7 @@ const B: &str = "none-none-none-attn1d-none-none-none-none-none-none";
 fn the_listed_networks_are_timed_and_a_bad_line_is_named() {
     let tmp = tempfile::tempdir().unwrap();
     let p = |name: &str| tmp.path().join(name).to_str().unwrap().to_string();
-    let space = p("micro.json");
-    let file = vidnas_space::fixtures::micro().file;
-    std::fs::write(&space, serde_json::to_string_pretty(&file).unwrap()).unwrap();
+    let space = write_micro_space(tmp.path());
     let table = p("table.json");
     let profile = [
         "latency",

@@ -32,6 +32,21 @@ impl StartState {
     }
 }
 
+/// [`clean_failed_start`] for the process that writes the run (rank 0, or the only one); the
+/// other ranks of a data-parallel launch write nothing, so they only run `body`.
+pub fn clean_failed_start_if<T, E>(
+    writes: bool,
+    run: &Path,
+    own: &[&str],
+    body: impl FnOnce() -> Result<T, E>,
+) -> Result<T, E> {
+    if writes {
+        clean_failed_start(run, own, body)
+    } else {
+        body()
+    }
+}
+
 /// Runs `body`; if it fails and the run never started, removes the files this start wrote:
 /// the whole folder when the start created it, else the `own` files (the settings file and a
 /// half-written checkpoint).

@@ -15,7 +15,7 @@ use crate::error::FewStepError;
 use crate::run::{check_run, write_run_info};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
-use vidnas_diffusion::run_folder::clean_failed_start;
+use vidnas_diffusion::run_folder::clean_failed_start_if;
 use vidnas_diffusion::{datasets, DataConfig};
 use vidnas_diffusion::{seed_libtorch, Objective, PathPlan, Prediction, TrainConfig, Trainer};
 use vidnas_diffusion::{Compute, ComputeRecord};
@@ -139,10 +139,8 @@ pub fn finetune(req: FinetuneRequest) -> Result<FinetuneInfo, FewStepError> {
         }
         Ok::<_, FewStepError>(())
     };
-    if lead {
-        clean_failed_start(req.out, &["finetune.json"], body)?;
-    } else {
-        body()?;
+    clean_failed_start_if(lead, req.out, &["finetune.json"], body)?;
+    if !lead {
         return Ok(info);
     }
     let teacher_config = ArchConfig {

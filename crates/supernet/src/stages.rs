@@ -7,7 +7,7 @@ use crate::score::ValidationSet;
 use std::path::{Path, PathBuf};
 use tch::Device;
 use vidnas_data::{ClipLabel, Dataset, Vocab};
-use vidnas_diffusion::run_folder::clean_failed_start;
+use vidnas_diffusion::run_folder::clean_failed_start_if;
 use vidnas_diffusion::Compute;
 use vidnas_diffusion::{
     check_fits, check_run_folder, datasets, default_text_config, seed_libtorch, DataConfig,
@@ -165,7 +165,7 @@ fn run_trainer(
     progress: bool,
 ) -> Result<(), TrainError> {
     let lead = trainer.is_lead();
-    let mut body = || {
+    let body = || {
         // A checkpoint that cannot be resumed is refused before run.json is rewritten.
         if resume {
             trainer.resume()?;
@@ -179,11 +179,7 @@ fn run_trainer(
         }
         Ok(())
     };
-    if lead {
-        clean_failed_start(run, &["run.json"], body)
-    } else {
-        body()
-    }
+    clean_failed_start_if(lead, run, &["run.json"], body)
 }
 
 /// Fails early, naming the prompt or word, when a training or validation caption cannot be

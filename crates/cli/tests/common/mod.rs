@@ -22,6 +22,26 @@ pub fn run_vidnas(args: &[&str]) -> Output {
         .expect("runs the vidnas binary")
 }
 
+/// Runs `vidnas args`, fails the test with its stderr unless it succeeds, returns its stdout.
+pub fn vidnas_ok(args: &[&str]) -> String {
+    let out = run_vidnas(args);
+    assert!(
+        out.status.success(),
+        "vidnas {}: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Writes the micro space to `dir/micro.json`, so the CLI can read it; returns the path.
+pub fn write_micro_space(dir: &Path) -> String {
+    let path = dir.join("micro.json");
+    let file = vidnas_space::fixtures::micro().file;
+    std::fs::write(&path, serde_json::to_string_pretty(&file).unwrap()).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
 /// Every file under `path` (or the file itself) with its bytes; empty when absent.
 pub fn snapshot(path: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     let mut files = BTreeMap::new();
