@@ -9,12 +9,12 @@ use vidnas_latency::{temporal_params, LatencyTable, PredictRequest, SlotCostMode
 use vidnas_parallel::AllReduce;
 use vidnas_search::{Evaluation, Evaluator};
 use vidnas_space::{Architecture, Space};
-use vidnas_supernet::Scorer;
+use vidnas_supernet::SupernetScorer;
 
 pub struct PipelineEvaluator<'a> {
     space: &'a Space,
     costs: SlotCostModel,
-    scorer: Option<Scorer>,
+    scorer: Option<SupernetScorer>,
     ranks: &'a dyn AllReduce,
 }
 
@@ -22,7 +22,7 @@ impl<'a> PipelineEvaluator<'a> {
     pub fn new(
         space: &'a Space,
         table: &LatencyTable,
-        scorer: Option<Scorer>,
+        scorer: Option<SupernetScorer>,
         ranks: &'a dyn AllReduce,
     ) -> Result<Self> {
         let costs = SlotCostModel::new(space, table, &PredictRequest::for_table(table))?;
@@ -75,7 +75,7 @@ fn encode(archs: &[Architecture]) -> Vec<u8> {
 
 /// Scores this rank's share of `archs` and gathers every rank's, in order, on every rank.
 fn score_shares(
-    scorer: &Scorer,
+    scorer: &SupernetScorer,
     ranks: &dyn AllReduce,
     archs: &[Architecture],
 ) -> Result<Vec<f64>> {
@@ -88,7 +88,7 @@ fn score_shares(
 
 /// What a rank other than 0 does in a multi-rank search or score: scores its share of each
 /// batch rank 0 sends until rank 0 says it is done.
-pub fn serve_scores(space: &Space, scorer: &Scorer, ranks: &dyn AllReduce) -> Result<()> {
+pub fn serve_scores(space: &Space, scorer: &SupernetScorer, ranks: &dyn AllReduce) -> Result<()> {
     loop {
         let mut batch = Vec::new();
         ranks.broadcast_bytes(&mut batch, "the next batch of architectures from rank 0")?;
@@ -140,16 +140,4 @@ impl Evaluator for PipelineEvaluator<'_> {
     ) -> Result<Vec<Evaluation>, Box<dyn std::error::Error + Send + Sync>> {
         Ok(archs.iter().map(|arch| self.cost(arch, None)).collect())
     }
-}
-
-/// A supernet run's scorer on `device`; a stage-1 image run or a stand-alone run is refused up
-/// front, since it cannot score the architectures a search or a list asks for.
-pub fn open_supernet(
-    space: &Space,
-    run: &std::path::Path,
-    device: tch::Device,
-) -> Result<Scorer, vidnas_diffusion::TrainError> {
-    let scorer = Scorer::open(space, run, device)?;
-    scorer.require_supernet()?;
-    Ok(scorer)
 }

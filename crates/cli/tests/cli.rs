@@ -54,6 +54,44 @@ fn space_commands_work_on_both_shipped_spaces() {
 }
 
 #[test]
+fn space_sample_draws_distinct_architectures_inside_a_latency_band() {
+    let space = "search-spaces/tiny.json";
+    let table = "latency-tables/tiny-cpu-2threads.json";
+    let mut args = vec!["space", "sample", space, "-n", "6", "--seed", "2"];
+    args.extend(["--table", table, "--latency-ms", "74", "--within-pct", "5"]);
+    let (ok, out, err) = vidnas(&args);
+    assert!(ok, "{err}");
+    let archs: Vec<&str> = out
+        .lines()
+        .map(|l| l.split_whitespace().nth(1).unwrap())
+        .collect();
+    assert_eq!(archs.len(), 6);
+    let distinct: std::collections::BTreeSet<_> = archs.iter().collect();
+    assert_eq!(distinct.len(), 6, "{out}");
+    for arch in archs {
+        let (ok, p, err) = vidnas(&[
+            "latency", "predict", space, "--table", table, "--arch", arch, "--json",
+        ]);
+        assert!(ok, "{err}");
+        let ms = serde_json::from_str::<serde_json::Value>(&p).unwrap()["latency_ms"]
+            .as_f64()
+            .unwrap();
+        assert!(
+            (70.3..=77.7).contains(&ms),
+            "{arch}: {ms} ms is outside 74 ms ± 5%"
+        );
+    }
+    // A band no architecture reaches is refused, naming the band and the fix.
+    let mut args = vec!["space", "sample", space, "-n", "2"];
+    args.extend(["--table", table, "--latency-ms", "1", "--within-pct", "1"]);
+    let (ok, _, err) = vidnas(&args);
+    assert!(
+        !ok && err.contains("1 ms ± 1%") && err.contains("--within-pct"),
+        "{err}"
+    );
+}
+
+#[test]
 fn invalid_space_exits_non_zero_naming_file_and_field() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.json");

@@ -18,6 +18,10 @@ pub enum PathSampling {
     Fair,
     /// A uniform path plus the largest and the smallest architecture, gradients accumulated.
     Sandwich,
+    /// Sandwich with in-place distillation (OFA, BigNAS): the largest path learns from the
+    /// data; the uniform and the smallest path learn to match its prediction (detached), a
+    /// less noisy target than the sampled noise.
+    Inplace,
 }
 
 impl PathSampling {
@@ -26,6 +30,7 @@ impl PathSampling {
             Self::Uniform => "uniform",
             Self::Fair => "fair",
             Self::Sandwich => "sandwich",
+            Self::Inplace => "inplace",
         }
     }
 }
@@ -37,8 +42,9 @@ impl std::str::FromStr for PathSampling {
             "uniform" => Ok(Self::Uniform),
             "fair" => Ok(Self::Fair),
             "sandwich" => Ok(Self::Sandwich),
+            "inplace" => Ok(Self::Inplace),
             _ => Err(format!(
-                "unknown path sampling `{s}`; use uniform, fair or sandwich"
+                "unknown path sampling `{s}`; use uniform, fair, sandwich or inplace"
             )),
         }
     }
@@ -52,6 +58,9 @@ pub enum Objective {
     Image,
     /// The weight-sharing supernet: one or more sampled paths per step.
     Supernet(PathSampling),
+    /// One sub-supernet of a few-shot supernet: the paths hold the given op at each given slot
+    /// (`supernet:fair@3=conv1d,7=none`), so it trains and scores that region of the space.
+    SubSupernet(PathSampling, Vec<(usize, OpKind)>),
     /// One architecture on its own, temporal layers only (a stand-alone reference).
     Standalone(Architecture),
     /// One architecture with every weight training, spatial ones included (the few-step
@@ -64,6 +73,10 @@ impl Objective {
         match self {
             Objective::Image => "image".into(),
             Objective::Supernet(s) => format!("supernet:{}", s.as_str()),
+            Objective::SubSupernet(s, fixed) => {
+                let fixed: Vec<String> = fixed.iter().map(|(i, op)| format!("{i}={op}")).collect();
+                format!("supernet:{}@{}", s.as_str(), fixed.join(","))
+            }
             Objective::Standalone(a) => format!("standalone:{}", a.encode()),
             Objective::Full(a) => format!("full:{}", a.encode()),
         }
@@ -73,7 +86,7 @@ impl Objective {
     pub fn build(&self) -> Build {
         match self {
             Objective::Image => Build::Image,
-            Objective::Supernet(_) => Build::Supernet,
+            Objective::Supernet(_) | Objective::SubSupernet(..) => Build::Supernet,
             Objective::Standalone(a) | Objective::Full(a) => Build::Subnet(a.clone()),
         }
     }
@@ -84,7 +97,27 @@ impl Objective {
             Objective::Standalone(a) | Objective::Full(a) => {
                 space.check_arch(a).map_err(|e| format!("objective: {e}"))
             }
+            Objective::SubSupernet(_, fixed) => space
+                .narrowed(fixed)
+                .map(|_| ())
+                .map_err(|e| format!("objective: {e}")),
             _ => Ok(()),
+        }
+    }
+
+    /// How a supernet or sub-supernet samples its paths.
+    pub fn sampling(&self) -> Option<PathSampling> {
+        match self {
+            Objective::Supernet(s) | Objective::SubSupernet(s, _) => Some(*s),
+            _ => None,
+        }
+    }
+
+    /// The slots and ops a sub-supernet is fixed to (empty for any other objective).
+    pub fn region(&self) -> &[(usize, OpKind)] {
+        match self {
+            Objective::SubSupernet(_, fixed) => fixed,
+            _ => &[],
         }
     }
 }
@@ -110,8 +143,26 @@ impl std::str::FromStr for Objective {
         };
         if s == "image" {
             Ok(Objective::Image)
-        } else if let Some(sampling) = s.strip_prefix("supernet:") {
-            Ok(Objective::Supernet(sampling.parse()?))
+        } else if let Some(rest) = s.strip_prefix("supernet:") {
+            let Some((sampling, fixed)) = rest.split_once('@') else {
+                return Ok(Objective::Supernet(rest.parse()?));
+            };
+            let fixed = fixed
+                .split(',')
+                .map(|item| {
+                    let (slot, op) = item.split_once('=').ok_or_else(|| {
+                        format!("objective `{s}`: `{item}` is not slot=op, e.g. 3=conv1d")
+                    })?;
+                    let slot = slot
+                        .parse::<usize>()
+                        .map_err(|_| format!("objective `{s}`: `{slot}` is not a slot index"))?;
+                    let op = op
+                        .parse::<OpKind>()
+                        .map_err(|e| format!("objective `{s}`: {e}"))?;
+                    Ok((slot, op))
+                })
+                .collect::<Result<Vec<_>, String>>()?;
+            Ok(Objective::SubSupernet(sampling.parse()?, fixed))
         } else if let Some(a) = s.strip_prefix("standalone:") {
             Ok(Objective::Standalone(arch(a)?))
         } else if let Some(a) = s.strip_prefix("full:") {
@@ -149,6 +200,11 @@ mod tests {
         for o in [
             Objective::Image,
             Objective::Supernet(PathSampling::Sandwich),
+            Objective::Supernet(PathSampling::Inplace),
+            Objective::SubSupernet(
+                PathSampling::Fair,
+                vec![(3, OpKind::Conv1d), (7, OpKind::None)],
+            ),
             Objective::Standalone(arch.clone()),
             Objective::Full(arch),
         ] {
@@ -162,6 +218,12 @@ mod tests {
         let err = serde_json::from_str::<Objective>("\"video\"").unwrap_err();
         assert!(err.to_string().contains("image, supernet"), "{err}");
         assert!("supernet:often".parse::<Objective>().is_err());
+        assert_eq!(
+            Objective::SubSupernet(PathSampling::Fair, vec![(3, OpKind::Conv1d)]).describe(),
+            "supernet:fair@3=conv1d"
+        );
+        assert!("supernet:fair@3".parse::<Objective>().is_err());
+        assert!("supernet:fair@x=conv1d".parse::<Objective>().is_err());
         assert!("standalone:conv9d".parse::<Objective>().is_err());
     }
 }

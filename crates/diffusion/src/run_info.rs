@@ -33,6 +33,10 @@ pub struct RunInfo {
     /// The stage-1 run the spatial weights come from (for supernet and stand-alone runs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image_run: Option<PathBuf>,
+    /// The supernet run whose temporal weights this run started from (a few-shot sub-supernet,
+    /// or a candidate re-ranked by a short fine-tune) instead of zero-output layers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init_run: Option<PathBuf>,
     /// The diffusers weights stage 1 started from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub init_unet: Option<FileRef>,

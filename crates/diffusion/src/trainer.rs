@@ -8,7 +8,7 @@ use crate::checkpoint;
 use crate::compute::Compute;
 use crate::error::TrainError;
 use crate::model::VideoModel;
-use crate::objective::Objective;
+use crate::objective::{Objective, PathSampling};
 use crate::schedule::NoiseSchedule;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
@@ -143,7 +143,7 @@ impl PathPlan {
                 ops: vec![OpKind::None; slots],
             })),
             Objective::Standalone(a) | Objective::Full(a) => Some(Self::Fixed(a.clone())),
-            Objective::Supernet(_) => None,
+            Objective::Supernet(_) | Objective::SubSupernet(..) => None,
         }
     }
 
@@ -153,6 +153,34 @@ impl PathPlan {
             Self::PerStep(f) => f(step),
         }
     }
+}
+
+/// Mean over the paths of each one's squared error (f32 also under bf16 autocast; f64 for an
+/// f64 model), so gradients of every path accumulate into one update. With `distill`, every
+/// path after the first is compared with the first one's prediction, detached (in-place
+/// distillation: the teacher learns from the data alone).
+fn paths_loss(
+    predictions: impl Iterator<Item = Tensor>,
+    target: &Tensor,
+    distill: bool,
+    kind: tch::Kind,
+) -> Tensor {
+    let mut soft_target: Option<Tensor> = None;
+    let mut paths = 0;
+    let total = predictions
+        .map(|prediction| {
+            paths += 1;
+            let loss = (&prediction - soft_target.as_ref().unwrap_or(target))
+                .square()
+                .mean(kind);
+            if distill && soft_target.is_none() {
+                soft_target = Some(prediction.detach());
+            }
+            loss
+        })
+        .reduce(|a, b| a + b)
+        .expect("at least one path");
+    total / paths as f64
 }
 
 /// The ranks of `compute`, or this one process.
@@ -188,7 +216,9 @@ impl<'a> Trainer<'a> {
     ) -> Self {
         let params = match objective {
             Objective::Image | Objective::Full(_) => model.trainable(|_| true),
-            Objective::Supernet(_) | Objective::Standalone(_) => model.temporal_only(),
+            Objective::Supernet(_) | Objective::SubSupernet(..) | Objective::Standalone(_) => {
+                model.temporal_only()
+            }
         };
         let opt = AdamW::new(
             params,
@@ -351,23 +381,17 @@ impl<'a> Trainer<'a> {
         let timesteps = Tensor::from_slice(step_timesteps).to_device(x0.device());
         let paths = self.paths.at(step);
         self.opt.zero_grad();
+        // In-place distillation: the first path (the largest) is the teacher of the others.
+        let distill = self.objective.sampling() == Some(PathSampling::Inplace);
         let forward = || {
             let context = self
                 .model
                 .text
                 .encode_with_dropout(&batch.tokens, &draws.drop_caption[mine.clone()]);
-            // Gradients of every path are accumulated into one update.
-            paths
+            let predictions = paths
                 .iter()
-                .map(|arch| {
-                    // f32 loss (also under bf16 autocast); f64 for an f64 model.
-                    (self.model.denoise(&xt, &timesteps, &context, arch) - &target)
-                        .square()
-                        .mean(kind)
-                })
-                .reduce(|a, b| a + b)
-                .expect("at least one path")
-                / paths.len() as f64
+                .map(|arch| self.model.denoise(&xt, &timesteps, &context, arch));
+            paths_loss(predictions, &target, distill, kind)
         };
         let loss = match self.compute {
             Some(c) => c.autocast(forward),
@@ -437,5 +461,29 @@ impl<'a> Trainer<'a> {
         }
         bar.finish();
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn in_place_distillation_compares_later_paths_with_the_first_detached() {
+        let target = Tensor::from_slice(&[0.0f32, 0.0]);
+        let teacher = Tensor::from_slice(&[1.0f32, 3.0]).set_requires_grad(true);
+        let student = Tensor::from_slice(&[2.0f32, 2.0]).set_requires_grad(true);
+        let predictions = || [teacher.shallow_clone(), student.shallow_clone()].into_iter();
+        // Plain: ((1 + 9) / 2 + (4 + 4) / 2) / 2 = 4.5.
+        let plain = paths_loss(predictions(), &target, false, tch::Kind::Float);
+        assert_eq!(plain.double_value(&[]), 4.5);
+        // Distilled: ((1 + 9) / 2 + ((2-1)^2 + (2-3)^2) / 2) / 2 = 3.
+        let distilled = paths_loss(predictions(), &target, true, tch::Kind::Float);
+        assert_eq!(distilled.double_value(&[]), 3.0);
+        distilled.backward();
+        // The teacher's gradient comes from the data term alone: d/dp (p^2 / 2) / 2 = p / 2.
+        assert_eq!(Vec::<f32>::try_from(teacher.grad()).unwrap(), [0.5, 1.5]);
+        // The student's: d/ds ((s - p)^2 / 2) / 2 = (s - p) / 2.
+        assert_eq!(Vec::<f32>::try_from(student.grad()).unwrap(), [0.5, -0.5]);
     }
 }

@@ -154,6 +154,7 @@ pub fn export(req: &ExportRequest) -> Result<PathBuf, ExportError> {
     req.space.check_arch(req.arch)?;
     let holds_arch = match &info.objective {
         Objective::Supernet(_) => true,
+        Objective::SubSupernet(_, fixed) => Space::in_region(req.arch, fixed),
         Objective::Standalone(a) | Objective::Full(a) => a == req.arch,
         Objective::Image => false,
     };

@@ -13,6 +13,7 @@
 //! `lower.rs` → `table.rs`.
 
 mod accuracy;
+mod band;
 mod correction;
 mod cost;
 mod dupkeys;
@@ -31,6 +32,7 @@ mod table;
 pub use accuracy::{
     accuracy, kendall_tau_b, mean_bias, mean_bias_pct, rmse, rmspe, within_pct, AccuracyStats,
 };
+pub use band::LatencyBand;
 pub use correction::{kind_sums, Correction, FitMethod};
 pub use cost::{Dtype, OpActivations};
 pub use error::LatencyError;
@@ -43,7 +45,7 @@ pub use lower::{
 pub use memory::{estimate as estimate_memory, live_elems, MemoryEstimate};
 pub use predict::{check_covers, predict, PredictRequest, Prediction};
 pub use rank_stats::{bootstrap_95, quantile, spearman_rho};
-pub use ranking::{Agreement, RankAgreement, RankedArch};
+pub use ranking::{Agreement, RankAgreement, RankedArch, SetAgreement};
 pub use signature::{OpClass, Signature};
 pub use slot_cost::{FastPrediction, SlotCostModel, SlotOpCost};
 pub use table::{DeviceInfo, Entry, LatencyTable, Statistic, TABLE_FORMAT};

@@ -80,6 +80,39 @@ impl Agreement {
     }
 }
 
+/// How a proxy and the reference seeds agree over one set of architectures.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SetAgreement {
+    /// Architectures in the set.
+    pub archs: usize,
+    /// τ, ρ and their intervals of the proxy against the reference mean.
+    pub proxy: Agreement,
+    /// The same between the first two reference seeds, when at least two architectures of the
+    /// set have two: how well the reference agrees with itself (the ceiling).
+    pub seeds: Option<Agreement>,
+}
+
+impl SetAgreement {
+    pub fn of<'a>(archs: impl IntoIterator<Item = &'a RankedArch>) -> Self {
+        let archs: Vec<&RankedArch> = archs.into_iter().collect();
+        let pairs: Vec<(f64, f64)> = archs
+            .iter()
+            .map(|a| (a.proxy, a.reference_mean()))
+            .collect();
+        let seed_pairs: Vec<(f64, f64)> = archs
+            .iter()
+            .map(|a| a.by_seed())
+            .filter(|s| s.len() >= 2)
+            .map(|s| (s[0].1, s[1].1))
+            .collect();
+        Self {
+            archs: archs.len(),
+            proxy: Agreement::of(&pairs),
+            seeds: (seed_pairs.len() >= 2).then(|| Agreement::of(&seed_pairs)),
+        }
+    }
+}
+
 /// The ranking of a set of architectures by a proxy against reference runs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RankAgreement {
@@ -120,52 +153,19 @@ impl RankAgreement {
                 runs,
             });
         }
-        let pairs: Vec<(f64, f64)> = archs
-            .iter()
-            .map(|a| (a.proxy, a.reference_mean()))
-            .collect();
-        let seed_pairs: Vec<(f64, f64)> = archs
-            .iter()
-            .map(RankedArch::by_seed)
-            .filter(|s| s.len() >= 2)
-            .map(|s| (s[0].1, s[1].1))
-            .collect();
-        let proxy = Agreement::of(&pairs);
-        let seeds = (seed_pairs.len() >= 2).then(|| Agreement::of(&seed_pairs));
+        let all = SetAgreement::of(&archs);
         Ok(RankAgreement {
-            tau: proxy.tau,
-            ceiling: seeds.as_ref().map(|s| s.tau),
-            proxy,
-            seeds,
+            tau: all.proxy.tau,
+            ceiling: all.seeds.as_ref().map(|s| s.tau),
+            proxy: all.proxy,
+            seeds: all.seeds,
             archs,
         })
     }
 
-    /// CSV text, one row per architecture:
-    /// `arch_id,arch,supernet_score,standalone_mean,standalone_scores`.
-    pub fn csv(&self) -> String {
-        let mut w = csv::WriterBuilder::new()
-            .terminator(csv::Terminator::Any(b'\n'))
-            .from_writer(Vec::new());
-        w.write_record([
-            "arch_id",
-            "arch",
-            "supernet_score",
-            "standalone_mean",
-            "standalone_scores",
-        ])
-        .expect("writing to memory");
-        for a in &self.archs {
-            w.write_record([
-                a.arch.id(),
-                a.arch.encode(),
-                a.proxy.to_string(),
-                a.reference_mean().to_string(),
-                a.runs_text(),
-            ])
-            .expect("writing to memory");
-        }
-        String::from_utf8(w.into_inner().expect("writing to memory")).expect("UTF-8 fields")
+    /// The agreement over the architectures `keep` selects (e.g. those inside a latency band).
+    pub fn within(&self, mut keep: impl FnMut(&Architecture) -> bool) -> SetAgreement {
+        SetAgreement::of(self.archs.iter().filter(|a| keep(&a.arch)))
     }
 }
 
@@ -179,7 +179,7 @@ mod tests {
     }
 
     #[test]
-    fn groups_runs_ranks_and_writes_the_committed_layout() {
+    fn groups_runs_by_architecture_and_ranks_them() {
         use OpKind::{Attn1d, Conv1d, None as No};
         let (a, b, c) = (
             arch(&[Conv1d, No]),
@@ -209,21 +209,33 @@ mod tests {
         assert_eq!(r.tau, 1.0);
         // Seed 0 vs seed 1: (0.1, 0.12), (0.2, 0.3), (0.5, 0.4): concordant.
         assert_eq!(r.ceiling, Some(1.0));
-        let csv = r.csv();
-        let lines: Vec<&str> = csv.lines().collect();
-        assert_eq!(
-            lines[0],
-            "arch_id,arch,supernet_score,standalone_mean,standalone_scores"
-        );
-        assert_eq!(
-            lines[1],
-            format!(
-                "{},attn1d-none,1,{},0:0.10000 1:0.12000",
-                b.id(),
-                (0.1f64 + 0.12) / 2.0
-            )
-        );
-        assert!(csv.ends_with('\n') && lines.len() == 4);
+    }
+
+    #[test]
+    fn a_subset_is_judged_on_its_own() {
+        use OpKind::{Attn1d, Conv1d, None as No};
+        let archs = [[Conv1d, No], [Attn1d, No], [No, Conv1d], [No, Attn1d]];
+        // The proxy ranks the first three right and puts the fourth first.
+        let truth = [0.1, 0.2, 0.3, 0.4];
+        let proxy = [1.0, 2.0, 3.0, 0.5];
+        let runs: Vec<_> = archs
+            .iter()
+            .zip(truth)
+            .flat_map(|(a, t)| [(arch(a), 0, t), (arch(a), 1, t + 0.01)])
+            .collect();
+        let r = RankAgreement::new(runs, |x| {
+            let i = archs.iter().position(|a| arch(a) == *x).unwrap();
+            Ok::<_, ()>(proxy[i])
+        })
+        .unwrap();
+        assert_eq!(r.archs.len(), 4);
+        // Overall: 3 of 6 pairs concordant, 3 discordant.
+        assert_eq!(r.tau, 0.0);
+        let inside = r.within(|a| a.ops[1] != Attn1d);
+        assert_eq!(inside.archs, 3);
+        assert_eq!(inside.proxy.tau, 1.0);
+        assert_eq!(inside.seeds.unwrap().tau, 1.0);
+        assert_eq!(r.within(|_| false).archs, 0);
     }
 
     #[test]

@@ -12,6 +12,7 @@ mod error;
 pub mod fixtures;
 mod format;
 mod ops;
+mod region;
 mod sampling;
 mod slots;
 mod space;

@@ -2,10 +2,12 @@
 //! weight-sharing supernet training (path sampling), stand-alone training of one architecture,
 //! and deterministic scoring.
 
+pub mod fewshot;
 pub mod paths;
 mod score;
 pub mod stages;
 
+pub use fewshot::{run_holding, split_supernet, SplitManifest, SplitRequest, SupernetScorer};
 pub use paths::{path_plan, paths_for_step, trainer};
 pub use score::ValidationSet;
 pub use stages::{pretrain_image, train_temporal, ImageStage, Scorer, TemporalStage};

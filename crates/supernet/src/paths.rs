@@ -85,6 +85,8 @@ pub fn paths_for_step(
     match sampling {
         PathSampling::Uniform => vec![space.sample(&mut rng)],
         PathSampling::Sandwich => vec![space.sample(&mut rng), largest(space), smallest(space)],
+        // The teacher first: the trainer distils the other paths from the first one.
+        PathSampling::Inplace => vec![largest(space), space.sample(&mut rng), smallest(space)],
         PathSampling::Fair => {
             let cycle_len = space
                 .slots
@@ -115,8 +117,12 @@ pub fn paths_for_step(
 /// objective's one fixed path.
 pub fn path_plan(space: &Space, objective: &Objective, seed: u64) -> PathPlan {
     match objective {
-        Objective::Supernet(sampling) => {
-            let (space, sampling) = (space.clone(), *sampling);
+        Objective::Supernet(sampling) | Objective::SubSupernet(sampling, _) => {
+            // A sub-supernet samples inside its region (checked by `Objective::check`).
+            let space = space
+                .narrowed(objective.region())
+                .expect("the region was checked before training");
+            let sampling = *sampling;
             PathPlan::PerStep(Box::new(move |step| {
                 paths_for_step(&space, sampling, seed, step)
             }))

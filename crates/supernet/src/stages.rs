@@ -113,6 +113,7 @@ pub fn pretrain_image(
         train: train.clone(),
         validation: ValidationConfig::default(),
         image_run: None,
+        init_run: None,
         init_unet,
         compute: Some(compute.record()),
     };
@@ -214,6 +215,9 @@ pub struct TemporalStage {
     pub scoring: Option<(usize, ValidationConfig)>,
     /// Train on other clips than stage 1 did; their captions must fit stage 1's text encoder.
     pub source: Option<DataSource>,
+    /// Start the temporal layers from this supernet run's weights (same space and stage-1
+    /// run) instead of zero-output layers: few-shot sub-supernets and re-ranking fine-tunes.
+    pub init_from: Option<PathBuf>,
 }
 
 /// Stage 2: inflates the stage-1 model, trains the temporal layers of the supernet (or one
@@ -243,11 +247,16 @@ pub fn train_temporal(
     if objective == Objective::Image {
         return Err(TrainError::Config("use pretrain_image for stage 1".into()));
     }
+    objective.check(space).map_err(TrainError::Config)?;
     let build = objective.build();
+    if let Some(init) = &stage.init_from {
+        check_init_run(space, init, image_run)?;
+    }
     let info = RunInfo {
         objective: objective.clone(),
         train: train.clone(),
         image_run: Some(image_run.to_path_buf()),
+        init_run: stage.init_from.clone(),
         compute: Some(compute.record()),
         ..image.clone()
     };
@@ -274,6 +283,10 @@ pub fn train_temporal(
     let mut model = VideoModel::new(space, build, info.text.clone(), compute.device)?;
     compute.prepare(&mut model.vs);
     model.load_image_weights(&image_run.join("model.safetensors"))?;
+    if let Some(init) = &stage.init_from {
+        // Every temporal weight this model holds (a sub-supernet: all; a candidate: its own).
+        load_into(&model.vs, &init.join("model.safetensors"), is_temporal)?;
+    }
     check_captions(
         &model,
         &info.vocab,
@@ -283,6 +296,50 @@ pub fn train_temporal(
     let trainer = trainer(&mut model, objective, train, &train_data, &info.vocab, run);
     run_trainer(trainer.on(compute)?, run, &info, resume, progress)?;
     Ok(info)
+}
+
+/// Checks that `init` is a finished supernet run on `space` trained on top of `image_run`.
+fn check_init_run(space: &Space, init: &Path, image_run: &Path) -> Result<(), TrainError> {
+    let info = RunInfo::load(init)?;
+    info.check_space(space, init)?;
+    if info.objective.sampling().is_none() {
+        return Err(TrainError::file(
+            init.join("run.json"),
+            format!(
+                "objective is `{}`, not a supernet; start from a run made by `vidnas supernet train`",
+                info.objective
+            ),
+        ));
+    }
+    let same_image = info
+        .image_run
+        .as_deref()
+        .is_some_and(|i| same_folder(i, image_run));
+    if !same_image {
+        return Err(TrainError::file(
+            init.join("run.json"),
+            format!(
+                "was trained on stage-1 run {} but --image is {}; pass the supernet's own stage-1 run",
+                info.image_run
+                    .as_deref()
+                    .map_or("(none)".into(), |p| p.display().to_string()),
+                image_run.display()
+            ),
+        ));
+    }
+    let weights = init.join("model.safetensors");
+    if !weights.exists() {
+        return Err(TrainError::file(
+            &weights,
+            "missing: the supernet has not finished training; resume it first",
+        ));
+    }
+    Ok(())
+}
+
+/// Whether two paths name the same folder (as written, or once resolved).
+fn same_folder(a: &Path, b: &Path) -> bool {
+    a == b || matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y)
 }
 
 /// A trained model ready to score architectures on the run's fixed validation set.
@@ -336,6 +393,12 @@ impl Scorer {
     /// Refuses a run that cannot score every architecture of its space: a stage-1 image run
     /// holds no temporal layers and a stand-alone run only its own architecture.
     pub fn require_supernet(&self) -> Result<(), TrainError> {
+        if let Objective::SubSupernet(..) = self.info.objective {
+            return Err(self.wrong_run(format!(
+                "objective is `{}`: one part of a few-shot supernet; pass the folder holding its split.json",
+                self.info.objective
+            )));
+        }
         match &self.model.build {
             Build::Supernet => Ok(()),
             _ => Err(self.wrong_run(format!(
@@ -350,6 +413,12 @@ impl Scorer {
     }
 
     pub fn score(&self, arch: &Architecture) -> Result<f64, TrainError> {
+        if !Space::in_region(arch, self.info.objective.region()) {
+            return Err(self.wrong_run(format!(
+                "this sub-supernet (objective `{}`) was trained only on architectures with those ops at those slots, not {arch}; score through its few-shot folder (the one holding split.json)",
+                self.info.objective
+            )));
+        }
         match &self.model.build {
             Build::Subnet(a) if a != arch => {
                 return Err(self.wrong_run(format!(

@@ -50,11 +50,16 @@ pub fn run(a: ExportArgs) -> Result<()> {
         .or_else(|| settings.table.as_ref().map(|t| t.path.clone()));
     let space_path = match &a.space {
         Some(p) => p.clone(),
-        None => vidnas_diffusion::RunInfo::load(&supernet)?.space_path,
+        None => {
+            let first = vidnas_supernet::run_holding(&supernet, None)?;
+            vidnas_diffusion::RunInfo::load(&first)?.space_path
+        }
     };
     let space = Space::load(&space_path)?;
     let run = load_run(&a.run, &space)?;
     let row = select(&run.front, &selector)?;
+    // A few-shot supernet: the part whose region holds the architecture.
+    let supernet = vidnas_supernet::run_holding(&supernet, Some(&row.arch))?;
     let predicted = Some(PredictedCost {
         latency_ms: row.eval.latency_ms,
         peak_mem_mb: row.eval.peak_mem_mb,

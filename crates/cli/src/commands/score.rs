@@ -3,14 +3,14 @@
 
 use crate::commands::search::{parse_shard, serve_ranks};
 use crate::compute_args::ComputeArgs;
-use crate::evaluator::{open_supernet, PipelineEvaluator};
+use crate::evaluator::PipelineEvaluator;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use std::path::{Path, PathBuf};
 use vidnas_latency::LatencyTable;
 use vidnas_search::{write_evaluations, Evaluator, Shard};
 use vidnas_space::{Architecture, Space};
-use vidnas_supernet::Scorer;
+use vidnas_supernet::{Scorer, SupernetScorer};
 
 /// `vidnas score`: scores a list of architectures (one encoding per line), optionally one shard
 /// of it, so a scheduler can fan scoring out; rows go to a CSV.
@@ -70,7 +70,7 @@ pub fn score(a: ScoreArgs) -> Result<()> {
     let scorer = a
         .supernet
         .as_deref()
-        .map(|s| open_supernet(&space, s, compute.device))
+        .map(|s| SupernetScorer::open(&space, s, compute.device))
         .transpose()?;
     let mut evaluator = PipelineEvaluator::new(&space, &table, scorer, compute.comm.as_ref())?;
     let evals = evaluator.evaluate(&mine).map_err(|e| anyhow::anyhow!(e))?;
@@ -113,7 +113,7 @@ pub(crate) fn read_archs(space: &Space, path: &Path) -> Result<Vec<Architecture>
 
 #[derive(Args)]
 pub struct SupernetScore {
-    /// A supernet (or stand-alone) run folder.
+    /// A supernet (or stand-alone) run folder, or a few-shot folder (`supernet split`).
     pub run: PathBuf,
     /// Architectures to score (canonical encoding); repeat the flag for several.
     #[arg(long, required = true)]
@@ -129,12 +129,18 @@ pub struct SupernetScore {
 
 /// `vidnas supernet score`: the validation loss of each architecture through a run's weights.
 pub fn supernet_score(a: SupernetScore) -> Result<()> {
-    let info = vidnas_diffusion::RunInfo::load(&a.run)?;
+    let info = vidnas_diffusion::RunInfo::load(&vidnas_supernet::run_holding(&a.run, None)?)?;
     let space_path = a.space.clone().unwrap_or(info.space_path.clone());
     let space = Space::load(&space_path)
         .with_context(|| format!("loading the run's space {}", space_path.display()))?;
     let compute = a.compute.open()?;
-    let scorer = Scorer::open(&space, &a.run, compute.device)?;
+    // A few-shot folder scores each architecture with its part; any single run scores what it
+    // holds (a stand-alone run its own architecture).
+    let scorer = if a.run.join(vidnas_supernet::fewshot::SPLIT_FILE).exists() {
+        SupernetScorer::open(&space, &a.run, compute.device)?
+    } else {
+        SupernetScorer::single(Scorer::open(&space, &a.run, compute.device)?)
+    };
     let mut rows = Vec::new();
     for text in &a.arch {
         let arch = space.parse_arch(text)?;

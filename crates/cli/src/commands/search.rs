@@ -1,7 +1,7 @@
 //! `vidnas search` and `vidnas search merge`, and the value parsers other commands share.
 
 use crate::compute_args::ComputeArgs;
-use crate::evaluator::{open_supernet, serve_scores, PipelineEvaluator};
+use crate::evaluator::{serve_scores, PipelineEvaluator};
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -16,6 +16,7 @@ use vidnas_search::{
     Shard, SurrogateParams,
 };
 use vidnas_space::{Architecture, Space};
+use vidnas_supernet::SupernetScorer;
 
 #[derive(Clone, Copy, ValueEnum, PartialEq)]
 pub enum AlgoArg {
@@ -207,7 +208,7 @@ pub fn serve_ranks(space: &Space, supernet: Option<&Path>, compute: &Compute) ->
     match supernet {
         Some(run) => serve_scores(
             space,
-            &open_supernet(space, run, compute.device)?,
+            &SupernetScorer::open(space, run, compute.device)?,
             compute.comm.as_ref(),
         ),
         None => Ok(()),
@@ -274,15 +275,16 @@ pub fn search(
     let table = LatencyTable::load(table_path)?;
     check_covers(space, &table)?;
     let scorer = supernet
-        .map(|s| open_supernet(space, s, compute.device))
+        .map(|s| SupernetScorer::open(space, s, compute.device))
         .transpose()?;
-    // The supernet is recorded as its run folder with the hash of its weights.
-    config.supernet = match supernet {
-        Some(s) => Some(FileRef {
+    // The supernet is recorded as its run folder with the hash of its weights (of every part
+    // of a few-shot folder).
+    config.supernet = match (supernet, &scorer) {
+        (Some(s), Some(scorer)) => Some(FileRef {
             path: s.to_path_buf(),
-            sha256: vidnas_io::sha256_16(&s.join("model.safetensors"))?,
+            sha256: scorer.weights_sha256()?,
         }),
-        None => None,
+        _ => None,
     };
     config.table = Some(FileRef::of(table_path)?);
     let mut evaluator = PipelineEvaluator::new(space, &table, scorer, compute.comm.as_ref())?;

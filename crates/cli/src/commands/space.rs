@@ -1,10 +1,12 @@
 //! `vidnas space show|count|sample|validate`.
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 use clap::Subcommand;
 use rand::SeedableRng;
+use std::collections::BTreeSet;
 use std::path::PathBuf;
-use vidnas_space::Space;
+use vidnas_latency::LatencyBand;
+use vidnas_space::{Architecture, Space};
 
 #[derive(Subcommand)]
 pub enum SpaceCommand {
@@ -23,7 +25,10 @@ pub enum SpaceCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Draw architectures uniformly at random (deterministic under --seed).
+    /// Draw distinct architectures uniformly at random (deterministic under --seed), optionally
+    /// only those whose predicted latency lies in a band: `--table T --latency-ms 74
+    /// --within-pct 5` draws from the architectures predicted at 74 ms ± 5% on T (the in-band
+    /// set of a ranking study).
     Sample {
         file: PathBuf,
         /// How many architectures to draw.
@@ -33,6 +38,15 @@ pub enum SpaceCommand {
         seed: u64,
         #[arg(long)]
         json: bool,
+        /// Latency table for the band (with --latency-ms).
+        #[arg(long, requires = "latency_ms")]
+        table: Option<PathBuf>,
+        /// Centre of the latency band, predicted on --table.
+        #[arg(long, requires = "table")]
+        latency_ms: Option<f64>,
+        /// Half-width of the band, in percent of --latency-ms.
+        #[arg(long, default_value_t = 5.0, requires = "latency_ms")]
+        within_pct: f64,
     },
     /// Check a file; exits non-zero with the field and the fix when it is invalid.
     Validate {
@@ -65,12 +79,22 @@ pub fn run(cmd: SpaceCommand) -> Result<()> {
             n,
             seed,
             json,
+            table,
+            latency_ms,
+            within_pct,
         } => {
             let space = Space::load(file)?;
-            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-            // One sampler for all draws: the same draws as `space.sample`, weights built once.
-            let sampler = space.sampler();
-            let archs: Vec<_> = (0..n).map(|_| sampler.sample(&mut rng)).collect();
+            let band = match (table, latency_ms) {
+                (Some(table), Some(ms)) => Some(LatencyBand::new(
+                    &space,
+                    &table,
+                    ms,
+                    within_pct,
+                    ("--latency-ms", "--within-pct"),
+                )?),
+                _ => None,
+            };
+            let archs = draw_distinct(&space, n, seed, band.as_ref())?;
             if json {
                 let rows: Vec<_> = archs
                     .iter()
@@ -161,4 +185,47 @@ fn show(space: &Space, json: bool) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// `n` distinct architectures drawn uniformly (from the band when given), in draw order.
+/// Gives up, naming the band, after 1000 draws per wanted architecture.
+fn draw_distinct(
+    space: &Space,
+    n: usize,
+    seed: u64,
+    band: Option<&LatencyBand>,
+) -> Result<Vec<Architecture>> {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    // One sampler for all draws: the same draws as `space.sample`, weights built once.
+    let sampler = space.sampler();
+    let max_draws = n.saturating_mul(1000).max(1000);
+    let (mut seen, mut archs) = (BTreeSet::new(), Vec::with_capacity(n));
+    for _ in 0..max_draws {
+        if archs.len() == n {
+            break;
+        }
+        let arch = sampler.sample(&mut rng);
+        if let Some(band) = band {
+            if !band.contains(space, &arch)? {
+                continue;
+            }
+        }
+        if seen.insert(arch.encode()) {
+            archs.push(arch);
+        }
+    }
+    if archs.len() < n {
+        match band {
+            Some(b) => bail!(
+                "found {} of {n} distinct architectures at {} after {max_draws} draws; widen --within-pct or move --latency-ms toward the space's typical latency",
+                archs.len(),
+                b.label
+            ),
+            None => bail!(
+                "the space holds fewer than {n} distinct architectures (found {} in {max_draws} draws); ask for fewer",
+                archs.len()
+            ),
+        }
+    }
+    Ok(archs)
 }

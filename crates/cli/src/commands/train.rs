@@ -175,6 +175,69 @@ pub enum SupernetCommand {
     Train(SupernetTrain),
     /// Score architectures: validation denoising loss on fixed clips, timesteps and noise.
     Score(super::score::SupernetScore),
+    /// Split a trained supernet into few-shot sub-supernets (Few-shot NAS): one per op
+    /// combination at the --split-slots slots where the supernet's score varies most between
+    /// ops; each starts from its weights and trains on its own region. The folder it writes
+    /// (holding split.json) scores like a supernet in search, score, export and bench ranking.
+    Split(SupernetSplit),
+}
+
+#[derive(Args)]
+pub struct SupernetSplit {
+    pub space: PathBuf,
+    /// The trained one-shot supernet run to split.
+    #[arg(long)]
+    pub supernet: PathBuf,
+    /// Folder to write split.json and one run folder per part into.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// How many slots to split at (parts: the product of their op counts).
+    #[arg(long, default_value_t = 1)]
+    pub split_slots: usize,
+    /// Training steps of each part (the rest of the supernet's settings are kept).
+    #[arg(long, default_value_t = 100)]
+    pub steps_per_part: usize,
+    /// Random architectures on which the score's spread across each slot's ops is measured.
+    #[arg(long, default_value_t = 8)]
+    pub probes: usize,
+    /// Seed of the probe architectures.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Continue an interrupted split in --out (finished parts are kept).
+    #[arg(long)]
+    pub resume: bool,
+    #[command(flatten)]
+    pub compute: crate::compute_args::ComputeArgs,
+}
+
+fn split(a: SupernetSplit) -> Result<()> {
+    let space = Space::load(&a.space)?;
+    let compute = a.compute.open_with(vidnas_diffusion::Precision::F32)?;
+    let manifest = vidnas_supernet::split_supernet(&vidnas_supernet::SplitRequest {
+        space: &space,
+        base: &a.supernet,
+        out: &a.out,
+        split_slots: a.split_slots,
+        steps_per_part: a.steps_per_part,
+        probes: a.probes,
+        seed: a.seed,
+        resume: a.resume,
+        progress: true,
+        compute: &compute,
+    })?;
+    let slots: Vec<String> = manifest
+        .slots
+        .iter()
+        .map(|s| format!("{} (`{}`, spread {:.5})", s.index, s.name, s.spread))
+        .collect();
+    eprintln!(
+        "split at slot(s) {} into {} parts of {} steps; score with --supernet {}",
+        slots.join(", "),
+        manifest.parts.len(),
+        manifest.steps_per_part,
+        a.out.display()
+    );
+    Ok(())
 }
 
 /// What every stage-2 run (supernet or stand-alone) takes.
@@ -197,6 +260,11 @@ pub struct TemporalArgs {
     /// Timesteps per validation clip used for scoring.
     #[arg(long, default_value_t = 2)]
     pub validation_timesteps: usize,
+    /// Start the temporal layers from this supernet run's weights instead of zero-output
+    /// layers (it must be trained on the same --image). With `vidnas train --steps 20` this
+    /// re-ranks a candidate: a short fine-tune from its inherited weights, then `score`.
+    #[arg(long)]
+    pub init: Option<PathBuf>,
 }
 
 impl TemporalArgs {
@@ -213,6 +281,7 @@ impl TemporalArgs {
         let stage = TemporalStage {
             scoring,
             source: self.source.source(),
+            init_from: self.init.clone(),
         };
         stages::train_temporal(
             &space,
@@ -237,7 +306,9 @@ impl TemporalArgs {
 pub struct SupernetTrain {
     #[command(flatten)]
     pub common: TemporalArgs,
-    /// Path sampling: uniform (SPOS), fair (every op of a slot equally often) or sandwich.
+    /// Path sampling: uniform (SPOS), fair (every op of a slot equally often), sandwich (a
+    /// uniform path plus the largest and the smallest) or inplace (sandwich whose uniform and
+    /// smallest paths learn the largest path's prediction: in-place distillation).
     #[arg(long, default_value = "fair")]
     pub sampling: PathSampling,
 }
@@ -263,5 +334,6 @@ pub fn supernet(cmd: SupernetCommand) -> Result<()> {
     match cmd {
         SupernetCommand::Train(a) => a.common.run(Objective::Supernet(a.sampling)),
         SupernetCommand::Score(a) => super::score::supernet_score(a),
+        SupernetCommand::Split(a) => split(a),
     }
 }

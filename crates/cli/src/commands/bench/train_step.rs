@@ -171,7 +171,7 @@ pub fn run(a: BenchTrainStepArgs) -> Result<()> {
                 .map(|p| p.encode())
                 .collect(),
             Objective::Standalone(arch) | Objective::Full(arch) => vec![arch.encode()],
-            Objective::Image => unreachable!("not offered"),
+            Objective::Image | Objective::SubSupernet(..) => unreachable!("not offered"),
         })
         .collect();
     let b = &space.file.backbone;
