@@ -26,8 +26,13 @@ KNEE=conv1d-conv1d-attn3d-attn1d-none-none-attn1d-conv1d-conv1d-none
 R=${RANKING_RUNS:-runs/ranking}
 OUT=reports/ranking
 ALONE_STEPS=${ALONE_STEPS:-100}
-SUPER_STEPS=${SUPER_STEPS:-600}
-METHODS=${METHODS:-fair sandwich inplace fewshot rerank fair-1200}
+# Every method trains SUPER_STEPS supernet steps; fewshot then trains each part
+# FEWSHOT_STEPS more (split at one slot), rerank fine-tunes each architecture RERANK_STEPS from
+# the fair supernet, fair-2x trains twice as long (the training-length control).
+SUPER_STEPS=${SUPER_STEPS:-400}
+FEWSHOT_STEPS=${FEWSHOT_STEPS:-80}
+RERANK_STEPS=${RERANK_STEPS:-20}
+METHODS=${METHODS:-fair fewshot rerank inplace sandwich fair-2x}
 STAGES=${STAGES:-standalone supernets}
 SCORING="--validation-clips 16 --validation-timesteps 4"
 mkdir -p "$R" "$OUT"
@@ -59,7 +64,8 @@ EOF
 fi
 mapfile -t ARCHS < "$archs_file"
 log "band: $band_ms ms ± 5% on $TABLE; ${#ARCHS[@]} architectures x 2 seeds x $ALONE_STEPS steps"
-log "expected wall time on 2 CPU cores: image ~3 min, stand-alone ~$(( ${#ARCHS[@]} * 2 * ALONE_STEPS / 200 )) min, each supernet method ~$(( SUPER_STEPS / 60 + 2 )) min (rerank and fair-1200 about twice that)"
+# About 1.1 s per single-path step of batch 4 on 2 cores (3 paths: sandwich, inplace).
+log "expected wall time on 2 CPU cores: image ~4 min, stand-alone ~$(( ${#ARCHS[@]} * 2 * ALONE_STEPS * 11 / 600 )) min; supernets: fair ~$(( SUPER_STEPS * 11 / 600 )) min, fewshot ~$(( 5 * FEWSHOT_STEPS * 11 / 600 + 2 )) min, rerank ~$(( ${#ARCHS[@]} * (RERANK_STEPS + 5) * 11 / 600 )) min, inplace and sandwich ~$(( SUPER_STEPS * 33 / 600 )) min each, fair-2x ~$(( SUPER_STEPS * 22 / 600 )) min"
 
 [ -f "$R/image/model.safetensors" ] || \
   $V pretrain-image $SPACE --out "$R/image" --steps 500 --batch-size 8 --lr 2e-3 --seed 0 $(resume_flag "$R/image")
@@ -77,3 +83,61 @@ for i in "${!ARCHS[@]}"; do
   done
 done
 [[ " $STAGES " == *" supernets "* ]] || exit 0
+
+# Wall time of each method (seconds of this invocation; a resumed method is marked).
+TIMES="$OUT/timings.csv"
+[ -f "$TIMES" ] || echo "method,steps,wall_s,note" > "$TIMES"
+record() { # method steps start_s resumed
+  grep -q "^$1," "$TIMES" || echo "$1,$2,$(( $(date +%s) - $3 )),$4" >> "$TIMES"
+}
+supernet() { # name sampling steps
+  local out="$R/supernet-$1" start note=""
+  [ -f "$out/model.safetensors" ] && return 0
+  [ -f "$out/run.json" ] && note=resumed
+  log "supernet $1 ($2, $3 steps)"
+  start=$(date +%s)
+  $V supernet train $SPACE --image "$R/image" --out "$out" --sampling $2 \
+     --steps $3 --seed 0 $SCORING $(resume_flag "$out") >/dev/null
+  record "$1" "$3" "$start" "$note"
+}
+PROXIES=()
+for method in $METHODS; do
+  case $method in
+    fair|inplace|sandwich)
+      supernet $method $method $SUPER_STEPS
+      PROXIES+=(--supernet "$method=$R/supernet-$method") ;;
+    fair-2x)
+      supernet fair-2x fair $(( 2 * SUPER_STEPS ))
+      PROXIES+=(--supernet "fair-2x=$R/supernet-fair-2x") ;;
+    fewshot)
+      supernet fair fair $SUPER_STEPS
+      out="$R/fewshot"
+      if [ ! -f "$out/done" ]; then
+        log "few-shot split of supernet-fair, $FEWSHOT_STEPS steps per part"
+        start=$(date +%s)
+        $V supernet split $SPACE --supernet "$R/supernet-fair" --out "$out" --split-slots 1 --probes 4 \
+           --steps-per-part $FEWSHOT_STEPS $( [ -f "$out/split.json" ] && echo --resume ) >/dev/null
+        parts=$(python3 -c "import json; print(len(json.load(open('$out/split.json'))['parts']))")
+        record fewshot "$SUPER_STEPS+${parts}x$FEWSHOT_STEPS" "$start" "after fair"
+        touch "$out/done"
+      fi
+      PROXIES+=(--supernet "fewshot=$out") ;;
+    rerank)
+      supernet fair fair $SUPER_STEPS
+      start=$(date +%s)
+      for i in "${!ARCHS[@]}"; do
+        out="$R/rerank-fair/$i"
+        [ -f "$out/model.safetensors" ] || \
+          $V train $SPACE --image "$R/image" --out "$out" --arch "${ARCHS[$i]}" --init "$R/supernet-fair" \
+             --steps $RERANK_STEPS --warmup-steps 0 --seed 0 $SCORING $(resume_flag "$out") >/dev/null
+      done
+      record rerank "$SUPER_STEPS+${#ARCHS[@]}x$RERANK_STEPS" "$start" "after fair"
+      PROXIES+=(--rerank "rerank=$R/rerank-fair") ;;
+    *) echo "unknown method $method" >&2; exit 2 ;;
+  esac
+done
+log "judging ${#PROXIES[@]} proxies"
+$V bench ranking $SPACE "${PROXIES[@]}" --standalone "${ALONE[@]}" $BAND \
+   --out $OUT/ranking.csv --summary $OUT/summary.json | tee $OUT/summary.txt
+python3 scripts/ranking_table.py $OUT/summary.json "$TIMES" > $OUT/methods.md
+cat $OUT/methods.md

@@ -18,12 +18,14 @@ mod latency_plot;
 mod load;
 mod op_map;
 mod pareto_plot;
+mod payoff_plot;
 mod render;
 
 pub use breakdown::{Breakdown, SlotBreakdown, BREAKDOWN_FORMAT};
 pub use error::ReportError;
 pub use latency_plot::{write_latency_scatter, LatencyPoint};
 pub use load::{load_run_folder, ReportRow, RunData};
+pub use payoff_plot::{write_payoff_plot, PayoffPair, PayoffPoint};
 
 use breakdown_plot::BreakdownFigure;
 use hv_plot::HypervolumeFigure;

@@ -26,6 +26,7 @@ mod merge;
 mod nsga2;
 mod outputs;
 mod pareto;
+mod payoff;
 mod progress;
 mod results;
 mod run;
@@ -53,6 +54,7 @@ pub use pareto::{
     crowding_distance, dominates, non_dominated, non_dominated_sort, non_dominated_sort_by,
     objectives, Mode,
 };
+pub use payoff::counterparts;
 pub use progress::{
     progress_bar_callback, reference_from, write_progress_csv, ProgressEvent, ProgressPoint,
 };

@@ -1,5 +1,6 @@
 //! `vidnas bench …`: benchmarks that print figures.
 
+mod payoff;
 mod ranking;
 mod search;
 mod train_step;
@@ -11,8 +12,13 @@ use clap::Subcommand;
 pub enum BenchCommand {
     /// NSGA-II and random search vs the exhaustive front, predictor objectives.
     Search(search::BenchSearchArgs),
-    /// Kendall τ of supernet scores against stand-alone training, with the seed-to-seed ceiling.
+    /// Kendall τ and Spearman ρ of supernets (and other proxies) against stand-alone training,
+    /// overall and inside a latency band, with the seed-to-seed ceiling.
     Ranking(ranking::BenchRankingArgs),
+    /// Searched architectures against hand-designed baselines at equal latency: pairs each
+    /// baseline with its counterpart on a search's front, then judges their stand-alone loss
+    /// and measured latency (table, plot).
+    Payoff(payoff::BenchPayoffArgs),
     /// Training-step time of the supernet in tch against the same model in PyTorch
     /// (diffusers UNet + the temporal ops), interleaved, printed as a ratio.
     TrainStep(train_step::BenchTrainStepArgs),
@@ -22,6 +28,7 @@ pub fn run(cmd: BenchCommand) -> Result<()> {
     match cmd {
         BenchCommand::Search(a) => search::run(a),
         BenchCommand::Ranking(a) => ranking::run(a),
+        BenchCommand::Payoff(a) => payoff::run(a),
         BenchCommand::TrainStep(a) => train_step::run(a),
     }
 }

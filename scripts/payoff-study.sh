@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Payoff study on the tiny space: do searched architectures beat hand-designed temporal layouts
+# at equal latency? Searches with the ranking study's supernet (surrogate-assisted NSGA-II on
+# latency-tables/tiny-cpu-2threads.json), pairs each baseline below with the front architecture
+# of best supernet score predicted no slower (`vidnas bench payoff`), trains every one of them
+# stand-alone with 2 seeds from the same stage-1 weights, times them all on this machine with
+# the `latency validate` protocol, and writes reports/payoff/ (payoff.md, payoff.csv, plot).
+#
+# Needs the ranking study's image model and supernet (scripts/ranking-study.sh). Stand-alone
+# runs of an architecture the ranking study already trained (same image, steps, seeds and
+# validation set) are reused, not retrained.
+# Usage: scripts/payoff-study.sh   (resumes where it stopped; SUPERNET=... picks another proxy)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-libtorch.sh
+. scripts/env.sh
+cargo build --release --bin vidnas
+V=${VIDNAS_BIN:-target/release/vidnas}
+SPACE=search-spaces/tiny.json
+TABLE=latency-tables/tiny-cpu-2threads.json
+RANKING=${RANKING_RUNS:-runs/ranking}
+SUPERNET=${SUPERNET:-$RANKING/supernet-fair}
+R=${PAYOFF_RUNS:-runs/payoff}
+OUT=reports/payoff
+ALONE_STEPS=${ALONE_STEPS:-100}
+SCORING="--validation-clips 16 --validation-timesteps 4"
+mkdir -p "$R" "$OUT"
+resume_flag() { [ -f "$1/run.json" ] && echo --resume || true; }
+log() { echo "[$(date +%H:%M:%S)] $*"; }
+for need in "$RANKING/image/model.safetensors" "$SUPERNET"; do
+  [ -e "$need" ] || { echo "missing $need: run scripts/ranking-study.sh first" >&2; exit 2; }
+done
+
+# The baselines, fixed before the first run: five hand-designed layouts and five random ones.
+if [ ! -f "$OUT/baselines.txt" ]; then
+  {
+    echo "# AnimateDiff-style: temporal attention after every spatial block"
+    echo attn1d-attn1d-attn1d-attn1d-attn1d-attn1d-attn1d-attn1d-attn1d-attn1d
+    echo "# VideoLDM/ModelScope-style: temporal conv and attention alternating"
+    echo conv1d-attn1d-conv1d-attn1d-conv1d-attn1d-conv1d-attn1d-conv1d-attn1d
+    echo "# temporal conv everywhere"
+    echo conv1d-conv1d-conv1d-conv1d-conv1d-conv1d-conv1d-conv1d-conv1d-conv1d
+    echo "# spatio-temporal attention at the lowest resolution only"
+    echo none-none-attn3d-attn3d-attn3d-attn3d-none-none-none-none
+    echo "# 3-D conv wherever allowed"
+    echo none-conv3d-conv3d-conv3d-conv3d-conv3d-conv3d-conv3d-none-none
+    echo "# temporal attention at the bottleneck only"
+    echo none-none-none-attn1d-none-none-none-none-none-none
+    echo "# five random architectures (vidnas space sample -n 5 --seed 7)"
+    $V space sample $SPACE -n 5 --seed 7 | awk '{print $2}'
+  } > "$OUT/baselines.txt.tmp"
+  mv "$OUT/baselines.txt.tmp" "$OUT/baselines.txt"
+fi
+
+log "search with $SUPERNET (surrogate-assisted NSGA-II, as the demo)"
+$V search $SPACE --table $TABLE --supernet "$SUPERNET" --out "$R/search" --seed 0 \
+   --population 12 --generations 4 --surrogate --surrogate-warmup 12 \
+   --surrogate-population 128 --surrogate-generations 24 \
+   $( [ -f "$R/search/run.json" ] && echo --resume ) >/dev/null
+$V bench payoff $SPACE --search "$R/search" --baselines "$OUT/baselines.txt" --out "$OUT"
+mapfile -t ARCHS < <(grep -v '^#' "$OUT/archs.txt")
+mapfile -t RANKED < <(cat "$RANKING/archs.txt" 2>/dev/null || true)
+log "${#ARCHS[@]} architectures x 2 seeds x $ALONE_STEPS steps: about $(( ${#ARCHS[@]} * 2 * ALONE_STEPS * 11 / 600 )) min on 2 cores, less where the ranking study trained them"
+
+RUNS=()
+for j in "${!ARCHS[@]}"; do
+  arch=${ARCHS[$j]}
+  for seed in 0 1; do
+    out=""
+    for i in "${!RANKED[@]}"; do
+      [ "${RANKED[$i]}" = "$arch" ] && out="$RANKING/alone-$i-seed$seed"
+    done
+    if [ -z "$out" ] || [ ! -f "$out/model.safetensors" ]; then
+      out="$R/alone-$j-seed$seed"
+      if [ ! -f "$out/model.safetensors" ]; then
+        log "stand-alone seed $seed: $arch"
+        $V train $SPACE --image "$RANKING/image" --out "$out" --arch "$arch" \
+           --steps $ALONE_STEPS --seed $seed $SCORING $(resume_flag "$out") >/dev/null
+      fi
+    fi
+    RUNS+=("$out")
+  done
+done
+
+log "timing every architecture (latency validate --archs)"
+[ -f "$OUT/latency/validation.csv" ] || \
+  $V latency validate $SPACE --table $TABLE --archs "$OUT/archs.txt" --out "$OUT/latency"
+$V bench payoff $SPACE --search "$R/search" --baselines "$OUT/baselines.txt" --out "$OUT" \
+   --standalone "${RUNS[@]}" --measured "$OUT/latency/validation.csv"
