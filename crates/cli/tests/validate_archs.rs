@@ -80,3 +80,49 @@ fn the_listed_networks_are_timed_and_a_bad_line_is_named() {
         case("one architecture", &one, &["one.txt"], &["at least 2"]),
     ]);
 }
+
+#[test]
+fn a_validated_table_gives_every_prediction_an_interval() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = |name: &str| tmp.path().join(name).to_str().unwrap().to_string();
+    let space = write_micro_space(tmp.path());
+    let table = p("table.json");
+    let mut args = vec![
+        "latency",
+        "profile",
+        &space,
+        "--out",
+        &table,
+        "--repeats",
+        "1",
+    ];
+    args.extend(["--warmup", "0", "--threads", "1"]);
+    assert!(run_vidnas(&args).status.success());
+    let predict = |extra: &[&str]| {
+        let mut args = vec!["latency", "predict", &space, "--table", &table, "--arch", A];
+        args.extend(extra);
+        common::vidnas_ok(&args)
+    };
+    assert!(predict(&[]).contains("no interval: the table has no validation report"));
+
+    // What `latency validate --write-correction` stores beside the correction (timing enough
+    // networks for a stable correction fit is too slow for a test).
+    let mut stored: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&table).unwrap()).unwrap();
+    stored["interval"] = serde_json::json!({
+        "networks": 25, "coverage": 0.9, "ratio_lo": 0.8, "ratio_hi": 1.25,
+        "source": "latency validate, 25 held-out of 50 networks, 8 rounds"
+    });
+    std::fs::write(&table, serde_json::to_string(&stored).unwrap()).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&predict(&["--json"])).unwrap();
+    let (lo, mid, hi) = (
+        json["latency_lo_ms"].as_f64().unwrap(),
+        json["latency_ms"].as_f64().unwrap(),
+        json["latency_hi_ms"].as_f64().unwrap(),
+    );
+    assert!(
+        (lo - 0.8 * mid).abs() < 1e-9 && (hi - 1.25 * mid).abs() < 1e-9,
+        "{json}"
+    );
+    assert!(predict(&[]).contains("90% interval"));
+}

@@ -20,6 +20,7 @@ mod dupkeys;
 mod error;
 mod generation;
 mod import;
+mod interval;
 mod lower;
 mod memory;
 mod predict;
@@ -38,6 +39,7 @@ pub use cost::{Dtype, OpActivations};
 pub use error::LatencyError;
 pub use generation::{default_decoder, generation_time, ExtraTerm, GenerationTime};
 pub use import::{import_csv, import_csv_str, ImportMeta, CSV_COLUMNS};
+pub use interval::{PredictionInterval, INTERVAL_COVERAGE};
 pub use lower::{
     all_signatures, backbone_params, lower, temporal_params, temporal_signature, LowerOptions,
     LoweredOp,

@@ -77,6 +77,9 @@ pub struct Prediction {
     pub params: u64,
     /// Whether `total_ms` went through the table's correction.
     pub corrected: bool,
+    /// `[lo, hi]` around `total_ms` from the table's validation (`None`: never validated, or
+    /// the raw sum was asked for while the interval describes the corrected prediction).
+    pub interval_ms: Option<(f64, f64)>,
 }
 
 /// Predicts `arch` from `table`, which must match the request's dtype, batch and text tokens
@@ -140,6 +143,11 @@ pub fn predict(
         peak_op: mem.peak_op,
         params: mem.params,
         corrected: correction.is_some(),
+        interval_ms: table
+            .interval
+            .as_ref()
+            .filter(|_| correction.is_some() || table.correction.is_none())
+            .map(|i| i.around(total_ms)),
     })
 }
 

@@ -6,6 +6,7 @@ use crate::correction::Correction;
 use crate::cost::Dtype;
 use crate::dupkeys::find_duplicate_key;
 use crate::error::LatencyError;
+use crate::interval::PredictionInterval;
 use crate::signature::{OpClass, Signature};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -91,6 +92,10 @@ pub struct LatencyTable {
     /// Fitted on whole-network measurements; applied by the predictor when present.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub correction: Option<Correction>,
+    /// Spread of measured / predicted on held-out networks (`latency validate
+    /// --write-correction`): every prediction's interval. Absent: predictions carry none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval: Option<PredictionInterval>,
     /// Where the table was read from or last saved to (for error messages).
     #[serde(skip)]
     pub path: Option<PathBuf>,
@@ -104,6 +109,7 @@ impl LatencyTable {
             device,
             entries: BTreeMap::new(),
             correction: None,
+            interval: None,
             path: None,
         }
     }

@@ -7,7 +7,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use std::path::{Path, PathBuf};
 use vidnas_latency::{
     all_signatures, import_csv, predict, Dtype, ImportMeta, LatencyTable, LowerOptions,
-    PredictRequest, Statistic,
+    PredictRequest, PredictionInterval, Statistic,
 };
 use vidnas_profile::profile::{
     profile_space_scaled, scaling_check, ProfileOptions, ScalingCheckRow,
@@ -316,6 +316,7 @@ fn predict_cmd(a: PredictArgs) -> Result<()> {
             .collect();
         let out = serde_json::json!({
             "arch_id": arch.id(), "arch": arch.encode(), "latency_ms": p.total_ms, "sum_ms": p.sum_ms,
+            "latency_lo_ms": p.interval_ms.map(|i| i.0), "latency_hi_ms": p.interval_ms.map(|i| i.1),
             "corrected": p.corrected, "backbone_ms": p.backbone_ms, "temporal_ms": p.temporal_ms,
             "peak_mem_mb": mb(p.peak_mem_bytes), "weight_mb": mb(p.weight_bytes),
             "peak_activation_mb": mb(p.peak_activation_bytes), "params": p.params, "slots": slots,
@@ -343,6 +344,20 @@ fn predict_cmd(a: PredictArgs) -> Result<()> {
         p.backbone_ms,
         p.temporal_ms
     );
+    match (p.interval_ms, &table.interval) {
+        (Some((lo, hi)), Some(i)) => println!(
+            "{:.0}% interval {lo:.3} to {hi:.3} ms (from {})",
+            100.0 * i.coverage,
+            i.source
+        ),
+        (None, Some(_)) => {
+            println!("no interval: the table's interval describes the corrected prediction, not --raw")
+        }
+        _ => println!(
+            "no interval: the table has no validation report; `vidnas latency validate SPACE --table {} --out DIR --write-correction` stores one",
+            a.table.display()
+        ),
+    }
     println!(
         "peak memory {:.2} MB = weights {:.2} MB + activations {:.2} MB; {} parameters",
         mb(p.peak_mem_bytes),
@@ -470,12 +485,36 @@ fn validate_cmd(a: ValidateArgs) -> Result<()> {
             );
         }
         table.correction = Some(report.correction_all.clone());
+        // The interval comes from networks the stored kind of correction did not see.
+        let holdout: Vec<(f64, f64)> = report
+            .rows
+            .iter()
+            .filter(|r| r.split == "holdout")
+            .map(|r| (r.corrected_ms, r.measured_ms))
+            .collect();
+        table.interval = PredictionInterval::from_holdout(
+            &holdout,
+            format!(
+                "latency validate, {} held-out of {} networks, {} rounds",
+                holdout.len(),
+                report.rows.len(),
+                a.rounds
+            ),
+        );
         table.save(&a.table)?;
         println!(
             "correction fitted on all {} networks stored in {}",
             report.rows.len(),
             a.table.display()
         );
+        if let Some(i) = &table.interval {
+            println!(
+                "prediction interval stored: {:.0}% of held-out networks measured within x{:.3} to x{:.3} of the prediction",
+                100.0 * i.coverage,
+                i.ratio_lo,
+                i.ratio_hi
+            );
+        }
     }
     Ok(())
 }
