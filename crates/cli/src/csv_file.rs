@@ -37,7 +37,7 @@ mod tests {
             "reports/bk-sdm-tiny/scaling-check.csv",
             "reports/train-step/subnet-steps-run1.csv",
             "reports/train-step/supernet-steps-run3.csv",
-            "reports/ranking/ranking-fair.csv",
+            "reports/ranking/ranking.csv",
         ] {
             let committed = std::fs::read(root.join(file)).unwrap();
             let mut reader = csv::Reader::from_reader(committed.as_slice());
