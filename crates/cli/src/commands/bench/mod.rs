@@ -5,8 +5,12 @@ mod ranking;
 mod search;
 mod train_step;
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 use clap::Subcommand;
+use std::path::Path;
+use vidnas_diffusion::{Objective, RunInfo};
+use vidnas_space::{Architecture, Space};
+use vidnas_supernet::Scorer;
 
 #[derive(Subcommand)]
 pub enum BenchCommand {
@@ -31,4 +35,19 @@ pub fn run(cmd: BenchCommand) -> Result<()> {
         BenchCommand::Payoff(a) => payoff::run(a),
         BenchCommand::TrainStep(a) => train_step::run(a),
     }
+}
+
+/// A stand-alone run's architecture, run.json and validation loss (`bench ranking` and
+/// `bench payoff` judge proxies against these); any other run is refused naming its file.
+fn score_standalone(space: &Space, run: &Path) -> Result<(Architecture, RunInfo, f64)> {
+    let info = RunInfo::load(run)?;
+    let Objective::Standalone(arch) = &info.objective else {
+        bail!(
+            "{}: objective is `{}`, not a stand-alone run; pass runs made by `vidnas train`",
+            run.join("run.json").display(),
+            info.objective
+        )
+    };
+    let score = Scorer::open(space, run, tch::Device::Cpu)?.score(arch)?;
+    Ok((arch.clone(), info, score))
 }

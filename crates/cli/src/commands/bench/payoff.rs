@@ -12,12 +12,10 @@ use clap::Args;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use vidnas_diffusion::{Objective, RunInfo};
 use vidnas_latency::{predict, LatencyTable, PredictRequest};
 use vidnas_report::{write_payoff_plot, PayoffPair, PayoffPoint};
 use vidnas_search::{counterparts, load_run, ResultRow};
 use vidnas_space::{Architecture, Space};
-use vidnas_supernet::Scorer;
 
 #[derive(Args)]
 pub struct BenchPayoffArgs {
@@ -149,15 +147,7 @@ fn write_pairs(out: &Path, pairs: &[Pair]) -> Result<()> {
 fn standalone_losses(space: &Space, runs: &[PathBuf]) -> Result<BTreeMap<String, Vec<f64>>> {
     let mut losses: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     for run in runs {
-        let info = RunInfo::load(run)?;
-        let Objective::Standalone(arch) = &info.objective else {
-            bail!(
-                "{}: objective is `{}`, not a stand-alone run; pass runs made by `vidnas train`",
-                run.join("run.json").display(),
-                info.objective
-            );
-        };
-        let score = Scorer::open(space, run, tch::Device::Cpu)?.score(arch)?;
+        let (arch, _, score) = super::score_standalone(space, run)?;
         losses.entry(arch.encode()).or_default().push(score);
     }
     Ok(losses)

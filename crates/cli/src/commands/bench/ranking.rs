@@ -8,10 +8,9 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use vidnas_diffusion::{Objective, RunInfo};
 use vidnas_latency::{Agreement, LatencyBand, RankAgreement, SetAgreement};
 use vidnas_space::{Architecture, OpKind, Space};
-use vidnas_supernet::{Scorer, SupernetScorer};
+use vidnas_supernet::SupernetScorer;
 
 #[derive(Args)]
 pub struct BenchRankingArgs {
@@ -61,19 +60,6 @@ fn named(value: &str, default: &str) -> (String, PathBuf) {
     }
 }
 
-/// A stand-alone run's architecture and seed; anything else is refused naming the file.
-fn standalone_arch(run: &Path) -> Result<(Architecture, RunInfo)> {
-    let info = RunInfo::load(run)?;
-    let Objective::Standalone(arch) = &info.objective else {
-        bail!(
-            "{}: objective is `{}`, not a stand-alone run; pass runs made by `vidnas train`",
-            run.join("run.json").display(),
-            info.objective
-        )
-    };
-    Ok((arch.clone(), info))
-}
-
 pub fn run(a: BenchRankingArgs) -> Result<()> {
     let space = Space::load(&a.space)?;
     if a.supernet.is_empty() && a.rerank.is_empty() {
@@ -91,8 +77,7 @@ pub fn run(a: BenchRankingArgs) -> Result<()> {
     };
     let mut runs = Vec::new();
     for run in &a.standalone {
-        let (arch, info) = standalone_arch(run)?;
-        let score = Scorer::open(&space, run, tch::Device::Cpu)?.score(&arch)?;
+        let (arch, info, score) = super::score_standalone(&space, run)?;
         runs.push((arch, info.train.seed, score));
     }
     let archs: BTreeMap<String, Architecture> = runs
@@ -219,7 +204,7 @@ fn rerank_scores(
         .collect();
     folders.sort();
     for run in folders {
-        let (arch, info) = standalone_arch(&run)?;
+        let (arch, info, score) = super::score_standalone(space, &run)?;
         if info.init_run.is_none() {
             bail!(
                 "{}: was not started from a supernet (no init_run); re-ranking runs are made by `vidnas train --init SUPERNET`",
@@ -227,7 +212,6 @@ fn rerank_scores(
             );
         }
         if archs.contains_key(&arch.encode()) {
-            let score = Scorer::open(space, &run, tch::Device::Cpu)?.score(&arch)?;
             scores.insert(arch.encode(), score);
         }
     }
