@@ -2,7 +2,7 @@
 //! with the front size as a second, dashed series on the right axis.
 
 use crate::load::RunData;
-use crate::render::{de, fmt_num, padded, tick, DrawResult, Figure};
+use crate::render::{de, fmt_num, padded, tick, title_strip, DrawResult, Figure};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -33,28 +33,12 @@ impl Figure for HypervolumeFigure<'_> {
             "Search progress · {} · hypervolume of the feasible front",
             d.settings.algo.name()
         );
-        let (w, _) = root.dim_in_pixel();
-        let (header, body) = root.split_vertically(72);
-        let centred = |size: u32| {
-            ("sans-serif", size)
-                .into_font()
-                .color(&BLACK)
-                .pos(Pos::new(HPos::Center, VPos::Center))
-        };
-        header
-            .draw(&Text::new(caption, (w as i32 / 2, 24), centred(22)))
-            .map_err(de)?;
-        header
-            .draw(&Text::new(
-                format!(
-                    "objectives {} · reference point [{}]",
-                    d.settings.objectives.join(", "),
-                    reference.join(", ")
-                ),
-                (w as i32 / 2, 54),
-                centred(14),
-            ))
-            .map_err(de)?;
+        let subtitle = format!(
+            "objectives {} · reference point [{}]",
+            d.settings.objectives.join(", "),
+            reference.join(", ")
+        );
+        let body = title_strip(root, &caption, &subtitle)?;
         let mut chart = ChartBuilder::on(&body)
             .margin(16)
             .margin_top(4)

@@ -2,10 +2,9 @@
 //! the fitted correction, with the y = x line and a ±10% band.
 
 use crate::error::ReportError;
-use crate::render::{de, draw_legend, padded, render, tick, DrawResult, Figure, Mark};
+use crate::render::{de, draw_legend, padded, render, tick, title_strip, DrawResult, Figure, Mark};
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::path::{Path, PathBuf};
 
 /// One validated network.
@@ -34,29 +33,12 @@ impl Figure for LatencyFigure<'_> {
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult {
-        let (w, _) = root.dim_in_pixel();
-        let (header, rest) = root.split_vertically(72);
+        let rest = title_strip(
+            root,
+            "Predicted vs measured whole-network latency",
+            self.subtitle,
+        )?;
         let (body, legend) = rest.split_vertically(rest.dim_in_pixel().1 - 64);
-        let centred = |size: u32| {
-            ("sans-serif", size)
-                .into_font()
-                .color(&BLACK)
-                .pos(Pos::new(HPos::Center, VPos::Center))
-        };
-        header
-            .draw(&Text::new(
-                "Predicted vs measured whole-network latency",
-                (w as i32 / 2, 24),
-                centred(22),
-            ))
-            .map_err(de)?;
-        header
-            .draw(&Text::new(
-                self.subtitle.to_string(),
-                (w as i32 / 2, 54),
-                centred(14),
-            ))
-            .map_err(de)?;
         let all = self
             .points
             .iter()

@@ -101,6 +101,38 @@ pub(crate) enum Mark {
     Swatch(RGBColor),
 }
 
+/// Splits the top 72 pixels off `root` and draws a centred title and subtitle there; returns
+/// the rest of the figure.
+pub(crate) fn title_strip<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    subtitle: &str,
+) -> Result<DrawingArea<DB, Shift>, String> {
+    let (w, _) = root.dim_in_pixel();
+    let (header, rest) = root.split_vertically(72);
+    let centred = |size: u32| {
+        ("sans-serif", size)
+            .into_font()
+            .color(&BLACK)
+            .pos(Pos::new(HPos::Center, VPos::Center))
+    };
+    header
+        .draw(&Text::new(
+            title.to_string(),
+            (w as i32 / 2, 24),
+            centred(22),
+        ))
+        .map_err(de)?;
+    header
+        .draw(&Text::new(
+            subtitle.to_string(),
+            (w as i32 / 2, 54),
+            centred(14),
+        ))
+        .map_err(de)?;
+    Ok(rest)
+}
+
 /// Draws legend entries in rows of `columns` across `area` (a strip outside the plot, so the
 /// legend never hides data).
 pub(crate) fn draw_legend<DB: DrawingBackend>(
