@@ -28,11 +28,14 @@ OUT=reports/ranking
 ALONE_STEPS=${ALONE_STEPS:-100}
 # Every method trains SUPER_STEPS supernet steps; fewshot then trains each part
 # FEWSHOT_STEPS more (split at one slot), rerank fine-tunes each architecture RERANK_STEPS from
-# the fair supernet, fair-2x trains twice as long (the training-length control).
+# the fair supernet, fair-2x trains twice as long (the training-length control), fair-cosine
+# decays the learning rate to a tenth by a cosine (the schedule control).
 SUPER_STEPS=${SUPER_STEPS:-400}
 FEWSHOT_STEPS=${FEWSHOT_STEPS:-80}
 RERANK_STEPS=${RERANK_STEPS:-20}
-METHODS=${METHODS:-fair fewshot rerank inplace sandwich fair-2x}
+# Probe architectures for the few-shot slot criterion: each costs ~45 supernet scores (~2 min).
+FEWSHOT_PROBES=${FEWSHOT_PROBES:-2}
+METHODS=${METHODS:-fair fewshot rerank inplace sandwich fair-2x fair-cosine}
 STAGES=${STAGES:-standalone supernets}
 SCORING="--validation-clips 16 --validation-timesteps 4"
 mkdir -p "$R" "$OUT"
@@ -65,7 +68,7 @@ fi
 mapfile -t ARCHS < "$archs_file"
 log "band: $band_ms ms ± 5% on $TABLE; ${#ARCHS[@]} architectures x 2 seeds x $ALONE_STEPS steps"
 # About 1.1 s per single-path step of batch 4 on 2 cores (3 paths: sandwich, inplace).
-log "expected wall time on 2 CPU cores: image ~4 min, stand-alone ~$(( ${#ARCHS[@]} * 2 * ALONE_STEPS * 11 / 600 )) min; supernets: fair ~$(( SUPER_STEPS * 11 / 600 )) min, fewshot ~$(( 5 * FEWSHOT_STEPS * 11 / 600 + 2 )) min, rerank ~$(( ${#ARCHS[@]} * (RERANK_STEPS + 5) * 11 / 600 )) min, inplace and sandwich ~$(( SUPER_STEPS * 33 / 600 )) min each, fair-2x ~$(( SUPER_STEPS * 22 / 600 )) min"
+log "expected wall time on 2 CPU cores: image ~4 min, stand-alone ~$(( ${#ARCHS[@]} * 2 * ALONE_STEPS * 11 / 600 )) min; supernets: fair ~$(( SUPER_STEPS * 11 / 600 )) min, fewshot ~$(( 5 * FEWSHOT_STEPS * 11 / 600 + 2 * FEWSHOT_PROBES )) min, rerank ~$(( ${#ARCHS[@]} * (RERANK_STEPS + 5) * 11 / 600 )) min, inplace and sandwich ~$(( SUPER_STEPS * 33 / 600 )) min each, fair-2x ~$(( SUPER_STEPS * 22 / 600 )) min, fair-cosine ~$(( SUPER_STEPS * 11 / 600 )) min"
 
 [ -f "$R/image/model.safetensors" ] || \
   $V pretrain-image $SPACE --out "$R/image" --steps 500 --batch-size 8 --lr 2e-3 --seed 0 $(resume_flag "$R/image")
@@ -90,14 +93,14 @@ TIMES="$OUT/timings.csv"
 record() { # method steps start_s resumed
   grep -q "^$1," "$TIMES" || echo "$1,$2,$(( $(date +%s) - $3 )),$4" >> "$TIMES"
 }
-supernet() { # name sampling steps
+supernet() { # name sampling steps [extra flags]
   local out="$R/supernet-$1" start note=""
   [ -f "$out/model.safetensors" ] && return 0
   [ -f "$out/run.json" ] && note=resumed
-  log "supernet $1 ($2, $3 steps)"
+  log "supernet $1 ($2, $3 steps ${*:4})"
   start=$(date +%s)
   $V supernet train $SPACE --image "$R/image" --out "$out" --sampling $2 \
-     --steps $3 --seed 0 $SCORING $(resume_flag "$out") >/dev/null
+     --steps $3 --seed 0 $SCORING "${@:4}" $(resume_flag "$out") >/dev/null
   record "$1" "$3" "$start" "$note"
 }
 PROXIES=()
@@ -109,13 +112,16 @@ for method in $METHODS; do
     fair-2x)
       supernet fair-2x fair $(( 2 * SUPER_STEPS ))
       PROXIES+=(--supernet "fair-2x=$R/supernet-fair-2x") ;;
+    fair-cosine)
+      supernet fair-cosine fair $SUPER_STEPS --lr-decay cosine
+      PROXIES+=(--supernet "fair-cosine=$R/supernet-fair-cosine") ;;
     fewshot)
       supernet fair fair $SUPER_STEPS
       out="$R/fewshot"
       if [ ! -f "$out/done" ]; then
         log "few-shot split of supernet-fair, $FEWSHOT_STEPS steps per part"
         start=$(date +%s)
-        $V supernet split $SPACE --supernet "$R/supernet-fair" --out "$out" --split-slots 1 --probes 4 \
+        $V supernet split $SPACE --supernet "$R/supernet-fair" --out "$out" --split-slots 1 --probes $FEWSHOT_PROBES \
            --steps-per-part $FEWSHOT_STEPS $( [ -f "$out/split.json" ] && echo --resume ) >/dev/null
         parts=$(python3 -c "import json; print(len(json.load(open('$out/split.json'))['parts']))")
         record fewshot "$SUPER_STEPS+${parts}x$FEWSHOT_STEPS" "$start" "after fair"

@@ -7,6 +7,7 @@ use crate::batch::{clips_at, draw_step, stack_clips, step_noise};
 use crate::checkpoint;
 use crate::compute::Compute;
 use crate::error::TrainError;
+use crate::lr::{lr_at, LrDecay};
 use crate::model::VideoModel;
 use crate::objective::{Objective, PathSampling};
 use crate::schedule::NoiseSchedule;
@@ -25,6 +26,10 @@ pub struct TrainConfig {
     pub batch_size: usize,
     pub lr: f64,
     pub warmup_steps: usize,
+    /// After warm-up: constant, or cosine decay to a tenth over `steps` (absent in run.json
+    /// files written before it existed: constant).
+    #[serde(default)]
+    pub lr_decay: LrDecay,
     pub weight_decay: f64,
     pub grad_clip: f64,
     /// Fraction of samples trained with the null caption (for classifier-free guidance).
@@ -41,6 +46,7 @@ impl Default for TrainConfig {
             batch_size: 4,
             lr: 1e-3,
             warmup_steps: 20,
+            lr_decay: LrDecay::Constant,
             weight_decay: 0.0,
             grad_clip: 1.0,
             caption_dropout: 0.1,
@@ -335,8 +341,8 @@ impl<'a> Trainer<'a> {
     }
 
     fn lr_at(&self, step: usize) -> f64 {
-        let warm = self.cfg.warmup_steps.max(1);
-        self.cfg.lr * ((step + 1) as f64 / warm as f64).min(1.0)
+        let c = &self.cfg;
+        lr_at(c.lr, step, c.steps, c.warmup_steps, c.lr_decay)
     }
 
     /// Runs one optimisation step (step index = steps done so far); returns its loss, the

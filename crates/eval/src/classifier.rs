@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 use tch::{nn, nn::Module, Device, Kind, Tensor};
 use vidnas_data::{generate, Clip, ClipLabel, Colour, Dataset, Motion, ProceduralConfig, Shape};
-use vidnas_diffusion::{clips_tensor, AdamW, AdamWConfig};
+use vidnas_diffusion::{clips_tensor, AdamW, AdamWConfig, LrDecay};
 use vidnas_io::write_json;
 
 pub const CLASSIFIER_FORMAT: &str = "vidnas-classifier/1";
@@ -366,12 +366,7 @@ impl ClipClassifier {
 
 /// Learning rate at `step`: linear warm-up over 5 % of the steps, then cosine decay to 10 %.
 fn lr_at(step: usize, steps: usize, peak: f64) -> f64 {
-    let warm = (steps / 20).max(1);
-    if step < warm {
-        return peak * (step + 1) as f64 / warm as f64;
-    }
-    let progress = (step - warm) as f64 / (steps - warm).max(1) as f64;
-    peak * (0.1 + 0.9 * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos()))
+    vidnas_diffusion::lr_at(peak, step, steps, (steps / 20).max(1), LrDecay::Cosine)
 }
 
 /// A training batch on `device`: fresh clips `step·batch ..` of stream `seed`, blurred and

@@ -6,7 +6,7 @@ use anyhow::Result;
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
 use vidnas_diffusion::{DataConfig, DataSource};
-use vidnas_diffusion::{Objective, PathSampling, TrainConfig, ValidationConfig};
+use vidnas_diffusion::{LrDecay, Objective, PathSampling, TrainConfig, ValidationConfig};
 use vidnas_space::Space;
 use vidnas_supernet::stages::{self, ImageStage, TemporalStage};
 
@@ -24,6 +24,10 @@ pub struct TrainArgs {
     pub lr: f64,
     #[arg(long, default_value_t = 20)]
     pub warmup_steps: usize,
+    /// After warm-up: `constant`, or `cosine` decay to a tenth of --lr at the last step (a
+    /// cosine run resumed with another --steps follows the new schedule from there).
+    #[arg(long, default_value_t = LrDecay::Constant)]
+    pub lr_decay: LrDecay,
     /// Clip the global gradient norm to this.
     #[arg(long, default_value_t = 1.0)]
     pub grad_clip: f64,
@@ -55,6 +59,7 @@ impl TrainArgs {
             batch_size: self.batch_size,
             lr: self.lr,
             warmup_steps: self.warmup_steps,
+            lr_decay: self.lr_decay,
             grad_clip: self.grad_clip,
             checkpoint_every: self.checkpoint_every,
             seed: self.seed,
