@@ -5,7 +5,9 @@
 //! equal one process's.
 
 use anyhow::{Context, Result};
-use vidnas_latency::{temporal_params, LatencyTable, PredictRequest, SlotCostModel};
+use vidnas_latency::{
+    temporal_params, LatencyTable, PredictRequest, PredictionInterval, SlotCostModel,
+};
 use vidnas_parallel::AllReduce;
 use vidnas_search::{Evaluation, Evaluator};
 use vidnas_space::{Architecture, Space};
@@ -14,6 +16,8 @@ use vidnas_supernet::SupernetScorer;
 pub struct PipelineEvaluator<'a> {
     space: &'a Space,
     costs: SlotCostModel,
+    /// The table's validation interval: every prediction's `[lo, hi]` (none if unvalidated).
+    interval: Option<PredictionInterval>,
     scorer: Option<SupernetScorer>,
     ranks: &'a dyn AllReduce,
 }
@@ -29,6 +33,7 @@ impl<'a> PipelineEvaluator<'a> {
         Ok(Self {
             space,
             costs,
+            interval: table.interval.clone(),
             scorer,
             ranks,
         })
@@ -40,6 +45,7 @@ impl<'a> PipelineEvaluator<'a> {
         Evaluation {
             score,
             latency_ms: p.total_ms,
+            latency_interval_ms: self.interval.as_ref().map(|i| i.around(p.total_ms)),
             peak_mem_mb: p.peak_mem_bytes as f64 / 1e6,
             params: p.params,
             temporal_params: temporal_params(self.space, arch),

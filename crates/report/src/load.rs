@@ -1,10 +1,11 @@
 //! Reading a search run folder: run.json and summary.json (the search crate's types),
 //! results_with_front.csv (parsed here, without the search space: slot columns are whatever the
 //! header names between `feasible` and `is_pareto`), progress.csv and the optional
-//! breakdown.json.
+//! breakdown.json and remeasure.csv.
 
 use crate::breakdown::{check_breakdown, Breakdown};
 use crate::error::ReportError;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use vidnas_search::{ProgressPoint, RunSettings, Summary, FIXED_COLUMNS};
 
@@ -36,6 +37,9 @@ pub struct RunData {
     pub rows: Vec<ReportRow>,
     pub progress: Vec<ProgressPoint>,
     pub breakdown: Option<Breakdown>,
+    /// Latency measured on the search machine by `search --remeasure`, by arch id (empty when
+    /// the run was not re-measured).
+    pub measured: HashMap<String, f64>,
 }
 
 impl RunData {
@@ -117,6 +121,11 @@ pub fn load_run_folder(run_dir: &Path) -> Result<RunData, ReportError> {
     } else {
         None
     };
+    let measured = vidnas_search::read_measured(run_dir).map_err(|e| ReportError::Format {
+        path: run_dir.join(vidnas_search::REMEASURE_FILE),
+        message: e.to_string(),
+        fix: "re-run the search with --resume --remeasure K to rewrite it".into(),
+    })?;
     Ok(RunData {
         run_dir: run_dir.to_path_buf(),
         settings,
@@ -125,6 +134,7 @@ pub fn load_run_folder(run_dir: &Path) -> Result<RunData, ReportError> {
         rows,
         progress,
         breakdown,
+        measured,
     })
 }
 

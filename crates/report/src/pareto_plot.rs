@@ -71,7 +71,10 @@ impl Figure for ParetoFigure<'_> {
         let rows: Vec<&ReportRow> = d.rows.iter().filter(|r| (ax.y)(r).is_finite()).collect();
         let budgets = &d.settings.budgets;
         let (x0, x1) = padded(
-            rows.iter().map(|r| r.latency_ms).chain(budgets.latency_ms),
+            rows.iter()
+                .map(|r| r.latency_ms)
+                .chain(budgets.latency_ms)
+                .chain(d.measured.values().copied()),
             0.04,
         );
         let y_budget = if d.has_score() {
@@ -245,6 +248,30 @@ impl Figure for ParetoFigure<'_> {
                 ))
                 .map_err(de)?;
             legend.push((Mark::Ring(red), format!("knee point {}", k.arch_id)));
+        }
+        // Re-measured front points: the measurement as a cross, joined to its prediction.
+        let measured: Vec<(&ReportRow, f64)> = front
+            .iter()
+            .filter_map(|r| d.measured.get(&r.arch_id).map(|&m| (*r, m)))
+            .collect();
+        if !measured.is_empty() {
+            let blue = RGBColor(30, 90, 200);
+            for &(r, m) in &measured {
+                let y = (ax.y)(r);
+                chart
+                    .draw_series(std::iter::once(PathElement::new(
+                        vec![(r.latency_ms, y), (m, y)],
+                        blue.stroke_width(2),
+                    )))
+                    .map_err(de)?;
+                chart
+                    .draw_series(std::iter::once(Cross::new((m, y), 7, blue.stroke_width(3))))
+                    .map_err(de)?;
+            }
+            legend.push((
+                Mark::Cross(blue.to_rgba()),
+                format!("measured on this machine ({})", measured.len()),
+            ));
         }
         if budgets.latency_ms.is_some() || budgets.memory_mb.is_some() {
             legend.push((Mark::Dashed(red), "budget".into()));

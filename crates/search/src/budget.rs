@@ -121,6 +121,7 @@ mod tests {
         Evaluation {
             score: None,
             latency_ms,
+            latency_interval_ms: None,
             peak_mem_mb,
             params: 10,
             temporal_params: 1,

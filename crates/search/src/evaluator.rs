@@ -13,6 +13,11 @@ pub struct Evaluation {
     pub score: Option<f64>,
     /// Predicted (or measured) latency of one denoiser forward, milliseconds.
     pub latency_ms: f64,
+    /// `[lo, hi]` around `latency_ms` from the table's validation (`latency validate
+    /// --write-correction`): the 5–95% spread of measured / predicted over held-out networks.
+    /// `None`: the table was never validated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_interval_ms: Option<(f64, f64)>,
     /// Predicted peak memory, MB.
     pub peak_mem_mb: f64,
     /// Parameters of the whole network (spatial backbone + temporal layers).
@@ -124,6 +129,13 @@ impl Evaluation {
         ] {
             if !value.is_finite() || value < 0.0 {
                 return Err(bad(format!("{name} = {value}; it must be finite and >= 0")));
+            }
+        }
+        if let Some((lo, hi)) = self.latency_interval_ms {
+            if !(lo.is_finite() && hi.is_finite() && 0.0 <= lo && lo <= hi) {
+                return Err(bad(format!(
+                    "latency interval [{lo}, {hi}]; it must be finite with 0 <= lo <= hi"
+                )));
             }
         }
         if self.temporal_params > self.params {

@@ -28,6 +28,7 @@ mod outputs;
 mod pareto;
 mod payoff;
 mod progress;
+mod remeasure;
 mod results;
 mod run;
 mod select;
@@ -57,6 +58,10 @@ pub use pareto::{
 pub use payoff::counterparts;
 pub use progress::{
     progress_bar_callback, reference_from, write_progress_csv, ProgressEvent, ProgressPoint,
+};
+pub use remeasure::{
+    read_measured, spread_over_latency, write_remeasured, Remeasured, REMEASURE_COLUMNS,
+    REMEASURE_FILE,
 };
 pub use results::{
     header, read_results, write_evaluations, write_rows, ReadResults, ResultRow, ResultsLog,

@@ -1,5 +1,6 @@
 //! The derived files of a run folder, recomputed from the rows alone (so a resumed run, a merged
-//! run and an uninterrupted run agree byte for byte): `front.csv`, `results_with_front.csv`,
+//! run and an uninterrupted run agree byte for byte): `front.csv` (the results columns and
+//! `measured_latency_ms` from `remeasure.csv`, if the run was re-measured), `results_with_front.csv`,
 //! `summary.json` and `progress.csv`. Also [`load_run`], which reads a finished run back.
 
 use crate::budget::Budgets;
@@ -7,6 +8,7 @@ use crate::error::SearchError;
 use crate::files::{read_json, write_json};
 use crate::pareto::{lex_cmp, non_dominated, objectives, Mode};
 use crate::progress::{reference_from, write_progress_csv, ProgressPoint, ProgressTracker};
+use crate::remeasure::read_measured;
 use crate::results::{read_results, write_rows, ResultRow};
 use crate::select::knee_index;
 use crate::settings::{RunSettings, SpaceRef};
@@ -220,13 +222,28 @@ pub fn write_outputs(
 ) -> Result<Derived, SearchError> {
     let derived = derive(settings, rows);
     let front: Vec<&ResultRow> = derived.front.iter().map(|&i| &rows[i]).collect();
-    write_rows(&run_dir.join("front.csv"), space, &front, None)?;
+    let measured = read_measured(run_dir)?;
+    let measured: Vec<String> = front
+        .iter()
+        .map(|r| {
+            measured
+                .get(&r.arch_id)
+                .map_or(String::new(), f64::to_string)
+        })
+        .collect();
+    write_rows(
+        &run_dir.join("front.csv"),
+        space,
+        &front,
+        Some(("measured_latency_ms", &measured)),
+    )?;
     let all: Vec<&ResultRow> = rows.iter().collect();
+    let is_pareto: Vec<String> = derived.is_pareto.iter().map(bool::to_string).collect();
     write_rows(
         &run_dir.join("results_with_front.csv"),
         space,
         &all,
-        Some(&derived.is_pareto),
+        Some(("is_pareto", &is_pareto)),
     )?;
     write_progress_csv(
         &run_dir.join("progress.csv"),

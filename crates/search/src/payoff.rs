@@ -43,6 +43,7 @@ mod tests {
             eval: Evaluation {
                 score: Some(score),
                 latency_ms,
+                latency_interval_ms: None,
                 peak_mem_mb: 1.0,
                 params: 1,
                 temporal_params: 1,

@@ -3,7 +3,8 @@
 //! derived files (`front.csv`, `results_with_front.csv`), which share its columns.
 //!
 //! Columns: `arch_id,arch,generation,score,latency_ms,peak_mem_mb,params,temporal_params,
-//! feasible,score_source`, then one column per slot (named like the slot) holding its op. The
+//! feasible,score_source,latency_lo_ms,latency_hi_ms`, then one column per slot (named like the
+//! slot) holding its op. The
 //! header is checked when reading. Numbers are written in Rust's shortest round-trip form, so
 //! reading a file back gives bit-identical values (resume depends on it).
 //!
@@ -13,6 +14,10 @@
 //! per architecture and generation that predicted it, and never reach the front. Files written
 //! before the column existed (schema 1: the same columns without `score_source`) are still read
 //! and resumed in their own schema, one schema per file.
+//!
+//! `latency_lo_ms,latency_hi_ms` (schema 3) bound the predicted latency with the table's
+//! validation interval (5–95% of measured / predicted on held-out networks); both are empty when
+//! the table was never validated. Schema-2 files (without them) are resumed as they are.
 
 use crate::error::SearchError;
 use crate::evaluator::Evaluation;
@@ -24,7 +29,7 @@ use std::path::{Path, PathBuf};
 use vidnas_space::{Architecture, Space};
 
 /// The fixed leading columns of every results file.
-pub const FIXED_COLUMNS: [&str; 10] = [
+pub const FIXED_COLUMNS: [&str; 12] = [
     "arch_id",
     "arch",
     "generation",
@@ -35,10 +40,14 @@ pub const FIXED_COLUMNS: [&str; 10] = [
     "temporal_params",
     "feasible",
     "score_source",
+    "latency_lo_ms",
+    "latency_hi_ms",
 ];
 
 /// The columns of a schema-1 file (before `score_source`).
 const SCHEMA1_COLUMNS: usize = 9;
+/// The columns of a schema-2 file (before the latency interval).
+const SCHEMA2_COLUMNS: usize = 10;
 
 /// Which columns a results file has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,13 +56,16 @@ pub enum Schema {
     V1,
     /// With `score_source`.
     V2,
+    /// With `score_source` and `latency_lo_ms,latency_hi_ms`.
+    V3,
 }
 
 impl Schema {
     fn fixed(self) -> usize {
         match self {
             Schema::V1 => SCHEMA1_COLUMNS,
-            Schema::V2 => FIXED_COLUMNS.len(),
+            Schema::V2 => SCHEMA2_COLUMNS,
+            Schema::V3 => FIXED_COLUMNS.len(),
         }
     }
 }
@@ -81,7 +93,7 @@ pub struct ResultRow {
 
 /// The full header of a results file for `space`.
 pub fn header(space: &Space) -> Vec<String> {
-    schema_header(space, Schema::V2)
+    schema_header(space, Schema::V3)
 }
 
 fn schema_header(space: &Space, schema: Schema) -> Vec<String> {
@@ -100,13 +112,22 @@ fn record(row: &ResultRow, schema: Schema, source: Source) -> Vec<String> {
     ];
     fields.extend(eval_fields(&row.eval));
     fields.push(row.feasible.to_string());
-    if schema == Schema::V2 {
+    if schema != Schema::V1 {
         let source = match (source, row.eval.score) {
             (Source::Surrogate, _) => "surrogate",
             (Source::Evaluator, Some(_)) => "supernet",
             (Source::Evaluator, None) => "",
         };
         fields.push(source.to_string());
+    }
+    if schema == Schema::V3 {
+        let (lo, hi) = row
+            .eval
+            .latency_interval_ms
+            .map_or((String::new(), String::new()), |(lo, hi)| {
+                (lo.to_string(), hi.to_string())
+            });
+        fields.extend([lo, hi]);
     }
     fields.extend(row.arch.ops.iter().map(|o| o.as_str().to_string()));
     fields
@@ -169,7 +190,7 @@ impl ResultsLog {
         let mut log = ResultsLog {
             path: path.to_path_buf(),
             file,
-            schema: Schema::V2,
+            schema: Schema::V3,
         };
         log.write_record(&header(space))?;
         Ok(log)
@@ -295,9 +316,11 @@ pub(crate) fn parse_rows(
     };
     let schema = if found == expected_of(Schema::V1) {
         Schema::V1
-    } else {
-        check_header(path, &found, &expected_of(Schema::V2), space)?;
+    } else if found == expected_of(Schema::V2) {
         Schema::V2
+    } else {
+        check_header(path, &found, &expected_of(Schema::V3), space)?;
+        Schema::V3
     };
     let mut rows = Vec::new();
     let mut pareto = Vec::new();
@@ -471,12 +494,26 @@ fn parse_row(
         "" => None,
         _ => Some(num(3)?),
     };
+    let latency_interval_ms = match (schema, get(10), get(11)) {
+        (Schema::V3, "", "") | (Schema::V1 | Schema::V2, _, _) => None,
+        (Schema::V3, _, _) => {
+            let (lo, hi) = (num(10)?, num(11)?);
+            if lo > hi {
+                return Err(bad(
+                    "latency_lo_ms",
+                    format!("{lo} is above latency_hi_ms = {hi}"),
+                ));
+            }
+            Some((lo, hi))
+        }
+    };
     let row = ResultRow {
         arch_id: get(0).to_string(),
         generation: int(2)? as usize,
         eval: Evaluation {
             score,
             latency_ms: num(4)?,
+            latency_interval_ms,
             peak_mem_mb: num(5)?,
             params: int(6)?,
             temporal_params: int(7)?,
@@ -501,15 +538,15 @@ fn parse_row(
     // A score or its absence against the run's mode is checked on resume (with the fix that
     // fits); here only what no writer produces.
     let source = match (schema, get(SCHEMA1_COLUMNS), row.eval.score) {
-        (Schema::V1, _, _) | (Schema::V2, "" | "supernet", _) => Source::Evaluator,
-        (Schema::V2, "surrogate", Some(_)) => Source::Surrogate,
-        (Schema::V2, "surrogate", None) => {
+        (Schema::V1, _, _) | (_, "" | "supernet", _) => Source::Evaluator,
+        (_, "surrogate", Some(_)) => Source::Surrogate,
+        (_, "surrogate", None) => {
             return Err(bad(
                 "score",
                 "empty on a surrogate row; a surrogate row holds the predicted score".into(),
             ))
         }
-        (Schema::V2, other, _) => {
+        (_, other, _) => {
             return Err(bad(
                 "score_source",
                 format!("`{other}` is not a source; write `supernet`, `surrogate` or nothing"),
@@ -519,24 +556,26 @@ fn parse_row(
     Ok((row, is_pareto, source))
 }
 
-/// Writes rows (optionally with an `is_pareto` column) to a CSV file atomically.
+/// Writes rows to a CSV file atomically, optionally with one more column at the end (its name
+/// and one value per row: `is_pareto` of results_with_front.csv, `measured_latency_ms` of
+/// front.csv).
 pub fn write_rows(
     path: &Path,
     space: &Space,
     rows: &[&ResultRow],
-    is_pareto: Option<&[bool]>,
+    extra: Option<(&str, &[String])>,
 ) -> Result<(), SearchError> {
     let mut head = header(space);
-    if is_pareto.is_some() {
-        head.push("is_pareto".into());
+    if let Some((name, _)) = extra {
+        head.push(name.into());
     }
     let head: Vec<&str> = head.iter().map(String::as_str).collect();
     let text = csv_text(
         &head,
         rows.iter().enumerate().map(|(i, row)| {
-            let mut fields = record(row, Schema::V2, Source::Evaluator);
-            if let Some(p) = is_pareto {
-                fields.push(p[i].to_string());
+            let mut fields = record(row, Schema::V3, Source::Evaluator);
+            if let Some((_, values)) = extra {
+                fields.push(values[i].clone());
             }
             fields
         }),

@@ -22,6 +22,9 @@ pub struct SyntheticEvaluator {
     conv3d_k: usize,
     heads: usize,
     with_score: bool,
+    /// `(lo, hi)` ratios every latency's interval is `latency ×` (a validated table's spread);
+    /// `None`: no interval, as from a table never validated.
+    pub latency_interval: Option<(f64, f64)>,
     /// Number of `evaluate` calls.
     pub calls: usize,
     /// Encodings of every architecture evaluated, in order.
@@ -38,6 +41,7 @@ impl SyntheticEvaluator {
             conv3d_k: ops.conv3d.as_ref().map_or(3, |c| c.kernel_size),
             heads: ops.attn1d.as_ref().map_or(4, |a| a.num_heads),
             with_score,
+            latency_interval: None,
             calls: 0,
             evaluated: Vec::new(),
         }
@@ -137,6 +141,9 @@ impl SyntheticEvaluator {
         Evaluation {
             score,
             latency_ms: latency,
+            latency_interval_ms: self
+                .latency_interval
+                .map(|(lo, hi)| (latency * lo, latency * hi)),
             peak_mem_mb: peak,
             params,
             temporal_params,

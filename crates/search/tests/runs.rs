@@ -56,7 +56,7 @@ fn run_folder_holds_every_file() {
     let header = read(tmp.path(), "results.csv");
     assert!(header.starts_with(
         "arch_id,arch,generation,score,latency_ms,peak_mem_mb,params,temporal_params,feasible,\
-         score_source,down.0.block.0,down.1.block.0,mid.block.0,up.0.block.1,up.1.block.1\n"
+         score_source,latency_lo_ms,latency_hi_ms,down.0.block.0,down.1.block.0,mid.block.0,up.0.block.1,up.1.block.1\n"
     ));
     let with_front = read(tmp.path(), "results_with_front.csv");
     assert!(with_front.lines().next().unwrap().ends_with(",is_pareto"));
@@ -320,7 +320,7 @@ fn results_of_another_space_are_refused_with_the_file_named() {
         .unwrap_err()
         .to_string();
     assert!(
-        msg.contains("results.csv") && msg.contains("column 13"),
+        msg.contains("results.csv") && msg.contains("column 15"),
         "{msg}"
     );
 }
@@ -355,4 +355,77 @@ fn predictor_only_runs_rank_on_latency_memory_and_capacity() {
         .unwrap();
     assert_eq!(sel.eval.temporal_params, most);
     assert!(select(&out.front, &Selector::FastestUnderScore(1.0)).is_err());
+}
+
+#[test]
+fn latency_intervals_reach_the_results_and_schema_2_files_resume_as_they_are() {
+    let space = small_space();
+    let cfg = config(nsga2(8, 3), 3);
+    // A validated table: every row carries latency × [0.9, 1.2]; the front keeps the columns.
+    let dir = tempfile::tempdir().unwrap();
+    let mut ev = SyntheticEvaluator::new(&space, true);
+    ev.latency_interval = Some((0.9, 1.2));
+    let out = run_search(&space, &mut ev, &cfg, dir.path(), RunOptions::default()).unwrap();
+    let back = read_results(&dir.path().join("results.csv"), &space).unwrap();
+    assert_eq!(back.rows, out.rows);
+    for r in &back.rows {
+        let (lo, hi) = r.eval.latency_interval_ms.expect("an interval");
+        assert_eq!((lo, hi), (r.eval.latency_ms * 0.9, r.eval.latency_ms * 1.2));
+    }
+    let front = read(dir.path(), "front.csv");
+    let head: Vec<&str> = front.lines().next().unwrap().split(',').collect();
+    assert_eq!(&head[10..12], &["latency_lo_ms", "latency_hi_ms"]);
+    assert!(front
+        .lines()
+        .skip(1)
+        .all(|l| !l.split(',').nth(10).unwrap().is_empty()));
+
+    // An unvalidated table leaves both empty.
+    let plain = tempfile::tempdir().unwrap();
+    let whole = run(&space, &cfg, plain.path());
+    let text = read(plain.path(), "results.csv");
+    assert!(text.lines().skip(1).all(|l| {
+        let f: Vec<&str> = l.split(',').collect();
+        f[10].is_empty() && f[11].is_empty()
+    }));
+
+    // A schema-2 file (written before the interval columns) stopped half-way resumes in its
+    // own schema and finishes as the uninterrupted run did.
+    let old = tempfile::tempdir().unwrap();
+    let mut flaky = Flaky {
+        inner: SyntheticEvaluator::new(&space, true),
+        fail_after: Some(12),
+    };
+    run_search(&space, &mut flaky, &cfg, old.path(), RunOptions::default()).unwrap_err();
+    let drop_interval = |line: &str| {
+        let mut f: Vec<&str> = line.split(',').collect();
+        f.drain(10..12);
+        f.join(",")
+    };
+    let csv_path = old.path().join("results.csv");
+    let v2: String = read(old.path(), "results.csv")
+        .lines()
+        .map(|l| drop_interval(l) + "\n")
+        .collect();
+    std::fs::write(&csv_path, &v2).unwrap();
+    let mut ev = SyntheticEvaluator::new(&space, true);
+    ev.latency_interval = Some((0.9, 1.2));
+    let resumed = run_search(
+        &space,
+        &mut ev,
+        &cfg,
+        old.path(),
+        RunOptions {
+            resume: true,
+            progress: None,
+        },
+    )
+    .unwrap();
+    let finished = read(old.path(), "results.csv");
+    let expected: String = text.lines().map(|l| drop_interval(l) + "\n").collect();
+    assert_eq!(finished, expected);
+    assert_eq!(
+        resumed.front.iter().map(|r| &r.arch_id).collect::<Vec<_>>(),
+        whole.front.iter().map(|r| &r.arch_id).collect::<Vec<_>>()
+    );
 }

@@ -207,6 +207,7 @@ pub fn run(a: DemoArgs) -> Result<()> {
         surrogate_warmup: a.population,
         surrogate_population: 128,
         surrogate_generations: 24,
+        remeasure: None,
         compute: compute_args,
     };
     let outcome = search(

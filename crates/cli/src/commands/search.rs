@@ -9,11 +9,13 @@ use std::path::{Path, PathBuf};
 use vidnas_diffusion::Compute;
 use vidnas_io::FileRef;
 use vidnas_latency::{check_covers, predict, LatencyTable, PredictRequest};
+use vidnas_profile::validate::{validate, ValidateOptions};
 use vidnas_report::Breakdown;
 use vidnas_search::{
-    check_run_folder, merge, parse_hv_reference, progress_bar_callback, run_search, select, Algo,
-    Budgets, EvolutionParams, Nsga2Params, RunOptions, SearchConfig, SearchOutcome, Selector,
-    Shard, SurrogateParams,
+    check_run_folder, merge, parse_hv_reference, progress_bar_callback, run_search, select,
+    spread_over_latency, write_outputs, write_remeasured, Algo, Budgets, EvolutionParams,
+    Nsga2Params, Remeasured, RunOptions, SearchConfig, SearchOutcome, Selector, Shard,
+    SurrogateParams,
 };
 use vidnas_space::{Architecture, Space};
 use vidnas_supernet::SupernetScorer;
@@ -113,6 +115,12 @@ pub struct SearchArgs {
     /// NSGA-II generations on surrogate scores (per generation).
     #[arg(long, default_value_t = SurrogateParams::default().inner_generations, value_parser = at_least_one, allow_negative_numbers = true)]
     pub surrogate_generations: usize,
+    /// At the end, time K front architectures (spread over its latency range) as whole networks
+    /// on this machine with the `latency validate` protocol, the table's threads and batch:
+    /// remeasure.csv (predicted, interval, measured), `measured_latency_ms` in front.csv, and
+    /// the report marks them. Needs a CPU f32 table (one measured by libtorch on a CPU).
+    #[arg(long, value_name = "K", value_parser = at_least_two, allow_negative_numbers = true)]
+    pub remeasure: Option<usize>,
     /// Device and threads of supernet scoring. Launched on N ranks (mpirun, srun), rank 0
     /// searches and every rank scores its share of each batch.
     #[command(flatten)]
@@ -274,6 +282,9 @@ pub fn search(
     check_run_folder(out, a.resume)?;
     let table = LatencyTable::load(table_path)?;
     check_covers(space, &table)?;
+    if a.remeasure.is_some() {
+        check_remeasurable(&table, table_path)?;
+    }
     let scorer = supernet
         .map(|s| SupernetScorer::open(space, s, compute.device))
         .transpose()?;
@@ -312,7 +323,93 @@ pub fn search(
     if let Ok(knee) = select(&outcome.front, &Selector::Knee) {
         write_breakdown(space, &table, &knee.arch, out)?;
     }
+    if let Some(k) = a.remeasure {
+        remeasure(space, &table, &outcome, k, a.seed, out)?;
+    }
     Ok(outcome)
+}
+
+/// Re-measurement times networks with libtorch on this machine's CPU in f32: a table from
+/// another runtime or dtype would be compared with something it never described.
+fn check_remeasurable(table: &LatencyTable, path: &Path) -> Result<()> {
+    let d = &table.device;
+    if d.backend != "cpu" || d.dtype != vidnas_latency::Dtype::F32 {
+        bail!(
+            "--remeasure: {} was measured on backend `{}` in {:?}; re-measurement times whole networks with libtorch on this machine's CPU in f32, so it would compare different runtimes. Leave --remeasure out, or search with a table profiled here (`vidnas latency profile`)",
+            path.display(),
+            d.backend,
+            d.dtype
+        );
+    }
+    Ok(())
+}
+
+/// Times `k` front architectures on this machine and marks them in the run folder.
+fn remeasure(
+    space: &Space,
+    table: &LatencyTable,
+    outcome: &SearchOutcome,
+    k: usize,
+    seed: u64,
+    out: &Path,
+) -> Result<()> {
+    let picked = spread_over_latency(&outcome.front, k);
+    if picked.len() < 2 {
+        eprintln!(
+            "--remeasure: the front holds {} architecture(s); timing needs at least 2, skipped",
+            picked.len()
+        );
+        return Ok(());
+    }
+    eprintln!(
+        "re-measuring {} front architectures on this machine ({} threads, batch {})",
+        picked.len(),
+        table.device.threads,
+        table.device.batch
+    );
+    let opts = ValidateOptions {
+        samples: 0,
+        archs: Some(picked.iter().map(|r| r.arch.clone()).collect()),
+        seed,
+        rounds: 8,
+        repeats: 3,
+        tolerance: 0.05,
+        max_redo: 2,
+        threads: table.device.threads,
+    };
+    let report = validate(space, table, &opts, true)?;
+    let rows: Vec<Remeasured> = picked
+        .iter()
+        .zip(&report.rows)
+        .map(|(r, m)| Remeasured {
+            arch_id: r.arch_id.clone(),
+            arch: r.arch.encode(),
+            predicted_ms: r.eval.latency_ms,
+            interval_ms: r.eval.latency_interval_ms,
+            measured_ms: m.measured_ms,
+        })
+        .collect();
+    write_remeasured(out, &rows)?;
+    write_outputs(out, space, &outcome.settings, &outcome.rows)?;
+    for r in &rows {
+        let inside = match r.inside_interval() {
+            Some(true) => ", inside the interval",
+            Some(false) => ", OUTSIDE the interval",
+            None => "",
+        };
+        eprintln!(
+            "  {} predicted {:.2} ms, measured {:.2} ms ({:+.1}%{inside})",
+            r.arch_id,
+            r.predicted_ms,
+            r.measured_ms,
+            (r.measured_ms / r.predicted_ms - 1.0) * 100.0
+        );
+    }
+    eprintln!(
+        "noise floor of the measurement: {:.1}%",
+        report.noise_floor_pct
+    );
+    Ok(())
 }
 
 /// A results.csv that ends without a newline was cut while a row was written; resume drops
