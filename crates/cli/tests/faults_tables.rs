@@ -457,3 +457,65 @@ fn a_folder_holding_a_run_that_never_started_is_reused_without_resume() {
     let run_json = std::fs::read_to_string(dir.join("run.json")).unwrap();
     assert!(run_json.contains("\"seed\": 3"), "{run_json}");
 }
+
+#[test]
+fn an_import_that_lacks_signatures_of_the_space_is_refused_naming_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let table: serde_json::Value = serde_json::from_str(TABLE).unwrap();
+    let entries = table["entries"].as_object().unwrap();
+    let row = |(sig, e): (&String, &serde_json::Value)| {
+        format!(
+            "{sig},{},{},{},{}\n",
+            e["ms"], e["count"], e["mean_ms"], e["std_ms"]
+        )
+    };
+    let head = "signature,ms,count,mean_ms,std_ms\n";
+    let full: String = std::iter::once(head.to_string())
+        .chain(entries.iter().map(row))
+        .collect();
+    // Every signature but the 3-D attention ones, as a device run that lost them would leave.
+    let partial: String = std::iter::once(head.to_string())
+        .chain(
+            entries
+                .iter()
+                .filter(|(sig, _)| !sig.starts_with("attn3d"))
+                .map(row),
+        )
+        .collect();
+    let lost = entries.keys().filter(|s| s.starts_with("attn3d")).count();
+    assert!(lost > 0);
+    let args = |csv: &str, out: &Path| {
+        owned(&[
+            "latency",
+            "import",
+            csv,
+            "--out",
+            &s(out),
+            "--device-name",
+            "phone",
+            "--backend",
+            "executorch-xnnpack",
+            "--date",
+            "2026-11-30",
+            "--space",
+            SPACE,
+        ])
+    };
+    let ok = d.join("full.json");
+    let run = run_vidnas(&strs(&args(&write(d, "full.csv", &full), &ok)));
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let refused = d.join("partial.json");
+    let a = args(&write(d, "partial.csv", &partial), &refused);
+    let lacks = format!("lacks {lost} signature(s)");
+    check_all(&[
+        Fault::new("bundle CSV without the attn3d signatures", &strs(&a))
+            .names(&["partial.csv", &lacks, "`attn3d|"])
+            .fix(&["--merge", "leave --space out"])
+            .out(&refused),
+    ]);
+}

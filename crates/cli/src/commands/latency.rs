@@ -6,8 +6,8 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use std::path::{Path, PathBuf};
 use vidnas_latency::{
-    all_signatures, import_csv, predict, Dtype, ImportMeta, LatencyTable, LowerOptions,
-    PredictRequest, PredictionInterval, Statistic,
+    all_signatures, check_covers, import_csv, predict, Dtype, ImportMeta, LatencyTable,
+    LowerOptions, PredictRequest, PredictionInterval, Statistic,
 };
 use vidnas_profile::profile::{
     profile_space_scaled, scaling_check, ProfileOptions, ScalingCheckRow,
@@ -153,6 +153,10 @@ pub struct ImportArgs {
     /// Merge into an existing table at --out instead of refusing to overwrite it.
     #[arg(long)]
     pub merge: bool,
+    /// Refuse the import unless the resulting table covers every signature this search space
+    /// can need (a device bundle that skipped or lost some ops is named, signature by signature).
+    #[arg(long, value_name = "SPACE")]
+    pub space: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -275,7 +279,8 @@ pub fn run(cmd: LatencyCommand) -> Result<()> {
             if a.out.exists() && !a.merge {
                 bail!("{} exists; pass --merge to add the imported entries to it, or choose another --out", a.out.display());
             }
-            // Both inputs are read and checked before the output is written.
+            // Every input is read and checked before the output is written.
+            let space = a.space.as_ref().map(Space::load).transpose()?;
             let existing = match a.out.exists() {
                 true => Some(LatencyTable::load(&a.out)?),
                 false => None,
@@ -288,6 +293,9 @@ pub fn run(cmd: LatencyCommand) -> Result<()> {
                 }
                 None => imported,
             };
+            if let Some(space) = &space {
+                refuse_missing(space, &table, &a.csv)?;
+            }
             table.save(&a.out)?;
             eprintln!("{} entries in {}", table.entries.len(), a.out.display());
             Ok(())
@@ -406,6 +414,27 @@ fn iso_date(text: &str) -> Result<String, String> {
     match ok {
         true => Ok(text.to_string()),
         false => Err("expected an ISO 8601 date, e.g. 2025-01-31 or 2025-01-31T12:00:00Z".into()),
+    }
+}
+
+/// An imported table must cover `space`: name what the device run left out.
+fn refuse_missing(space: &Space, table: &LatencyTable, csv: &Path) -> Result<()> {
+    match check_covers(space, table) {
+        Err(vidnas_latency::LatencyError::MissingSignatures { missing, .. }) => {
+            let shown: Vec<String> = missing.iter().take(6).map(|s| format!("`{s}`")).collect();
+            let more = match missing.len() > shown.len() {
+                true => format!(" and {} more", missing.len() - shown.len()),
+                false => String::new(),
+            };
+            bail!(
+                "{}: lacks {} signature(s) that space `{}` needs: {}{more}; run the device harness again for them (its manifest lists every signature), import the extra CSV with --merge, or leave --space out to import a partial table",
+                csv.display(),
+                missing.len(),
+                space.name(),
+                shown.join(", ")
+            )
+        }
+        other => Ok(other?),
     }
 }
 
