@@ -16,6 +16,8 @@ use vidnas_supernet::SupernetScorer;
 pub struct PipelineEvaluator<'a> {
     space: &'a Space,
     costs: SlotCostModel,
+    /// The cost models of a joint search's other devices, in device order.
+    other_costs: Vec<SlotCostModel>,
     /// The table's validation interval: every prediction's `[lo, hi]` (none if unvalidated).
     interval: Option<PredictionInterval>,
     scorer: Option<SupernetScorer>,
@@ -26,13 +28,19 @@ impl<'a> PipelineEvaluator<'a> {
     pub fn new(
         space: &'a Space,
         table: &LatencyTable,
+        others: &[LatencyTable],
         scorer: Option<SupernetScorer>,
         ranks: &'a dyn AllReduce,
     ) -> Result<Self> {
         let costs = SlotCostModel::new(space, table, &PredictRequest::for_table(table))?;
+        let other_costs = others
+            .iter()
+            .map(|t| SlotCostModel::new(space, t, &PredictRequest::for_table(t)))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Self {
             space,
             costs,
+            other_costs,
             interval: table.interval.clone(),
             scorer,
             ranks,
@@ -49,6 +57,11 @@ impl<'a> PipelineEvaluator<'a> {
             peak_mem_mb: p.peak_mem_bytes as f64 / 1e6,
             params: p.params,
             temporal_params: temporal_params(self.space, arch),
+            other_latency_ms: self
+                .other_costs
+                .iter()
+                .map(|c| c.predict(arch).total_ms)
+                .collect(),
         }
     }
 

@@ -27,11 +27,14 @@ fn main() -> anyhow::Result<()> {
         budgets: Budgets {
             latency_ms: Some(10.0),
             memory_mb: Some(30.0),
+            ..Budgets::none()
         },
         shard: None,
         hv_reference: None,
         table: None,
         supernet: None,
+        devices: Vec::new(),
+        other_tables: Vec::new(),
     };
     let run_dir = out.join("run");
     let result = run_search(&space, &mut ev, &cfg, &run_dir, RunOptions::default())?;

@@ -67,12 +67,25 @@ pub fn write_report(
         });
         files.extend(drawn);
     };
-    let fig = ParetoFigure { data: &data };
-    add(
-        "Pareto front".into(),
-        "pareto",
-        draw_files(&fig, out_dir, "pareto")?,
-    );
+    // One scatter per device of a joint search (the front is the joint one throughout).
+    for (device, name) in std::iter::once("")
+        .chain(data.settings.devices.iter().skip(1).map(String::as_str))
+        .enumerate()
+    {
+        let fig = ParetoFigure {
+            data: &data,
+            device,
+        };
+        let (title, stem) = match device {
+            0 => match data.settings.devices.first() {
+                Some(first) => (format!("Pareto front on {first}"), "pareto".to_string()),
+                None => ("Pareto front".to_string(), "pareto".to_string()),
+            },
+            _ => (format!("Pareto front on {name}"), format!("pareto-{name}")),
+        };
+        let drawn = draw_files(&fig, out_dir, &stem)?;
+        add(title, &stem, drawn);
+    }
     let fig = OpMapFigure { data: &data };
     add(
         "Op per slot across the front".into(),

@@ -17,6 +17,8 @@ pub struct ReportRow {
     pub generation: usize,
     pub score: Option<f64>,
     pub latency_ms: f64,
+    /// A joint search's latency on each device after the first (`latency_ms@NAME` columns).
+    pub other_latency_ms: Vec<f64>,
     pub peak_mem_mb: f64,
     pub params: u64,
     pub temporal_params: u64,
@@ -52,6 +54,14 @@ impl RunData {
                 .then(a.arch_id.cmp(&b.arch_id))
         });
         f
+    }
+
+    /// Latency of `row` on device `device` (0: the first table's, `latency_ms`).
+    pub fn latency_on(row: &ReportRow, device: usize) -> f64 {
+        match device {
+            0 => row.latency_ms,
+            d => row.other_latency_ms[d - 1],
+        }
     }
 
     /// Whether the run has supernet scores (else predictor-only).
@@ -174,7 +184,13 @@ fn read_rows(path: &Path) -> Result<(Vec<String>, Vec<ReportRow>), ReportError> 
             ),
         ));
     }
-    let slots = header[fixed..header.len() - 1].to_vec();
+    // A joint search's `latency_ms@NAME` columns sit between the fixed ones and the slots.
+    let devices = header[fixed..]
+        .iter()
+        .take_while(|c| c.starts_with("latency_ms@"))
+        .count();
+    let first_slot = fixed + devices;
+    let slots = header[first_slot..header.len() - 1].to_vec();
     let mut rows = Vec::new();
     for rec in reader.records() {
         let rec = rec.map_err(|e| ReportError::Row {
@@ -215,12 +231,13 @@ fn read_rows(path: &Path) -> Result<(Vec<String>, Vec<ReportRow>), ReportError> 
             generation: u(2)? as usize,
             score: if get(3).is_empty() { None } else { Some(f(3)?) },
             latency_ms: f(4)?,
+            other_latency_ms: (fixed..first_slot).map(f).collect::<Result<_, _>>()?,
             peak_mem_mb: f(5)?,
             params: u(6)?,
             temporal_params: u(7)?,
             feasible: b(8)?,
             is_pareto: b(header.len() - 1)?,
-            ops: (fixed..header.len() - 1)
+            ops: (first_slot..header.len() - 1)
                 .map(|i| get(i).to_string())
                 .collect(),
         });

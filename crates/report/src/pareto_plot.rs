@@ -13,6 +13,9 @@ const LEGEND_H: u32 = 90;
 
 pub(crate) struct ParetoFigure<'a> {
     pub data: &'a RunData,
+    /// Whose latency is the x axis: 0 is the first table's; a joint search draws one figure
+    /// per device.
+    pub device: usize,
 }
 
 /// What the axes and the colour show, by mode.
@@ -42,8 +45,12 @@ fn axes(has_score: bool) -> Axes {
 }
 
 /// The front's 2-D non-dominated subset in (latency, y), sorted by latency.
-fn staircase(front: &[&ReportRow], y: fn(&ReportRow) -> f64) -> Vec<(f64, f64)> {
-    let mut pts: Vec<(f64, f64)> = front.iter().map(|r| (r.latency_ms, y(r))).collect();
+fn staircase(
+    front: &[&ReportRow],
+    x: impl Fn(&ReportRow) -> f64,
+    y: fn(&ReportRow) -> f64,
+) -> Vec<(f64, f64)> {
+    let mut pts: Vec<(f64, f64)> = front.iter().map(|r| (x(r), y(r))).collect();
     pts.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
     let mut out: Vec<(f64, f64)> = Vec::new();
     for p in pts {
@@ -70,11 +77,21 @@ impl Figure for ParetoFigure<'_> {
         let mut legend: Vec<(Mark, String)> = Vec::new();
         let rows: Vec<&ReportRow> = d.rows.iter().filter(|r| (ax.y)(r).is_finite()).collect();
         let budgets = &d.settings.budgets;
+        let lat = |r: &ReportRow| RunData::latency_on(r, self.device);
+        let latency_budget = match self.device {
+            0 => budgets.latency_ms,
+            k => budgets.other_latency_ms.get(k - 1).copied().flatten(),
+        };
+        // Measurements are of the first table's device (`search --remeasure`).
+        let measured = match self.device {
+            0 => d.measured.clone(),
+            _ => Default::default(),
+        };
         let (x0, x1) = padded(
             rows.iter()
-                .map(|r| r.latency_ms)
-                .chain(budgets.latency_ms)
-                .chain(d.measured.values().copied()),
+                .map(|r| lat(r))
+                .chain(latency_budget)
+                .chain(measured.values().copied()),
             0.04,
         );
         let y_budget = if d.has_score() {
@@ -93,8 +110,14 @@ impl Figure for ParetoFigure<'_> {
         let to_t = |v: f64| if c1 > c0 { (v - c0) / (c1 - c0) } else { 0.5 };
         let infeasible = rows.iter().filter(|r| !r.feasible).count();
 
+        // A joint search names the device whose latency is on the x axis.
+        let on = d
+            .settings
+            .devices
+            .get(self.device)
+            .map_or(String::new(), |name| format!(" on {name}"));
         let caption = format!(
-            "Pareto front · space {} · {} · {} evaluated, {} on the front",
+            "Pareto front{on} · space {} · {} · {} evaluated, {} on the front",
             d.settings.space.name,
             d.settings.algo.name(),
             d.rows.len(),
@@ -109,7 +132,7 @@ impl Figure for ParetoFigure<'_> {
             .map_err(de)?;
         chart
             .configure_mesh()
-            .x_desc("latency per denoising step (ms)")
+            .x_desc(format!("latency per denoising step{on} (ms)"))
             .y_desc(ax.y_desc)
             .x_label_formatter(&|v| tick(*v))
             .y_label_formatter(&|v| tick(*v))
@@ -125,7 +148,7 @@ impl Figure for ParetoFigure<'_> {
             .draw_series(
                 rows.iter()
                     .filter(|r| r.feasible && !r.is_pareto)
-                    .map(|r| Circle::new((r.latency_ms, (ax.y)(r)), 3, grey.mix(0.45).filled())),
+                    .map(|r| Circle::new((lat(r), (ax.y)(r)), 3, grey.mix(0.45).filled())),
             )
             .map_err(de)?;
         legend.push((
@@ -140,7 +163,7 @@ impl Figure for ParetoFigure<'_> {
                 .draw_series(
                     rows.iter()
                         .filter(|r| !r.feasible)
-                        .map(|r| Cross::new((r.latency_ms, (ax.y)(r)), 3, grey.mix(0.6))),
+                        .map(|r| Cross::new((lat(r), (ax.y)(r)), 3, grey.mix(0.6))),
                 )
                 .map_err(de)?;
             legend.push((
@@ -148,7 +171,7 @@ impl Figure for ParetoFigure<'_> {
                 format!("over a budget ({infeasible})"),
             ));
         }
-        let stairs = staircase(&front, ax.y);
+        let stairs = staircase(&front, lat, ax.y);
         let mut path = Vec::new();
         for (i, &(x, y)) in stairs.iter().enumerate() {
             if i > 0 {
@@ -173,7 +196,7 @@ impl Figure for ParetoFigure<'_> {
         chart
             .draw_series(front.iter().map(|r| {
                 let c = colour_map(to_t((ax.colour)(r)));
-                EmptyElement::at((r.latency_ms, (ax.y)(r)))
+                EmptyElement::at((lat(r), (ax.y)(r)))
                     + Circle::new((0, 0), 6, c.filled())
                     + Circle::new((0, 0), 6, BLACK.stroke_width(1))
             }))
@@ -192,7 +215,7 @@ impl Figure for ParetoFigure<'_> {
             stroke_width: 2,
         };
         let red = RGBColor(200, 30, 30);
-        if let Some(b) = budgets.latency_ms {
+        if let Some(b) = latency_budget {
             chart
                 .draw_series(DashedLineSeries::new(
                     vec![(b, y0), (b, y1)],
@@ -238,7 +261,7 @@ impl Figure for ParetoFigure<'_> {
         {
             chart
                 .draw_series(std::iter::once(
-                    EmptyElement::at((k.latency_ms, (ax.y)(k)))
+                    EmptyElement::at((lat(k), (ax.y)(k)))
                         + Circle::new((0, 0), 12, red.stroke_width(3))
                         + Text::new(
                             format!("knee {}", k.arch_id),
@@ -252,7 +275,7 @@ impl Figure for ParetoFigure<'_> {
         // Re-measured front points: the measurement as a cross, joined to its prediction.
         let measured: Vec<(&ReportRow, f64)> = front
             .iter()
-            .filter_map(|r| d.measured.get(&r.arch_id).map(|&m| (*r, m)))
+            .filter_map(|r| measured.get(&r.arch_id).map(|&m| (*r, m)))
             .collect();
         if !measured.is_empty() {
             let blue = RGBColor(30, 90, 200);
@@ -260,7 +283,7 @@ impl Figure for ParetoFigure<'_> {
                 let y = (ax.y)(r);
                 chart
                     .draw_series(std::iter::once(PathElement::new(
-                        vec![(r.latency_ms, y), (m, y)],
+                        vec![(lat(r), y), (m, y)],
                         blue.stroke_width(2),
                     )))
                     .map_err(de)?;
@@ -273,7 +296,7 @@ impl Figure for ParetoFigure<'_> {
                 format!("measured on this machine ({})", measured.len()),
             ));
         }
-        if budgets.latency_ms.is_some() || budgets.memory_mb.is_some() {
+        if latency_budget.is_some() || budgets.memory_mb.is_some() {
             legend.push((Mark::Dashed(red), "budget".into()));
         }
         draw_legend(&legend_area, &legend, 2)?;

@@ -29,11 +29,14 @@ fn search(dir: &Path, space: &Space, with_score: bool) -> (SearchOutcome, Synthe
         budgets: Budgets {
             latency_ms: Some(10.0),
             memory_mb: Some(30.0),
+            ..Budgets::none()
         },
         shard: None,
         hv_reference: None,
         table: Some(label("synthetic")),
         supernet: with_score.then(|| label("synthetic-supernet")),
+        devices: Vec::new(),
+        other_tables: Vec::new(),
     };
     let out = run_search(space, &mut ev, &cfg, dir, RunOptions::default()).unwrap();
     (out, ev)

@@ -57,7 +57,7 @@ pub fn exhaustive_front(
     while archs.peek().is_some() {
         batch.clear();
         batch.extend(archs.by_ref().take(BATCH));
-        let evals = evaluate_checked(evaluator, generation, &batch, has_score)?;
+        let evals = evaluate_checked(evaluator, generation, &batch, has_score, 0)?;
         for eval in &evals {
             let p = objectives(eval, mode);
             if worst.is_empty() {
@@ -146,6 +146,8 @@ pub fn search_quality(
         budgets,
         shard: None,
         hv_reference: None,
+        devices: Vec::new(),
+        other_tables: Vec::new(),
         table: None,
         supernet: None,
     };

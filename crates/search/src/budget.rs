@@ -15,6 +15,15 @@ pub struct Budgets {
     pub latency_ms: Option<f64>,
     /// `--memory-budget-mb`.
     pub memory_mb: Option<f64>,
+    /// A joint search's latency budgets on the devices after the first (`--latency-budget-ms
+    /// phone=40,laptop=15`), in device order; a fixed pair so budgets stay `Copy` (a search
+    /// takes at most 3 tables).
+    #[serde(default, skip_serializing_if = "no_other_budget")]
+    pub other_latency_ms: [Option<f64>; 2],
+}
+
+fn no_other_budget(b: &[Option<f64>; 2]) -> bool {
+    b.iter().all(Option::is_none)
 }
 
 impl Budgets {
@@ -24,10 +33,14 @@ impl Budgets {
 
     /// Rejects budgets that are not positive finite numbers.
     pub fn check(&self) -> Result<(), SearchError> {
+        let others = self.other_latency_ms.map(|b| ("--latency-budget-ms", b));
         for (flag, value) in [
             ("--latency-budget-ms", self.latency_ms),
             ("--memory-budget-mb", self.memory_mb),
-        ] {
+        ]
+        .into_iter()
+        .chain(others)
+        {
             if let Some(v) = value {
                 if !(v.is_finite() && v > 0.0) {
                     return Err(SearchError::config(
@@ -45,7 +58,11 @@ impl Budgets {
     pub fn violation(&self, eval: &Evaluation) -> f64 {
         let over =
             |value: f64, budget: Option<f64>| budget.map_or(0.0, |b| (value / b - 1.0).max(0.0));
-        over(eval.latency_ms, self.latency_ms) + over(eval.peak_mem_mb, self.memory_mb)
+        let others: f64 = (eval.other_latency_ms.iter())
+            .zip(self.other_latency_ms)
+            .map(|(&v, b)| over(v, b))
+            .sum();
+        over(eval.latency_ms, self.latency_ms) + over(eval.peak_mem_mb, self.memory_mb) + others
     }
 
     pub fn is_feasible(&self, eval: &Evaluation) -> bool {
@@ -68,6 +85,16 @@ impl Budgets {
                 "fastest evaluated: {} ms",
                 round3(min_of(|e| e.latency_ms))
             ));
+        }
+        for (i, b) in self.other_latency_ms.iter().enumerate() {
+            if let Some(b) = b {
+                unmet.push(format!("the latency budget of device {} ({b:?} ms)", i + 2));
+                let fastest = evals
+                    .iter()
+                    .filter_map(|e| e.other_latency_ms.get(i))
+                    .fold(f64::INFINITY, |a, &b| a.min(b));
+                best.push(format!("fastest there: {} ms", round3(fastest)));
+            }
         }
         if let Some(b) = self.memory_mb {
             unmet.push(format!("--memory-budget-mb {b:?}"));
@@ -125,6 +152,7 @@ mod tests {
             peak_mem_mb,
             params: 10,
             temporal_params: 1,
+            other_latency_ms: Vec::new(),
         }
     }
 
@@ -133,6 +161,7 @@ mod tests {
         let b = Budgets {
             latency_ms: Some(10.0),
             memory_mb: Some(100.0),
+            other_latency_ms: [None; 2],
         };
         assert_eq!(b.violation(&eval(5.0, 50.0)), 0.0);
         assert!((b.violation(&eval(15.0, 150.0)) - 1.0).abs() < 1e-12);
@@ -154,6 +183,7 @@ mod tests {
         let b = Budgets {
             latency_ms: Some(3.0),
             memory_mb: None,
+            other_latency_ms: [None; 2],
         };
         let e = [eval(5.2, 1.0), eval(7.0, 1.0)];
         let msg = b.no_feasible_error(&e).to_string();

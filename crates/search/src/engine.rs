@@ -147,7 +147,13 @@ impl<'a> Engine<'a> {
         let mut fresh: HashMap<String, ResultRow> = HashMap::new();
         if !missing.is_empty() {
             let has_score = self.mode == Mode::Score;
-            let evals = evaluate_checked(self.evaluator, generation, &missing, has_score)?;
+            let evals = evaluate_checked(
+                self.evaluator,
+                generation,
+                &missing,
+                has_score,
+                self.settings.other_devices(),
+            )?;
             for (arch, eval) in missing.iter().zip(evals) {
                 let row = ResultRow {
                     arch_id: arch.id(),
@@ -202,7 +208,7 @@ impl<'a> Engine<'a> {
                 error,
             })?;
         for (arch, eval) in archs.iter().zip(&evals) {
-            eval.check(arch, false)?;
+            eval.check(arch, false, self.settings.other_devices())?;
         }
         Ok(evals)
     }

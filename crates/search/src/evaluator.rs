@@ -18,6 +18,11 @@ pub struct Evaluation {
     /// `None`: the table was never validated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latency_interval_ms: Option<(f64, f64)>,
+    /// A joint search over several devices (`search --table A --table B`): the latency on each
+    /// device after the first, in the run's device order (`latency_ms` is the first's). Empty for
+    /// a single-device search.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_latency_ms: Vec<f64>,
     /// Predicted peak memory, MB.
     pub peak_mem_mb: f64,
     /// Parameters of the whole network (spatial backbone + temporal layers).
@@ -79,6 +84,7 @@ pub(crate) fn evaluate_checked(
     generation: usize,
     archs: &[Architecture],
     has_score: bool,
+    other_devices: usize,
 ) -> Result<Vec<Evaluation>, SearchError> {
     let evals = evaluator
         .evaluate(archs)
@@ -94,15 +100,21 @@ pub(crate) fn evaluate_checked(
         });
     }
     for (arch, eval) in archs.iter().zip(&evals) {
-        eval.check(arch, has_score)?;
+        eval.check(arch, has_score, other_devices)?;
     }
     Ok(evals)
 }
 
 impl Evaluation {
     /// Rejects values the search cannot rank: NaN or infinite numbers, negative latency or
-    /// memory, and a score that is present (or absent) against the evaluator's mode.
-    pub(crate) fn check(&self, arch: &Architecture, has_score: bool) -> Result<(), SearchError> {
+    /// memory, a score that is present (or absent) against the evaluator's mode, and another
+    /// number of device latencies than the run has devices.
+    pub(crate) fn check(
+        &self,
+        arch: &Architecture,
+        has_score: bool,
+        other_devices: usize,
+    ) -> Result<(), SearchError> {
         let bad = |message: String| SearchError::InvalidEvaluation {
             arch: arch.encode(),
             message,
@@ -123,10 +135,23 @@ impl Evaluation {
             }
             _ => {}
         }
+        if self.other_latency_ms.len() != other_devices {
+            return Err(bad(format!(
+                "{} latencies on other devices; the run has {other_devices}",
+                self.other_latency_ms.len()
+            )));
+        }
+        let others = self
+            .other_latency_ms
+            .iter()
+            .map(|&v| ("other device latency_ms", v));
         for (name, value) in [
             ("latency_ms", self.latency_ms),
             ("peak_mem_mb", self.peak_mem_mb),
-        ] {
+        ]
+        .into_iter()
+        .chain(others)
+        {
             if !value.is_finite() || value < 0.0 {
                 return Err(bad(format!("{name} = {value}; it must be finite and >= 0")));
             }

@@ -53,7 +53,7 @@ pub use outputs::{
 };
 pub use pareto::{
     crowding_distance, dominates, non_dominated, non_dominated_sort, non_dominated_sort_by,
-    objectives, Mode,
+    objective_names_for, objectives, Mode,
 };
 pub use payoff::counterparts;
 pub use progress::{
@@ -64,8 +64,8 @@ pub use remeasure::{
     REMEASURE_FILE,
 };
 pub use results::{
-    header, read_results, write_evaluations, write_rows, ReadResults, ResultRow, ResultsLog,
-    Schema, EVALUATION_COLUMNS, FIXED_COLUMNS,
+    header, header_for, read_results, write_evaluations, write_rows, ReadResults, ResultRow,
+    ResultsLog, Schema, EVALUATION_COLUMNS, FIXED_COLUMNS,
 };
 pub use run::{check_run_folder, expected_evaluations, run_search, RunOptions, SearchOutcome};
 pub use select::{knee_index, knee_of_points, select, Selector};

@@ -234,6 +234,7 @@ pub fn write_outputs(
     write_rows(
         &run_dir.join("front.csv"),
         space,
+        &settings.devices,
         &front,
         Some(("measured_latency_ms", &measured)),
     )?;
@@ -242,6 +243,7 @@ pub fn write_outputs(
     write_rows(
         &run_dir.join("results_with_front.csv"),
         space,
+        &settings.devices,
         &all,
         Some(("is_pareto", &is_pareto)),
     )?;

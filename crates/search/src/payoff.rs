@@ -47,6 +47,7 @@ mod tests {
                 peak_mem_mb: 1.0,
                 params: 1,
                 temporal_params: 1,
+                other_latency_ms: Vec::new(),
             },
             feasible: true,
         }

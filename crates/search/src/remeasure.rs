@@ -164,6 +164,7 @@ mod tests {
                 peak_mem_mb: 1.0,
                 params: 1,
                 temporal_params: 0,
+                other_latency_ms: Vec::new(),
             },
             feasible: true,
         }

@@ -15,6 +15,9 @@
 //! before the column existed (schema 1: the same columns without `score_source`) are still read
 //! and resumed in their own schema, one schema per file.
 //!
+//! A joint search over several devices adds `latency_ms@NAME` for each device after the first
+//! (its `latency_ms` is the first device's) between these columns and the slots.
+//!
 //! `latency_lo_ms,latency_hi_ms` (schema 3) bound the predicted latency with the table's
 //! validation interval (5–95% of measured / predicted on held-out networks); both are empty when
 //! the table was never validated. Schema-2 files (without them) are resumed as they are.
@@ -93,13 +96,28 @@ pub struct ResultRow {
 
 /// The full header of a results file for `space`.
 pub fn header(space: &Space) -> Vec<String> {
-    schema_header(space, Schema::V3)
+    header_for(space, &[])
 }
 
-fn schema_header(space: &Space, schema: Schema) -> Vec<String> {
+/// The header of a run over `devices` (see [`crate::SearchConfig::devices`]).
+pub fn header_for(space: &Space, devices: &[String]) -> Vec<String> {
+    schema_header(space, Schema::V3, &device_columns(devices))
+}
+
+/// `latency_ms@NAME` of every device after the first.
+fn device_columns(devices: &[String]) -> Vec<String> {
+    devices
+        .iter()
+        .skip(1)
+        .map(|d| format!("latency_ms@{d}"))
+        .collect()
+}
+
+fn schema_header(space: &Space, schema: Schema, device_columns: &[String]) -> Vec<String> {
     FIXED_COLUMNS[..schema.fixed()]
         .iter()
         .map(|c| c.to_string())
+        .chain(device_columns.iter().cloned())
         .chain(space.slots.iter().map(|s| s.name.clone()))
         .collect()
 }
@@ -128,6 +146,7 @@ fn record(row: &ResultRow, schema: Schema, source: Source) -> Vec<String> {
                 (lo.to_string(), hi.to_string())
             });
         fields.extend([lo, hi]);
+        fields.extend(row.eval.other_latency_ms.iter().map(f64::to_string));
     }
     fields.extend(row.arch.ops.iter().map(|o| o.as_str().to_string()));
     fields
@@ -181,7 +200,7 @@ pub struct ResultsLog {
 
 impl ResultsLog {
     /// Creates the file with its header (fails if it exists: never overwrite results).
-    pub fn create(path: &Path, space: &Space) -> Result<Self, SearchError> {
+    pub fn create(path: &Path, space: &Space, devices: &[String]) -> Result<Self, SearchError> {
         let file = OpenOptions::new()
             .write(true)
             .create_new(true)
@@ -192,7 +211,7 @@ impl ResultsLog {
             file,
             schema: Schema::V3,
         };
-        log.write_record(&header(space))?;
+        log.write_record(&header_for(space, devices))?;
         Ok(log)
     }
 
@@ -307,8 +326,20 @@ pub(crate) fn parse_rows(
         .iter()
         .map(str::to_string)
         .collect();
+    // A joint search's device columns follow the fixed ones of schema 3.
+    let devices: Vec<String> = found
+        .iter()
+        .skip(Schema::V3.fixed())
+        .take_while(|c| c.starts_with("latency_ms@"))
+        .cloned()
+        .collect();
     let expected_of = |schema| {
-        let mut h = schema_header(space, schema);
+        let columns = if schema == Schema::V3 {
+            &devices[..]
+        } else {
+            &[]
+        };
+        let mut h = schema_header(space, schema, columns);
         if with_pareto {
             h.push("is_pareto".into());
         }
@@ -336,7 +367,8 @@ pub(crate) fn parse_rows(
             fix: "delete the broken line (its architecture is scored again on resume)".into(),
         })?;
         let line = rec.position().map_or(0, |p| p.line());
-        let (row, is_pareto, source) = parse_row(path, line, &rec, space, with_pareto, schema)?;
+        let (row, is_pareto, source) =
+            parse_row(path, line, &rec, space, with_pareto, schema, devices.len())?;
         if source == Source::Surrogate {
             let key = (row.generation, row.arch_id.clone());
             if let Some(first) = first_predicted.insert(key, line) {
@@ -428,6 +460,7 @@ fn parse_row(
     space: &Space,
     with_pareto: bool,
     schema: Schema,
+    other_devices: usize,
 ) -> Result<(ResultRow, bool, Source), SearchError> {
     let bad = |column: &str, message: String| SearchError::Row {
         path: path.to_path_buf(),
@@ -481,8 +514,9 @@ fn parse_row(
             format!("`{}` is not the id of `{arch}` ({})", get(0), arch.id()),
         ));
     }
+    let first_slot = schema.fixed() + other_devices;
     for (k, (slot, op)) in space.slots.iter().zip(&arch.ops).enumerate() {
-        let cell = get(schema.fixed() + k);
+        let cell = get(first_slot + k);
         if cell != op.as_str() {
             return Err(bad(
                 &slot.name,
@@ -494,6 +528,18 @@ fn parse_row(
         "" => None,
         _ => Some(num(3)?),
     };
+    let other_latency_ms = (0..other_devices)
+        .map(|d| {
+            let i = schema.fixed() + d;
+            match get(i).parse::<f64>() {
+                Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+                _ => Err(bad(
+                    &format!("latency_ms of device {}", d + 2),
+                    format!("`{}` is not a finite number >= 0", get(i)),
+                )),
+            }
+        })
+        .collect::<Result<Vec<f64>, SearchError>>()?;
     let latency_interval_ms = match (schema, get(10), get(11)) {
         (Schema::V3, "", "") | (Schema::V1 | Schema::V2, _, _) => None,
         (Schema::V3, _, _) => {
@@ -514,6 +560,7 @@ fn parse_row(
             score,
             latency_ms: num(4)?,
             latency_interval_ms,
+            other_latency_ms,
             peak_mem_mb: num(5)?,
             params: int(6)?,
             temporal_params: int(7)?,
@@ -531,7 +578,7 @@ fn parse_row(
         ));
     }
     let is_pareto = if with_pareto {
-        boolean(schema.fixed() + space.num_slots(), "is_pareto")?
+        boolean(first_slot + space.num_slots(), "is_pareto")?
     } else {
         false
     };
@@ -562,10 +609,11 @@ fn parse_row(
 pub fn write_rows(
     path: &Path,
     space: &Space,
+    devices: &[String],
     rows: &[&ResultRow],
     extra: Option<(&str, &[String])>,
 ) -> Result<(), SearchError> {
-    let mut head = header(space);
+    let mut head = header_for(space, devices);
     if let Some((name, _)) = extra {
         head.push(name.into());
     }

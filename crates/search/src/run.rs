@@ -89,7 +89,10 @@ pub fn run_search<'a>(
             // No complete line, not even the header: the run stopped while creating the file.
             Some(read) if read.complete_bytes == 0 => {
                 remove_file(&results_csv)?;
-                (Vec::new(), ResultsLog::create(&results_csv, space)?)
+                (
+                    Vec::new(),
+                    ResultsLog::create(&results_csv, space, &requested.devices)?,
+                )
             }
             Some(read) => {
                 predicted = read.surrogate;
@@ -98,7 +101,10 @@ pub fn run_search<'a>(
                     ResultsLog::reopen(&results_csv, read.complete_bytes, read.schema)?,
                 )
             }
-            None => (Vec::new(), ResultsLog::create(&results_csv, space)?),
+            None => (
+                Vec::new(),
+                ResultsLog::create(&results_csv, space, &requested.devices)?,
+            ),
         };
         (recorded_settings, rows, log, None)
     } else {
@@ -112,8 +118,8 @@ pub fn run_search<'a>(
             None => {}
         }
         let created = Created::folder(run_dir)?;
-        let log =
-            write_json(&run_json, &requested).and_then(|_| ResultsLog::create(&results_csv, space));
+        let log = write_json(&run_json, &requested)
+            .and_then(|_| ResultsLog::create(&results_csv, space, &requested.devices));
         match log {
             Ok(log) => (requested, Vec::new(), log, Some(created)),
             Err(e) => {

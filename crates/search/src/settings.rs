@@ -3,7 +3,7 @@
 
 use crate::budget::Budgets;
 use crate::error::SearchError;
-use crate::pareto::Mode;
+use crate::pareto::{objective_names_for, Mode};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 use vidnas_io::FileRef;
@@ -166,7 +166,8 @@ pub fn parse_hv_reference(text: &str) -> Result<Vec<f64>, String> {
             _ => Err(format!("`{}` is not a finite number; {form}", v.trim())),
         })
         .collect::<Result<Vec<f64>, String>>()?;
-    if values.len() != 3 {
+    // A joint search over k devices has k latency objectives (checked against the run).
+    if !(3..=5).contains(&values.len()) {
         return Err(format!("{} value(s) given; {form}", values.len()));
     }
     Ok(values)
@@ -188,6 +189,11 @@ pub struct SearchConfig {
     /// The supernet that scores: its run folder, with the SHA-256 of its `model.safetensors`
     /// (`None` in predictor-only mode).
     pub supernet: Option<FileRef>,
+    /// A joint search over several devices: every device's name, the first being `table`'s
+    /// (empty for a single-device search). The evaluator gives one latency per device.
+    pub devices: Vec<String>,
+    /// The tables of the devices after the first, in order.
+    pub other_tables: Vec<FileRef>,
 }
 
 /// The space a run searched.
@@ -230,6 +236,12 @@ pub struct RunSettings {
     #[serde(alias = "supernet_id", deserialize_with = "file_ref_or_legacy")]
     pub supernet: Option<FileRef>,
     pub mode: Mode,
+    /// See [`SearchConfig::devices`] (absent: a single-device run).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub devices: Vec<String>,
+    /// See [`SearchConfig::other_tables`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_tables: Vec<FileRef>,
     /// Names of the minimised objectives, in the order of the reference point.
     pub objectives: Vec<String>,
     pub hv_reference: HvReference,
@@ -255,17 +267,20 @@ impl RunSettings {
             table: config.table.clone(),
             supernet: config.supernet.clone(),
             mode,
-            objectives: mode
-                .objective_names()
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
+            devices: config.devices.clone(),
+            other_tables: config.other_tables.clone(),
+            objectives: objective_names_for(mode, &config.devices),
             hv_reference: HvReference {
                 given: config.hv_reference.is_some(),
                 point: config.hv_reference.clone(),
             },
             merged_from: Vec::new(),
         }
+    }
+
+    /// Devices after the first of a joint search (0 for a single-device run).
+    pub fn other_devices(&self) -> usize {
+        self.devices.len().saturating_sub(1)
     }
 
     /// Checks that `requested` repeats these recorded settings. A derived reference point and
@@ -458,12 +473,26 @@ impl SearchConfig {
                 ));
             }
         }
+        let tables_match =
+            self.devices.is_empty() || self.devices.len() == self.other_tables.len() + 1;
+        if self.devices.len() > 3 || !tables_match {
+            return Err(err(
+                "--table",
+                format!(
+                    "{} devices with {} further tables",
+                    self.devices.len(),
+                    self.other_tables.len()
+                ),
+                "give 1 to 3 tables, one per device",
+            ));
+        }
+        let objectives = 3 + self.devices.len().saturating_sub(1);
         if let Some(r) = &self.hv_reference {
-            if r.len() != 3 || r.iter().any(|x| !x.is_finite()) {
+            if r.len() != objectives || r.iter().any(|x| !x.is_finite()) {
                 let given: Vec<String> = r.iter().map(|x| x.to_string()).collect();
                 return Err(err(
                     "--hv-ref",
-                    format!("`{}` is not 3 finite numbers", given.join(",")),
+                    format!("`{}` is not {objectives} finite numbers", given.join(",")),
                     "write --hv-ref a,b,c with one value per minimised objective \
                      (score,latency_ms,peak_mem_mb with a supernet, \
                      latency_ms,peak_mem_mb,neg_temporal_params without), or leave it out to \

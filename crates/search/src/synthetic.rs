@@ -144,6 +144,7 @@ impl SyntheticEvaluator {
             latency_interval_ms: self
                 .latency_interval
                 .map(|(lo, hi)| (latency * lo, latency * hi)),
+            other_latency_ms: Vec::new(),
             peak_mem_mb: peak,
             params,
             temporal_params,

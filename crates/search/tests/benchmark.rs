@@ -61,6 +61,7 @@ fn the_in_memory_front_is_the_exhaustive_runs_feasible_front() {
     let budgets = Budgets {
         latency_ms: Some(latencies[latencies.len() / 2]),
         memory_mb: None,
+        other_latency_ms: [None; 2],
     };
     let front = exhaustive_front(&space, &mut ev, &budgets).unwrap();
     assert_eq!(front.mode, Mode::PredictorOnly);
@@ -74,6 +75,8 @@ fn the_in_memory_front_is_the_exhaustive_runs_feasible_front() {
         hv_reference: None,
         table: None,
         supernet: None,
+        devices: Vec::new(),
+        other_tables: Vec::new(),
     };
     let run = run_search(&space, &mut ev, &config, tmp.path(), RunOptions::default()).unwrap();
     let feasible: Vec<Vec<f64>> = run

@@ -181,7 +181,7 @@ fn settings_errors_name_the_flag_to_change() {
             SearchConfig {
                 budgets: Budgets {
                     latency_ms: Some(-5.0),
-                    memory_mb: None,
+                    ..Budgets::none()
                 },
                 ..config(nsga2(6, 2), 1)
             },

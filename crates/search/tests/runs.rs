@@ -87,6 +87,7 @@ fn reported_front_never_violates_the_budgets() {
     let budgets = Budgets {
         latency_ms: Some(lat[lat.len() / 3]),
         memory_mb: Some(mem[mem.len() / 2]),
+        other_latency_ms: [None; 2],
     };
     for algo in [
         nsga2(16, 5),
@@ -130,6 +131,7 @@ fn too_tight_a_budget_gives_a_clear_error() {
         budgets: Budgets {
             latency_ms: Some(3.0),
             memory_mb: None,
+            ..Budgets::none()
         },
         ..config(nsga2(8, 2), 1)
     };

@@ -3,7 +3,7 @@
 //! Every stage is skipped or resumed when its output is already there, so an interrupted
 //! demo continues where it stopped.
 
-use crate::commands::search::{search, AlgoArg, SearchArgs};
+use crate::commands::search::{search, AlgoArg, LatencyBudgets, SearchArgs};
 use crate::commands::train::{BackboneArgs, SourceArgs};
 use crate::compute_args::ComputeArgs;
 use anyhow::Result;
@@ -188,11 +188,11 @@ pub fn run(a: DemoArgs) -> Result<()> {
     refuse_other_search(&search_dir, a.no_surrogate)?;
     let args = SearchArgs {
         space: None,
-        table: None,
+        table: Vec::new(),
         supernet: None,
         out: None,
         algo: AlgoArg::Nsga2,
-        latency_budget_ms: a.latency_budget_ms,
+        latency_budget_ms: a.latency_budget_ms.map(LatencyBudgets::One),
         memory_budget_mb: None,
         population: a.population,
         generations: a.generations,
@@ -212,7 +212,7 @@ pub fn run(a: DemoArgs) -> Result<()> {
     };
     let outcome = search(
         &space,
-        &table,
+        std::slice::from_ref(&table),
         Some(&supernet),
         &search_dir,
         &args,

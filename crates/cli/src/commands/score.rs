@@ -72,7 +72,7 @@ pub fn score(a: ScoreArgs) -> Result<()> {
         .as_deref()
         .map(|s| SupernetScorer::open(&space, s, compute.device))
         .transpose()?;
-    let mut evaluator = PipelineEvaluator::new(&space, &table, scorer, compute.comm.as_ref())?;
+    let mut evaluator = PipelineEvaluator::new(&space, &table, &[], scorer, compute.comm.as_ref())?;
     let evals = evaluator.evaluate(&mine).map_err(|e| anyhow::anyhow!(e))?;
     drop(evaluator);
     let rows: Vec<_> = mine.iter().zip(&evals).collect();

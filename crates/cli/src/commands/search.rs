@@ -58,9 +58,12 @@ pub enum SearchSub {
 pub struct SearchArgs {
     /// Search-space file.
     pub space: Option<PathBuf>,
-    /// Latency table that predicts latency and memory (see `vidnas latency profile`).
+    /// Latency table that predicts latency and memory (see `vidnas latency profile`). Repeat
+    /// it (up to 3 tables) for a joint search over several devices: each device's latency is
+    /// an objective, named by its table's file stem (phone.json: `phone`); memory comes from
+    /// the first table.
     #[arg(long)]
-    pub table: Option<PathBuf>,
+    pub table: Vec<PathBuf>,
     /// Supernet run that scores quality; without it the search is predictor-only
     /// (latency, memory and temporal capacity).
     #[arg(long)]
@@ -70,9 +73,10 @@ pub struct SearchArgs {
     pub out: Option<PathBuf>,
     #[arg(long, value_enum, default_value = "nsga2")]
     pub algo: AlgoArg,
-    /// Hard latency budget (ms); architectures above it never reach the front.
-    #[arg(long, value_name = "MS", value_parser = positive_f64, allow_negative_numbers = true)]
-    pub latency_budget_ms: Option<f64>,
+    /// Hard latency budget (ms); architectures above it never reach the front. With several
+    /// tables, one budget per device by name: `phone=40,laptop=15` (devices left out have none).
+    #[arg(long, value_name = "MS|NAME=MS,…", value_parser = parse_latency_budgets, allow_negative_numbers = true)]
+    pub latency_budget_ms: Option<LatencyBudgets>,
     /// Hard peak-memory budget (MB).
     #[arg(long, value_name = "MB", value_parser = positive_f64, allow_negative_numbers = true)]
     pub memory_budget_mb: Option<f64>,
@@ -125,6 +129,103 @@ pub struct SearchArgs {
     /// searches and every rank scores its share of each batch.
     #[command(flatten)]
     pub compute: ComputeArgs,
+}
+
+/// `--latency-budget-ms`: one number, or one per device by name.
+#[derive(Clone, Debug, PartialEq)]
+pub enum LatencyBudgets {
+    One(f64),
+    Named(Vec<(String, f64)>),
+}
+
+/// `60` or `phone=40,laptop=15` (each value a finite number above 0).
+pub fn parse_latency_budgets(text: &str) -> Result<LatencyBudgets, String> {
+    if !text.contains('=') {
+        return positive_f64(text).map(LatencyBudgets::One);
+    }
+    let form = "write NAME=MS pairs separated by commas, e.g. phone=40,laptop=15";
+    text.split(',')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, ms)) if !name.trim().is_empty() => {
+                let ms = positive_f64(ms).map_err(|e| format!("`{pair}`: {e}"))?;
+                Ok((name.trim().to_string(), ms))
+            }
+            _ => Err(format!("`{pair}` is not NAME=MS; {form}")),
+        })
+        .collect::<Result<Vec<_>, String>>()
+        .map(LatencyBudgets::Named)
+}
+
+/// The devices of a search, named by their tables' file stems (at most 3, distinct, usable
+/// in a CSV column and a file name).
+fn device_names(tables: &[PathBuf]) -> Result<Vec<String>> {
+    if tables.len() > 3 {
+        bail!(
+            "--table given {} times; a joint search takes at most 3 tables (one per device)",
+            tables.len()
+        );
+    }
+    let mut names: Vec<String> = Vec::new();
+    for t in tables {
+        let name = t
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("")
+            .to_string();
+        let usable = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+        if !usable {
+            bail!(
+                "--table {}: the file stem `{name}` names the device in results.csv and the report; rename the file to letters, digits, `-`, `_` or `.`",
+                t.display()
+            );
+        }
+        if names.contains(&name) {
+            bail!(
+                "--table {}: another table is also named `{name}`; every device needs its own file stem (e.g. phone.json, laptop.json)",
+                t.display()
+            );
+        }
+        names.push(name);
+    }
+    Ok(names)
+}
+
+/// The budgets of each device: `latency_ms` for the first, the rest in device order.
+fn resolve_budgets(
+    budgets: &Option<LatencyBudgets>,
+    names: &[String],
+) -> Result<(Option<f64>, [Option<f64>; 2])> {
+    let mut per_device = [None; 3];
+    match budgets {
+        None => {}
+        Some(LatencyBudgets::One(ms)) if names.len() == 1 => per_device[0] = Some(*ms),
+        Some(LatencyBudgets::One(ms)) => bail!(
+            "--latency-budget-ms {ms}: with {} tables, give one budget per device by name, e.g. --latency-budget-ms {}",
+            names.len(),
+            names
+                .iter()
+                .map(|n| format!("{n}={ms}"))
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
+        Some(LatencyBudgets::Named(pairs)) => {
+            for (name, ms) in pairs {
+                let Some(i) = names.iter().position(|n| n == name) else {
+                    bail!(
+                        "--latency-budget-ms: no device is named `{name}`; the devices are {} (the --table file stems)",
+                        names.join(", ")
+                    );
+                };
+                if per_device[i].replace(*ms).is_some() {
+                    bail!("--latency-budget-ms: `{name}` has two budgets; give one");
+                }
+            }
+        }
+    }
+    Ok((per_device[0], [per_device[1], per_device[2]]))
 }
 
 /// `--hv-ref`'s three numbers.
@@ -192,20 +293,15 @@ pub fn run(cmd: SearchCommand) -> Result<()> {
     }
     let a = cmd.args;
     let space = Space::load(required(&a.space, "SPACE")?)?;
-    let table_path = required(&a.table, "--table")?.clone();
+    if a.table.is_empty() {
+        bail!("missing --table; see `vidnas search --help`");
+    }
     let out = required(&a.out, "--out")?.clone();
     let compute = a.compute.open()?;
     if !compute.is_lead() {
         return serve_ranks(&space, a.supernet.as_deref(), &compute);
     }
-    let outcome = search(
-        &space,
-        &table_path,
-        a.supernet.as_deref(),
-        &out,
-        &a,
-        &compute,
-    )?;
+    let outcome = search(&space, &a.table, a.supernet.as_deref(), &out, &a, &compute)?;
     print_outcome(&outcome, &out);
     Ok(())
 }
@@ -225,7 +321,7 @@ pub fn serve_ranks(space: &Space, supernet: Option<&Path>, compute: &Compute) ->
 
 pub fn search(
     space: &Space,
-    table_path: &Path,
+    tables: &[PathBuf],
     supernet: Option<&Path>,
     out: &Path,
     a: &SearchArgs,
@@ -266,22 +362,47 @@ pub fn search(
             batch: if supernet.is_some() { 64 } else { 65536 },
         },
     };
+    let names = device_names(tables)?;
+    let (latency_ms, other_latency_ms) = resolve_budgets(&a.latency_budget_ms, &names)?;
     let mut config = SearchConfig {
         algo,
         seed: a.seed,
         budgets: Budgets {
-            latency_ms: a.latency_budget_ms,
+            latency_ms,
             memory_mb: a.memory_budget_mb,
+            other_latency_ms,
         },
         shard: a.shard,
         hv_reference: a.hv_ref.as_ref().map(|h| h.0.clone()),
         table: None,
         supernet: None,
+        devices: if names.len() > 1 { names } else { Vec::new() },
+        other_tables: Vec::new(),
     };
+    let table_path = &tables[0];
+    let mut others = Vec::new();
+    for path in &tables[1..] {
+        config.other_tables.push(FileRef::of(path)?);
+    }
     config.check()?;
     check_run_folder(out, a.resume)?;
     let table = LatencyTable::load(table_path)?;
     check_covers(space, &table)?;
+    for path in &tables[1..] {
+        let other = LatencyTable::load(path)?;
+        check_covers(space, &other)?;
+        // One memory objective: every device must hold the same element size.
+        if other.device.dtype != table.device.dtype {
+            bail!(
+                "--table {}: measured in {:?} while {} is {:?}; a joint search keeps one peak-memory objective, so give tables of one dtype",
+                path.display(),
+                other.device.dtype,
+                table_path.display(),
+                table.device.dtype
+            );
+        }
+        others.push(other);
+    }
     if a.remeasure.is_some() {
         check_remeasurable(&table, table_path)?;
     }
@@ -298,7 +419,8 @@ pub fn search(
         _ => None,
     };
     config.table = Some(FileRef::of(table_path)?);
-    let mut evaluator = PipelineEvaluator::new(space, &table, scorer, compute.comm.as_ref())?;
+    let mut evaluator =
+        PipelineEvaluator::new(space, &table, &others, scorer, compute.comm.as_ref())?;
     if a.resume {
         warn_torn_line(&out.join("results.csv"));
     }

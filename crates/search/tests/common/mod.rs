@@ -20,6 +20,8 @@ pub fn config(algo: Algo, seed: u64) -> SearchConfig {
         hv_reference: None,
         table: Some(label("synthetic-table")),
         supernet: Some(label("synthetic-supernet")),
+        devices: Vec::new(),
+        other_tables: Vec::new(),
     }
 }
 

@@ -29,7 +29,8 @@ pub struct BenchSearchArgs {
 pub fn run(a: BenchSearchArgs) -> Result<()> {
     let space = Space::load(&a.space)?;
     let table = LatencyTable::load(&a.table)?;
-    let mut evaluator = PipelineEvaluator::new(&space, &table, None, &vidnas_parallel::Single)?;
+    let mut evaluator =
+        PipelineEvaluator::new(&space, &table, &[], None, &vidnas_parallel::Single)?;
     let t0 = Instant::now();
     let exhaustive = exhaustive_front(&space, &mut evaluator, &Budgets::none())?;
     println!(

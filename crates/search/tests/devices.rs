@@ -1,0 +1,211 @@
+//! A joint search over two devices whose costs differ (attention is cheap on the second,
+//! convolution dear): each device's latency is an objective, results.csv and run.json name the
+//! devices, per-device budgets bind, and the joint front holds the fastest architecture of each.
+
+mod common;
+
+use common::{config, label, small_space};
+use vidnas_search::{
+    read_results, run_search, Algo, Evaluation, Evaluator, RunOptions, SearchConfig,
+    SyntheticEvaluator,
+};
+use vidnas_space::{Architecture, OpKind, Space};
+
+/// The synthetic evaluator on device `a`, plus device `b`'s latency from the same per-slot costs
+/// reweighted by op kind.
+struct TwoDevices {
+    inner: SyntheticEvaluator,
+    seen: Seen,
+}
+
+/// Which latencies the evaluator reports.
+#[derive(Clone, Copy)]
+enum Seen {
+    OnlyA,
+    OnlyB,
+    Both,
+}
+
+impl TwoDevices {
+    fn latency_b(&self, arch: &Architecture) -> f64 {
+        5.0 + self
+            .inner
+            .slot_breakdown(arch)
+            .iter()
+            .map(|(_, op, ms)| {
+                ms * match op {
+                    OpKind::Conv1d | OpKind::Conv3d => 4.0,
+                    OpKind::Attn1d | OpKind::Attn3d => 0.25,
+                    OpKind::None => 0.0,
+                }
+            })
+            .sum::<f64>()
+    }
+
+    fn with_b(&self, arch: &Architecture, e: Evaluation) -> Evaluation {
+        let b = self.latency_b(arch);
+        match self.seen {
+            Seen::OnlyA => e,
+            Seen::OnlyB => Evaluation { latency_ms: b, ..e },
+            Seen::Both => Evaluation {
+                other_latency_ms: vec![b],
+                ..e
+            },
+        }
+    }
+}
+
+impl Evaluator for TwoDevices {
+    fn evaluate(
+        &mut self,
+        archs: &[Architecture],
+    ) -> Result<Vec<Evaluation>, Box<dyn std::error::Error + Send + Sync>> {
+        let evals = self.inner.evaluate(archs)?;
+        Ok(archs
+            .iter()
+            .zip(evals)
+            .map(|(a, e)| self.with_b(a, e))
+            .collect())
+    }
+
+    fn has_score(&self) -> bool {
+        true
+    }
+}
+
+fn run(space: &Space, cfg: &SearchConfig, ev: TwoDevices, dir: &std::path::Path) -> Vec<String> {
+    let mut ev = ev;
+    let out = run_search(space, &mut ev, cfg, dir, RunOptions::default()).unwrap();
+    let mut ids: Vec<String> = out.front.iter().map(|r| r.arch_id.clone()).collect();
+    ids.sort();
+    ids
+}
+
+#[test]
+fn each_device_is_an_objective_and_the_fronts_differ() {
+    let space = small_space();
+    let exhaustive = config(Algo::Exhaustive { batch: 256 }, 0);
+    let dir = tempfile::tempdir().unwrap();
+    let device = |seen: Seen| TwoDevices {
+        inner: SyntheticEvaluator::new(&space, true),
+        seen,
+    };
+    // Each device alone, then both.
+    let a = run(
+        &space,
+        &exhaustive,
+        device(Seen::OnlyA),
+        &dir.path().join("a"),
+    );
+    let b = run(
+        &space,
+        &exhaustive,
+        device(Seen::OnlyB),
+        &dir.path().join("b"),
+    );
+    assert_ne!(
+        a, b,
+        "the two devices must disagree for this test to mean anything"
+    );
+    let joint_cfg = SearchConfig {
+        devices: vec!["a".into(), "b".into()],
+        other_tables: vec![label("b-table")],
+        ..exhaustive.clone()
+    };
+    let joint_dir = dir.path().join("joint");
+    let mut ev = device(Seen::Both);
+    let out = run_search(
+        &space,
+        &mut ev,
+        &joint_cfg,
+        &joint_dir,
+        RunOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        out.settings.objectives,
+        ["score", "latency_ms@a", "latency_ms@b", "peak_mem_mb"]
+    );
+    let joint: Vec<&str> = out.front.iter().map(|r| r.arch_id.as_str()).collect();
+    let fastest = |key: &dyn Fn(&Evaluation) -> f64| {
+        out.rows
+            .iter()
+            .min_by(|x, y| {
+                key(&x.eval)
+                    .total_cmp(&key(&y.eval))
+                    .then(x.arch_id.cmp(&y.arch_id))
+            })
+            .unwrap()
+            .arch_id
+            .clone()
+    };
+    for id in [
+        fastest(&|e| e.latency_ms),
+        fastest(&|e| e.other_latency_ms[0]),
+    ] {
+        assert!(
+            joint.contains(&id.as_str()),
+            "{id} missing from the joint front"
+        );
+    }
+    assert!(
+        joint.len() > a.len().max(b.len()),
+        "{} vs {} / {}",
+        joint.len(),
+        a.len(),
+        b.len()
+    );
+
+    // results.csv names device b and reads back exactly.
+    let text = std::fs::read_to_string(joint_dir.join("results.csv")).unwrap();
+    let head: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+    assert_eq!(head[12], "latency_ms@b");
+    let back = read_results(&joint_dir.join("results.csv"), &space).unwrap();
+    assert_eq!(back.rows, out.rows);
+
+    // A budget on device b alone binds there only.
+    let budget = fastest(&|e| e.other_latency_ms[0]);
+    let b_min = out
+        .rows
+        .iter()
+        .find(|r| r.arch_id == budget)
+        .unwrap()
+        .eval
+        .other_latency_ms[0];
+    let mut tight = joint_cfg.clone();
+    tight.budgets.other_latency_ms = [Some(b_min * 1.5), None];
+    let mut ev = device(Seen::Both);
+    let out = run_search(
+        &space,
+        &mut ev,
+        &tight,
+        &dir.path().join("budget"),
+        RunOptions::default(),
+    )
+    .unwrap();
+    assert!(!out.front.is_empty());
+    assert!(out
+        .front
+        .iter()
+        .all(|r| r.eval.other_latency_ms[0] <= b_min * 1.5));
+    assert!(out
+        .rows
+        .iter()
+        .any(|r| r.eval.other_latency_ms[0] > b_min * 1.5 && !r.feasible));
+
+    // An evaluator that forgets device b is refused, naming the architecture.
+    let mut single = device(Seen::OnlyA);
+    let msg = run_search(
+        &space,
+        &mut single,
+        &joint_cfg,
+        &dir.path().join("forgot"),
+        RunOptions::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        msg.contains("0 latencies on other devices; the run has 1"),
+        "{msg}"
+    );
+}
