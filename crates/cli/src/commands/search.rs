@@ -98,9 +98,9 @@ pub struct SearchArgs {
     /// Split exhaustive or random search: `i/n` takes every n-th candidate from i.
     #[arg(long, value_name = "I/N", value_parser = parse_shard)]
     pub shard: Option<Shard>,
-    /// Hypervolume reference point: three comma-separated numbers, one per minimised objective
+    /// Hypervolume reference point: comma-separated numbers, one per minimised objective
     /// (score,latency_ms,peak_mem_mb with a supernet; latency_ms,peak_mem_mb,neg_temporal_params
-    /// without).
+    /// without; a joint search has one latency per device in place of latency_ms).
     #[arg(long, value_name = "A,B,C", value_parser = parse_hv_ref, allow_hyphen_values = true)]
     pub hv_ref: Option<HvRef>,
     /// Surrogate-assisted NSGA-II (needs --supernet and --algo nsga2): the supernet scores
