@@ -27,17 +27,7 @@ fn baselines_are_paired_trained_timed_and_judged() {
     args.extend(["--steps", "2"]);
     args.extend(small);
     ok(&args);
-    let mut args = vec![
-        "latency",
-        "profile",
-        &space,
-        "--out",
-        &table,
-        "--repeats",
-        "1",
-    ];
-    args.extend(["--warmup", "0", "--threads", "1"]);
-    ok(&args);
+    common::profile_quick(&space, &table);
     let mut args = vec!["search", &space, "--table", &table, "--supernet", &supernet];
     args.extend(["--out", &search, "--population", "6", "--generations", "2"]);
     ok(&args);

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{run_vidnas, write_micro_space, Fault};
+use common::{profile_quick, run_vidnas, write_micro_space, Fault};
 
 #[test]
 fn intervals_reach_results_and_remeasured_latencies_reach_the_front() {
@@ -12,20 +12,7 @@ fn intervals_reach_results_and_remeasured_latencies_reach_the_front() {
     let p = |name: &str| tmp.path().join(name).to_str().unwrap().to_string();
     let space = write_micro_space(tmp.path());
     let table = p("table.json");
-    let profile = [
-        "latency",
-        "profile",
-        &space,
-        "--out",
-        &table,
-        "--repeats",
-        "1",
-        "--warmup",
-        "0",
-        "--threads",
-        "1",
-    ];
-    assert!(run_vidnas(&profile).status.success());
+    profile_quick(&space, &table);
     // A validated table (as `latency validate --write-correction` leaves it).
     let mut json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&table).unwrap()).unwrap();

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{run_vidnas, write_micro_space, Fault};
+use common::{profile_quick, run_vidnas, write_micro_space, Fault};
 
 const A: &str = "conv1d-attn1d-none-attn3d-none-conv3d-none-conv1d-none-attn1d";
 const B: &str = "none-none-none-attn1d-none-none-none-none-none-none";
@@ -14,20 +14,7 @@ fn the_listed_networks_are_timed_and_a_bad_line_is_named() {
     let p = |name: &str| tmp.path().join(name).to_str().unwrap().to_string();
     let space = write_micro_space(tmp.path());
     let table = p("table.json");
-    let profile = [
-        "latency",
-        "profile",
-        &space,
-        "--out",
-        &table,
-        "--repeats",
-        "1",
-        "--warmup",
-        "0",
-        "--threads",
-        "1",
-    ];
-    assert!(run_vidnas(&profile).status.success());
+    profile_quick(&space, &table);
 
     let list = p("archs.txt");
     std::fs::write(&list, format!("# baselines\n{A}\n{B}\n")).unwrap();
@@ -87,17 +74,7 @@ fn a_validated_table_gives_every_prediction_an_interval() {
     let p = |name: &str| tmp.path().join(name).to_str().unwrap().to_string();
     let space = write_micro_space(tmp.path());
     let table = p("table.json");
-    let mut args = vec![
-        "latency",
-        "profile",
-        &space,
-        "--out",
-        &table,
-        "--repeats",
-        "1",
-    ];
-    args.extend(["--warmup", "0", "--threads", "1"]);
-    assert!(run_vidnas(&args).status.success());
+    profile_quick(&space, &table);
     let predict = |extra: &[&str]| {
         let mut args = vec!["latency", "predict", &space, "--table", &table, "--arch", A];
         args.extend(extra);

@@ -42,6 +42,25 @@ pub fn write_micro_space(dir: &Path) -> String {
     path.to_str().unwrap().to_string()
 }
 
+/// Profiles `space` into `table` as fast as possible (one repeat, no warm-up, one thread):
+/// a table for tests of what reads tables, not of its numbers.
+pub fn profile_quick(space: &str, table: &str) {
+    let args = [
+        "latency",
+        "profile",
+        space,
+        "--out",
+        table,
+        "--repeats",
+        "1",
+        "--warmup",
+        "0",
+        "--threads",
+        "1",
+    ];
+    vidnas_ok(&args);
+}
+
 /// Every file under `path` (or the file itself) with its bytes; empty when absent.
 pub fn snapshot(path: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     let mut files = BTreeMap::new();
