@@ -35,7 +35,7 @@ FEWSHOT_STEPS=${FEWSHOT_STEPS:-80}
 RERANK_STEPS=${RERANK_STEPS:-20}
 # Probe architectures for the few-shot slot criterion: each costs ~45 supernet scores (~2 min).
 FEWSHOT_PROBES=${FEWSHOT_PROBES:-2}
-METHODS=${METHODS:-fair fewshot rerank inplace sandwich fair-2x fair-cosine}
+METHODS=${METHODS:-fair inplace fewshot rerank fair-cosine fair-2x sandwich}
 STAGES=${STAGES:-standalone supernets}
 SCORING="--validation-clips 16 --validation-timesteps 4"
 mkdir -p "$R" "$OUT"

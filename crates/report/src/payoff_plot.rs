@@ -43,7 +43,8 @@ impl Figure for PayoffFigure<'_> {
             "Searched vs hand-designed temporal layouts",
             self.subtitle,
         )?;
-        let (body, legend) = rest.split_vertically(rest.dim_in_pixel().1 - 40);
+        // Two legend rows: three long entries side by side overlap at this width.
+        let (body, legend) = rest.split_vertically(rest.dim_in_pixel().1 - 64);
         let points: Vec<&PayoffPoint> = self
             .pairs
             .iter()
@@ -127,7 +128,7 @@ impl Figure for PayoffFigure<'_> {
             ),
             (Mark::Dashed(GREY), "pair; bars span the seeds".to_string()),
         ];
-        draw_legend(&legend, &entries, 3)
+        draw_legend(&legend, &entries, 2)
     }
 }
 
