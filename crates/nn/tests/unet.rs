@@ -114,7 +114,10 @@ fn every_path_equals_the_image_model_at_initialisation() {
         let arch = space.sample(&mut rng);
         let out = tch::no_grad(|| supernet.forward(&xs, &t, &ctx, &arch));
         let diff = (&out - &expected).abs().max().double_value(&[]);
-        assert!(diff < 1e-5, "arch {arch}: max diff {diff}");
+        // Zero-initialised temporal layers leave every path equal to the image model up to
+        // f32 rounding: the clip runs as one batch, the reference frame by frame, and the
+        // kernels block (and split across threads) differently; 1.0e-5 was seen on a busy host.
+        assert!(diff < 5e-5, "arch {arch}: max diff {diff}");
     }
 }
 
