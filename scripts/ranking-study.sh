@@ -37,6 +37,12 @@ RERANK_STEPS=${RERANK_STEPS:-20}
 FEWSHOT_PROBES=${FEWSHOT_PROBES:-2}
 METHODS=${METHODS:-fair inplace fewshot rerank fair-cosine fair-2x sandwich}
 STAGES=${STAGES:-standalone supernets}
+# Judge against the stand-alone scores of a committed CSV instead of the 60 runs (same image
+# model: its command below is deterministic), writing summary-$TAG.* and ranking-$TAG.csv:
+#   STANDALONE_CSV=reports/ranking/ranking.csv TAG=sandwich METHODS="fair sandwich" scripts/ranking-study.sh
+STANDALONE_CSV=${STANDALONE_CSV:-}
+TAG=${TAG:+-$TAG}
+[ -z "$STANDALONE_CSV" ] || STAGES=supernets
 SCORING="--validation-clips 16 --validation-timesteps 4"
 mkdir -p "$R" "$OUT"
 resume_flag() { [ -f "$1/run.json" ] && echo --resume || true; }
@@ -143,7 +149,12 @@ for method in $METHODS; do
   esac
 done
 log "judging ${#PROXIES[@]} proxies"
-$V bench ranking $SPACE "${PROXIES[@]}" --standalone "${ALONE[@]}" $BAND \
-   --out $OUT/ranking.csv --summary $OUT/summary.json | tee $OUT/summary.txt
-python3 scripts/ranking_table.py $OUT/summary.json "$TIMES" > $OUT/methods.md
-cat $OUT/methods.md
+if [ -n "$STANDALONE_CSV" ]; then
+  REFERENCE=(--standalone-csv "$STANDALONE_CSV")
+else
+  REFERENCE=(--standalone "${ALONE[@]}")
+fi
+$V bench ranking $SPACE "${PROXIES[@]}" "${REFERENCE[@]}" $BAND \
+   --out $OUT/ranking$TAG.csv --summary $OUT/summary$TAG.json | tee $OUT/summary$TAG.txt
+python3 scripts/ranking_table.py $OUT/summary$TAG.json "$TIMES" > $OUT/methods$TAG.md
+cat $OUT/methods$TAG.md

@@ -215,6 +215,38 @@ fn ranking_reports_tau_and_rho_with_intervals_for_proxy_and_ceiling() {
         serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap();
     assert_eq!(summary["proxies"].as_array().unwrap().len(), 4);
     assert_eq!(summary["archs"], 3);
+
+    // A proxy judged against the stand-alone scores of that CSV, without the runs: the same
+    // architectures, proxy scores and stand-alone scores.
+    let again = p("again.csv");
+    ok(&[
+        "bench",
+        "ranking",
+        &space,
+        "--supernet",
+        &fair,
+        "--standalone-csv",
+        &csv,
+        "--out",
+        &again,
+    ]);
+    let columns = |path: &str, names: &[&str]| -> Vec<Vec<String>> {
+        let mut r = csv::Reader::from_path(path).unwrap();
+        let head = r.headers().unwrap().clone();
+        let idx: Vec<usize> = names
+            .iter()
+            .map(|n| head.iter().position(|h| h == *n).unwrap())
+            .collect();
+        r.records()
+            .map(|rec| {
+                idx.iter()
+                    .map(|&i| rec.as_ref().unwrap()[i].to_string())
+                    .collect()
+            })
+            .collect()
+    };
+    let wanted = ["arch", "score_fair", "standalone_scores"];
+    assert_eq!(columns(&again, &wanted), columns(&csv, &wanted));
 }
 
 #[test]

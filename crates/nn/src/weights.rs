@@ -239,6 +239,17 @@ pub fn save_filtered(
     Ok(named.len())
 }
 
+/// Whether `path` holds any tensor named with `prefix` (e.g. a vidnas image model's
+/// `text_encoder.` weights, which a diffusers UNet file lacks).
+pub fn holds_prefix(path: &Path, prefix: &str) -> Result<bool, WeightsError> {
+    let bytes = std::fs::read(path).map_err(|e| WeightsError::Read {
+        path: path.to_path_buf(),
+        source: tch::TchError::Io(e),
+    })?;
+    let file = safetensors_views(path, &bytes)?;
+    Ok(file.names().iter().any(|n| n.starts_with(prefix)))
+}
+
 /// True for the weights of temporal layers (`…​.temporal.<layer>.<op>.…`).
 pub fn is_temporal(name: &str) -> bool {
     name.contains(".temporal.")

@@ -84,6 +84,17 @@ fn settings_rows(d: &RunData) -> Vec<(String, String)> {
         ),
         ("final hypervolume".into(), fmt_num(sm.hypervolume)),
     ];
+    if d.reranked > 0 {
+        rows.push((
+            "front".into(),
+            format!(
+                "re-ranked: {} front architectures fine-tuned from the supernet and scored again \
+                 (rerank.csv); their scores are the loss after fine-tuning, every other point's \
+                 the supernet's",
+                d.reranked
+            ),
+        ));
+    }
     if let Some(sh) = s.shard {
         rows.push(("shard".into(), format!("{} of {}", sh.index, sh.count)));
     }

@@ -1,7 +1,7 @@
 //! Reading a search run folder: run.json and summary.json (the search crate's types),
 //! results_with_front.csv (parsed here, without the search space: slot columns are whatever the
 //! header names between `feasible` and `is_pareto`), progress.csv and the optional
-//! breakdown.json and remeasure.csv.
+//! breakdown.json, remeasure.csv and rerank.csv.
 
 use crate::breakdown::{check_breakdown, Breakdown};
 use crate::error::ReportError;
@@ -42,6 +42,9 @@ pub struct RunData {
     /// Latency measured on the search machine by `search --remeasure`, by arch id (empty when
     /// the run was not re-measured).
     pub measured: HashMap<String, f64>,
+    /// Architectures the search re-ranked by fine-tuning (`search --rerank`, rerank.csv); their
+    /// rows carry the re-ranked score.
+    pub reranked: usize,
 }
 
 impl RunData {
@@ -110,7 +113,7 @@ pub fn load_run_folder(run_dir: &Path) -> Result<RunData, ReportError> {
             });
         }
     }
-    let (slots, rows) = read_rows(&run_dir.join("results_with_front.csv"))?;
+    let (slots, mut rows) = read_rows(&run_dir.join("results_with_front.csv"))?;
     if slots.len() != settings.space.num_slots {
         return Err(ReportError::Format {
             path: run_dir.join("results_with_front.csv"),
@@ -136,7 +139,18 @@ pub fn load_run_folder(run_dir: &Path) -> Result<RunData, ReportError> {
         message: e.to_string(),
         fix: "re-run the search with --resume --remeasure K to rewrite it".into(),
     })?;
+    let reranked = vidnas_search::read_reranked(run_dir).map_err(|e| ReportError::Format {
+        path: run_dir.join(vidnas_search::RERANK_FILE),
+        message: e.to_string(),
+        fix: "re-run the search with --resume to rewrite it".into(),
+    })?;
+    for r in &mut rows {
+        if let Some(&score) = reranked.get(&r.arch_id) {
+            r.score = Some(score);
+        }
+    }
     Ok(RunData {
+        reranked: reranked.len(),
         run_dir: run_dir.to_path_buf(),
         settings,
         summary,

@@ -29,6 +29,7 @@ mod pareto;
 mod payoff;
 mod progress;
 mod remeasure;
+mod rerank;
 mod results;
 mod run;
 mod select;
@@ -62,6 +63,9 @@ pub use progress::{
 pub use remeasure::{
     read_measured, spread_over_latency, write_remeasured, Remeasured, REMEASURE_COLUMNS,
     REMEASURE_FILE,
+};
+pub use rerank::{
+    read_reranked, rerank_run, write_reranked, Reranked, RERANK_COLUMNS, RERANK_FILE,
 };
 pub use results::{
     header, header_for, read_results, write_evaluations, write_rows, ReadResults, ResultRow,

@@ -1,6 +1,7 @@
 //! The derived files of a run folder, recomputed from the rows alone (so a resumed run, a merged
 //! run and an uninterrupted run agree byte for byte): `front.csv` (the results columns and
-//! `measured_latency_ms` from `remeasure.csv`, if the run was re-measured), `results_with_front.csv`,
+//! `measured_latency_ms` from `remeasure.csv`, if the run was re-measured; the re-ranked scores
+//! from `rerank.csv`, if it was re-ranked), `results_with_front.csv`,
 //! `summary.json` and `progress.csv`. Also [`load_run`], which reads a finished run back.
 
 use crate::budget::Budgets;
@@ -9,10 +10,12 @@ use crate::files::{read_json, write_json};
 use crate::pareto::{lex_cmp, non_dominated, objectives, Mode};
 use crate::progress::{reference_from, write_progress_csv, ProgressPoint, ProgressTracker};
 use crate::remeasure::read_measured;
+use crate::rerank::read_reranked;
 use crate::results::{read_results, write_rows, ResultRow};
 use crate::select::knee_index;
 use crate::settings::{RunSettings, SpaceRef};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::path::Path;
 use vidnas_space::Space;
 
@@ -91,6 +94,10 @@ pub struct Derived {
     pub is_pareto: Vec<bool>,
     /// Row indices of the front, sorted by latency (then objectives, then id).
     pub front: Vec<usize>,
+    /// The front's rows; a re-ranked run's carry their re-ranked scores.
+    pub front_rows: Vec<ResultRow>,
+    /// Whether the front is the re-ranked architectures' (rerank.csv).
+    pub reranked: bool,
     pub summary: Summary,
 }
 
@@ -113,23 +120,45 @@ pub fn reference_point(settings: &RunSettings, rows: &[ResultRow]) -> Vec<f64> {
     }
 }
 
-/// Computes the front, the progress per generation and the summary from `rows`.
-pub fn derive(settings: &RunSettings, rows: &[ResultRow]) -> Derived {
+/// Computes the front, the progress per generation and the summary from `rows`. With
+/// `reranked` scores (rerank.csv, by arch_id) the front is the Pareto set of the re-ranked
+/// architectures under those scores; progress and hypervolume stay the search's.
+pub fn derive(
+    settings: &RunSettings,
+    rows: &[ResultRow],
+    reranked: &HashMap<String, f64>,
+) -> Derived {
     let mode = settings.mode;
     let reference = reference_point(settings, rows);
     let feasible: Vec<usize> = (0..rows.len())
         .filter(|&i| settings.budgets.is_feasible(&rows[i].eval))
         .collect();
-    let points: Vec<Vec<f64>> = feasible
+    // The rows that compete for the front, with the scores they compete by.
+    let ranked: Vec<ResultRow> = rows
         .iter()
-        .map(|&i| objectives(&rows[i].eval, mode))
+        .map(|r| {
+            let mut r = r.clone();
+            if let Some(&score) = reranked.get(&r.arch_id) {
+                r.eval.score = Some(score);
+            }
+            r
+        })
+        .collect();
+    let pool: Vec<usize> = feasible
+        .iter()
+        .copied()
+        .filter(|&i| reranked.is_empty() || reranked.contains_key(&rows[i].arch_id))
+        .collect();
+    let points: Vec<Vec<f64>> = pool
+        .iter()
+        .map(|&i| objectives(&ranked[i].eval, mode))
         .collect();
     let mut front: Vec<usize> = non_dominated(&points)
         .into_iter()
-        .map(|k| feasible[k])
+        .map(|k| pool[k])
         .collect();
     front.sort_by(|&a, &b| {
-        let (ea, eb) = (&rows[a].eval, &rows[b].eval);
+        let (ea, eb) = (&ranked[a].eval, &ranked[b].eval);
         ea.latency_ms
             .total_cmp(&eb.latency_ms)
             .then_with(|| lex_cmp(&objectives(ea, mode), &objectives(eb, mode)))
@@ -156,7 +185,7 @@ pub fn derive(settings: &RunSettings, rows: &[ResultRow]) -> Derived {
         }
         tracker.add(g, batch, k);
     }
-    let front_rows: Vec<ResultRow> = front.iter().map(|&i| rows[i].clone()).collect();
+    let front_rows: Vec<ResultRow> = front.iter().map(|&i| ranked[i].clone()).collect();
     let summary = Summary {
         format: SUMMARY_FORMAT.into(),
         space: settings.space.clone(),
@@ -178,6 +207,8 @@ pub fn derive(settings: &RunSettings, rows: &[ResultRow]) -> Derived {
     Derived {
         is_pareto,
         front,
+        front_rows,
+        reranked: !reranked.is_empty(),
         summary,
     }
 }
@@ -220,8 +251,8 @@ pub fn write_outputs(
     settings: &RunSettings,
     rows: &[ResultRow],
 ) -> Result<Derived, SearchError> {
-    let derived = derive(settings, rows);
-    let front: Vec<&ResultRow> = derived.front.iter().map(|&i| &rows[i]).collect();
+    let derived = derive(settings, rows, &read_reranked(run_dir)?);
+    let front: Vec<&ResultRow> = derived.front_rows.iter().collect();
     let measured = read_measured(run_dir)?;
     let measured: Vec<String> = front
         .iter()
@@ -237,6 +268,7 @@ pub fn write_outputs(
         &settings.devices,
         &front,
         Some(("measured_latency_ms", &measured)),
+        derived.reranked,
     )?;
     let all: Vec<&ResultRow> = rows.iter().collect();
     let is_pareto: Vec<String> = derived.is_pareto.iter().map(bool::to_string).collect();
@@ -246,6 +278,7 @@ pub fn write_outputs(
         &settings.devices,
         &all,
         Some(("is_pareto", &is_pareto)),
+        false,
     )?;
     write_progress_csv(
         &run_dir.join("progress.csv"),
@@ -288,8 +321,8 @@ pub fn load_run(run_dir: &Path, space: &Space) -> Result<LoadedRun, SearchError>
     for r in &mut rows {
         r.feasible = settings.budgets.is_feasible(&r.eval);
     }
-    let derived = derive(&settings, &rows);
-    let front = derived.front.iter().map(|&i| rows[i].clone()).collect();
+    let derived = derive(&settings, &rows, &read_reranked(run_dir)?);
+    let front = derived.front_rows;
     Ok(LoadedRun {
         settings,
         rows,

@@ -79,6 +79,8 @@ enum Source {
     /// No score (predictor-only) or the supernet's.
     Evaluator,
     Surrogate,
+    /// Fine-tuned and scored again (`search --rerank`); front.csv only.
+    Rerank,
 }
 
 /// One evaluated architecture.
@@ -133,6 +135,7 @@ fn record(row: &ResultRow, schema: Schema, source: Source) -> Vec<String> {
     if schema != Schema::V1 {
         let source = match (source, row.eval.score) {
             (Source::Surrogate, _) => "surrogate",
+            (Source::Rerank, _) => "rerank",
             (Source::Evaluator, Some(_)) => "supernet",
             (Source::Evaluator, None) => "",
         };
@@ -612,7 +615,13 @@ pub fn write_rows(
     devices: &[String],
     rows: &[&ResultRow],
     extra: Option<(&str, &[String])>,
+    reranked: bool,
 ) -> Result<(), SearchError> {
+    let source = if reranked {
+        Source::Rerank
+    } else {
+        Source::Evaluator
+    };
     let mut head = header_for(space, devices);
     if let Some((name, _)) = extra {
         head.push(name.into());
@@ -621,7 +630,7 @@ pub fn write_rows(
     let text = csv_text(
         &head,
         rows.iter().enumerate().map(|(i, row)| {
-            let mut fields = record(row, Schema::V3, Source::Evaluator);
+            let mut fields = record(row, Schema::V3, source);
             if let Some((_, values)) = extra {
                 fields.push(values[i].clone());
             }

@@ -15,7 +15,7 @@ use vidnas_diffusion::{
     RUN_FORMAT, TEXT_PREFIX,
 };
 use vidnas_io::FileRef;
-use vidnas_nn::{is_temporal, load_into, Build, PromptTable, TextEncoderConfig};
+use vidnas_nn::{holds_prefix, is_temporal, load_into, Build, PromptTable, TextEncoderConfig};
 use vidnas_space::{Architecture, Space};
 
 /// Stage-1 inputs beyond the optimiser settings.
@@ -24,7 +24,9 @@ pub struct ImageStage {
     pub data: DataConfig,
     /// Precomputed prompt embeddings (safetensors) replacing the learned text encoder.
     pub text_embeddings: Option<PathBuf>,
-    /// A diffusers `diffusion_pytorch_model.safetensors` to start the spatial UNet from.
+    /// Weights to start from: a diffusers `diffusion_pytorch_model.safetensors` (the spatial
+    /// UNet), or a vidnas image model (`model.safetensors` of a stage-1 run, a shipped
+    /// `configs/<space>-image.safetensors`), whose learned text encoder is loaded too.
     pub init_unet: Option<PathBuf>,
 }
 
@@ -133,8 +135,11 @@ pub fn pretrain_image(
         model.load_prompt_table(table)?;
     }
     if let Some(path) = &stage.init_unet {
+        // A vidnas image model (a stage-1 `model.safetensors`, or a shipped pretrained
+        // backbone) also holds the text encoder it learned: start from that too.
+        let with_text = table.is_none() && holds_prefix(path, TEXT_PREFIX)?;
         load_into(&model.vs, path, |n| {
-            !n.starts_with(TEXT_PREFIX) && !is_temporal(n)
+            !is_temporal(n) && (with_text || !n.starts_with(TEXT_PREFIX))
         })?;
     }
     // Every caption needs an embedding before training starts, not at some later step.

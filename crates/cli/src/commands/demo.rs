@@ -3,7 +3,7 @@
 //! Every stage is skipped or resumed when its output is already there, so an interrupted
 //! demo continues where it stopped.
 
-use crate::commands::search::{search, AlgoArg, LatencyBudgets, SearchArgs};
+use crate::commands::search::{rerank, search, AlgoArg, LatencyBudgets, RerankRequest, SearchArgs};
 use crate::commands::train::{BackboneArgs, SourceArgs};
 use crate::compute_args::ComputeArgs;
 use anyhow::Result;
@@ -31,9 +31,19 @@ pub struct DemoArgs {
     pub out: PathBuf,
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Stage-1 image pretraining steps.
-    #[arg(long, default_value_t = 400)]
-    pub image_steps: usize,
+    /// Stage-1 image pretraining steps [default: 0 from a pretrained backbone (see
+    /// --pretrained), else 400].
+    #[arg(long)]
+    pub image_steps: Option<usize>,
+    /// Start stage 1 from this vidnas image model (spatial UNet + text encoder, e.g. the
+    /// `model.safetensors` of a `vidnas pretrain-image` run). Default: the space's shipped
+    /// backbone `configs/<space name>-image.safetensors` (next to the space's folder) when it
+    /// exists; made by `scripts/pretrain-backbone.sh`.
+    #[arg(long, value_name = "SAFETENSORS", conflicts_with_all = ["no_pretrained", "init_unet"])]
+    pub pretrained: Option<PathBuf>,
+    /// Train the image model from scratch even when the space ships a pretrained backbone.
+    #[arg(long)]
+    pub no_pretrained: bool,
     /// Supernet training steps.
     #[arg(long, default_value_t = 150)]
     pub supernet_steps: usize,
@@ -54,6 +64,13 @@ pub struct DemoArgs {
     /// Search with plain NSGA-II instead of surrogate-assisted NSGA-II.
     #[arg(long)]
     pub no_surrogate: bool,
+    /// Front architectures re-ranked by fine-tuning after the search (`search --rerank`);
+    /// 0 turns it off.
+    #[arg(long, value_name = "K", default_value_t = 8)]
+    pub rerank: usize,
+    /// Fine-tuning steps per re-ranked architecture.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub rerank_steps: usize,
     /// Validation clips that score architectures (taken out of loaded data).
     #[arg(long, default_value_t = 8)]
     pub validation_clips: usize,
@@ -65,7 +82,7 @@ pub struct DemoArgs {
 
 fn stage(n: usize, name: &str, start: Instant) {
     eprintln!(
-        "\n[{n}/6] {name} (t = {:.0} s)",
+        "\n[{n}/7] {name} (t = {:.0} s)",
         start.elapsed().as_secs_f64()
     );
 }
@@ -131,6 +148,17 @@ pub fn run(a: DemoArgs) -> Result<()> {
         "pretrain the image model (spatial UNet + text encoder) on single frames",
         start,
     );
+    let pretrained = pretrained_backbone(&a, &space)?;
+    let image_steps = a
+        .image_steps
+        .unwrap_or(if pretrained.is_some() { 0 } else { 400 });
+    match &pretrained {
+        Some(p) => eprintln!(
+            "starting from the pretrained image model {} ({image_steps} more steps)",
+            p.display()
+        ),
+        None => eprintln!("training the image model from scratch ({image_steps} steps)"),
+    }
     let image_stage = ImageStage {
         data: DataConfig {
             seed: a.seed,
@@ -139,13 +167,13 @@ pub fn run(a: DemoArgs) -> Result<()> {
             ..DataConfig::default()
         },
         text_embeddings: a.backbone.text_embeddings.clone(),
-        init_unet: a.backbone.init_file(),
+        init_unet: pretrained.or_else(|| a.backbone.init_file()),
     };
     run_stage(&image, |resume| {
         stages::pretrain_image(
             &space,
             &image,
-            train(a.image_steps, 2e-3, 8),
+            train(image_steps, 2e-3, 8),
             image_stage.clone(),
             resume,
             true,
@@ -208,9 +236,12 @@ pub fn run(a: DemoArgs) -> Result<()> {
         surrogate_population: 128,
         surrogate_generations: 24,
         remeasure: None,
+        // Re-ranking is its own stage below.
+        rerank: 0,
+        rerank_steps: a.rerank_steps,
         compute: compute_args,
     };
-    let outcome = search(
+    let mut outcome = search(
         &space,
         std::slice::from_ref(&table),
         Some(&supernet),
@@ -225,24 +256,57 @@ pub fn run(a: DemoArgs) -> Result<()> {
         outcome.front.len()
     );
 
+    if a.rerank > 0 {
+        stage(
+            5,
+            &format!(
+                "re-rank {} front architectures: {} fine-tuning steps each from the supernet, scored again",
+                a.rerank, a.rerank_steps
+            ),
+            start,
+        );
+        let request = RerankRequest {
+            k: a.rerank,
+            steps: a.rerank_steps,
+            seed: a.seed,
+        };
+        let table = vidnas_latency::LatencyTable::load(&table)?;
+        rerank(
+            &space,
+            &table,
+            &supernet,
+            &mut outcome,
+            request,
+            &search_dir,
+            &compute,
+        )?;
+    }
+
     stage(
-        5,
+        6,
         "report: Pareto front, op map, latency breakdown, hypervolume",
         start,
     );
     write_report(&search_dir, &report_dir, &ReportOptions::default())?;
 
     stage(
-        6,
+        7,
         "export the knee-point architecture as a config plus weights",
         start,
     );
     let knee = select(&outcome.front, &Selector::Knee)?;
     let name = format!("{}-demo", space.name());
+    // The re-ranked knee's fine-tuned weights (what its score measured), else the supernet's.
+    let fine_tuned = vidnas_search::rerank_run(&search_dir, &knee.arch_id);
+    let weights = if fine_tuned.join("model.safetensors").exists() {
+        fine_tuned
+    } else {
+        supernet.clone()
+    };
     let config = export(&ExportRequest {
         space: &space,
         arch: &knee.arch,
-        supernet_run: &supernet,
+        supernet_run: &weights,
         out_dir: &configs,
         name: &name,
         score: knee.eval.score,
@@ -294,6 +358,34 @@ pub fn run(a: DemoArgs) -> Result<()> {
     Ok(())
 }
 
+/// The vidnas image model stage 1 starts from: `--pretrained`, else the space's shipped
+/// backbone when it exists (unless `--no-pretrained` or `--init-unet`).
+fn pretrained_backbone(a: &DemoArgs, space: &Space) -> Result<Option<PathBuf>> {
+    if let Some(p) = &a.pretrained {
+        if !p.is_file() {
+            anyhow::bail!(
+                "--pretrained {}: not found; pass the model.safetensors of a `vidnas pretrain-image` run, or leave --pretrained out",
+                p.display()
+            );
+        }
+        return Ok(Some(p.clone()));
+    }
+    if a.no_pretrained || a.backbone.init_unet.is_some() {
+        return Ok(None);
+    }
+    Ok(shipped_backbone(&space.path, space.name()))
+}
+
+/// `configs/<name>-image.safetensors` beside the folder holding the space file
+/// (`search-spaces/tiny.json` → `configs/tiny-image.safetensors`), when it exists.
+pub fn shipped_backbone(space_path: &Path, name: &str) -> Option<PathBuf> {
+    let folder = space_path.parent()?.parent().unwrap_or(Path::new(""));
+    let file = folder
+        .join("configs")
+        .join(format!("{name}-image.safetensors"));
+    file.is_file().then_some(file)
+}
+
 /// A search folder left by a demo with the other search (an older demo, or `--no-surrogate`)
 /// cannot be resumed with this one: say how to search again without retraining.
 fn refuse_other_search(search_dir: &Path, no_surrogate: bool) -> Result<()> {
@@ -331,4 +423,22 @@ fn run_stage(
         return Ok(());
     }
     Ok(f(run.join("run.json").exists())?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_backbone_sits_in_configs_beside_the_spaces_folder() {
+        let tmp = tempfile::tempdir().unwrap();
+        let space = tmp.path().join("search-spaces/tiny.json");
+        std::fs::create_dir_all(space.parent().unwrap()).unwrap();
+        assert_eq!(shipped_backbone(&space, "tiny"), None);
+        std::fs::create_dir_all(tmp.path().join("configs")).unwrap();
+        let file = tmp.path().join("configs/tiny-image.safetensors");
+        std::fs::write(&file, b"weights").unwrap();
+        assert_eq!(shipped_backbone(&space, "tiny"), Some(file));
+        assert_eq!(shipped_backbone(&space, "other"), None);
+    }
 }

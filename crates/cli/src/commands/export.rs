@@ -5,7 +5,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 use std::path::PathBuf;
 use vidnas_export::{export, ExportRequest, PredictedCost};
-use vidnas_search::{load_run, select, RunSettings, Selector};
+use vidnas_search::{load_run, rerank_run, select, RunSettings, Selector};
 use vidnas_space::Space;
 
 #[derive(Args)]
@@ -23,7 +23,8 @@ pub struct ExportArgs {
     /// Search-space file (defaults to the space the supernet run recorded).
     #[arg(long)]
     pub space: Option<PathBuf>,
-    /// Supernet run to cut the weights from (defaults to the one the search used).
+    /// Supernet run to cut the weights from (defaults to the one the search used, or, for an
+    /// architecture the search re-ranked, its fine-tuned run under `RUN/rerank/`).
     #[arg(long)]
     pub supernet: Option<PathBuf>,
     /// Latency table the search used (for provenance; defaults to the one it recorded).
@@ -58,8 +59,14 @@ pub fn run(a: ExportArgs) -> Result<()> {
     let space = Space::load(&space_path)?;
     let run = load_run(&a.run, &space)?;
     let row = select(&run.front, &selector)?;
-    // A few-shot supernet: the part whose region holds the architecture.
-    let supernet = vidnas_supernet::run_holding(&supernet, Some(&row.arch))?;
+    // A re-ranked architecture: the weights its re-ranking fine-tune left (what its score
+    // measured); else a few-shot supernet's part whose region holds it, or the supernet.
+    let fine_tuned = rerank_run(&a.run, &row.arch_id);
+    let supernet = if a.supernet.is_none() && fine_tuned.join("model.safetensors").exists() {
+        fine_tuned
+    } else {
+        vidnas_supernet::run_holding(&supernet, Some(&row.arch))?
+    };
     let predicted = Some(PredictedCost {
         latency_ms: row.eval.latency_ms,
         peak_mem_mb: row.eval.peak_mem_mb,

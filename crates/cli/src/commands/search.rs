@@ -5,6 +5,7 @@ use crate::evaluator::{serve_scores, PipelineEvaluator};
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use vidnas_diffusion::Compute;
 use vidnas_io::FileRef;
@@ -12,13 +13,13 @@ use vidnas_latency::{check_covers, predict, LatencyTable, PredictRequest};
 use vidnas_profile::validate::{validate, ValidateOptions};
 use vidnas_report::Breakdown;
 use vidnas_search::{
-    check_run_folder, merge, parse_hv_reference, progress_bar_callback, run_search, select,
-    spread_over_latency, write_outputs, write_remeasured, Algo, Budgets, EvolutionParams,
-    Nsga2Params, Remeasured, RunOptions, SearchConfig, SearchOutcome, Selector, Shard,
-    SurrogateParams,
+    check_run_folder, derive, kendall_tau, merge, parse_hv_reference, progress_bar_callback,
+    rerank_run, run_search, select, spread_over_latency, write_outputs, write_remeasured,
+    write_reranked, Algo, Budgets, EvolutionParams, Nsga2Params, Remeasured, Reranked, ResultRow,
+    RunOptions, SearchConfig, SearchOutcome, Selector, Shard, SurrogateParams,
 };
 use vidnas_space::{Architecture, Space};
-use vidnas_supernet::SupernetScorer;
+use vidnas_supernet::{fine_tune_and_score, RerankConfig, SupernetScorer};
 
 #[derive(Clone, Copy, ValueEnum, PartialEq)]
 pub enum AlgoArg {
@@ -125,6 +126,17 @@ pub struct SearchArgs {
     /// the report marks them. Needs a CPU f32 table (one measured by libtorch on a CPU).
     #[arg(long, value_name = "K", value_parser = at_least_two, allow_negative_numbers = true)]
     pub remeasure: Option<usize>,
+    /// At the end, re-rank the front: K of its architectures (spread over its latency range)
+    /// inherit the supernet's weights, fine-tune --rerank-steps each, and are scored again on
+    /// the supernet's validation clips; the front becomes the Pareto set of those K under their
+    /// new scores (rerank.csv; `score_source` `rerank` in front.csv), which export uses. This
+    /// ranks best on the ranking benchmark (reports/ranking/methods.md). 0 turns it off; it
+    /// needs a supernet run (not a few-shot folder) and one process.
+    #[arg(long, value_name = "K", default_value_t = 8)]
+    pub rerank: usize,
+    /// Fine-tuning steps per re-ranked architecture.
+    #[arg(long, value_name = "N", default_value_t = 20, value_parser = at_least_one, allow_negative_numbers = true)]
+    pub rerank_steps: usize,
     /// Device and threads of supernet scoring. Launched on N ranks (mpirun, srun), rank 0
     /// searches and every rank scores its share of each batch.
     #[command(flatten)]
@@ -442,13 +454,113 @@ pub fn search(
         },
     )?;
     bar.finish_and_clear();
+    let mut outcome = outcome;
     if let Ok(knee) = select(&outcome.front, &Selector::Knee) {
         write_breakdown(space, &table, &knee.arch, out)?;
+    }
+    if let Some(supernet) = supernet.filter(|_| a.rerank > 0) {
+        if let Some(why) = a
+            .shard
+            .is_some()
+            .then_some("a shard's front is only known after `search merge`")
+        {
+            eprintln!("--rerank skipped: {why}");
+        } else {
+            let request = RerankRequest {
+                k: a.rerank,
+                steps: a.rerank_steps,
+                seed: a.seed,
+            };
+            rerank(space, &table, supernet, &mut outcome, request, out, compute)?;
+        }
     }
     if let Some(k) = a.remeasure {
         remeasure(space, &table, &outcome, k, a.seed, out)?;
     }
     Ok(outcome)
+}
+
+/// What `--rerank K --rerank-steps N` asks for.
+#[derive(Clone, Copy)]
+pub struct RerankRequest {
+    pub k: usize,
+    pub steps: usize,
+    pub seed: u64,
+}
+
+/// `--rerank`: fine-tunes K front architectures from the supernet (each its own run folder
+/// under `rerank/`, reused on resume), scores them again, makes their Pareto set the front, and
+/// redraws the knee's latency breakdown.
+pub fn rerank(
+    space: &Space,
+    table: &LatencyTable,
+    supernet: &Path,
+    outcome: &mut SearchOutcome,
+    request: RerankRequest,
+    out: &Path,
+    compute: &Compute,
+) -> Result<()> {
+    let skip = if compute.comm.world_size() > 1 {
+        Some("fine-tuning runs in one process; re-rank with one rank")
+    } else if supernet.join(vidnas_supernet::fewshot::SPLIT_FILE).exists() {
+        Some("few-shot folders are not re-ranked")
+    } else {
+        None
+    };
+    if let Some(why) = skip {
+        eprintln!("--rerank skipped: {why}");
+        return Ok(());
+    }
+    // Picked from the supernet's front, whatever an earlier re-ranking of this run made of it.
+    let supernet_front = derive(&outcome.settings, &outcome.rows, &HashMap::new()).front_rows;
+    let picked: Vec<ResultRow> = spread_over_latency(&supernet_front, request.k)
+        .into_iter()
+        .cloned()
+        .collect();
+    let bar = ProgressBar::new(picked.len() as u64);
+    bar.set_style(
+        ProgressStyle::with_template(&format!(
+            "re-rank [{{bar:30}}] {{pos}}/{{len}} front architectures x {} fine-tuning steps, eta {{eta}}",
+            request.steps
+        ))
+        .expect("valid")
+        .progress_chars("=> "),
+    );
+    let config = RerankConfig {
+        steps: request.steps,
+        seed: request.seed,
+    };
+    let mut rows = Vec::new();
+    for r in &picked {
+        let run = rerank_run(out, &r.arch_id);
+        let score = fine_tune_and_score(space, supernet, &r.arch, config, &run, compute)?;
+        rows.push(Reranked {
+            arch_id: r.arch_id.clone(),
+            arch: r.arch.encode(),
+            steps: request.steps,
+            supernet_score: r.eval.score.unwrap_or(f64::NAN),
+            score,
+        });
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    write_reranked(out, &rows)?;
+    let derived = write_outputs(out, space, &outcome.settings, &outcome.rows)?;
+    outcome.front = derived.front_rows;
+    outcome.summary = derived.summary;
+    let supernet_order: Vec<f64> = rows.iter().map(|r| r.supernet_score).collect();
+    let new_order: Vec<f64> = rows.iter().map(|r| r.score).collect();
+    eprintln!(
+        "re-ranked {} front architectures ({} steps each): Kendall τ {:.2} between supernet and re-ranked scores; {} on the re-ranked front",
+        rows.len(),
+        request.steps,
+        kendall_tau(&supernet_order, &new_order),
+        outcome.front.len()
+    );
+    if let Ok(knee) = select(&outcome.front, &Selector::Knee) {
+        write_breakdown(space, table, &knee.arch, out)?;
+    }
+    Ok(())
 }
 
 /// Re-measurement times networks with libtorch on this machine's CPU in f32: a table from

@@ -106,7 +106,7 @@ pub fn run(a: BenchPayoffArgs) -> Result<()> {
 /// `pairs.csv` (the pairing) and `archs.txt` (every architecture, once, to train and time).
 fn write_pairs(out: &Path, pairs: &[Pair]) -> Result<()> {
     let mut csv = String::from(
-        "baseline_id,baseline,baseline_predicted_ms,searched_id,searched,searched_predicted_ms,searched_supernet_score\n",
+        "baseline_id,baseline,baseline_predicted_ms,searched_id,searched,searched_predicted_ms,searched_score\n",
     );
     let mut archs: Vec<String> = Vec::new();
     for p in pairs {

@@ -24,8 +24,14 @@ pub struct BenchRankingArgs {
     #[arg(long, value_name = "[NAME=]DIR")]
     pub rerank: Vec<String>,
     /// Stand-alone runs (`vidnas train --arch A`), any number of seeds per architecture.
-    #[arg(long, required = true, num_args = 1..)]
+    #[arg(long, num_args = 1.., required_unless_present = "standalone_csv")]
     pub standalone: Vec<PathBuf>,
+    /// Instead of stand-alone runs, the stand-alone scores an earlier `bench ranking --out`
+    /// wrote (its `arch` and `standalone_scores` columns): judges a new proxy against a
+    /// committed reference, e.g. reports/ranking/ranking.csv, without its 60 runs. The proxies
+    /// must be trained on the same image model as those runs.
+    #[arg(long, value_name = "CSV", conflicts_with = "standalone")]
+    pub standalone_csv: Option<PathBuf>,
     /// CSV of per-architecture scores to write (one column per proxy).
     #[arg(long)]
     pub out: PathBuf,
@@ -76,6 +82,9 @@ pub fn run(a: BenchRankingArgs) -> Result<()> {
         _ => None,
     };
     let mut runs = Vec::new();
+    if let Some(path) = &a.standalone_csv {
+        runs = read_standalone_csv(&space, path)?;
+    }
     for run in &a.standalone {
         let (arch, info, score) = super::score_standalone(&space, run)?;
         runs.push((arch, info.train.seed, score));
@@ -223,6 +232,61 @@ fn rerank_scores(
         );
     }
     Ok(scores)
+}
+
+/// (architecture, seed, stand-alone score) from the `arch` and `standalone_scores`
+/// (`SEED:SCORE …`) columns of a CSV that `bench ranking --out` wrote.
+fn read_standalone_csv(space: &Space, path: &Path) -> Result<Vec<(Architecture, u64, f64)>> {
+    let fix = "pass the CSV `vidnas bench ranking --out` wrote, or the stand-alone runs with --standalone";
+    let mut reader = csv::Reader::from_path(path)
+        .with_context(|| format!("{}: cannot read the stand-alone scores", path.display()))?;
+    let header = reader
+        .headers()
+        .with_context(|| format!("{}: cannot read the header", path.display()))?
+        .clone();
+    let column = |name: &str| {
+        header.iter().position(|h| h == name).with_context(|| {
+            format!(
+                "{}: no `{name}` column in the header; {fix}",
+                path.display()
+            )
+        })
+    };
+    let (arch_col, scores_col) = (column("arch")?, column("standalone_scores")?);
+    let mut runs = Vec::new();
+    for record in reader.records() {
+        let record = record.with_context(|| format!("{}: malformed CSV", path.display()))?;
+        let line = record.position().map_or(0, |p| p.line());
+        let at = |col: &str, message: String| {
+            anyhow::anyhow!(
+                "{} line {line}, column `{col}`: {message}; {fix}",
+                path.display()
+            )
+        };
+        let arch = space
+            .parse_arch(record.get(arch_col).unwrap_or(""))
+            .map_err(|e| at("arch", e.to_string()))?;
+        for pair in record.get(scores_col).unwrap_or("").split_whitespace() {
+            let parsed = pair
+                .split_once(':')
+                .and_then(|(seed, score)| Some((seed.parse().ok()?, score.parse().ok()?)));
+            match parsed {
+                Some((seed, score)) if f64::is_finite(score) => {
+                    runs.push((arch.clone(), seed, score))
+                }
+                _ => {
+                    return Err(at(
+                        "standalone_scores",
+                        format!("`{pair}` is not SEED:SCORE"),
+                    ))
+                }
+            }
+        }
+    }
+    if runs.is_empty() {
+        bail!("{}: holds no stand-alone scores; {fix}", path.display());
+    }
+    Ok(runs)
 }
 
 fn print_scores(proxies: &[Proxy], reference: &RankAgreement, in_band: Option<&BTreeSet<String>>) {
