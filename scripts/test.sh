@@ -4,4 +4,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-libtorch.sh
 . scripts/env.sh
+# The mpirun tests launch the example binary, which only `cargo build --examples` writes.
+cargo build --workspace --examples
 cargo test --workspace --all-targets "$@"

@@ -275,6 +275,9 @@ fn two_ranks_train_the_supernet_like_one_process_with_the_same_global_batch() {
                 "1".into(),
                 "--seed".into(),
                 "2".into(),
+                // Re-ranking fine-tunes in one process only (a multi-rank search skips it).
+                "--rerank".into(),
+                "0".into(),
                 "--out".into(),
                 out.to_string(),
             ]

@@ -4,13 +4,22 @@ use std::path::PathBuf;
 use std::process::Command;
 
 fn example() -> PathBuf {
-    // target/<profile>/deps/mpirun-<hash> → target/<profile>/examples/collectives
+    // target/<profile>/deps/mpirun-<hash> → target/<profile>/examples/collectives, which
+    // `cargo build --examples` writes (`cargo test --all-targets` builds examples as test
+    // harnesses only); scripts/test.sh builds it first.
     let exe = std::env::current_exe().unwrap();
-    exe.parent()
+    let path = exe
+        .parent()
         .unwrap()
         .parent()
         .unwrap()
-        .join("examples/collectives")
+        .join("examples/collectives");
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo build -p vidnas-parallel --examples` first (scripts/test.sh does)",
+        path.display()
+    );
+    path
 }
 
 fn mpirun(mode: &str, extra_env: &[(&str, &str)]) -> Option<std::process::Output> {
