@@ -104,7 +104,13 @@ fn run(op: OpKind, kind: Kind) -> (f64, f64) {
     (scaled, abs)
 }
 
+/// libtorch's thread count is process-wide: one test setting it while another's attention
+/// kernel runs (its per-thread buffers sized by the old count) corrupted f64 results (9.5e-6,
+/// seen once). The checks therefore run one at a time.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn check(op: OpKind) {
+    let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     tch::set_num_threads(1);
     let (f64_err, _) = run(op, Kind::Double);
     assert!(f64_err <= TOL_F64, "{op} f64: {f64_err:e} > {TOL_F64:e}");
