@@ -104,9 +104,9 @@ fn run(op: OpKind, kind: Kind) -> (f64, f64) {
     (scaled, abs)
 }
 
-/// libtorch's thread count is process-wide: one test setting it while another's attention
-/// kernel runs (its per-thread buffers sized by the old count) corrupted f64 results (9.5e-6,
-/// seen once). The checks therefore run one at a time.
+/// libtorch's thread count is process-wide, and the checks ran in parallel threads of one
+/// process: once (a fresh-clone CI run) attn1d in f64 was off by 9.5e-6, most likely one test
+/// setting the thread count while another's attention kernel ran. The checks run one at a time.
 static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn check(op: OpKind) {
