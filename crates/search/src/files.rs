@@ -5,6 +5,7 @@
 use crate::error::SearchError;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use std::collections::HashMap;
 use std::path::Path;
 
 /// Pretty JSON with a trailing newline, written atomically.
@@ -66,6 +67,65 @@ pub(crate) fn read_json<T: DeserializeOwned>(path: &Path, what: &str) -> Result<
         fix: "this file is written by `vidnas search`; restore it or start a new run folder"
             .to_string(),
     })
+}
+
+/// A number per `arch_id` from a CSV of a run folder whose header must be `columns` (column 0
+/// `arch_id`, column `value` the number, which `accept` must take; `wanted` says what it must
+/// be, e.g. "a positive number"). A missing file is an empty map; a bad one is refused naming
+/// the line, the column and `fix`.
+pub(crate) fn read_values_by_id(
+    path: &Path,
+    columns: &[&str],
+    value: usize,
+    accept: fn(f64) -> bool,
+    wanted: &str,
+    fix: &str,
+) -> Result<HashMap<String, f64>, SearchError> {
+    if !path.exists() {
+        return Ok(HashMap::new());
+    }
+    let bad = |line: u64, message: String| SearchError::Row {
+        path: path.to_path_buf(),
+        line,
+        message,
+        fix: fix.into(),
+    };
+    let mut reader = csv::Reader::from_path(path)
+        .map_err(|e| SearchError::io(path, "reading", std::io::Error::other(e)))?;
+    let header: Vec<String> = reader
+        .headers()
+        .map_err(|e| bad(1, format!("cannot read the header: {e}")))?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    if header != columns {
+        return Err(bad(
+            1,
+            format!(
+                "the header is `{}`, not `{}`",
+                header.join(","),
+                columns.join(",")
+            ),
+        ));
+    }
+    let mut values = HashMap::new();
+    for rec in reader.records() {
+        let rec = rec.map_err(|e| bad(0, format!("malformed CSV: {e}")))?;
+        let line = rec.position().map_or(0, |p| p.line());
+        let text = rec.get(value).unwrap_or("");
+        match text.parse::<f64>() {
+            Ok(v) if accept(v) => {
+                values.insert(rec.get(0).unwrap_or("").to_string(), v);
+            }
+            _ => {
+                return Err(bad(
+                    line,
+                    format!("column `{}`: `{text}` is not {wanted}", columns[value]),
+                ))
+            }
+        }
+    }
+    Ok(values)
 }
 
 pub(crate) fn create_dir(dir: &Path) -> Result<(), SearchError> {

@@ -5,7 +5,7 @@
 //! (`measured_latency_ms`, empty for the architectures not re-measured) and the report marks them.
 
 use crate::error::SearchError;
-use crate::files::csv_text;
+use crate::files::{csv_text, read_values_by_id};
 use crate::results::ResultRow;
 use std::collections::HashMap;
 use std::path::Path;
@@ -96,52 +96,14 @@ pub fn write_remeasured(run_dir: &Path, rows: &[Remeasured]) -> Result<(), Searc
 
 /// Measured latency by `arch_id` from `run_dir`'s remeasure.csv; empty when there is none.
 pub fn read_measured(run_dir: &Path) -> Result<HashMap<String, f64>, SearchError> {
-    let path = run_dir.join(REMEASURE_FILE);
-    if !path.exists() {
-        return Ok(HashMap::new());
-    }
-    let bad = |line: u64, message: String| SearchError::Row {
-        path: path.clone(),
-        line,
-        message,
-        fix: "delete remeasure.csv and run the search again with --resume --remeasure K".into(),
-    };
-    let mut reader = csv::Reader::from_path(&path)
-        .map_err(|e| SearchError::io(&path, "reading", std::io::Error::other(e)))?;
-    let header: Vec<String> = reader
-        .headers()
-        .map_err(|e| bad(1, format!("cannot read the header: {e}")))?
-        .iter()
-        .map(str::to_string)
-        .collect();
-    if header != REMEASURE_COLUMNS {
-        return Err(bad(
-            1,
-            format!(
-                "the header is `{}`, not `{}`",
-                header.join(","),
-                REMEASURE_COLUMNS.join(",")
-            ),
-        ));
-    }
-    let mut measured = HashMap::new();
-    for rec in reader.records() {
-        let rec = rec.map_err(|e| bad(0, format!("malformed CSV: {e}")))?;
-        let line = rec.position().map_or(0, |p| p.line());
-        let ms = rec.get(5).unwrap_or("");
-        match ms.parse::<f64>() {
-            Ok(v) if v.is_finite() && v > 0.0 => {
-                measured.insert(rec.get(0).unwrap_or("").to_string(), v);
-            }
-            _ => {
-                return Err(bad(
-                    line,
-                    format!("column `measured_ms`: `{ms}` is not a positive number"),
-                ))
-            }
-        }
-    }
-    Ok(measured)
+    read_values_by_id(
+        &run_dir.join(REMEASURE_FILE),
+        &REMEASURE_COLUMNS,
+        5,
+        |v| v.is_finite() && v > 0.0,
+        "a positive number",
+        "delete remeasure.csv and run the search again with --resume --remeasure K",
+    )
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 //! scores (`score_source` `rerank` in front.csv), which export and `--select` then use.
 
 use crate::error::SearchError;
-use crate::files::csv_text;
+use crate::files::{csv_text, read_values_by_id};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -57,54 +57,14 @@ pub fn write_reranked(run_dir: &Path, rows: &[Reranked]) -> Result<(), SearchErr
 
 /// Re-ranked score by `arch_id` from `run_dir`'s rerank.csv; empty when there is none.
 pub fn read_reranked(run_dir: &Path) -> Result<HashMap<String, f64>, SearchError> {
-    let path = run_dir.join(RERANK_FILE);
-    if !path.exists() {
-        return Ok(HashMap::new());
-    }
-    let bad = |line: u64, message: String| {
-        SearchError::Row {
-        path: path.clone(),
-        line,
-        message,
-        fix: "delete rerank.csv and run the search again with --resume (the fine-tuned runs under rerank/ are reused)".into(),
-    }
-    };
-    let mut reader = csv::Reader::from_path(&path)
-        .map_err(|e| SearchError::io(&path, "reading", std::io::Error::other(e)))?;
-    let header: Vec<String> = reader
-        .headers()
-        .map_err(|e| bad(1, format!("cannot read the header: {e}")))?
-        .iter()
-        .map(str::to_string)
-        .collect();
-    if header != RERANK_COLUMNS {
-        return Err(bad(
-            1,
-            format!(
-                "the header is `{}`, not `{}`",
-                header.join(","),
-                RERANK_COLUMNS.join(",")
-            ),
-        ));
-    }
-    let mut scores = HashMap::new();
-    for rec in reader.records() {
-        let rec = rec.map_err(|e| bad(0, format!("malformed CSV: {e}")))?;
-        let line = rec.position().map_or(0, |p| p.line());
-        let score = rec.get(4).unwrap_or("");
-        match score.parse::<f64>() {
-            Ok(v) if v.is_finite() => {
-                scores.insert(rec.get(0).unwrap_or("").to_string(), v);
-            }
-            _ => {
-                return Err(bad(
-                    line,
-                    format!("column `score`: `{score}` is not a finite number"),
-                ))
-            }
-        }
-    }
-    Ok(scores)
+    read_values_by_id(
+        &run_dir.join(RERANK_FILE),
+        &RERANK_COLUMNS,
+        4,
+        f64::is_finite,
+        "a finite number",
+        "delete rerank.csv and run the search again with --resume (the fine-tuned runs under rerank/ are reused)",
+    )
 }
 
 #[cfg(test)]
