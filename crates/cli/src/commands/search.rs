@@ -459,12 +459,8 @@ pub fn search(
         write_breakdown(space, &table, &knee.arch, out)?;
     }
     if let Some(supernet) = supernet.filter(|_| a.rerank > 0) {
-        if let Some(why) = a
-            .shard
-            .is_some()
-            .then_some("a shard's front is only known after `search merge`")
-        {
-            eprintln!("--rerank skipped: {why}");
+        if a.shard.is_some() {
+            eprintln!("--rerank skipped: a shard's front is only known after `search merge`");
         } else {
             let request = RerankRequest {
                 k: a.rerank,

@@ -5,7 +5,7 @@ mod ranking;
 mod search;
 mod train_step;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use clap::Subcommand;
 use std::path::Path;
 use vidnas_diffusion::{Objective, RunInfo};
@@ -50,4 +50,13 @@ fn score_standalone(space: &Space, run: &Path) -> Result<(Architecture, RunInfo,
     };
     let score = Scorer::open(space, run, tch::Device::Cpu)?.score(arch)?;
     Ok((arch.clone(), info, score))
+}
+
+/// The index of column `name` in a CSV `header` read from `path`; the error names both and
+/// ends with `fix`.
+fn csv_column(header: &csv::StringRecord, path: &Path, name: &str, fix: &str) -> Result<usize> {
+    header
+        .iter()
+        .position(|h| h == name)
+        .with_context(|| format!("{}: no `{name}` column; {fix}", path.display()))
 }

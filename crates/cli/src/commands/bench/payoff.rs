@@ -158,13 +158,13 @@ fn measured_latency(path: &Path) -> Result<BTreeMap<String, f64>> {
     let mut reader =
         csv::Reader::from_path(path).with_context(|| format!("reading {}", path.display()))?;
     let header = reader.headers()?.clone();
-    let column = |name: &str| {
-        header.iter().position(|h| h == name).with_context(|| {
-            format!(
-                "{}: no `{name}` column; pass the validation.csv written by `vidnas latency validate --archs`",
-                path.display()
-            )
-        })
+    let column = |name| {
+        super::csv_column(
+            &header,
+            path,
+            name,
+            "pass the validation.csv written by `vidnas latency validate --archs`",
+        )
     };
     let (arch, ms) = (column("arch")?, column("measured_ms")?);
     let mut out = BTreeMap::new();

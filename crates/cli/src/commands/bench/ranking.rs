@@ -244,14 +244,7 @@ fn read_standalone_csv(space: &Space, path: &Path) -> Result<Vec<(Architecture, 
         .headers()
         .with_context(|| format!("{}: cannot read the header", path.display()))?
         .clone();
-    let column = |name: &str| {
-        header.iter().position(|h| h == name).with_context(|| {
-            format!(
-                "{}: no `{name}` column in the header; {fix}",
-                path.display()
-            )
-        })
-    };
+    let column = |name| super::csv_column(&header, path, name, fix);
     let (arch_col, scores_col) = (column("arch")?, column("standalone_scores")?);
     let mut runs = Vec::new();
     for record in reader.records() {
