@@ -65,7 +65,8 @@ pub use remeasure::{
     REMEASURE_FILE,
 };
 pub use rerank::{
-    read_reranked, rerank_run, write_reranked, Reranked, RERANK_COLUMNS, RERANK_FILE,
+    finished_rerank_run, read_reranked, rerank_run, write_reranked, Reranked, RERANK_COLUMNS,
+    RERANK_FILE,
 };
 pub use results::{
     header, header_for, read_results, write_evaluations, write_rows, ReadResults, ResultRow,

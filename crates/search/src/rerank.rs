@@ -22,6 +22,13 @@ pub fn rerank_run(run_dir: &Path, arch_id: &str) -> PathBuf {
     run_dir.join("rerank").join(arch_id)
 }
 
+/// The finished fine-tuning run of `arch_id` (the weights its re-ranked score measured), if
+/// the search re-ranked it.
+pub fn finished_rerank_run(run_dir: &Path, arch_id: &str) -> Option<PathBuf> {
+    let run = rerank_run(run_dir, arch_id);
+    run.join("model.safetensors").exists().then_some(run)
+}
+
 /// One front architecture fine-tuned and scored again.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reranked {

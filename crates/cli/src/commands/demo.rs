@@ -297,12 +297,8 @@ pub fn run(a: DemoArgs) -> Result<()> {
     let knee = select(&outcome.front, &Selector::Knee)?;
     let name = format!("{}-demo", space.name());
     // The re-ranked knee's fine-tuned weights (what its score measured), else the supernet's.
-    let fine_tuned = vidnas_search::rerank_run(&search_dir, &knee.arch_id);
-    let weights = if fine_tuned.join("model.safetensors").exists() {
-        fine_tuned
-    } else {
-        supernet.clone()
-    };
+    let weights = vidnas_search::finished_rerank_run(&search_dir, &knee.arch_id)
+        .unwrap_or_else(|| supernet.clone());
     let config = export(&ExportRequest {
         space: &space,
         arch: &knee.arch,

@@ -5,7 +5,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 use std::path::PathBuf;
 use vidnas_export::{export, ExportRequest, PredictedCost};
-use vidnas_search::{load_run, rerank_run, select, RunSettings, Selector};
+use vidnas_search::{finished_rerank_run, load_run, select, RunSettings, Selector};
 use vidnas_space::Space;
 
 #[derive(Args)]
@@ -61,11 +61,14 @@ pub fn run(a: ExportArgs) -> Result<()> {
     let row = select(&run.front, &selector)?;
     // A re-ranked architecture: the weights its re-ranking fine-tune left (what its score
     // measured); else a few-shot supernet's part whose region holds it, or the supernet.
-    let fine_tuned = rerank_run(&a.run, &row.arch_id);
-    let supernet = if a.supernet.is_none() && fine_tuned.join("model.safetensors").exists() {
-        fine_tuned
-    } else {
-        vidnas_supernet::run_holding(&supernet, Some(&row.arch))?
+    let fine_tuned = a
+        .supernet
+        .is_none()
+        .then(|| finished_rerank_run(&a.run, &row.arch_id))
+        .flatten();
+    let supernet = match fine_tuned {
+        Some(run) => run,
+        None => vidnas_supernet::run_holding(&supernet, Some(&row.arch))?,
     };
     let predicted = Some(PredictedCost {
         latency_ms: row.eval.latency_ms,
