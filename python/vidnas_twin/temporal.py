@@ -74,7 +74,8 @@ class TemporalConv(nn.Module):
 
     def apply_conv(self, conv, video):
         if self.spatial:
-            return conv(video)
+            folded = getattr(self, "deployed", {}).get(id(conv))
+            return conv3d_as_conv2d(folded, conv.kernel_size[0], video) if folded else conv(video)
         b, ch, t, h, w = video.shape
         seq = video.permute(0, 3, 4, 1, 2).reshape(b * h * w, ch, t)
         return conv(seq).view(b, h, w, ch, t).permute(0, 3, 4, 1, 2)
@@ -84,6 +85,40 @@ class TemporalConv(nn.Module):
         h = self.apply_conv(self.conv1, F.silu(self.norm1(video)))
         h = self.apply_conv(self.conv2, F.silu(self.norm2(h)))
         return xs + fold_frames(h)
+
+
+def conv3d_as_conv2d(conv2d, kt, video):
+    """A Conv3d (stride 1, padding k // 2) as one 2-D conv over the `kt` time-shifted copies of
+    each frame stacked on channels (`fold_conv3d` makes its weights): the same numbers from an
+    op every mobile runtime runs. ExecuTorch 1.5.1's XNNPACK delegate does not take 3-D convs
+    and its portable convolution kernel only 3-D/4-D inputs, so a Conv3d exported as is does
+    not run there."""
+    b, c, t, h, w = video.shape
+    pad = kt // 2
+    frames = F.pad(video, (0, 0, 0, 0, pad, pad)).permute(0, 2, 1, 3, 4)  # [B, T+2p, C, H, W]
+    stacked = torch.cat([frames[:, dt:dt + t] for dt in range(kt)], 2).reshape(b * t, kt * c, h, w)
+    out = conv2d(stacked)
+    return out.view(b, t, -1, h, w).permute(0, 2, 1, 3, 4)
+
+
+def fold_conv3d(conv):
+    """The Conv2d of `conv3d_as_conv2d` for a Conv3d: input channels are (time tap, channel)."""
+    co, ci, kt, kh, kw = conv.weight.shape
+    out = nn.Conv2d(kt * ci, co, (kh, kw), padding=conv.padding[1:]).to(conv.weight.dtype)
+    with torch.no_grad():
+        out.weight.copy_(conv.weight.permute(0, 2, 1, 3, 4).reshape(co, kt * ci, kh, kw))
+        out.bias.copy_(conv.bias)
+    return out
+
+
+def deploy_form(module):
+    """Switches every 3-D temporal conv under `module` to the form exported to mobile runtimes
+    (same outputs; see `conv3d_as_conv2d`). Call after loading weights. Returns `module`."""
+    for m in list(module.modules()):
+        if isinstance(m, TemporalConv) and m.spatial:
+            m.conv1_2d, m.conv2_2d = fold_conv3d(m.conv1), fold_conv3d(m.conv2)
+            m.deployed = {id(m.conv1): m.conv1_2d, id(m.conv2): m.conv2_2d}
+    return module
 
 
 def frame_positions(frames, channels, device=None):

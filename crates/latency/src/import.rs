@@ -1,7 +1,8 @@
 //! Import of per-op measurements taken elsewhere (a phone or GPU harness) from CSV.
 //!
 //! The header is checked exactly: `signature,ms,count,mean_ms,std_ms`, optionally followed by
-//! `bytes`. Without a `bytes` column the bytes are computed from each signature at the
+//! `bytes` and/or `delegation` (`xnnpack`, `partial` or `portable`: how a delegating runtime ran
+//! the op, as an ExecuTorch bundle's manifest records it). Without a `bytes` column the bytes are computed from each signature at the
 //! metadata's batch and dtype (see `cost.rs`). Device metadata is passed separately.
 
 use crate::cost::Dtype;
@@ -30,6 +31,8 @@ pub struct ImportMeta {
     /// When it was measured (ISO 8601).
     pub date: String,
     pub libtorch_version: Option<String>,
+    /// A deployment runtime's name and version, e.g. "executorch 1.5.1".
+    pub runtime_version: Option<String>,
 }
 
 /// Reads a measurements CSV into a table (not yet saved).
@@ -63,7 +66,7 @@ pub fn import_csv_str(
         .from_reader(text.as_bytes());
     let mut records = reader.records();
     let expected = format!(
-        "{} (optionally followed by `,bytes`)",
+        "{} (optionally followed by `,bytes` and/or `,delegation`)",
         CSV_COLUMNS.join(",")
     );
     let header = match records.next() {
@@ -77,8 +80,17 @@ pub fn import_csv_str(
         Some(r) => r.map_err(|e| err(1, None, e.to_string()))?,
     };
     let fields: Vec<&str> = header.iter().collect();
-    let has_bytes = fields.len() == 6 && fields[5] == "bytes";
-    if fields[..fields.len().min(5)] != CSV_COLUMNS[..] || !(fields.len() == 5 || has_bytes) {
+    let optional: Vec<&str> = fields.iter().skip(5).copied().collect();
+    let optional_ok = matches!(
+        optional.as_slice(),
+        [] | ["bytes"] | ["delegation"] | ["bytes", "delegation"]
+    );
+    let has_bytes = optional.first() == Some(&"bytes");
+    let delegation_column = optional
+        .iter()
+        .position(|c| *c == "delegation")
+        .map(|i| i + 5);
+    if fields[..fields.len().min(5)] != CSV_COLUMNS[..] || !optional_ok {
         let missing: Vec<String> = CSV_COLUMNS
             .iter()
             .filter(|c| !fields.contains(c))
@@ -164,6 +176,19 @@ pub fn import_csv_str(
             } else {
                 sig.bytes(meta.batch as u64, meta.dtype)
             },
+            delegation: match delegation_column {
+                None => None,
+                Some(i) => Some(
+                    serde_json::from_value(serde_json::Value::String(record[i].to_string()))
+                        .map_err(|_| {
+                            err(
+                                line,
+                                Some("delegation"),
+                                format!("`{}` is not xnnpack, partial or portable", &record[i]),
+                            )
+                        })?,
+                ),
+            },
         };
         // Key by the canonical form (parsing only accepts canonical text, so they agree).
         let key = sig.to_string();
@@ -201,6 +226,7 @@ pub fn import_csv_str(
         batch: meta.batch,
         text_tokens: meta.text_tokens,
         libtorch_version: meta.libtorch_version.clone(),
+        runtime_version: meta.runtime_version.clone(),
         date: meta.date.clone(),
         statistic: meta.statistic,
         repeats: entries.values().map(|(_, e)| e.count).max().unwrap_or(0) as usize,

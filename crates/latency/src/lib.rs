@@ -50,4 +50,4 @@ pub use rank_stats::{bootstrap_95, quantile, spearman_rho};
 pub use ranking::{Agreement, RankAgreement, RankedArch, SetAgreement};
 pub use signature::{OpClass, Signature};
 pub use slot_cost::{FastPrediction, SlotCostModel, SlotOpCost};
-pub use table::{DeviceInfo, Entry, LatencyTable, Statistic, TABLE_FORMAT};
+pub use table::{Delegation, DeviceInfo, Entry, LatencyTable, Statistic, TABLE_FORMAT};

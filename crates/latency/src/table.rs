@@ -54,6 +54,9 @@ pub struct DeviceInfo {
     pub text_tokens: usize,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub libtorch_version: Option<String>,
+    /// The deployment runtime and its version when it is not libtorch, e.g. "executorch 1.5.1".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime_version: Option<String>,
     /// When it was measured (ISO 8601).
     pub date: String,
     /// Which statistic `ms` is.
@@ -64,6 +67,28 @@ pub struct DeviceInfo {
     pub warmup: usize,
     /// "vidnas latency profile", "imported from X.csv", …
     pub source: String,
+}
+
+/// How a deployment runtime ran an op (ExecuTorch: what its XNNPACK partitioner delegated).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Delegation {
+    /// Every compute op ran in the delegate.
+    Xnnpack,
+    /// Some ops fell back to the runtime's portable kernels.
+    Partial,
+    /// None was delegated: portable kernels only.
+    Portable,
+}
+
+impl Delegation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Delegation::Xnnpack => "xnnpack",
+            Delegation::Partial => "partial",
+            Delegation::Portable => "portable",
+        }
+    }
 }
 
 /// One measured signature.
@@ -78,6 +103,9 @@ pub struct Entry {
     pub std_ms: f64,
     /// Weights + activations of the op at this shape and batch, in the table's dtype.
     pub bytes: u64,
+    /// Tables of a delegating runtime: whether the delegate ran the op or it fell back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delegation: Option<Delegation>,
 }
 
 /// A latency table as stored on disk.

@@ -17,6 +17,7 @@ fn meta() -> ImportMeta {
         statistic: Statistic::Median,
         date: "2025-02-01".into(),
         libtorch_version: None,
+        runtime_version: None,
     }
 }
 

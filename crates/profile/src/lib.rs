@@ -1,7 +1,8 @@
-//! Latency measurement on this machine's libtorch: per-op tables (`vidnas latency profile`) and
+//! Latency measurement on this machine's libtorch or ExecuTorch (through the Python twin): per-op tables (`vidnas latency profile`) and
 //! whole-network validation of the predictor (`vidnas latency validate`).
 
 pub mod e2e;
+pub mod executorch;
 pub mod ops;
 pub mod profile;
 pub mod scale;

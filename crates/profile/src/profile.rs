@@ -1,6 +1,7 @@
 //! `vidnas latency profile`: times every signature a space can produce and writes a table.
 //! Resumable: entries already in the output table are kept, and the table is saved as it grows.
 
+use crate::executorch::{self, OpRequest, Runtime, EXECUTORCH_VERSION};
 use crate::ops;
 use crate::scale::{macs, scaled_entry, Reduction};
 use crate::timer::{time, Timing, TimingConfig};
@@ -26,6 +27,10 @@ pub struct ProfileOptions {
     pub text_tokens: usize,
     pub timing: TimingConfig,
     pub statistic: Statistic,
+    /// Where the ops run: libtorch here, or exported to ExecuTorch (XNNPACK).
+    pub runtime: Runtime,
+    /// ExecuTorch only: keep every signature's `.pte`, a manifest and the phone runner here.
+    pub bundle: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -64,20 +69,33 @@ pub fn prepare(opts: &ProfileOptions) -> Result<(Device, Kind), ProfileError> {
 }
 
 pub fn device_info(opts: &ProfileOptions) -> DeviceInfo {
+    let executorch = opts.runtime == Runtime::ExecutorchXnnpack;
     DeviceInfo {
         name: opts.device_name.clone(),
         host: hostname(),
-        backend: if opts.cuda { "cuda" } else { "cpu" }.into(),
+        backend: match (executorch, opts.cuda) {
+            (true, _) => executorch::BACKEND,
+            (false, true) => "cuda",
+            (false, false) => "cpu",
+        }
+        .into(),
         dtype: opts.dtype,
         threads: opts.threads,
         batch: opts.batch,
         text_tokens: opts.text_tokens,
-        libtorch_version: Some(LIBTORCH_VERSION.into()),
+        libtorch_version: (!executorch).then(|| LIBTORCH_VERSION.into()),
+        runtime_version: executorch.then(|| format!("executorch {EXECUTORCH_VERSION}")),
         date: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
         statistic: opts.statistic,
         repeats: opts.timing.repeats,
         warmup: opts.timing.warmup,
-        source: "vidnas latency profile".into(),
+        source: match executorch {
+            true => "vidnas latency profile --runtime executorch-xnnpack (each signature its own \
+                     .pte lowered with the XNNPACK partitioner; 3-D convs exported as one 2-D \
+                     conv over time-shifted frames)"
+                .into(),
+            false => "vidnas latency profile".into(),
+        },
     }
 }
 
@@ -106,10 +124,24 @@ pub fn profile_space_scaled(
     reduction: Option<Reduction>,
     progress: bool,
 ) -> Result<LatencyTable, ProfileError> {
-    let (device, kind) = prepare(opts)?;
+    let executorch = opts.runtime == Runtime::ExecutorchXnnpack;
+    if opts.bundle.is_some() && (!executorch || reduction.is_some()) {
+        return Err(ProfileError::Unsupported(
+            "--bundle writes full-size ExecuTorch programs for a phone: use it with --runtime \
+             executorch-xnnpack and without --reduce-frames"
+                .into(),
+        ));
+    }
+    let (device, kind) = match executorch {
+        true => (Device::Cpu, Kind::Float),
+        false => prepare(opts)?,
+    };
     let mut info = device_info(opts);
     if let Some(r) = &reduction {
-        info.source = r.describe();
+        info.source = match executorch {
+            true => format!("{}; {}", info.source, r.describe()),
+            false => r.describe(),
+        };
     }
     let fresh = LatencyTable::new(info);
     let mut table = if out.exists() {
@@ -149,6 +181,49 @@ pub fn profile_space_scaled(
             wanted.len(),
             out.display()
         ));
+    }
+    if executorch {
+        // One harness run exports and times them all (a bundle gets every signature).
+        let chosen: Vec<&String> = match opts.bundle {
+            Some(_) => wanted.iter().collect(),
+            None => pending.iter().collect(),
+        };
+        let mut timed = Vec::new();
+        for text in chosen {
+            let sig: Signature = text.parse()?;
+            let (shape, factor) = match &reduction {
+                Some(r) => (r.timed_shape(&sig), r.factor(&sig)),
+                None => (sig.clone(), 1.0),
+            };
+            timed.push((sig, shape.to_string(), factor));
+        }
+        let shapes: Vec<String> = timed.iter().map(|(_, shape, _)| shape.clone()).collect();
+        let req = OpRequest {
+            dtype: opts.dtype,
+            batch: opts.batch,
+            text_tokens: opts.text_tokens,
+            threads: opts.threads,
+            timing: opts.timing,
+            bundle: opts.bundle.as_deref(),
+        };
+        let results = executorch::time_ops(&shapes, &req, progress)?;
+        for ((sig, _, factor), op) in timed.iter().zip(results) {
+            if table.entries.contains_key(&sig.to_string()) {
+                continue;
+            }
+            let mut entry = scaled_entry(
+                sig,
+                *factor,
+                &op.timing,
+                opts.statistic,
+                opts.batch as u64,
+                opts.dtype,
+            );
+            entry.delegation = Some(op.delegation);
+            table.insert(sig, entry);
+        }
+        table.save(out)?;
+        return Ok(table);
     }
     for (i, text) in pending.iter().enumerate() {
         let sig: Signature = text.parse()?;

@@ -180,6 +180,7 @@ pub fn scaled_entry(
         mean_ms: timing.mean_ms * factor,
         std_ms: timing.std_ms * factor,
         bytes: sig.bytes(batch, dtype),
+        delegation: None,
     }
 }
 

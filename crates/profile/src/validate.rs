@@ -4,6 +4,8 @@
 //! reference moved; each network's figure is its minimum over rounds, and the spread between
 //! rounds is reported as the noise floor beside the accuracy figures.
 
+use crate::executorch::{time_networks, NetworkRequest, NetworkTimes, Runtime};
+use crate::profile::ProfileError;
 use crate::timer::{time, TimingConfig};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::seq::SliceRandom;
@@ -11,9 +13,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 use tch::{nn, Device, Kind, Tensor};
-use vidnas_latency::{
-    accuracy, predict, AccuracyStats, Correction, LatencyError, LatencyTable, PredictRequest,
-};
+use vidnas_latency::{accuracy, predict, AccuracyStats, Correction, LatencyTable, PredictRequest};
 use vidnas_nn::{Build, VideoUNet};
 use vidnas_space::{Architecture, OpKind, Space};
 
@@ -33,6 +33,8 @@ pub struct ValidateOptions {
     /// Redo a drifting round at most this many times (then keep it and count it as noisy).
     pub max_redo: usize,
     pub threads: usize,
+    /// Where the networks run: libtorch here, or exported to ExecuTorch.
+    pub runtime: Runtime,
 }
 
 /// One network's measurement and predictions.
@@ -112,7 +114,7 @@ pub fn validate(
     table: &LatencyTable,
     opts: &ValidateOptions,
     progress: bool,
-) -> Result<ValidationReport, LatencyError> {
+) -> Result<ValidationReport, ProfileError> {
     tch::set_num_threads(opts.threads as i32);
     tch::manual_seed(opts.seed as i64);
     let raw_req = PredictRequest {
@@ -136,6 +138,113 @@ pub fn validate(
         .map(|a| predict(space, a, table, &raw_req))
         .collect::<Result<Vec<_>, _>>()?;
 
+    let measured = match opts.runtime {
+        Runtime::Libtorch => measure_libtorch(space, table, &archs, opts, progress),
+        Runtime::ExecutorchXnnpack => {
+            let req = NetworkRequest {
+                batch: table.device.batch,
+                text_tokens: table.device.text_tokens,
+                threads: opts.threads,
+                rounds: opts.rounds,
+                repeats: opts.repeats,
+                tolerance: opts.tolerance,
+                max_redo: opts.max_redo,
+                seed: opts.seed,
+            };
+            time_networks(space, &archs, &req, progress)?
+        }
+    };
+    let NetworkTimes {
+        round_mins,
+        reference_ms: reference_min,
+        rounds_redone: redone,
+        noisy_rounds_kept: noisy_kept,
+    } = measured;
+
+    let mut rows: Vec<NetworkRow> = Vec::new();
+    for (i, (arch, pred)) in archs.iter().zip(&predictions).enumerate() {
+        let mins = &round_mins[i];
+        let measured = mins.iter().copied().fold(f64::INFINITY, f64::min);
+        let min_of = |parity: usize| {
+            mins.iter()
+                .skip(parity)
+                .step_by(2)
+                .copied()
+                .fold(f64::INFINITY, f64::min)
+        };
+        let spread = if mins.len() >= 2 {
+            (min_of(0) - min_of(1)).abs() / measured * 100.0
+        } else {
+            f64::NAN
+        };
+        rows.push(NetworkRow {
+            arch_id: arch.id(),
+            arch: arch.encode(),
+            split: if i % 2 == 0 { "fit" } else { "holdout" },
+            predicted_ms: pred.sum_ms,
+            corrected_ms: f64::NAN,
+            measured_ms: measured,
+            repeat_spread_pct: spread,
+            kind_ms: pred.kind_ms.clone(),
+        });
+    }
+    let fit_rows: Vec<(Vec<f64>, f64)> = rows
+        .iter()
+        .filter(|r| r.split == "fit")
+        .map(|r| (r.kind_ms.clone(), r.measured_ms))
+        .collect();
+    let all_rows: Vec<(Vec<f64>, f64)> = rows
+        .iter()
+        .map(|r| (r.kind_ms.clone(), r.measured_ms))
+        .collect();
+    let correction_fit_half = Correction::fit(&fit_rows)?;
+    let correction_all = Correction::fit(&all_rows)?;
+    for r in &mut rows {
+        r.corrected_ms = correction_fit_half.apply(&r.kind_ms);
+    }
+    let pairs = |f: &dyn Fn(&NetworkRow) -> bool, corrected: bool| -> Vec<(f64, f64)> {
+        rows.iter()
+            .filter(|r| f(r))
+            .map(|r| {
+                (
+                    if corrected {
+                        r.corrected_ms
+                    } else {
+                        r.predicted_ms
+                    },
+                    r.measured_ms,
+                )
+            })
+            .collect()
+    };
+    let holdout = |r: &NetworkRow| r.split == "holdout";
+    let spreads: Vec<f64> = rows
+        .iter()
+        .map(|r| r.repeat_spread_pct)
+        .filter(|s| s.is_finite())
+        .collect();
+    Ok(ValidationReport {
+        noise_floor_pct: vidnas_io::median(&spreads),
+        reference_ms: reference_min,
+        rounds_redone: redone,
+        noisy_rounds_kept: noisy_kept,
+        raw_all: accuracy(&pairs(&|_| true, false))?,
+        raw_holdout: accuracy(&pairs(&holdout, false))?,
+        corrected_holdout: accuracy(&pairs(&holdout, true))?,
+        correction_fit_half,
+        correction_all,
+        rows,
+    })
+}
+
+/// `validate`'s protocol on libtorch in this process: every network's minimum per kept round.
+fn measure_libtorch(
+    space: &Space,
+    table: &LatencyTable,
+    archs: &[Architecture],
+    opts: &ValidateOptions,
+    progress: bool,
+) -> NetworkTimes {
     let v = &space.file.video;
     let b = table.device.batch as i64;
     let inputs = Inputs {
@@ -235,79 +344,10 @@ pub fn validate(
         bar.inc(1);
     }
     bar.finish_and_clear();
-
-    let mut rows: Vec<NetworkRow> = Vec::new();
-    for (i, (arch, pred)) in archs.iter().zip(&predictions).enumerate() {
-        let mins = &round_mins[i];
-        let measured = mins.iter().copied().fold(f64::INFINITY, f64::min);
-        let min_of = |parity: usize| {
-            mins.iter()
-                .skip(parity)
-                .step_by(2)
-                .copied()
-                .fold(f64::INFINITY, f64::min)
-        };
-        let spread = if mins.len() >= 2 {
-            (min_of(0) - min_of(1)).abs() / measured * 100.0
-        } else {
-            f64::NAN
-        };
-        rows.push(NetworkRow {
-            arch_id: arch.id(),
-            arch: arch.encode(),
-            split: if i % 2 == 0 { "fit" } else { "holdout" },
-            predicted_ms: pred.sum_ms,
-            corrected_ms: f64::NAN,
-            measured_ms: measured,
-            repeat_spread_pct: spread,
-            kind_ms: pred.kind_ms.clone(),
-        });
-    }
-    let fit_rows: Vec<(Vec<f64>, f64)> = rows
-        .iter()
-        .filter(|r| r.split == "fit")
-        .map(|r| (r.kind_ms.clone(), r.measured_ms))
-        .collect();
-    let all_rows: Vec<(Vec<f64>, f64)> = rows
-        .iter()
-        .map(|r| (r.kind_ms.clone(), r.measured_ms))
-        .collect();
-    let correction_fit_half = Correction::fit(&fit_rows)?;
-    let correction_all = Correction::fit(&all_rows)?;
-    for r in &mut rows {
-        r.corrected_ms = correction_fit_half.apply(&r.kind_ms);
-    }
-    let pairs = |f: &dyn Fn(&NetworkRow) -> bool, corrected: bool| -> Vec<(f64, f64)> {
-        rows.iter()
-            .filter(|r| f(r))
-            .map(|r| {
-                (
-                    if corrected {
-                        r.corrected_ms
-                    } else {
-                        r.predicted_ms
-                    },
-                    r.measured_ms,
-                )
-            })
-            .collect()
-    };
-    let holdout = |r: &NetworkRow| r.split == "holdout";
-    let spreads: Vec<f64> = rows
-        .iter()
-        .map(|r| r.repeat_spread_pct)
-        .filter(|s| s.is_finite())
-        .collect();
-    Ok(ValidationReport {
-        noise_floor_pct: vidnas_io::median(&spreads),
+    NetworkTimes {
+        round_mins,
         reference_ms: reference_min,
         rounds_redone: redone,
         noisy_rounds_kept: noisy_kept,
-        raw_all: accuracy(&pairs(&|_| true, false))?,
-        raw_holdout: accuracy(&pairs(&holdout, false))?,
-        corrected_holdout: accuracy(&pairs(&holdout, true))?,
-        correction_fit_half,
-        correction_all,
-        rows,
-    })
+    }
 }

@@ -14,6 +14,7 @@ use vidnas_diffusion::DataConfig;
 use vidnas_diffusion::{Objective, PathSampling, TrainConfig};
 use vidnas_export::{export, ExportRequest, PredictedCost};
 use vidnas_latency::{Dtype, Statistic};
+use vidnas_profile::executorch::Runtime;
 use vidnas_profile::profile::{profile_space, ProfileOptions};
 use vidnas_profile::timer::TimingConfig;
 use vidnas_report::{write_report, ReportOptions};
@@ -132,6 +133,8 @@ pub fn run(a: DemoArgs) -> Result<()> {
             repeats: 7,
         },
         statistic: Statistic::Min,
+        runtime: Runtime::Libtorch,
+        bundle: None,
     };
     profile_space(&space, &table, &opts, true)?;
 

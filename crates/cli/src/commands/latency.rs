@@ -9,6 +9,7 @@ use vidnas_latency::{
     all_signatures, check_covers, import_csv, predict, Dtype, ImportMeta, LatencyTable,
     LowerOptions, PredictRequest, PredictionInterval, Statistic,
 };
+use vidnas_profile::executorch::Runtime;
 use vidnas_profile::profile::{
     profile_space_scaled, scaling_check, ProfileOptions, ScalingCheckRow,
 };
@@ -38,6 +39,25 @@ pub enum LatencyCommand {
 pub enum DeviceArg {
     Cpu,
     Cuda,
+}
+
+/// Where ops and networks are timed.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RuntimeArg {
+    /// libtorch eager through tch, in this process.
+    Libtorch,
+    /// ExecuTorch 1.5.1 with the XNNPACK delegate: every op (or network) exported to a .pte
+    /// and run by the ExecuTorch runtime (install once with scripts/install-executorch.sh).
+    ExecutorchXnnpack,
+}
+
+impl From<RuntimeArg> for Runtime {
+    fn from(r: RuntimeArg) -> Runtime {
+        match r {
+            RuntimeArg::Libtorch => Runtime::Libtorch,
+            RuntimeArg::ExecutorchXnnpack => Runtime::ExecutorchXnnpack,
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -94,6 +114,17 @@ pub struct ProfileArgs {
     /// this CSV.
     #[arg(long, value_name = "CSV", requires = "reduce_frames")]
     pub scaling_check: Option<PathBuf>,
+    /// The runtime that times the ops. executorch-xnnpack exports every signature as its own
+    /// .pte through ExecuTorch's XNNPACK delegate and times it in the ExecuTorch runtime with
+    /// the same warm-up, repeats, statistic and threads; each entry records whether the
+    /// delegate ran it (`delegation`: xnnpack, partial or portable).
+    #[arg(long, value_enum, default_value = "libtorch")]
+    pub runtime: RuntimeArg,
+    /// With --runtime executorch-xnnpack: also write every signature's .pte, a manifest.json
+    /// and a runner script for a phone (Android: adb + executor_runner; its output converts to
+    /// the CSV `vidnas latency import` reads) to this folder. See its README.md.
+    #[arg(long, value_name = "DIR", conflicts_with = "reduce_frames")]
+    pub bundle: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -150,6 +181,10 @@ pub struct ImportArgs {
     /// When it was measured (ISO 8601, e.g. 2025-01-31 or 2025-01-31T12:00:00Z).
     #[arg(long, value_parser = iso_date)]
     pub date: String,
+    /// The deployment runtime and its version when it is not libtorch, e.g. "executorch 1.5.1"
+    /// (an ExecuTorch bundle's manifest.json names it).
+    #[arg(long)]
+    pub runtime_version: Option<String>,
     /// Merge into an existing table at --out instead of refusing to overwrite it.
     #[arg(long)]
     pub merge: bool,
@@ -188,6 +223,10 @@ pub struct ValidateArgs {
     /// Store the correction fitted on all networks in the table.
     #[arg(long)]
     pub write_correction: bool,
+    /// The runtime that times the networks (default: the table's, from `device.backend`);
+    /// executorch-xnnpack exports each whole network to a .pte (the XNNPACK delegate).
+    #[arg(long, value_enum)]
+    pub runtime: Option<RuntimeArg>,
 }
 
 pub fn run(cmd: LatencyCommand) -> Result<()> {
@@ -210,6 +249,8 @@ pub fn run(cmd: LatencyCommand) -> Result<()> {
                     repeats: a.repeats,
                 },
                 statistic: Statistic::Min,
+                runtime: a.runtime.into(),
+                bundle: a.bundle,
             };
             let reduction = a
                 .reduce_frames
@@ -274,6 +315,7 @@ pub fn run(cmd: LatencyCommand) -> Result<()> {
                 statistic,
                 date: a.date,
                 libtorch_version: None,
+                runtime_version: a.runtime_version,
             };
             check_out_file(&a.out, "a table path (.json)")?;
             if a.out.exists() && !a.merge {
@@ -447,6 +489,20 @@ fn validate_cmd(a: ValidateArgs) -> Result<()> {
     }
     let space = Space::load(&a.space)?;
     let mut table = LatencyTable::load(&a.table)?;
+    let runtime = Runtime::of_table(&table);
+    if let Some(asked) = a.runtime.map(Runtime::from) {
+        if asked != runtime {
+            bail!(
+                "--runtime {}: {} was measured on {} (device.backend `{}`); validate a table on the \
+                 runtime that measured it, or profile one with --runtime {}",
+                asked.name(),
+                a.table.display(),
+                runtime.name(),
+                table.device.backend,
+                asked.name()
+            );
+        }
+    }
     let archs = match &a.archs {
         Some(path) => {
             let archs = crate::commands::score::read_archs(&space, path)?;
@@ -469,6 +525,7 @@ fn validate_cmd(a: ValidateArgs) -> Result<()> {
         tolerance: a.tolerance_pct / 100.0,
         max_redo: 2,
         threads: a.threads,
+        runtime,
     };
     let report = validate(&space, &table, &opts, true)?;
     let points: Vec<LatencyPoint> = report

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use vidnas_diffusion::Compute;
 use vidnas_io::FileRef;
 use vidnas_latency::{check_covers, predict, LatencyTable, PredictRequest};
+use vidnas_profile::executorch::Runtime;
 use vidnas_profile::validate::{validate, ValidateOptions};
 use vidnas_report::Breakdown;
 use vidnas_search::{
@@ -606,6 +607,7 @@ fn remeasure(
         tolerance: 0.05,
         max_redo: 2,
         threads: table.device.threads,
+        runtime: Runtime::of_table(table),
     };
     let report = validate(space, table, &opts, true)?;
     let rows: Vec<Remeasured> = picked

@@ -12,8 +12,14 @@ pub fn repo_root() -> PathBuf {
 }
 
 pub fn run_vidnas(args: &[&str]) -> Output {
+    run_vidnas_with(args, &[])
+}
+
+/// [`run_vidnas`] with extra environment variables.
+pub fn run_vidnas_with(args: &[&str], env: &[(&str, &str)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_vidnas"))
         .args(args)
+        .envs(env.iter().copied())
         .current_dir(repo_root())
         // Tests never depend on the host's core count or free memory.
         .env("OMP_NUM_THREADS", "1")
@@ -86,6 +92,8 @@ pub struct Fault<'a> {
     pub fix: Vec<&'a str>,
     /// The `--out` target, which must be exactly as it was before the command.
     pub out: Option<PathBuf>,
+    /// Environment variables the command runs with.
+    pub env: Vec<(&'a str, String)>,
 }
 
 impl<'a> Fault<'a> {
@@ -96,7 +104,12 @@ impl<'a> Fault<'a> {
             names: Vec::new(),
             fix: Vec::new(),
             out: None,
+            env: Vec::new(),
         }
+    }
+    pub fn env(mut self, name: &'a str, value: impl Into<String>) -> Self {
+        self.env.push((name, value.into()));
+        self
     }
     pub fn names(mut self, names: &[&'a str]) -> Self {
         self.names.extend_from_slice(names);
@@ -115,7 +128,8 @@ impl<'a> Fault<'a> {
     pub fn check(&self) -> Option<String> {
         let before = self.out.as_deref().map(snapshot);
         let args: Vec<&str> = self.args.iter().map(String::as_str).collect();
-        let out = run_vidnas(&args);
+        let env: Vec<(&str, &str)> = self.env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let out = run_vidnas_with(&args, &env);
         let err = String::from_utf8_lossy(&out.stderr).to_string();
         let mut problems = Vec::new();
         match out.status.code() {

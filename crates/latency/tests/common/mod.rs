@@ -88,6 +88,7 @@ pub fn device() -> DeviceInfo {
         batch: 1,
         text_tokens: 16,
         libtorch_version: None,
+        runtime_version: None,
         date: "2025-01-01T00:00:00Z".into(),
         statistic: Statistic::Min,
         repeats: 10,
@@ -103,6 +104,7 @@ pub fn entry(ms: f64) -> Entry {
         mean_ms: ms,
         std_ms: 0.01,
         bytes: 0,
+        delegation: None,
     }
 }
 

@@ -1,6 +1,7 @@
 //! The micro space and timing settings both profiling tests use: tiny shapes, two repeats.
 
 use vidnas_latency::{Dtype, Statistic};
+use vidnas_profile::executorch::Runtime;
 use vidnas_profile::profile::ProfileOptions;
 use vidnas_profile::timer::TimingConfig;
 use vidnas_space::{fixtures, Space};
@@ -26,5 +27,7 @@ pub fn options(dtype: Dtype) -> ProfileOptions {
             repeats: 2,
         },
         statistic: Statistic::Min,
+        runtime: Runtime::Libtorch,
+        bundle: None,
     }
 }

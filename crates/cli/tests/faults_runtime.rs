@@ -1,0 +1,89 @@
+//! `--runtime executorch-xnnpack` refused well: when ExecuTorch is not installed (the message
+//! says how to install it), with a table of another runtime, with --bundle on libtorch, and
+//! with half precision; nothing is written in any case.
+
+mod common;
+use common::*;
+
+const SPACE: &str = "search-spaces/tiny.json";
+const TABLE: &str = "latency-tables/tiny-cpu-2threads.json";
+
+#[test]
+fn runtime_requests_this_machine_cannot_serve_are_refused_before_any_output() {
+    let tmp = tempfile::tempdir().unwrap();
+    let empty_cache = tmp.path().join("empty-cache");
+    std::fs::create_dir(&empty_cache).unwrap();
+    let out = tmp.path().join("table.json");
+    let out_s = out.to_str().unwrap();
+    let bundle = tmp.path().join("bundle");
+    let validation = tmp.path().join("validation");
+    let cases = [
+        Fault::new(
+            "ExecuTorch not installed",
+            &[
+                "latency",
+                "profile",
+                SPACE,
+                "--out",
+                out_s,
+                "--runtime",
+                "executorch-xnnpack",
+            ],
+        )
+        .env("VIDNAS_CACHE", empty_cache.to_str().unwrap())
+        .names(&["ExecuTorch 1.5.1 is not installed"])
+        .fix(&["scripts/install-executorch.sh"])
+        .out(&out),
+        Fault::new(
+            "--bundle on libtorch",
+            &[
+                "latency",
+                "profile",
+                SPACE,
+                "--out",
+                out_s,
+                "--bundle",
+                bundle.to_str().unwrap(),
+            ],
+        )
+        .names(&["--bundle"])
+        .fix(&["--runtime executorch-xnnpack"])
+        .out(&out),
+        Fault::new(
+            "f16 on ExecuTorch",
+            &[
+                "latency",
+                "profile",
+                SPACE,
+                "--out",
+                out_s,
+                "--runtime",
+                "executorch-xnnpack",
+                "--dtype",
+                "f16",
+            ],
+        )
+        .names(&["--dtype f16"])
+        .fix(&["--dtype f32"])
+        .out(&out),
+        Fault::new(
+            "a libtorch table validated on ExecuTorch",
+            &[
+                "latency",
+                "validate",
+                SPACE,
+                "--table",
+                TABLE,
+                "--out",
+                validation.to_str().unwrap(),
+                "--runtime",
+                "executorch-xnnpack",
+            ],
+        )
+        .names(&["--runtime executorch-xnnpack", TABLE, "libtorch"])
+        .fix(&["profile one with --runtime executorch-xnnpack"])
+        .out(&validation),
+    ];
+    check_all(&cases);
+    assert!(!bundle.exists());
+}

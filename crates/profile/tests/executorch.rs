@@ -1,0 +1,117 @@
+//! The ExecuTorch harness end to end on the micro space: every signature profiled into a table
+//! whose metadata names the runtime and whose entries say how the XNNPACK delegate ran them, a
+//! phone bundle, and whole networks timed with the validate protocol. Needs the venv of
+//! `scripts/install-executorch.sh`: without it the test says so and passes, unless
+//! VIDNAS_REQUIRE_EXECUTORCH=1 (set by .ci/run) makes that a failure.
+
+mod common;
+
+use vidnas_latency::{all_signatures, LatencyTable, LowerOptions};
+use vidnas_profile::executorch::{self, NetworkRequest, Runtime};
+use vidnas_profile::profile::profile_space;
+
+fn installed() -> bool {
+    match executorch::python() {
+        Ok(_) => true,
+        Err(e) => {
+            assert!(
+                std::env::var("VIDNAS_REQUIRE_EXECUTORCH").as_deref() != Ok("1"),
+                "VIDNAS_REQUIRE_EXECUTORCH=1 but: {e}"
+            );
+            eprintln!("skipped: {e}");
+            false
+        }
+    }
+}
+
+#[test]
+fn profiles_every_signature_into_a_table_and_a_bundle() {
+    if !installed() {
+        return;
+    }
+    let space = common::micro(2);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("table.json");
+    let bundle = dir.path().join("bundle");
+    let mut opts = common::options(vidnas_latency::Dtype::F32);
+    opts.runtime = Runtime::ExecutorchXnnpack;
+    opts.bundle = Some(bundle.clone());
+    profile_space(&space, &out, &opts, false).unwrap();
+
+    let table = LatencyTable::load(&out).unwrap();
+    let wanted = all_signatures(&space, &LowerOptions::new(4, 1));
+    assert_eq!(table.entries.len(), wanted.len());
+    assert_eq!(table.device.backend, "executorch-xnnpack");
+    assert_eq!(
+        table.device.runtime_version.as_deref(),
+        Some("executorch 1.5.1")
+    );
+    assert_eq!(table.device.libtorch_version, None);
+    for (sig, e) in &table.entries {
+        assert!(e.ms > 0.0 && e.count == 2, "{sig}: {e:?}");
+        assert!(e.delegation.is_some(), "{sig} has no delegation");
+    }
+    // Convolutions, 3-D ones included, run in the delegate (3-D as 2-D over shifted frames).
+    let conv_in = table
+        .entries
+        .keys()
+        .find(|k| k.starts_with("conv_in"))
+        .unwrap();
+    assert_eq!(
+        table.entries[conv_in].delegation,
+        Some(vidnas_latency::Delegation::Xnnpack)
+    );
+
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(bundle.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["format"], "vidnas-executorch-bundle/1");
+    let ops = manifest["ops"].as_array().unwrap();
+    assert_eq!(ops.len(), wanted.len());
+    for op in ops {
+        assert!(bundle.join(op["pte"].as_str().unwrap()).exists());
+    }
+    for file in ["run_android.sh", "runner_to_csv.py", "README.md"] {
+        assert!(bundle.join(file).exists(), "{file} missing from the bundle");
+    }
+}
+
+#[test]
+fn times_whole_networks_in_rounds() {
+    if !installed() {
+        return;
+    }
+    let space = common::micro(2);
+    // One network besides the reference: lowering a whole network takes the harness ~10 s.
+    let archs: Vec<_> = ["conv3d"]
+        .iter()
+        .map(|op| {
+            let text = space
+                .slots
+                .iter()
+                .map(|s| match s.allowed.iter().any(|a| a.as_str() == *op) {
+                    true => *op,
+                    false => "none",
+                })
+                .collect::<Vec<_>>()
+                .join("-");
+            space.parse_arch(&text).unwrap()
+        })
+        .collect();
+    let req = NetworkRequest {
+        batch: 1,
+        text_tokens: 4,
+        threads: 1,
+        rounds: 2,
+        repeats: 2,
+        tolerance: 10.0,
+        max_redo: 0,
+        seed: 0,
+    };
+    let times = executorch::time_networks(&space, &archs, &req, false).unwrap();
+    assert_eq!(times.round_mins.len(), 1);
+    assert!(times.reference_ms > 0.0);
+    for mins in &times.round_mins {
+        assert_eq!(mins.len(), 2);
+        assert!(mins.iter().all(|m| *m > 0.0));
+    }
+}

@@ -1,0 +1,272 @@
+"""python -m vidnas_twin.executorch_harness REQUEST.json RESULT.json
+
+The ExecuTorch side of `vidnas latency profile --runtime executorch-xnnpack` and `vidnas
+latency validate --runtime executorch-xnnpack` (crates/profile/src/runtime.rs writes the
+request and reads the result). Every op signature, or every whole network, is exported with
+`torch.export` -> `to_edge_transform_and_lower(partitioner=[XnnpackPartitioner()])` -> `.pte`
+and timed with `executorch.runtime` on this machine, with the protocol of the libtorch
+profiler (warm-up runs, timed repeats, minimum) and of `latency validate` (interleaved rounds
+around a reference network, rounds redone when the reference drifts).
+
+Progress goes to stdout as one JSON object per line (`{"done": 3, "total": 120, "item": ...}`),
+errors to stderr with a non-zero exit. Needs the venv of scripts/install-executorch.sh.
+"""
+
+import json
+import os
+import random
+import shutil
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import torch
+
+from .load import from_space
+from .ops import op_from_signature
+from .space import Space
+from .temporal import deploy_form
+
+RUNTIME = "executorch-xnnpack"
+REQUEST_FORMAT = "vidnas-harness-request/1"
+MANIFEST_FORMAT = "vidnas-executorch-bundle/1"
+HERE = Path(__file__).resolve().parent
+
+
+def _quiet():
+    warnings.filterwarnings("ignore")
+    import logging
+    logging.getLogger("torch").setLevel(logging.ERROR)
+
+
+def executorch_version():
+    import importlib.metadata as md
+    return md.version("executorch")
+
+
+def set_threads(threads):
+    from executorch.extension.pybindings.portable_lib import _unsafe_reset_threadpool
+    _unsafe_reset_threadpool(int(threads))
+
+
+def lower(module, inputs):
+    """`module` lowered through the XNNPACK delegate: (ExecuTorch program bytes, delegation),
+    delegation being `xnnpack` (every compute op delegated), `partial` (some ran on portable
+    kernels: named in the third value) or `portable` (none delegated)."""
+    from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
+    from executorch.exir import to_edge_transform_and_lower
+
+    with torch.no_grad():
+        exported = torch.export.export(module, inputs)
+    edge = to_edge_transform_and_lower(exported, partitioner=[XnnpackPartitioner()])
+    delegated, portable = 0, set()
+    for node in edge.exported_program().graph_module.graph.nodes:
+        if node.op != "call_function":
+            continue
+        name = str(getattr(node.target, "__name__", node.target))
+        if "call_delegate" in name:
+            delegated += 1
+        elif "getitem" not in name:
+            portable.add(name.split(":")[0].replace("<EdgeOpOverload: ", "").strip("<> "))
+    if delegated and portable:
+        delegation = "partial"
+    elif delegated:
+        delegation = "xnnpack"
+    else:
+        delegation = "portable"
+    return edge.to_executorch().buffer, delegation, sorted(portable)
+
+
+class Loaded:
+    """A `.pte` loaded into the ExecuTorch runtime with its inputs."""
+
+    def __init__(self, path, inputs):
+        from executorch.runtime import Runtime
+        self.program = Runtime.get().load_program(str(path))
+        self.method = self.program.load_method("forward")
+        self.inputs = list(inputs)
+
+    def run(self):
+        return self.method.execute(self.inputs)
+
+    def time(self, warmup, repeats):
+        for _ in range(warmup):
+            self.run()
+        times = []
+        for _ in range(max(repeats, 1)):
+            start = time.perf_counter()
+            self.run()
+            times.append((time.perf_counter() - start) * 1e3)
+        return times
+
+
+def _progress(done, total, item):
+    print(json.dumps({"done": done, "total": total, "item": item}), flush=True)
+
+
+def _dtype(name):
+    return {"f32": torch.float32, "f16": torch.float16}[name]
+
+
+def profile_ops(req):
+    """Every signature of the request: export, check against eager PyTorch, time."""
+    work = Path(req["work_dir"])
+    (work / "pte").mkdir(parents=True, exist_ok=True)
+    dtype = _dtype(req["dtype"])
+    entries = []
+    total = len(req["signatures"])
+    for i, sig in enumerate(req["signatures"]):
+        module, inputs = op_from_signature(sig, batch=req["batch"], dtype=dtype)
+        deploy_form(module)
+        try:
+            buffer, delegation, portable = lower(module, inputs)
+        except Exception as e:  # the signature is the useful part of the message
+            raise SystemExit(f"exporting `{sig}` to a .pte failed: {type(e).__name__}: {e}")
+        pte = work / "pte" / f"{i:04d}.pte"
+        pte.write_bytes(buffer)
+        try:
+            loaded = Loaded(pte, inputs)
+            out = loaded.run()[0]
+        except Exception as e:
+            raise SystemExit(f"running `{sig}` ({pte}) in the ExecuTorch runtime failed: {e}")
+        with torch.no_grad():
+            ref = module(*inputs)
+        err = (out.float() - ref.float()).abs().max().item() / max(ref.float().abs().max().item(), 1e-6)
+        times = loaded.time(req["warmup"], req["repeats"])
+        entries.append({
+            "signature": sig, "times_ms": times,
+            "delegation": delegation, "portable_ops": portable,
+            "max_rel_error": err, "pte": f"pte/{i:04d}.pte",
+            "inputs": [list(t.shape) for t in inputs],
+        })
+        if not req.get("bundle"):
+            pte.unlink()
+        _progress(i + 1, total, sig)
+    return {"entries": entries}
+
+
+def network(space, arch, req):
+    """The whole denoiser of `arch` (None: the image model, no temporal op: the reference) as
+    an exportable module and its inputs."""
+    if arch is None:
+        model, ops = from_space(space, None, build="image"), ["none"] * len(space.slots)
+    else:
+        model, ops = from_space(space, arch), space.parse_arch(arch)
+    deploy_form(model).eval()
+    v = space.file["video"]
+    b = req["batch"]
+    gen = torch.Generator().manual_seed(req.get("seed", 0))
+    xs = torch.randn(b, v["channels"], v["frames"], v["height"], v["width"], generator=gen)
+    ts = torch.full((b,), 500, dtype=torch.long)
+    ctx = torch.randn(b, req["text_tokens"], space.file["backbone"]["cross_attention_dim"], generator=gen)
+
+    class Denoise(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.model = model
+
+        def forward(self, x, t, c):
+            return self.model.denoise(x, t, c, arch=ops)
+
+    return Denoise().eval(), (xs, ts, ctx)
+
+
+def time_networks(req):
+    """`latency validate`'s protocol on ExecuTorch: each network's minimum per round."""
+    space = Space.load(req["space"])
+    work = Path(req["work_dir"])
+    (work / "pte").mkdir(parents=True, exist_ok=True)
+    archs = req["archs"]
+    loaded = []
+    total = len(archs) + 1
+    for i, arch in enumerate([None] + archs):
+        module, inputs = network(space, arch, req)
+        try:
+            buffer, delegation, _ = lower(module, inputs)
+        except Exception as e:
+            raise SystemExit(f"exporting network `{arch}` to a .pte failed: {type(e).__name__}: {e}")
+        pte = work / "pte" / f"net-{i:04d}.pte"
+        pte.write_bytes(buffer)
+        net = Loaded(pte, inputs)
+        net.time(1, 1)
+        loaded.append(net)
+        _progress(i + 1, total, f"exported {arch or 'the reference (no temporal op)'}")
+    reference, nets = loaded[0], loaded[1:]
+    repeats = max(req["repeats"], 1)
+    baseline = min(reference.time(0, 2 * repeats))
+    reference_min = baseline
+    round_mins = [[] for _ in nets]
+    redone = noisy = 0
+    for r in range(req["rounds"]):
+        attempts = 0
+        while True:
+            order = list(range(len(nets)))
+            random.Random(req["seed"] ^ (r * 31 + attempts)).shuffle(order)
+            before = min(reference.time(0, 2 * repeats))
+            mins = [0.0] * len(nets)
+            for i in order:
+                mins[i] = min(nets[i].time(0, repeats))
+            after = min(reference.time(0, 2 * repeats))
+            reference_min = min(reference_min, before, after)
+            drift = max(abs(before / baseline - 1), abs(after / baseline - 1))
+            if drift <= req["tolerance"] or attempts >= req["max_redo"]:
+                noisy += drift > req["tolerance"]
+                for i, m in enumerate(mins):
+                    round_mins[i].append(m)
+                break
+            redone += 1
+            attempts += 1
+        _progress(r + 1, req["rounds"], f"round {r + 1}, reference drift {drift * 100:.1f}%")
+    if not req.get("bundle"):
+        shutil.rmtree(work / "pte", ignore_errors=True)
+    return {"round_mins": round_mins, "reference_ms": reference_min,
+            "rounds_redone": redone, "noisy_rounds_kept": noisy}
+
+
+def write_bundle(req, result):
+    """A folder a phone harness can run: the .pte files, manifest.json, the Android runner
+    script and the converter of its output (runner_to_csv.py)."""
+    work = Path(req["work_dir"])
+    manifest = {
+        "format": MANIFEST_FORMAT,
+        "runtime": RUNTIME,
+        "executorch_version": executorch_version(),
+        "dtype": req["dtype"], "batch": req["batch"], "text_tokens": req["text_tokens"],
+        "threads": req["threads"], "warmup": req["warmup"], "repeats": req["repeats"],
+        "ops": [{"signature": e["signature"], "pte": e["pte"], "delegation": e["delegation"],
+                 "inputs": e["inputs"]} for e in result["entries"]],
+    }
+    (work / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    for name in ("run_android.sh", "runner_to_csv.py", "README.md"):
+        shutil.copy(HERE / "bundle" / name, work / name)
+    os.chmod(work / "run_android.sh", 0o755)
+
+
+def main():
+    _quiet()
+    if len(sys.argv) != 3:
+        raise SystemExit(__doc__.split("\n\n")[0])
+    req = json.loads(Path(sys.argv[1]).read_text())
+    if req.get("format") != REQUEST_FORMAT:
+        raise SystemExit(f"{sys.argv[1]}: format `{req.get('format')}`, expected `{REQUEST_FORMAT}`")
+    torch.manual_seed(req.get("seed", 0))
+    torch.set_num_threads(req["threads"])
+    set_threads(req["threads"])
+    if req["task"] == "ops":
+        result = profile_ops(req)
+        if req.get("bundle"):
+            write_bundle(req, result)
+    elif req["task"] == "networks":
+        result = time_networks(req)
+    else:
+        raise SystemExit(f"task `{req['task']}`: use ops or networks")
+    result.update({"runtime": RUNTIME, "executorch_version": executorch_version(),
+                   "torch_version": torch.__version__.split("+")[0], "threads": req["threads"]})
+    tmp = Path(sys.argv[2] + ".tmp")
+    tmp.write_text(json.dumps(result, indent=1) + "\n")
+    tmp.replace(sys.argv[2])
+
+
+if __name__ == "__main__":
+    main()
