@@ -1,6 +1,7 @@
 //! `--runtime executorch-xnnpack` refused well: when ExecuTorch is not installed (the message
 //! says how to install it), with a table of another runtime, with --bundle on libtorch, and
-//! with half precision; nothing is written in any case.
+//! with half precision; and a search whose --runtime, --dtype or --batch differ from its
+//! table's. Nothing is written in any case.
 
 mod common;
 use common::*;
@@ -17,6 +18,13 @@ fn runtime_requests_this_machine_cannot_serve_are_refused_before_any_output() {
     let out_s = out.to_str().unwrap();
     let bundle = tmp.path().join("bundle");
     let validation = tmp.path().join("validation");
+    let run = tmp.path().join("search");
+    let run_s = run.to_str().unwrap();
+    let search = |name, flag: &[&str]| {
+        let mut args = vec!["search", SPACE, "--table", TABLE, "--out", run_s];
+        args.extend_from_slice(flag);
+        Fault::new(name, &args).out(&run)
+    };
     let cases = [
         Fault::new(
             "ExecuTorch not installed",
@@ -83,6 +91,18 @@ fn runtime_requests_this_machine_cannot_serve_are_refused_before_any_output() {
         .names(&["--runtime executorch-xnnpack", TABLE, "libtorch"])
         .fix(&["profile one with --runtime executorch-xnnpack"])
         .out(&validation),
+        search(
+            "a libtorch table for an ExecuTorch deployment",
+            &["--runtime", "executorch-xnnpack"],
+        )
+        .names(&[TABLE, "runtime libtorch", "--runtime is executorch-xnnpack"])
+        .fix(&["vidnas latency profile --runtime executorch-xnnpack"]),
+        search("an f32 table for an f16 deployment", &["--dtype", "f16"])
+            .names(&[TABLE, "measured in f32", "--dtype is f16"])
+            .fix(&["profile a table with --dtype f16"]),
+        search("a batch-1 table for batch 2", &["--batch", "2"])
+            .names(&[TABLE, "batch 1", "--batch is 2"])
+            .fix(&["profile a table with --batch 2"]),
     ];
     check_all(&cases);
     assert!(!bundle.exists());

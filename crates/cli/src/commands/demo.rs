@@ -232,6 +232,9 @@ pub fn run(a: DemoArgs) -> Result<()> {
         resume: search_dir.join("run.json").exists(),
         shard: None,
         hv_ref: None,
+        runtime: None,
+        dtype: None,
+        batch: None,
         // The supernet scores as many as plain NSGA-II would (warm-up = one population); the
         // surrogate predicts over 10,000 (reports/surrogate/bench.txt: a better front).
         surrogate: !a.no_surrogate,

@@ -105,6 +105,16 @@ pub struct SearchArgs {
     /// without; a joint search has one latency per device in place of latency_ms).
     #[arg(long, value_name = "A,B,C", value_parser = parse_hv_ref, allow_hyphen_values = true)]
     pub hv_ref: Option<HvRef>,
+    /// The runtime the model will ship on: every --table must have been measured on it
+    /// (`device.backend`: cpu/cuda for libtorch, executorch-xnnpack), else the search is refused.
+    #[arg(long, value_enum)]
+    pub runtime: Option<crate::commands::latency::RuntimeArg>,
+    /// The dtype the model will ship in: every --table must be measured in it.
+    #[arg(long, value_enum)]
+    pub dtype: Option<crate::commands::latency::DtypeArg>,
+    /// Clips per forward the model will run: every --table must be measured at it.
+    #[arg(long, value_parser = at_least_one, allow_negative_numbers = true)]
+    pub batch: Option<usize>,
     /// Surrogate-assisted NSGA-II (needs --supernet and --algo nsga2): the supernet scores
     /// --surrogate-warmup random architectures, then each generation NSGA-II runs on a fitted
     /// surrogate of the supernet score (kernel ridge on slot×op choices and their pairs) and
@@ -401,9 +411,11 @@ pub fn search(
     check_run_folder(out, a.resume)?;
     let table = LatencyTable::load(table_path)?;
     check_covers(space, &table)?;
+    check_deployment(&a, &table, table_path)?;
     for path in &tables[1..] {
         let other = LatencyTable::load(path)?;
         check_covers(space, &other)?;
+        check_deployment(&a, &other, path)?;
         // One memory objective: every device must hold the same element size.
         if other.device.dtype != table.device.dtype {
             bail!(
@@ -560,13 +572,60 @@ pub fn rerank(
     Ok(())
 }
 
-/// Re-measurement times networks with libtorch on this machine's CPU in f32: a table from
-/// another runtime or dtype would be compared with something it never described.
+/// `--runtime`, `--dtype`, `--batch`: a table measured under other conditions than the
+/// deployment the search is for is refused, naming both.
+fn check_deployment(a: &SearchArgs, table: &LatencyTable, path: &Path) -> Result<()> {
+    let d = &table.device;
+    if let Some(runtime) = a.runtime.map(Runtime::from) {
+        if Runtime::of_table(table) != runtime {
+            bail!(
+                "--table {}: measured on runtime {} (device.backend `{}`) but --runtime is {}; profile a table on {} (`vidnas latency profile --runtime {}`) or search for {}",
+                path.display(),
+                Runtime::of_table(table).name(),
+                d.backend,
+                runtime.name(),
+                runtime.name(),
+                runtime.name(),
+                Runtime::of_table(table).name()
+            );
+        }
+    }
+    if let Some(dtype) = a.dtype.map(vidnas_latency::Dtype::from) {
+        if d.dtype != dtype {
+            bail!(
+                "--table {}: measured in {} (device.dtype) but --dtype is {}; profile a table with --dtype {} or search with --dtype {}",
+                path.display(),
+                d.dtype.as_str(),
+                dtype.as_str(),
+                dtype.as_str(),
+                d.dtype.as_str()
+            );
+        }
+    }
+    if let Some(batch) = a.batch {
+        if d.batch != batch {
+            bail!(
+                "--table {}: measured at batch {} (device.batch) but --batch is {batch}; profile a table with --batch {batch} or search with --batch {}",
+                path.display(),
+                d.batch,
+                d.batch
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Re-measurement times whole networks on this machine's CPU in f32 with the runtime that
+/// measured the table (libtorch or ExecuTorch): a table from a GPU, a phone or another dtype
+/// would be compared with something it never described.
 fn check_remeasurable(table: &LatencyTable, path: &Path) -> Result<()> {
     let d = &table.device;
-    if d.backend != "cpu" || d.dtype != vidnas_latency::Dtype::F32 {
+    // An imported table was measured elsewhere (a phone), whatever its backend says.
+    let local = (d.backend == "cpu" || d.backend == vidnas_profile::executorch::BACKEND)
+        && !d.source.starts_with("imported");
+    if !local || d.dtype != vidnas_latency::Dtype::F32 {
         bail!(
-            "--remeasure: {} was measured on backend `{}` in {:?}; re-measurement times whole networks with libtorch on this machine's CPU in f32, so it would compare different runtimes. Leave --remeasure out, or search with a table profiled here (`vidnas latency profile`)",
+            "--remeasure: {} was measured on backend `{}` in {:?}; re-measurement times whole networks on this machine's CPU in f32 (libtorch, or ExecuTorch for executorch-xnnpack tables), so it would compare different devices. Leave --remeasure out, or search with a table profiled here (`vidnas latency profile`)",
             path.display(),
             d.backend,
             d.dtype
