@@ -411,11 +411,11 @@ pub fn search(
     check_run_folder(out, a.resume)?;
     let table = LatencyTable::load(table_path)?;
     check_covers(space, &table)?;
-    check_deployment(&a, &table, table_path)?;
+    check_deployment(a, &table, table_path)?;
     for path in &tables[1..] {
         let other = LatencyTable::load(path)?;
         check_covers(space, &other)?;
-        check_deployment(&a, &other, path)?;
+        check_deployment(a, &other, path)?;
         // One memory objective: every device must hold the same element size.
         if other.device.dtype != table.device.dtype {
             bail!(
