@@ -134,15 +134,18 @@ pub struct SearchArgs {
     /// At the end, time K front architectures (spread over its latency range) as whole networks
     /// on this machine with the `latency validate` protocol, the table's threads and batch:
     /// remeasure.csv (predicted, interval, measured), `measured_latency_ms` in front.csv, and
-    /// the report marks them. Needs a CPU f32 table (one measured by libtorch on a CPU).
+    /// the report marks them. Needs an f32 table profiled on this CPU (libtorch or
+    /// executorch-xnnpack: the networks run on the table's runtime).
     #[arg(long, value_name = "K", value_parser = at_least_two, allow_negative_numbers = true)]
     pub remeasure: Option<usize>,
     /// At the end, re-rank the front: K of its architectures (spread over its latency range)
     /// inherit the supernet's weights, fine-tune --rerank-steps each, and are scored again on
     /// the supernet's validation clips; the front becomes the Pareto set of those K under their
     /// new scores (rerank.csv; `score_source` `rerank` in front.csv), which export uses. This
-    /// ranks best on the ranking benchmark (reports/ranking/methods.md). 0 turns it off; it
-    /// needs a supernet run (not a few-shot folder) and one process.
+    /// ranks best on the ranking benchmark (reports/ranking/methods.md). The front is only as
+    /// dense as K: raise it (the payoff study uses 24) when you will pick an architecture
+    /// under a given latency. 0 turns it off; it needs a supernet run (not a few-shot folder)
+    /// and one process.
     #[arg(long, value_name = "K", default_value_t = 8)]
     pub rerank: usize,
     /// Fine-tuning steps per re-ranked architecture.
