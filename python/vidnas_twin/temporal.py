@@ -30,6 +30,9 @@ class Attention(nn.Module):
         self.to_v = nn.Linear(context_dim, query_dim, bias=False)
         self.to_out = nn.ModuleList([nn.Linear(query_dim, query_dim)])
 
+    # Deployment form (deploy.py): attention as matmul-softmax-matmul.
+    explicit = False
+
     def forward(self, xs, context=None):
         context = xs if context is None else context
 
@@ -38,9 +41,23 @@ class Attention(nn.Module):
             return t.view(n, l, self.heads, c // self.heads).transpose(1, 2)
 
         q, k, v = split(self.to_q(xs)), split(self.to_k(context)), split(self.to_v(context))
-        out = F.scaled_dot_product_attention(q, k, v)
+        if self.explicit:
+            out = explicit_attention(q, k, v)
+        else:
+            out = F.scaled_dot_product_attention(q, k, v)
         n, _, l, _ = out.shape
         return self.to_out[0](out.transpose(1, 2).reshape(n, l, -1))
+
+
+def explicit_attention(q, k, v):
+    """`softmax(q kᵀ / sqrt(d)) v`: SDPA's numbers from matmul, softmax and mul, which a mobile
+    delegate takes whole (torch.export decomposes SDPA into ops XNNPACK leaves to portable
+    kernels)."""
+    # 3-D bmm: a 4-D matmul exports as expand + bmm, and the delegate leaves expand out.
+    n, heads, l, d = q.shape
+    q3, k3, v3 = (t.reshape(n * heads, -1, d) for t in (q, k, v))
+    scores = torch.bmm(q3, k3.transpose(1, 2)) * (d ** -0.5)
+    return torch.bmm(scores.softmax(-1), v3).reshape(n, heads, l, d)
 
 
 def unfold_frames(xs, frames):
@@ -74,6 +91,7 @@ class TemporalConv(nn.Module):
 
     def apply_conv(self, conv, video):
         if self.spatial:
+            # deploy.py folds the 3-D convs for mobile runtimes.
             folded = getattr(self, "deployed", {}).get(id(conv))
             return conv3d_as_conv2d(folded, conv.kernel_size[0], video) if folded else conv(video)
         b, ch, t, h, w = video.shape
@@ -111,16 +129,6 @@ def fold_conv3d(conv):
     return out
 
 
-def deploy_form(module):
-    """Switches every 3-D temporal conv under `module` to the form exported to mobile runtimes
-    (same outputs; see `conv3d_as_conv2d`). Call after loading weights. Returns `module`."""
-    for m in list(module.modules()):
-        if isinstance(m, TemporalConv) and m.spatial:
-            m.conv1_2d, m.conv2_2d = fold_conv3d(m.conv1), fold_conv3d(m.conv2)
-            m.deployed = {id(m.conv1): m.conv1_2d, id(m.conv2): m.conv2_2d}
-    return module
-
-
 def frame_positions(frames, channels, device=None):
     """Fixed sinusoidal frame encoding `[T, C]`: `[sin | cos](t * 10000^(-i / (C/2)))`, always
     computed in f32 (as the Rust op does, whatever the op's dtype); odd C padded with a zero."""
@@ -149,6 +157,13 @@ class TemporalAttention(nn.Module):
         nn.init.zeros_(self.proj_out.weight)
         nn.init.zeros_(self.proj_out.bias)
 
+    def positions(self, t, h, w, c, device=None):
+        """The frame encoding added to the tokens: `[1, T, C]` (attn1d) or `[1, T*H*W, C]`."""
+        pos = frame_positions(t, c, device)
+        if self.spatial:
+            pos = pos.unsqueeze(1).expand(t, h * w, c).reshape(t * h * w, c)
+        return pos.unsqueeze(0)
+
     def forward(self, xs, frames):
         video = self.norm(unfold_frames(xs, frames))
         b, c, t, h, w = video.shape
@@ -160,12 +175,15 @@ class TemporalAttention(nn.Module):
         # Computed in f32 as in Rust, then cast to the tokens' dtype: a no-op in f32 and the
         # same values as Rust's type promotion in f64; in f16/bf16 it keeps the op in half
         # precision (the Rust op promotes the tokens to f32 there and its next Linear fails).
-        pos = frame_positions(t, c, xs.device).to(tokens.dtype)
-        if self.spatial:
-            per_token = pos.unsqueeze(1).expand(t, h * w, c).reshape(t * h * w, c)
-            tokens = tokens + per_token.unsqueeze(0)
+        if getattr(self, "record_positions", False):
+            # deploy.py: keep this call's encoding as a constant for the export that follows.
+            self.register_buffer("position_table", self.positions(t, h, w, c, xs.device), persistent=False)
+            self.record_positions = False
+        table = getattr(self, "position_table", None)
+        if table is not None and table.shape[-2] == (t * h * w if self.spatial else t):
+            tokens = tokens + table.to(tokens.dtype)
         else:
-            tokens = tokens + pos.unsqueeze(0)
+            tokens = tokens + self.positions(t, h, w, c, xs.device).to(tokens.dtype)
         out = self.proj_out(self.attn(tokens))
         if self.spatial:
             out = out.view(b, t, h, w, c).permute(0, 4, 1, 2, 3)

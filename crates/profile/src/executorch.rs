@@ -183,6 +183,8 @@ pub struct OpTiming {
     pub signature: String,
     pub timing: Timing,
     pub delegation: Delegation,
+    /// Largest |program − eager twin| over the largest |eager twin| output, random weights.
+    pub max_rel_error: f64,
 }
 
 /// What an op-timing run needs besides its signatures.
@@ -221,6 +223,7 @@ pub fn time_ops(
         signature: String,
         times_ms: Vec<f64>,
         delegation: Delegation,
+        max_rel_error: f64,
     }
     #[derive(Deserialize)]
     struct Out {
@@ -236,6 +239,7 @@ pub fn time_ops(
             signature: r.signature,
             timing: Timing::from_samples(r.times_ms),
             delegation: r.delegation,
+            max_rel_error: r.max_rel_error,
         })
         .collect())
 }

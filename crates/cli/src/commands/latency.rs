@@ -236,6 +236,9 @@ pub fn run(cmd: LatencyCommand) -> Result<()> {
             // Profiling saves as it goes; a table it cannot write should fail now, not after
             // the first measurements.
             check_out_file(&a.out, "a table path (.json)")?;
+            if a.scaling_check.is_some() && a.runtime == RuntimeArg::ExecutorchXnnpack {
+                bail!("--scaling-check times ops on libtorch; leave it out with --runtime executorch-xnnpack (the libtorch check of the same --reduce-frames describes the scaling rule)");
+            }
             let space = Space::load(&a.space)?;
             let opts = ProfileOptions {
                 device_name: a.device_name,
