@@ -8,8 +8,9 @@ and timed with `executorch.runtime` on this machine, with the protocol of the li
 profiler (warm-up runs, timed repeats, minimum) and of `latency validate` (interleaved rounds
 around a reference network, rounds redone when the reference drifts).
 
-Progress goes to stdout as one JSON object per line (`{"done": 3, "total": 120, "item": ...}`),
-errors to stderr with a non-zero exit. Needs the venv of scripts/install-executorch.sh.
+Progress goes to stdout as one JSON object per line (`{"done": 3, "total": 120, "item": ...}`,
+with the finished op's `entry` when timing ops, so a caller saves as it goes), errors to stderr
+with a non-zero exit. Needs the venv of scripts/install-executorch.sh.
 """
 
 import json
@@ -101,8 +102,11 @@ class Loaded:
         return times
 
 
-def _progress(done, total, item):
-    print(json.dumps({"done": done, "total": total, "item": item}), flush=True)
+def _progress(done, total, item, entry=None):
+    line = {"done": done, "total": total, "item": item}
+    if entry is not None:
+        line["entry"] = entry
+    print(json.dumps(line), flush=True)
 
 
 def _dtype(name):
@@ -152,7 +156,8 @@ def profile_ops(req):
         })
         if not req.get("bundle"):
             pte.unlink()
-        _progress(i + 1, total, sig)
+        # The entry rides on the progress line so the caller can save as it goes.
+        _progress(i + 1, total, sig, entries[-1])
     return {"entries": entries}
 
 

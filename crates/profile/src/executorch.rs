@@ -90,6 +90,9 @@ struct Progress {
     done: u64,
     total: u64,
     item: String,
+    /// A finished op (op timing only).
+    #[serde(default)]
+    entry: Option<serde_json::Value>,
 }
 
 /// Runs the harness on `request` (its `work_dir` and `format` are filled in here) and returns
@@ -99,6 +102,7 @@ fn run_harness(
     work_dir: Option<&Path>,
     what: &str,
     progress: bool,
+    on_entry: &mut dyn FnMut(serde_json::Value) -> Result<(), ProfileError>,
 ) -> Result<serde_json::Value, ProfileError> {
     let python = python()?;
     let package = package_dir()?;
@@ -148,6 +152,12 @@ fn run_harness(
             bar.set_length(p.total);
             bar.set_position(p.done);
             bar.set_message(p.item);
+            if let Some(entry) = p.entry {
+                if let Err(e) = on_entry(entry) {
+                    let _ = child.kill();
+                    return Err(e);
+                }
+            }
         }
     }
     let status = child
@@ -199,12 +209,33 @@ pub struct OpRequest<'a> {
     pub bundle: Option<&'a Path>,
 }
 
+#[derive(Deserialize)]
+struct OpRow {
+    signature: String,
+    times_ms: Vec<f64>,
+    delegation: Delegation,
+    max_rel_error: f64,
+}
+
+impl From<OpRow> for OpTiming {
+    fn from(r: OpRow) -> Self {
+        OpTiming {
+            signature: r.signature,
+            timing: Timing::from_samples(r.times_ms),
+            delegation: r.delegation,
+            max_rel_error: r.max_rel_error,
+        }
+    }
+}
+
 /// Exports every signature through the XNNPACK delegate, checks it against eager PyTorch and
-/// times it in the ExecuTorch runtime (warm-up runs, then timed repeats).
+/// times it in the ExecuTorch runtime (warm-up runs, then timed repeats); `on_op` gets each
+/// as it finishes (to save as it goes), in request order.
 pub fn time_ops(
     signatures: &[String],
     req: &OpRequest,
     progress: bool,
+    on_op: &mut dyn FnMut(&OpTiming) -> Result<(), ProfileError>,
 ) -> Result<Vec<OpTiming>, ProfileError> {
     if req.dtype != Dtype::F32 {
         return Err(ProfileError::Unsupported(format!(
@@ -217,31 +248,26 @@ pub fn time_ops(
         "text_tokens": req.text_tokens, "threads": req.threads, "warmup": req.timing.warmup,
         "repeats": req.timing.repeats, "bundle": req.bundle.is_some(), "seed": 0,
     });
-    let result = run_harness(request, req.bundle, "export + time ops", progress)?;
-    #[derive(Deserialize)]
-    struct Row {
-        signature: String,
-        times_ms: Vec<f64>,
-        delegation: Delegation,
-        max_rel_error: f64,
-    }
+    let unreadable = |e: serde_json::Error| {
+        ProfileError::Unsupported(format!("the ExecuTorch harness's op result: {e}"))
+    };
+    let mut each = |entry: serde_json::Value| -> Result<(), ProfileError> {
+        let row: OpRow = serde_json::from_value(entry).map_err(unreadable)?;
+        on_op(&row.into())
+    };
+    let result = run_harness(
+        request,
+        req.bundle,
+        "export + time ops",
+        progress,
+        &mut each,
+    )?;
     #[derive(Deserialize)]
     struct Out {
-        entries: Vec<Row>,
+        entries: Vec<OpRow>,
     }
-    let out: Out = serde_json::from_value(result).map_err(|e| {
-        ProfileError::Unsupported(format!("the ExecuTorch harness's op result: {e}"))
-    })?;
-    Ok(out
-        .entries
-        .into_iter()
-        .map(|r| OpTiming {
-            signature: r.signature,
-            timing: Timing::from_samples(r.times_ms),
-            delegation: r.delegation,
-            max_rel_error: r.max_rel_error,
-        })
-        .collect())
+    let out: Out = serde_json::from_value(result).map_err(unreadable)?;
+    Ok(out.entries.into_iter().map(OpTiming::from).collect())
 }
 
 /// Whole networks timed with `latency validate`'s protocol on ExecuTorch.
@@ -289,7 +315,13 @@ pub fn time_networks(
         "rounds": req.rounds, "repeats": req.repeats, "tolerance": req.tolerance,
         "max_redo": req.max_redo, "seed": req.seed, "bundle": false,
     });
-    let result = run_harness(request, None, "export + time networks", progress)?;
+    let result = run_harness(
+        request,
+        None,
+        "export + time networks",
+        progress,
+        &mut |_| Ok(()),
+    )?;
     let times: NetworkTimes = serde_json::from_value(result).map_err(|e| {
         ProfileError::Unsupported(format!("the ExecuTorch harness's network result: {e}"))
     })?;

@@ -206,22 +206,30 @@ pub fn profile_space_scaled(
             timing: opts.timing,
             bundle: opts.bundle.as_deref(),
         };
-        let results = executorch::time_ops(&shapes, &req, progress)?;
-        for ((sig, _, factor), op) in timed.iter().zip(results) {
-            if table.entries.contains_key(&sig.to_string()) {
-                continue;
+        // Entries arrive in request order; each is saved as it comes, so an interrupted
+        // profile resumes with what is missing.
+        let mut next = 0;
+        let mut add = |op: &executorch::OpTiming| -> Result<(), ProfileError> {
+            let (sig, _, factor) = &timed[next];
+            next += 1;
+            if !table.entries.contains_key(&sig.to_string()) {
+                let mut entry = scaled_entry(
+                    sig,
+                    *factor,
+                    &op.timing,
+                    opts.statistic,
+                    opts.batch as u64,
+                    opts.dtype,
+                );
+                entry.delegation = Some(op.delegation);
+                table.insert(sig, entry);
+                if next % 4 == 0 {
+                    table.save(out)?;
+                }
             }
-            let mut entry = scaled_entry(
-                sig,
-                *factor,
-                &op.timing,
-                opts.statistic,
-                opts.batch as u64,
-                opts.dtype,
-            );
-            entry.delegation = Some(op.delegation);
-            table.insert(sig, entry);
-        }
+            Ok(())
+        };
+        executorch::time_ops(&shapes, &req, progress, &mut add)?;
         table.save(out)?;
         return Ok(table);
     }

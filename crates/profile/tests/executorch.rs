@@ -89,7 +89,14 @@ fn deployment_form_programs_equal_eager_pytorch_and_run_in_the_delegate() {
         },
         bundle: None,
     };
-    let ops = executorch::time_ops(&sigs, &req, false).unwrap();
+    let mut seen = Vec::new();
+    let ops = executorch::time_ops(&sigs, &req, false, &mut |op| {
+        seen.push(op.signature.clone());
+        Ok(())
+    })
+    .unwrap();
+    // Each op reaches the caller as it finishes, in request order.
+    assert_eq!(seen, sigs);
     assert_eq!(ops.len(), sigs.len());
     for (op, sig) in ops.iter().zip(&sigs) {
         assert_eq!(&op.signature, sig);
