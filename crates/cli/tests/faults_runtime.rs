@@ -25,55 +25,31 @@ fn runtime_requests_this_machine_cannot_serve_are_refused_before_any_output() {
         args.extend_from_slice(flag);
         Fault::new(name, &args).out(&run)
     };
+    let profile = |name, flag: &[&str]| {
+        let mut args = vec!["latency", "profile", SPACE, "--out", out_s];
+        args.extend_from_slice(flag);
+        Fault::new(name, &args).out(&out)
+    };
     let cases = [
-        Fault::new(
+        profile(
             "ExecuTorch not installed",
-            &[
-                "latency",
-                "profile",
-                SPACE,
-                "--out",
-                out_s,
-                "--runtime",
-                "executorch-xnnpack",
-            ],
+            &["--runtime", "executorch-xnnpack"],
         )
         .env("VIDNAS_CACHE", empty_cache.to_str().unwrap())
         .names(&["ExecuTorch 1.5.1 is not installed"])
-        .fix(&["scripts/install-executorch.sh"])
-        .out(&out),
-        Fault::new(
+        .fix(&["scripts/install-executorch.sh"]),
+        profile(
             "--bundle on libtorch",
-            &[
-                "latency",
-                "profile",
-                SPACE,
-                "--out",
-                out_s,
-                "--bundle",
-                bundle.to_str().unwrap(),
-            ],
+            &["--bundle", bundle.to_str().unwrap()],
         )
         .names(&["--bundle"])
-        .fix(&["--runtime executorch-xnnpack"])
-        .out(&out),
-        Fault::new(
+        .fix(&["--runtime executorch-xnnpack"]),
+        profile(
             "f16 on ExecuTorch",
-            &[
-                "latency",
-                "profile",
-                SPACE,
-                "--out",
-                out_s,
-                "--runtime",
-                "executorch-xnnpack",
-                "--dtype",
-                "f16",
-            ],
+            &["--runtime", "executorch-xnnpack", "--dtype", "f16"],
         )
         .names(&["--dtype f16"])
-        .fix(&["--dtype f32"])
-        .out(&out),
+        .fix(&["--dtype f32"]),
         Fault::new(
             "a libtorch table validated on ExecuTorch",
             &[
