@@ -13,6 +13,7 @@ with the finished op's `entry` when timing ops, so a caller saves as it goes), e
 with a non-zero exit. Needs the venv of scripts/install-executorch.sh.
 """
 
+import hashlib
 import json
 import os
 import random
@@ -33,6 +34,8 @@ RUNTIME = "executorch-xnnpack"
 REQUEST_FORMAT = "vidnas-harness-request/1"
 MANIFEST_FORMAT = "vidnas-executorch-bundle/1"
 HERE = Path(__file__).resolve().parent
+# Bump when deploy.py or `network` change what is exported: cached programs are keyed by it.
+DEPLOY_FORM_VERSION = 1
 
 
 def _quiet():
@@ -190,26 +193,41 @@ def network(space, arch, req):
     return module, (xs, ts, ctx)
 
 
+def _program_key(space, arch, req):
+    """What a network's program depends on: space, architecture, seed, batch, text tokens."""
+    text = json.dumps([DEPLOY_FORM_VERSION, executorch_version(), space.hash(), arch,
+                       req.get("seed", 0), req["batch"], req["text_tokens"]])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 def time_networks(req):
-    """`latency validate`'s protocol on ExecuTorch: each network's minimum per round."""
+    """`latency validate`'s protocol on ExecuTorch: each network's minimum per round. With a
+    `program_cache` folder, each lowered network is kept there (written whole, then renamed)
+    and reused by the next run: lowering is the slow part (~1 min a network), so an
+    interrupted validation resumes where it stopped."""
     space = Space.load(req["space"])
     work = Path(req["work_dir"])
-    (work / "pte").mkdir(parents=True, exist_ok=True)
+    cache = Path(req["program_cache"]) if req.get("program_cache") else work / "pte"
+    cache.mkdir(parents=True, exist_ok=True)
     archs = req["archs"]
     loaded = []
     total = len(archs) + 1
     for i, arch in enumerate([None] + archs):
         module, inputs = network(space, arch, req)
-        try:
-            buffer, delegation, _ = lower(module, inputs)
-        except Exception as e:
-            raise SystemExit(f"exporting network `{arch}` to a .pte failed: {type(e).__name__}: {e}")
-        pte = work / "pte" / f"net-{i:04d}.pte"
-        pte.write_bytes(buffer)
+        pte = cache / f"{_program_key(space, arch, req)}.pte"
+        reused = pte.exists()
+        if not reused:
+            try:
+                buffer, delegation, _ = lower(module, inputs)
+            except Exception as e:
+                raise SystemExit(f"exporting network `{arch}` to a .pte failed: {type(e).__name__}: {e}")
+            tmp = pte.with_suffix(".pte.tmp")
+            tmp.write_bytes(buffer)
+            tmp.replace(pte)
         net = Loaded(pte, inputs)
         net.time(1, 1)
         loaded.append(net)
-        _progress(i + 1, total, f"exported {arch or 'the reference (no temporal op)'}")
+        _progress(i + 1, total, f"{'reused' if reused else 'exported'} {arch or 'the reference (no temporal op)'}")
     reference, nets = loaded[0], loaded[1:]
     repeats = max(req["repeats"], 1)
     baseline = min(reference.time(0, 2 * repeats))

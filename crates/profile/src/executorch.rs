@@ -46,6 +46,11 @@ impl Runtime {
     }
 }
 
+/// Where `latency validate` keeps lowered networks between runs.
+pub fn program_cache() -> PathBuf {
+    cache_dir().join(format!("executorch-{EXECUTORCH_VERSION}-programs"))
+}
+
 fn cache_dir() -> PathBuf {
     match std::env::var_os("VIDNAS_CACHE") {
         Some(dir) => PathBuf::from(dir),
@@ -283,6 +288,10 @@ pub struct NetworkTimes {
 /// The protocol knobs of `latency validate`.
 #[derive(Debug, Clone)]
 pub struct NetworkRequest {
+    /// Keep each lowered network here and reuse it on the next run (lowering takes ~1 min a
+    /// network; timing seconds), keyed by space, architecture, seed, batch, text tokens,
+    /// ExecuTorch version and the deployment form's version. None: lower every network.
+    pub program_cache: Option<PathBuf>,
     pub batch: usize,
     pub text_tokens: usize,
     pub threads: usize,
@@ -314,6 +323,7 @@ pub fn time_networks(
         "batch": req.batch, "text_tokens": req.text_tokens, "threads": req.threads,
         "rounds": req.rounds, "repeats": req.repeats, "tolerance": req.tolerance,
         "max_redo": req.max_redo, "seed": req.seed, "bundle": false,
+        "program_cache": req.program_cache,
     });
     let result = run_harness(
         request,

@@ -142,6 +142,7 @@ pub fn validate(
         Runtime::Libtorch => measure_libtorch(space, table, &archs, opts, progress),
         Runtime::ExecutorchXnnpack => {
             let req = NetworkRequest {
+                program_cache: Some(crate::executorch::program_cache()),
                 batch: table.device.batch,
                 text_tokens: table.device.text_tokens,
                 threads: opts.threads,

@@ -133,7 +133,9 @@ fn times_whole_networks_in_rounds() {
             space.parse_arch(&text).unwrap()
         })
         .collect();
+    let cache = tempfile::tempdir().unwrap();
     let req = NetworkRequest {
+        program_cache: Some(cache.path().to_path_buf()),
         batch: 1,
         text_tokens: 4,
         threads: 1,
@@ -143,11 +145,26 @@ fn times_whole_networks_in_rounds() {
         max_redo: 0,
         seed: 0,
     };
-    let times = executorch::time_networks(&space, &archs, &req, false).unwrap();
-    assert_eq!(times.round_mins.len(), 1);
-    assert!(times.reference_ms > 0.0);
-    for mins in &times.round_mins {
-        assert_eq!(mins.len(), 2);
-        assert!(mins.iter().all(|m| *m > 0.0));
+    let programs = || {
+        let mut names: Vec<_> = std::fs::read_dir(cache.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        names
+    };
+    // The first run lowers both networks (the reference and the one asked for) into the cache;
+    // the second reuses them (an interrupted validation resumes without lowering again).
+    for run in 0..2 {
+        let times = executorch::time_networks(&space, &archs, &req, false).unwrap();
+        assert_eq!(times.round_mins.len(), 1);
+        assert!(times.reference_ms > 0.0);
+        for mins in &times.round_mins {
+            assert_eq!(mins.len(), 2);
+            assert!(mins.iter().all(|m| *m > 0.0));
+        }
+        let names = programs();
+        assert_eq!(names.len(), 2, "run {run}: {names:?}");
+        assert!(names.iter().all(|n| n.ends_with(".pte")), "{names:?}");
     }
 }
