@@ -241,6 +241,15 @@ pub fn kendall_tau_b(pairs: &[(f64, f64)]) -> f64 {
     (concordant - discordant) as f64 / denom
 }
 
+/// The folder caches live in (the libtorch and ExecuTorch venvs, lowered programs):
+/// `VIDNAS_CACHE`, else `~/.cache/vidnas`, as `scripts/env.sh` and the install scripts use it.
+pub fn cache_dir() -> PathBuf {
+    match std::env::var_os("VIDNAS_CACHE") {
+        Some(dir) => PathBuf::from(dir),
+        None => PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/vidnas"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

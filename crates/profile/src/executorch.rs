@@ -48,19 +48,12 @@ impl Runtime {
 
 /// Where `latency validate` keeps lowered networks between runs.
 pub fn program_cache() -> PathBuf {
-    cache_dir().join(format!("executorch-{EXECUTORCH_VERSION}-programs"))
-}
-
-fn cache_dir() -> PathBuf {
-    match std::env::var_os("VIDNAS_CACHE") {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/vidnas"),
-    }
+    vidnas_io::cache_dir().join(format!("executorch-{EXECUTORCH_VERSION}-programs"))
 }
 
 /// The venv's Python, or an error saying how to install it.
 pub fn python() -> Result<PathBuf, ProfileError> {
-    let venv = cache_dir().join(format!("venv-executorch-{EXECUTORCH_VERSION}"));
+    let venv = vidnas_io::cache_dir().join(format!("venv-executorch-{EXECUTORCH_VERSION}"));
     let python = venv.join("bin/python");
     if !python.exists() || !venv.join(".vidnas-verified").exists() {
         return Err(ProfileError::Unsupported(format!(
@@ -235,13 +228,13 @@ impl From<OpRow> for OpTiming {
 
 /// Exports every signature through the XNNPACK delegate, checks it against eager PyTorch and
 /// times it in the ExecuTorch runtime (warm-up runs, then timed repeats); `on_op` gets each
-/// as it finishes (to save as it goes), in request order.
+/// as it finishes (to save as it goes), in request order, every one of them once.
 pub fn time_ops(
     signatures: &[String],
     req: &OpRequest,
     progress: bool,
     on_op: &mut dyn FnMut(&OpTiming) -> Result<(), ProfileError>,
-) -> Result<Vec<OpTiming>, ProfileError> {
+) -> Result<(), ProfileError> {
     if req.dtype != Dtype::F32 {
         return Err(ProfileError::Unsupported(format!(
             "--runtime {BACKEND} --dtype {}: the harness exports f32 programs (XNNPACK's CPU path); use --dtype f32",
@@ -256,23 +249,26 @@ pub fn time_ops(
     let unreadable = |e: serde_json::Error| {
         ProfileError::Unsupported(format!("the ExecuTorch harness's op result: {e}"))
     };
+    let mut delivered = 0;
     let mut each = |entry: serde_json::Value| -> Result<(), ProfileError> {
         let row: OpRow = serde_json::from_value(entry).map_err(unreadable)?;
+        delivered += 1;
         on_op(&row.into())
     };
-    let result = run_harness(
+    run_harness(
         request,
         req.bundle,
         "export + time ops",
         progress,
         &mut each,
     )?;
-    #[derive(Deserialize)]
-    struct Out {
-        entries: Vec<OpRow>,
+    if delivered != signatures.len() {
+        return Err(ProfileError::Unsupported(format!(
+            "the ExecuTorch harness timed {delivered} of {} signatures",
+            signatures.len()
+        )));
     }
-    let out: Out = serde_json::from_value(result).map_err(unreadable)?;
-    Ok(out.entries.into_iter().map(OpTiming::from).collect())
+    Ok(())
 }
 
 /// Whole networks timed with `latency validate`'s protocol on ExecuTorch.

@@ -89,14 +89,15 @@ fn deployment_form_programs_equal_eager_pytorch_and_run_in_the_delegate() {
         },
         bundle: None,
     };
-    let mut seen = Vec::new();
-    let ops = executorch::time_ops(&sigs, &req, false, &mut |op| {
-        seen.push(op.signature.clone());
+    let mut ops = Vec::new();
+    executorch::time_ops(&sigs, &req, false, &mut |op| {
+        ops.push(op.clone());
         Ok(())
     })
     .unwrap();
     // Each op reaches the caller as it finishes, in request order.
-    assert_eq!(seen, sigs);
+    let seen: Vec<&String> = ops.iter().map(|op| &op.signature).collect();
+    assert_eq!(seen, sigs.iter().collect::<Vec<_>>());
     assert_eq!(ops.len(), sigs.len());
     for (op, sig) in ops.iter().zip(&sigs) {
         assert_eq!(&op.signature, sig);

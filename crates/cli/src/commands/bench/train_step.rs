@@ -57,11 +57,7 @@ pub struct BenchTrainStepArgs {
 }
 
 fn default_python() -> PathBuf {
-    let cache = std::env::var_os("VIDNAS_CACHE")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/vidnas")))
-        .unwrap_or_else(|| PathBuf::from(".cache/vidnas"));
-    cache.join("venv-torch-2.13.0/bin/python")
+    vidnas_io::cache_dir().join("venv-torch-2.13.0/bin/python")
 }
 
 /// The PyTorch reference running as a child process: one JSON line per request on stdout.
