@@ -257,8 +257,6 @@ def time_networks(req):
             redone += 1
             attempts += 1
         _progress(r + 1, req["rounds"], f"round {r + 1}, reference drift {drift * 100:.1f}%")
-    if not req.get("bundle"):
-        shutil.rmtree(work / "pte", ignore_errors=True)
     return {"round_mins": round_mins, "reference_ms": reference_min,
             "rounds_redone": redone, "noisy_rounds_kept": noisy}
 
