@@ -200,36 +200,72 @@ def _program_key(space, arch, req):
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def _lower_to_cache(space_path, arch, req, pte):
+    """Lowers the network of `arch` into `pte` (written whole, then renamed). Runs in a worker
+    process of `_lower_all`: one thread each, the workers are the parallelism."""
+    _quiet()
+    torch.set_num_threads(1)
+    space = Space.load(space_path)
+    module, inputs = network(space, arch, req)
+    try:
+        buffer, _, _ = lower(module, inputs)
+    except Exception as e:
+        raise RuntimeError(f"exporting network `{arch}` to a .pte failed: {type(e).__name__}: {e}")
+    tmp = pte.with_suffix(f".pte.{os.getpid()}.tmp")
+    tmp.write_bytes(buffer)
+    tmp.replace(pte)
+    return arch
+
+
+def _lower_all(req, todo, done, total):
+    """Lowers every (arch, pte) of `todo`, `lower_jobs` at a time (default: every core).
+    Lowering is single-threaded Python (~1 min a network) and nothing is timed meanwhile, so
+    one worker per core divides the wait by the core count; each finished program is already
+    in the cache when an interrupted run starts again."""
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    import multiprocessing
+
+    _progress(done, total, f"{done} networks already lowered in the program cache")
+    if not todo:
+        return
+    jobs = max(1, min(int(req.get("lower_jobs") or os.cpu_count() or 1), len(todo)))
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = [pool.submit(_lower_to_cache, req["space"], arch, req, pte) for arch, pte in todo]
+        try:
+            for future in as_completed(futures):
+                try:
+                    arch = future.result()
+                except RuntimeError as e:
+                    raise SystemExit(str(e))
+                done += 1
+                _progress(done, total, f"exported {arch or 'the reference (no temporal op)'}")
+        except BaseException:
+            for f in futures:
+                f.cancel()
+            raise
+
+
 def time_networks(req):
     """`latency validate`'s protocol on ExecuTorch: each network's minimum per round. With a
     `program_cache` folder, each lowered network is kept there (written whole, then renamed)
     and reused by the next run: lowering is the slow part (~1 min a network), so an
-    interrupted validation resumes where it stopped. Only the reference stays loaded: each
+    interrupted validation resumes where it stopped; missing programs are lowered in parallel
+    (`_lower_all`). Only the reference stays loaded: each
     other network is loaded for its turn in a round and run once untimed first (XNNPACK packs
     its weights on the first run), so memory does not grow with the number of networks."""
     space = Space.load(req["space"])
     work = Path(req["work_dir"])
     cache = Path(req["program_cache"]) if req.get("program_cache") else work / "pte"
     cache.mkdir(parents=True, exist_ok=True)
-    archs = req["archs"]
+    archs = [None] + req["archs"]
+    ptes = [cache / f"{_program_key(space, arch, req)}.pte" for arch in archs]
+    missing = [i for i, pte in enumerate(ptes) if not pte.exists()]
+    _lower_all(req, [(archs[i], ptes[i]) for i in missing], len(archs) - len(missing), len(archs))
     programs = []
-    total = len(archs) + 1
-    for i, arch in enumerate([None] + archs):
-        module, inputs = network(space, arch, req)
-        pte = cache / f"{_program_key(space, arch, req)}.pte"
-        reused = pte.exists()
-        if not reused:
-            try:
-                buffer, delegation, _ = lower(module, inputs)
-            except Exception as e:
-                raise SystemExit(f"exporting network `{arch}` to a .pte failed: {type(e).__name__}: {e}")
-            tmp = pte.with_suffix(".pte.tmp")
-            tmp.write_bytes(buffer)
-            tmp.replace(pte)
-        del module
+    for arch, pte in zip(archs, ptes):
+        _, inputs = network(space, arch, req)
         Loaded(pte, inputs).run()  # fails here, naming nothing slow, if the program cannot run
         programs.append((pte, inputs))
-        _progress(i + 1, total, f"{'reused' if reused else 'exported'} {arch or 'the reference (no temporal op)'}")
     reference, nets = Loaded(*programs[0]), programs[1:]
     reference.time(1, 1)
     repeats = max(req["repeats"], 1)

@@ -1,5 +1,7 @@
 //! The evaluator the search calls: predicted latency and memory from the latency table (fast
-//! per-slot cost model), plus the supernet's validation loss when a supernet is given. On
+//! per-slot cost model), plus the supernet's validation loss when a supernet is given. A joint
+//! search adds each other table's latency and, when the tables differ in dtype, the peak
+//! memory in each further dtype (from the first table measured in it). On
 //! several ranks (`mpirun`, `srun`) rank 0 runs the search and every rank scores its share of
 //! each batch ([`serve_scores`] on the others); scores are gathered exactly, so the results
 //! equal one process's.
@@ -18,6 +20,9 @@ pub struct PipelineEvaluator<'a> {
     costs: SlotCostModel,
     /// The cost models of a joint search's other devices, in device order.
     other_costs: Vec<SlotCostModel>,
+    /// For each dtype after the first of [`memory_dtypes`]: the index in `other_costs` of the
+    /// first table measured in it.
+    memory_costs: Vec<usize>,
     /// The table's validation interval: every prediction's `[lo, hi]` (none if unvalidated).
     interval: Option<PredictionInterval>,
     scorer: Option<SupernetScorer>,
@@ -37,10 +42,20 @@ impl<'a> PipelineEvaluator<'a> {
             .iter()
             .map(|t| SlotCostModel::new(space, t, &PredictRequest::for_table(t)))
             .collect::<Result<Vec<_>, _>>()?;
+        let memory_costs = memory_dtypes(table, others)
+            .iter()
+            .skip(1)
+            .map(|d| {
+                (others.iter())
+                    .position(|t| t.device.dtype.as_str() == d)
+                    .expect("each further dtype comes from another table")
+            })
+            .collect();
         Ok(Self {
             space,
             costs,
             other_costs,
+            memory_costs,
             interval: table.interval.clone(),
             scorer,
             ranks,
@@ -50,6 +65,7 @@ impl<'a> PipelineEvaluator<'a> {
     /// The table's latency, memory and parameters of `arch`, with `score`.
     fn cost(&self, arch: &Architecture, score: Option<f64>) -> Evaluation {
         let p = self.costs.predict(arch);
+        let others: Vec<_> = self.other_costs.iter().map(|c| c.predict(arch)).collect();
         Evaluation {
             score,
             latency_ms: p.total_ms,
@@ -57,10 +73,9 @@ impl<'a> PipelineEvaluator<'a> {
             peak_mem_mb: p.peak_mem_bytes as f64 / 1e6,
             params: p.params,
             temporal_params: temporal_params(self.space, arch),
-            other_latency_ms: self
-                .other_costs
-                .iter()
-                .map(|c| c.predict(arch).total_ms)
+            other_latency_ms: others.iter().map(|o| o.total_ms).collect(),
+            other_peak_mem_mb: (self.memory_costs.iter())
+                .map(|&i| others[i].peak_mem_bytes as f64 / 1e6)
                 .collect(),
         }
     }
@@ -80,6 +95,23 @@ impl<'a> PipelineEvaluator<'a> {
             .map(Some)
             .collect())
     }
+}
+
+/// The dtypes with a peak-memory objective of their own in a search over `table` and `others`:
+/// each dtype once, the first table's first, or none when every table has one dtype (peak
+/// memory then stays one objective).
+pub fn memory_dtypes(table: &LatencyTable, others: &[LatencyTable]) -> Vec<String> {
+    let mut dtypes = vec![table.device.dtype.as_str().to_string()];
+    for t in others {
+        let d = t.device.dtype.as_str().to_string();
+        if !dtypes.contains(&d) {
+            dtypes.push(d);
+        }
+    }
+    if dtypes.len() < 2 {
+        dtypes.clear();
+    }
+    dtypes
 }
 
 /// Architectures as one message: encodings, one per line (an empty message ends scoring).

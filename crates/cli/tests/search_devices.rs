@@ -137,10 +137,127 @@ fn two_devices_from_the_command_line() {
             &["own file stem"],
         ),
         case(
-            "tables of two dtypes",
-            &["--table", &phone, "--table", &npu],
-            &["npu.json", "F16"],
-            &["one dtype"],
+            "one unnamed memory budget for two dtypes",
+            &[
+                "--table",
+                &phone,
+                "--table",
+                &npu,
+                "--memory-budget-mb",
+                "300",
+            ],
+            &["--memory-budget-mb", "2 dtypes"],
+            &["f32=300,f16=300"],
+        ),
+        case(
+            "a memory budget for a dtype no table has",
+            &[
+                "--table",
+                &phone,
+                "--table",
+                &npu,
+                "--memory-budget-mb",
+                "bf16=300",
+            ],
+            &["`bf16`"],
+            &["f32, f16"],
         ),
     ]);
+}
+
+#[test]
+fn tables_of_two_dtypes_give_one_memory_objective_each() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let p = |name: &str| d.join(name).to_str().unwrap().to_string();
+    std::fs::write(p("phone.json"), TABLE).unwrap();
+    std::fs::write(p("npu.json"), reweighted(1.0, 1.0, "f16")).unwrap();
+    let out = p("run");
+    let search = |out: &str, budget: &str| {
+        run_vidnas(&[
+            "search",
+            SPACE,
+            "--table",
+            &p("phone.json"),
+            "--table",
+            &p("npu.json"),
+            "--out",
+            out,
+            "--algo",
+            "random",
+            "--samples",
+            "40",
+            "--population",
+            "20",
+            "--memory-budget-mb",
+            budget,
+        ])
+    };
+    let run = search(&out, "f16=1000");
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let settings: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("run/run.json")).unwrap()).unwrap();
+    assert_eq!(settings["memory_dtypes"], serde_json::json!(["f32", "f16"]));
+    assert_eq!(
+        settings["objectives"],
+        serde_json::json!([
+            "latency_ms@phone",
+            "latency_ms@npu",
+            "peak_mem_mb@f32",
+            "peak_mem_mb@f16",
+            "neg_temporal_params"
+        ])
+    );
+    // The same network in f16 holds half the bytes of f32 (same batch, same model).
+    let results = std::fs::read_to_string(d.join("run/results.csv")).unwrap();
+    let mut lines = results.lines();
+    let head: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let column = |name: &str| head.iter().position(|c| *c == name).unwrap();
+    let (f32_mb, f16_mb) = (column("peak_mem_mb"), column("peak_mem_mb@f16"));
+    let mut rows = 0;
+    for line in lines {
+        let cells: Vec<f64> = line
+            .split(',')
+            .map(|c| c.parse::<f64>().unwrap_or(f64::NAN))
+            .collect();
+        assert_eq!(cells[f32_mb], 2.0 * cells[f16_mb], "{line}");
+        rows += 1;
+    }
+    assert_eq!(rows, 40);
+    let report = p("report");
+    let run = run_vidnas(&["report", &out, "--out", &report]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let index = std::fs::read_to_string(d.join("report/index.md")).unwrap();
+    assert!(index.contains(" (f32) / ") && index.contains(" (f16) |"));
+
+    // A memory budget on f16 binds there: 40 samples, some above a budget at their median.
+    let mut f16: Vec<f64> = results
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(f16_mb).unwrap().parse().unwrap())
+        .collect();
+    f16.sort_by(f64::total_cmp);
+    let median = f16[f16.len() / 2];
+    let tight = p("tight");
+    let run = search(&tight, &format!("f16={median}"));
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let front = std::fs::read_to_string(d.join("tight/front.csv")).unwrap();
+    let fhead: Vec<&str> = front.lines().next().unwrap().split(',').collect();
+    let col = fhead.iter().position(|c| *c == "peak_mem_mb@f16").unwrap();
+    for line in front.lines().skip(1) {
+        let mb: f64 = line.split(',').nth(col).unwrap().parse().unwrap();
+        assert!(mb <= median, "{line}");
+    }
 }

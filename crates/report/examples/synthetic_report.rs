@@ -35,6 +35,7 @@ fn main() -> anyhow::Result<()> {
         supernet: None,
         devices: Vec::new(),
         other_tables: Vec::new(),
+        memory_dtypes: Vec::new(),
     };
     let run_dir = out.join("run");
     let result = run_search(&space, &mut ev, &cfg, &run_dir, RunOptions::default())?;

@@ -136,12 +136,25 @@ fn front_rows(d: &RunData) -> Vec<[String; 8]> {
                     Some(m) => format!("{:.3} [{m:.3}]", r.latency_ms),
                     None => format!("{:.3}", r.latency_ms),
                 },
-                format!("{:.2}", r.peak_mem_mb),
+                memory_cell(d, r),
                 r.params.to_string(),
                 r.temporal_params.to_string(),
             ]
         })
         .collect()
+}
+
+/// Peak memory, with its dtype beside each value when the run has one objective per dtype.
+fn memory_cell(d: &RunData, r: &crate::load::ReportRow) -> String {
+    let dtypes = &d.settings.memory_dtypes;
+    if dtypes.is_empty() {
+        return format!("{:.2}", r.peak_mem_mb);
+    }
+    (std::iter::once(&r.peak_mem_mb).chain(&r.other_peak_mem_mb))
+        .zip(dtypes)
+        .map(|(m, dtype)| format!("{m:.2} ({dtype})"))
+        .collect::<Vec<_>>()
+        .join(" / ")
 }
 
 fn title(d: &RunData) -> String {

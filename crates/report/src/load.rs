@@ -20,6 +20,9 @@ pub struct ReportRow {
     /// A joint search's latency on each device after the first (`latency_ms@NAME` columns).
     pub other_latency_ms: Vec<f64>,
     pub peak_mem_mb: f64,
+    /// Peak memory in each dtype after the first of a joint search over tables of several
+    /// dtypes (`peak_mem_mb@DTYPE` columns).
+    pub other_peak_mem_mb: Vec<f64>,
     pub params: u64,
     pub temporal_params: u64,
     pub feasible: bool,
@@ -198,12 +201,17 @@ fn read_rows(path: &Path) -> Result<(Vec<String>, Vec<ReportRow>), ReportError> 
             ),
         ));
     }
-    // A joint search's `latency_ms@NAME` columns sit between the fixed ones and the slots.
+    // A joint search's `latency_ms@NAME`, then `peak_mem_mb@DTYPE`, columns sit between the
+    // fixed ones and the slots.
     let devices = header[fixed..]
         .iter()
         .take_while(|c| c.starts_with("latency_ms@"))
         .count();
-    let first_slot = fixed + devices;
+    let dtypes = header[fixed + devices..]
+        .iter()
+        .take_while(|c| c.starts_with("peak_mem_mb@"))
+        .count();
+    let first_slot = fixed + devices + dtypes;
     let slots = header[first_slot..header.len() - 1].to_vec();
     let mut rows = Vec::new();
     for rec in reader.records() {
@@ -245,8 +253,11 @@ fn read_rows(path: &Path) -> Result<(Vec<String>, Vec<ReportRow>), ReportError> 
             generation: u(2)? as usize,
             score: if get(3).is_empty() { None } else { Some(f(3)?) },
             latency_ms: f(4)?,
-            other_latency_ms: (fixed..first_slot).map(f).collect::<Result<_, _>>()?,
+            other_latency_ms: (fixed..fixed + devices).map(f).collect::<Result<_, _>>()?,
             peak_mem_mb: f(5)?,
+            other_peak_mem_mb: (fixed + devices..first_slot)
+                .map(f)
+                .collect::<Result<_, _>>()?,
             params: u(6)?,
             temporal_params: u(7)?,
             feasible: b(8)?,

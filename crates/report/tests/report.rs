@@ -37,6 +37,7 @@ fn search(dir: &Path, space: &Space, with_score: bool) -> (SearchOutcome, Synthe
         supernet: with_score.then(|| label("synthetic-supernet")),
         devices: Vec::new(),
         other_tables: Vec::new(),
+        memory_dtypes: Vec::new(),
     };
     let out = run_search(space, &mut ev, &cfg, dir, RunOptions::default()).unwrap();
     (out, ev)

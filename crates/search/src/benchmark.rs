@@ -11,6 +11,7 @@ use crate::budget::Budgets;
 use crate::error::SearchError;
 use crate::evaluator::{evaluate_checked, Evaluator};
 use crate::hypervolume::hypervolume;
+use crate::joint::Joint;
 use crate::pareto::{dominates, objectives, Mode};
 use crate::progress::beyond_worst;
 use crate::run::{run_search, RunOptions};
@@ -57,7 +58,7 @@ pub fn exhaustive_front(
     while archs.peek().is_some() {
         batch.clear();
         batch.extend(archs.by_ref().take(BATCH));
-        let evals = evaluate_checked(evaluator, generation, &batch, has_score, 0)?;
+        let evals = evaluate_checked(evaluator, generation, &batch, has_score, &Joint::single())?;
         for eval in &evals {
             let p = objectives(eval, mode);
             if worst.is_empty() {
@@ -148,6 +149,7 @@ pub fn search_quality(
         hv_reference: None,
         devices: Vec::new(),
         other_tables: Vec::new(),
+        memory_dtypes: Vec::new(),
         table: None,
         supernet: None,
     };

@@ -20,6 +20,10 @@ pub struct Budgets {
     /// takes at most 3 tables).
     #[serde(default, skip_serializing_if = "no_other_budget")]
     pub other_latency_ms: [Option<f64>; 2],
+    /// A joint search over tables of several dtypes: the memory budgets of the dtypes after the
+    /// first (`--memory-budget-mb f16=400,f32=900`), in the run's dtype order.
+    #[serde(default, skip_serializing_if = "no_other_budget")]
+    pub other_memory_mb: [Option<f64>; 2],
 }
 
 fn no_other_budget(b: &[Option<f64>; 2]) -> bool {
@@ -33,7 +37,11 @@ impl Budgets {
 
     /// Rejects budgets that are not positive finite numbers.
     pub fn check(&self) -> Result<(), SearchError> {
-        let others = self.other_latency_ms.map(|b| ("--latency-budget-ms", b));
+        let others = (self
+            .other_latency_ms
+            .map(|b| ("--latency-budget-ms", b))
+            .into_iter())
+        .chain(self.other_memory_mb.map(|b| ("--memory-budget-mb", b)));
         for (flag, value) in [
             ("--latency-budget-ms", self.latency_ms),
             ("--memory-budget-mb", self.memory_mb),
@@ -60,6 +68,7 @@ impl Budgets {
             |value: f64, budget: Option<f64>| budget.map_or(0.0, |b| (value / b - 1.0).max(0.0));
         let others: f64 = (eval.other_latency_ms.iter())
             .zip(self.other_latency_ms)
+            .chain(eval.other_peak_mem_mb.iter().zip(self.other_memory_mb))
             .map(|(&v, b)| over(v, b))
             .sum();
         over(eval.latency_ms, self.latency_ms) + over(eval.peak_mem_mb, self.memory_mb) + others
@@ -102,6 +111,16 @@ impl Budgets {
                 "smallest peak memory evaluated: {} MB",
                 round3(min_of(|e| e.peak_mem_mb))
             ));
+        }
+        for (i, b) in self.other_memory_mb.iter().enumerate() {
+            if let Some(b) = b {
+                unmet.push(format!("the memory budget of dtype {} ({b:?} MB)", i + 2));
+                let smallest = evals
+                    .iter()
+                    .filter_map(|e| e.other_peak_mem_mb.get(i))
+                    .fold(f64::INFINITY, |a, &b| a.min(b));
+                best.push(format!("smallest there: {} MB", round3(smallest)));
+            }
         }
         let message = if evals.is_empty() {
             "no architecture was evaluated, so none meets the budgets; check the space and the \
@@ -153,6 +172,7 @@ mod tests {
             params: 10,
             temporal_params: 1,
             other_latency_ms: Vec::new(),
+            other_peak_mem_mb: Vec::new(),
         }
     }
 
@@ -162,6 +182,7 @@ mod tests {
             latency_ms: Some(10.0),
             memory_mb: Some(100.0),
             other_latency_ms: [None; 2],
+            other_memory_mb: [None; 2],
         };
         assert_eq!(b.violation(&eval(5.0, 50.0)), 0.0);
         assert!((b.violation(&eval(15.0, 150.0)) - 1.0).abs() < 1e-12);
@@ -184,6 +205,7 @@ mod tests {
             latency_ms: Some(3.0),
             memory_mb: None,
             other_latency_ms: [None; 2],
+            other_memory_mb: [None; 2],
         };
         let e = [eval(5.2, 1.0), eval(7.0, 1.0)];
         let msg = b.no_feasible_error(&e).to_string();

@@ -152,7 +152,7 @@ impl<'a> Engine<'a> {
                 generation,
                 &missing,
                 has_score,
-                self.settings.other_devices(),
+                &self.settings.joint(),
             )?;
             for (arch, eval) in missing.iter().zip(evals) {
                 let row = ResultRow {
@@ -208,7 +208,7 @@ impl<'a> Engine<'a> {
                 error,
             })?;
         for (arch, eval) in archs.iter().zip(&evals) {
-            eval.check(arch, false, self.settings.other_devices())?;
+            eval.check(arch, false, &self.settings.joint())?;
         }
         Ok(evals)
     }

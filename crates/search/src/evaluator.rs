@@ -3,6 +3,7 @@
 //! tests and benchmarks use [`crate::SyntheticEvaluator`].
 
 use crate::error::SearchError;
+use crate::joint::Joint;
 use serde::{Deserialize, Serialize};
 use vidnas_space::Architecture;
 
@@ -23,8 +24,13 @@ pub struct Evaluation {
     /// a single-device search.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub other_latency_ms: Vec<f64>,
-    /// Predicted peak memory, MB.
+    /// Predicted peak memory, MB, in the first table's dtype.
     pub peak_mem_mb: f64,
+    /// A joint search whose tables were measured in different dtypes: the peak memory in each
+    /// dtype after the first, in the run's order ([`crate::Joint::memory_dtypes`]). Empty when
+    /// every table has one dtype.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_peak_mem_mb: Vec<f64>,
     /// Parameters of the whole network (spatial backbone + temporal layers).
     pub params: u64,
     /// Parameters of the temporal layers alone.
@@ -84,7 +90,7 @@ pub(crate) fn evaluate_checked(
     generation: usize,
     archs: &[Architecture],
     has_score: bool,
-    other_devices: usize,
+    joint: &Joint,
 ) -> Result<Vec<Evaluation>, SearchError> {
     let evals = evaluator
         .evaluate(archs)
@@ -100,7 +106,7 @@ pub(crate) fn evaluate_checked(
         });
     }
     for (arch, eval) in archs.iter().zip(&evals) {
-        eval.check(arch, has_score, other_devices)?;
+        eval.check(arch, has_score, joint)?;
     }
     Ok(evals)
 }
@@ -108,12 +114,12 @@ pub(crate) fn evaluate_checked(
 impl Evaluation {
     /// Rejects values the search cannot rank: NaN or infinite numbers, negative latency or
     /// memory, a score that is present (or absent) against the evaluator's mode, and another
-    /// number of device latencies than the run has devices.
+    /// number of device latencies (dtype memories) than the run has devices (dtypes).
     pub(crate) fn check(
         &self,
         arch: &Architecture,
         has_score: bool,
-        other_devices: usize,
+        joint: &Joint,
     ) -> Result<(), SearchError> {
         let bad = |message: String| SearchError::InvalidEvaluation {
             arch: arch.encode(),
@@ -135,16 +141,23 @@ impl Evaluation {
             }
             _ => {}
         }
-        if self.other_latency_ms.len() != other_devices {
+        if self.other_latency_ms.len() != joint.other_devices() {
             return Err(bad(format!(
-                "{} latencies on other devices; the run has {other_devices}",
-                self.other_latency_ms.len()
+                "{} latencies on other devices; the run has {}",
+                self.other_latency_ms.len(),
+                joint.other_devices()
             )));
         }
-        let others = self
-            .other_latency_ms
-            .iter()
-            .map(|&v| ("other device latency_ms", v));
+        if self.other_peak_mem_mb.len() != joint.other_memories() {
+            return Err(bad(format!(
+                "{} peak memories in other dtypes; the run has {}",
+                self.other_peak_mem_mb.len(),
+                joint.other_memories()
+            )));
+        }
+        let others = (self.other_latency_ms.iter())
+            .map(|&v| ("other device latency_ms", v))
+            .chain((self.other_peak_mem_mb.iter()).map(|&v| ("peak_mem_mb in another dtype", v)));
         for (name, value) in [
             ("latency_ms", self.latency_ms),
             ("peak_mem_mb", self.peak_mem_mb),

@@ -22,6 +22,7 @@ mod evolution;
 mod exhaustive;
 mod files;
 mod hypervolume;
+mod joint;
 mod merge;
 mod nsga2;
 mod outputs;
@@ -47,6 +48,7 @@ pub use engine::generation_rng;
 pub use error::SearchError;
 pub use evaluator::{Evaluation, Evaluator};
 pub use hypervolume::hypervolume;
+pub use joint::Joint;
 pub use merge::merge;
 pub use outputs::{
     derive, load_run, reference_point, write_outputs, BestEntry, Derived, FrontEntry, LoadedRun,
@@ -54,7 +56,7 @@ pub use outputs::{
 };
 pub use pareto::{
     crowding_distance, dominates, non_dominated, non_dominated_sort, non_dominated_sort_by,
-    objective_names_for, objectives, Mode,
+    objectives, Mode,
 };
 pub use payoff::counterparts;
 pub use progress::{

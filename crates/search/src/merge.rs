@@ -87,7 +87,7 @@ pub fn merge(
     let run_json = out_dir.join("run.json");
     let all: Vec<&ResultRow> = rows.iter().collect();
     let written = write_json(&run_json, &settings)
-        .and_then(|_| write_rows(&results_csv, space, &settings.devices, &all, None, false))
+        .and_then(|_| write_rows(&results_csv, space, &settings.joint(), &all, None, false))
         .and_then(|_| write_outputs(out_dir, space, &settings, &rows));
     let derived = match written {
         Ok(d) => d,

@@ -265,7 +265,7 @@ pub fn write_outputs(
     write_rows(
         &run_dir.join("front.csv"),
         space,
-        &settings.devices,
+        &settings.joint(),
         &front,
         Some(("measured_latency_ms", &measured)),
         derived.reranked,
@@ -275,7 +275,7 @@ pub fn write_outputs(
     write_rows(
         &run_dir.join("results_with_front.csv"),
         space,
-        &settings.devices,
+        &settings.joint(),
         &all,
         Some(("is_pareto", &is_pareto)),
         false,

@@ -35,34 +35,20 @@ impl Mode {
     }
 }
 
-/// The names of the minimised objectives of a run over `devices` (empty or one name: a
-/// single-device run, [`Mode::objective_names`]; more: one `latency_ms@NAME` per device in
-/// place of `latency_ms`).
-pub fn objective_names_for(mode: Mode, devices: &[String]) -> Vec<String> {
-    let names = mode.objective_names();
-    if devices.len() < 2 {
-        return names.iter().map(|s| s.to_string()).collect();
-    }
-    names
-        .iter()
-        .flat_map(|&n| match n {
-            "latency_ms" => devices.iter().map(|d| format!("latency_ms@{d}")).collect(),
-            other => vec![other.to_string()],
-        })
-        .collect()
-}
-
 /// The minimised objective vector of one evaluation: the device latencies sit where
-/// `latency_ms` sits, in device order.
+/// `latency_ms` sits, in device order, and the dtypes' peak memories where `peak_mem_mb` sits
+/// (names: [`crate::Joint::objective_names`]).
 pub fn objectives(eval: &Evaluation, mode: Mode) -> Vec<f64> {
     let latencies = std::iter::once(eval.latency_ms).chain(eval.other_latency_ms.iter().copied());
+    let memories = std::iter::once(eval.peak_mem_mb).chain(eval.other_peak_mem_mb.iter().copied());
     match mode {
         Mode::Score => std::iter::once(eval.score.unwrap_or(f64::INFINITY))
             .chain(latencies)
-            .chain([eval.peak_mem_mb])
+            .chain(memories)
             .collect(),
         Mode::PredictorOnly => latencies
-            .chain([eval.peak_mem_mb, -(eval.temporal_params as f64)])
+            .chain(memories)
+            .chain([-(eval.temporal_params as f64)])
             .collect(),
     }
 }

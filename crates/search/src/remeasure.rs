@@ -127,6 +127,7 @@ mod tests {
                 params: 1,
                 temporal_params: 0,
                 other_latency_ms: Vec::new(),
+                other_peak_mem_mb: Vec::new(),
             },
             feasible: true,
         }

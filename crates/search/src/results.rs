@@ -16,7 +16,9 @@
 //! and resumed in their own schema, one schema per file.
 //!
 //! A joint search over several devices adds `latency_ms@NAME` for each device after the first
-//! (its `latency_ms` is the first device's) between these columns and the slots.
+//! (its `latency_ms` is the first device's), then, when its tables differ in dtype,
+//! `peak_mem_mb@DTYPE` for each dtype after the first, between these columns and the slots
+//! ([`Joint::columns`]).
 //!
 //! `latency_lo_ms,latency_hi_ms` (schema 3) bound the predicted latency with the table's
 //! validation interval (5–95% of measured / predicted on held-out networks); both are empty when
@@ -25,6 +27,7 @@
 use crate::error::SearchError;
 use crate::evaluator::Evaluation;
 use crate::files::{csv_line, csv_text};
+use crate::joint::Joint;
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -98,21 +101,12 @@ pub struct ResultRow {
 
 /// The full header of a results file for `space`.
 pub fn header(space: &Space) -> Vec<String> {
-    header_for(space, &[])
+    header_for(space, &Joint::single())
 }
 
-/// The header of a run over `devices` (see [`crate::SearchConfig::devices`]).
-pub fn header_for(space: &Space, devices: &[String]) -> Vec<String> {
-    schema_header(space, Schema::V3, &device_columns(devices))
-}
-
-/// `latency_ms@NAME` of every device after the first.
-fn device_columns(devices: &[String]) -> Vec<String> {
-    devices
-        .iter()
-        .skip(1)
-        .map(|d| format!("latency_ms@{d}"))
-        .collect()
+/// The header of a run over `joint`'s devices and dtypes.
+pub fn header_for(space: &Space, joint: &Joint) -> Vec<String> {
+    schema_header(space, Schema::V3, &joint.columns())
 }
 
 fn schema_header(space: &Space, schema: Schema, device_columns: &[String]) -> Vec<String> {
@@ -150,6 +144,7 @@ fn record(row: &ResultRow, schema: Schema, source: Source) -> Vec<String> {
             });
         fields.extend([lo, hi]);
         fields.extend(row.eval.other_latency_ms.iter().map(f64::to_string));
+        fields.extend(row.eval.other_peak_mem_mb.iter().map(f64::to_string));
     }
     fields.extend(row.arch.ops.iter().map(|o| o.as_str().to_string()));
     fields
@@ -203,7 +198,7 @@ pub struct ResultsLog {
 
 impl ResultsLog {
     /// Creates the file with its header (fails if it exists: never overwrite results).
-    pub fn create(path: &Path, space: &Space, devices: &[String]) -> Result<Self, SearchError> {
+    pub fn create(path: &Path, space: &Space, joint: &Joint) -> Result<Self, SearchError> {
         let file = OpenOptions::new()
             .write(true)
             .create_new(true)
@@ -214,7 +209,7 @@ impl ResultsLog {
             file,
             schema: Schema::V3,
         };
-        log.write_record(&header_for(space, devices))?;
+        log.write_record(&header_for(space, joint))?;
         Ok(log)
     }
 
@@ -329,20 +324,24 @@ pub(crate) fn parse_rows(
         .iter()
         .map(str::to_string)
         .collect();
-    // A joint search's device columns follow the fixed ones of schema 3.
-    let devices: Vec<String> = found
-        .iter()
-        .skip(Schema::V3.fixed())
-        .take_while(|c| c.starts_with("latency_ms@"))
-        .cloned()
-        .collect();
+    // A joint search's device and dtype columns follow the fixed ones of schema 3; the first
+    // device and dtype have none (theirs are `latency_ms` and `peak_mem_mb`), hence the blanks.
+    let (devices, dtypes) = Joint::columns_in(&found[Schema::V3.fixed().min(found.len())..]);
+    let joint = Joint {
+        devices: std::iter::once(String::new()).chain(devices).collect(),
+        memory_dtypes: if dtypes.is_empty() {
+            Vec::new()
+        } else {
+            std::iter::once(String::new()).chain(dtypes).collect()
+        },
+    };
     let expected_of = |schema| {
         let columns = if schema == Schema::V3 {
-            &devices[..]
+            joint.columns()
         } else {
-            &[]
+            Vec::new()
         };
-        let mut h = schema_header(space, schema, columns);
+        let mut h = schema_header(space, schema, &columns);
         if with_pareto {
             h.push("is_pareto".into());
         }
@@ -371,7 +370,7 @@ pub(crate) fn parse_rows(
         })?;
         let line = rec.position().map_or(0, |p| p.line());
         let (row, is_pareto, source) =
-            parse_row(path, line, &rec, space, with_pareto, schema, devices.len())?;
+            parse_row(path, line, &rec, space, with_pareto, schema, &joint)?;
         if source == Source::Surrogate {
             let key = (row.generation, row.arch_id.clone());
             if let Some(first) = first_predicted.insert(key, line) {
@@ -463,7 +462,7 @@ fn parse_row(
     space: &Space,
     with_pareto: bool,
     schema: Schema,
-    other_devices: usize,
+    joint: &Joint,
 ) -> Result<(ResultRow, bool, Source), SearchError> {
     let bad = |column: &str, message: String| SearchError::Row {
         path: path.to_path_buf(),
@@ -517,7 +516,11 @@ fn parse_row(
             format!("`{}` is not the id of `{arch}` ({})", get(0), arch.id()),
         ));
     }
-    let first_slot = schema.fixed() + other_devices;
+    let (other_devices, other_memories) = match schema {
+        Schema::V3 => (joint.other_devices(), joint.other_memories()),
+        Schema::V1 | Schema::V2 => (0, 0),
+    };
+    let first_slot = schema.fixed() + other_devices + other_memories;
     for (k, (slot, op)) in space.slots.iter().zip(&arch.ops).enumerate() {
         let cell = get(first_slot + k);
         if cell != op.as_str() {
@@ -531,17 +534,21 @@ fn parse_row(
         "" => None,
         _ => Some(num(3)?),
     };
+    let extra = |k: usize, what: String| -> Result<f64, SearchError> {
+        let i = schema.fixed() + k;
+        match get(i).parse::<f64>() {
+            Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+            _ => Err(bad(
+                &what,
+                format!("`{}` is not a finite number >= 0", get(i)),
+            )),
+        }
+    };
     let other_latency_ms = (0..other_devices)
-        .map(|d| {
-            let i = schema.fixed() + d;
-            match get(i).parse::<f64>() {
-                Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
-                _ => Err(bad(
-                    &format!("latency_ms of device {}", d + 2),
-                    format!("`{}` is not a finite number >= 0", get(i)),
-                )),
-            }
-        })
+        .map(|d| extra(d, format!("latency_ms of device {}", d + 2)))
+        .collect::<Result<Vec<f64>, SearchError>>()?;
+    let other_peak_mem_mb = (0..other_memories)
+        .map(|m| extra(other_devices + m, format!("peak_mem_mb of dtype {}", m + 2)))
         .collect::<Result<Vec<f64>, SearchError>>()?;
     let latency_interval_ms = match (schema, get(10), get(11)) {
         (Schema::V3, "", "") | (Schema::V1 | Schema::V2, _, _) => None,
@@ -565,6 +572,7 @@ fn parse_row(
             latency_interval_ms,
             other_latency_ms,
             peak_mem_mb: num(5)?,
+            other_peak_mem_mb,
             params: int(6)?,
             temporal_params: int(7)?,
         },
@@ -612,7 +620,7 @@ fn parse_row(
 pub fn write_rows(
     path: &Path,
     space: &Space,
-    devices: &[String],
+    joint: &Joint,
     rows: &[&ResultRow],
     extra: Option<(&str, &[String])>,
     reranked: bool,
@@ -622,7 +630,7 @@ pub fn write_rows(
     } else {
         Source::Evaluator
     };
-    let mut head = header_for(space, devices);
+    let mut head = header_for(space, joint);
     if let Some((name, _)) = extra {
         head.push(name.into());
     }

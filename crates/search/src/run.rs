@@ -91,7 +91,7 @@ pub fn run_search<'a>(
                 remove_file(&results_csv)?;
                 (
                     Vec::new(),
-                    ResultsLog::create(&results_csv, space, &requested.devices)?,
+                    ResultsLog::create(&results_csv, space, &requested.joint())?,
                 )
             }
             Some(read) => {
@@ -103,7 +103,7 @@ pub fn run_search<'a>(
             }
             None => (
                 Vec::new(),
-                ResultsLog::create(&results_csv, space, &requested.devices)?,
+                ResultsLog::create(&results_csv, space, &requested.joint())?,
             ),
         };
         (recorded_settings, rows, log, None)
@@ -119,7 +119,7 @@ pub fn run_search<'a>(
         }
         let created = Created::folder(run_dir)?;
         let log = write_json(&run_json, &requested)
-            .and_then(|_| ResultsLog::create(&results_csv, space, &requested.devices));
+            .and_then(|_| ResultsLog::create(&results_csv, space, &requested.joint()));
         match log {
             Ok(log) => (requested, Vec::new(), log, Some(created)),
             Err(e) => {

@@ -3,7 +3,8 @@
 
 use crate::budget::Budgets;
 use crate::error::SearchError;
-use crate::pareto::{objective_names_for, Mode};
+use crate::joint::Joint;
+use crate::pareto::Mode;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 use vidnas_io::FileRef;
@@ -166,8 +167,9 @@ pub fn parse_hv_reference(text: &str) -> Result<Vec<f64>, String> {
             _ => Err(format!("`{}` is not a finite number; {form}", v.trim())),
         })
         .collect::<Result<Vec<f64>, String>>()?;
-    // A joint search over k devices has k latency objectives (checked against the run).
-    if !(3..=5).contains(&values.len()) {
+    // A joint search over k devices has k latency objectives, and one memory objective per
+    // dtype of its tables (checked against the run).
+    if !(3..=7).contains(&values.len()) {
         return Err(format!("{} value(s) given; {form}", values.len()));
     }
     Ok(values)
@@ -194,6 +196,19 @@ pub struct SearchConfig {
     pub devices: Vec<String>,
     /// The tables of the devices after the first, in order.
     pub other_tables: Vec<FileRef>,
+    /// A joint search whose tables differ in dtype: each dtype once, the first table's first
+    /// (empty when all tables share one). The evaluator gives one peak memory per dtype.
+    pub memory_dtypes: Vec<String>,
+}
+
+impl SearchConfig {
+    /// The run's devices and memory dtypes.
+    pub fn joint(&self) -> Joint {
+        Joint {
+            devices: self.devices.clone(),
+            memory_dtypes: self.memory_dtypes.clone(),
+        }
+    }
 }
 
 /// The space a run searched.
@@ -242,6 +257,9 @@ pub struct RunSettings {
     /// See [`SearchConfig::other_tables`].
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub other_tables: Vec<FileRef>,
+    /// See [`SearchConfig::memory_dtypes`] (absent: one memory objective).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub memory_dtypes: Vec<String>,
     /// Names of the minimised objectives, in the order of the reference point.
     pub objectives: Vec<String>,
     pub hv_reference: HvReference,
@@ -269,7 +287,8 @@ impl RunSettings {
             mode,
             devices: config.devices.clone(),
             other_tables: config.other_tables.clone(),
-            objectives: objective_names_for(mode, &config.devices),
+            memory_dtypes: config.memory_dtypes.clone(),
+            objectives: config.joint().objective_names(mode),
             hv_reference: HvReference {
                 given: config.hv_reference.is_some(),
                 point: config.hv_reference.clone(),
@@ -278,9 +297,12 @@ impl RunSettings {
         }
     }
 
-    /// Devices after the first of a joint search (0 for a single-device run).
-    pub fn other_devices(&self) -> usize {
-        self.devices.len().saturating_sub(1)
+    /// The run's devices and memory dtypes (both empty for a single-device run).
+    pub fn joint(&self) -> Joint {
+        Joint {
+            devices: self.devices.clone(),
+            memory_dtypes: self.memory_dtypes.clone(),
+        }
     }
 
     /// Checks that `requested` repeats these recorded settings. A derived reference point and
@@ -486,7 +508,20 @@ impl SearchConfig {
                 "give 1 to 3 tables, one per device",
             ));
         }
-        let objectives = 3 + self.devices.len().saturating_sub(1);
+        let dtypes_fit =
+            self.memory_dtypes.len() != 1 && self.memory_dtypes.len() <= self.devices.len().max(1);
+        if !dtypes_fit {
+            return Err(err(
+                "--table",
+                format!(
+                    "{} memory dtypes for {} devices",
+                    self.memory_dtypes.len(),
+                    self.devices.len()
+                ),
+                "give each dtype of the tables once, at least two, or none when the tables share one",
+            ));
+        }
+        let objectives = self.joint().objective_count();
         if let Some(r) = &self.hv_reference {
             if r.len() != objectives || r.iter().any(|x| !x.is_finite()) {
                 let given: Vec<String> = r.iter().map(|x| x.to_string()).collect();

@@ -145,6 +145,7 @@ impl SyntheticEvaluator {
                 .latency_interval
                 .map(|(lo, hi)| (latency * lo, latency * hi)),
             other_latency_ms: Vec::new(),
+            other_peak_mem_mb: Vec::new(),
             peak_mem_mb: peak,
             params,
             temporal_params,

@@ -62,6 +62,7 @@ fn the_in_memory_front_is_the_exhaustive_runs_feasible_front() {
         latency_ms: Some(latencies[latencies.len() / 2]),
         memory_mb: None,
         other_latency_ms: [None; 2],
+        other_memory_mb: [None; 2],
     };
     let front = exhaustive_front(&space, &mut ev, &budgets).unwrap();
     assert_eq!(front.mode, Mode::PredictorOnly);
@@ -77,6 +78,7 @@ fn the_in_memory_front_is_the_exhaustive_runs_feasible_front() {
         supernet: None,
         devices: Vec::new(),
         other_tables: Vec::new(),
+        memory_dtypes: Vec::new(),
     };
     let run = run_search(&space, &mut ev, &config, tmp.path(), RunOptions::default()).unwrap();
     let feasible: Vec<Vec<f64>> = run

@@ -1,6 +1,7 @@
 //! A joint search over two devices whose costs differ (attention is cheap on the second,
 //! convolution dear): each device's latency is an objective, results.csv and run.json name the
-//! devices, per-device budgets bind, and the joint front holds the fastest architecture of each.
+//! devices, per-device budgets bind, and the joint front holds the fastest architecture of each;
+//! tables of two dtypes give one peak-memory objective and budget per dtype.
 
 mod common;
 
@@ -206,6 +207,170 @@ fn each_device_is_an_objective_and_the_fronts_differ() {
     .to_string();
     assert!(
         msg.contains("0 latencies on other devices; the run has 1"),
+        "{msg}"
+    );
+}
+
+/// Device `a` in f32 and device `b` in f16, where `b`'s peak memory counts the weights alone
+/// (a runtime that plans activations into a fixed arena): the two memory objectives order
+/// architectures differently.
+struct TwoDtypes {
+    inner: SyntheticEvaluator,
+    /// Reports `b`'s f16 memory (else the run has one memory objective).
+    f16: bool,
+}
+
+impl TwoDtypes {
+    fn memory_b(e: &Evaluation) -> f64 {
+        2.0 * e.params as f64 / 1e6
+    }
+}
+
+impl Evaluator for TwoDtypes {
+    fn evaluate(
+        &mut self,
+        archs: &[Architecture],
+    ) -> Result<Vec<Evaluation>, Box<dyn std::error::Error + Send + Sync>> {
+        let evals = self.inner.evaluate(archs)?;
+        Ok(evals
+            .into_iter()
+            .map(|e| Evaluation {
+                other_latency_ms: vec![e.latency_ms],
+                other_peak_mem_mb: match self.f16 {
+                    true => vec![Self::memory_b(&e)],
+                    false => Vec::new(),
+                },
+                ..e
+            })
+            .collect())
+    }
+
+    fn has_score(&self) -> bool {
+        true
+    }
+}
+
+#[test]
+fn each_dtype_is_a_memory_objective_with_its_own_budget() {
+    let space = small_space();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = SearchConfig {
+        devices: vec!["a".into(), "b".into()],
+        other_tables: vec![label("b-table")],
+        memory_dtypes: vec!["f32".into(), "f16".into()],
+        ..config(Algo::Exhaustive { batch: 256 }, 0)
+    };
+    let evaluator = || TwoDtypes {
+        inner: SyntheticEvaluator::new(&space, true),
+        f16: true,
+    };
+    let out = run_search(
+        &space,
+        &mut evaluator(),
+        &cfg,
+        &dir.path().join("joint"),
+        RunOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        out.settings.objectives,
+        [
+            "score",
+            "latency_ms@a",
+            "latency_ms@b",
+            "peak_mem_mb@f32",
+            "peak_mem_mb@f16"
+        ]
+    );
+    // The f16 memory is an objective: the front holds every architecture of the front with
+    // one memory objective, and more.
+    let one_memory = SearchConfig {
+        memory_dtypes: Vec::new(),
+        ..cfg.clone()
+    };
+    let single = run_search(
+        &space,
+        &mut TwoDtypes {
+            inner: SyntheticEvaluator::new(&space, true),
+            f16: false,
+        },
+        &one_memory,
+        &dir.path().join("one-memory"),
+        RunOptions::default(),
+    )
+    .unwrap();
+    let front: Vec<&str> = out.front.iter().map(|r| r.arch_id.as_str()).collect();
+    assert!(single
+        .front
+        .iter()
+        .all(|r| front.contains(&r.arch_id.as_str())));
+    assert!(
+        front.len() > single.front.len(),
+        "{} vs {}",
+        front.len(),
+        single.front.len()
+    );
+    // The smallest memory in each dtype is reached on the front.
+    let smallest = |rows: &[vidnas_search::ResultRow], key: &dyn Fn(&Evaluation) -> f64| {
+        rows.iter()
+            .map(|r| key(&r.eval))
+            .fold(f64::INFINITY, f64::min)
+    };
+    for key in [
+        &(|e: &Evaluation| e.peak_mem_mb) as &dyn Fn(&Evaluation) -> f64,
+        &|e: &Evaluation| e.other_peak_mem_mb[0],
+    ] {
+        assert_eq!(smallest(&out.front, key), smallest(&out.rows, key));
+    }
+
+    // results.csv holds the f16 column after the device columns and reads back exactly.
+    let csv = dir.path().join("joint/results.csv");
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let head: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+    assert_eq!(&head[12..14], ["latency_ms@b", "peak_mem_mb@f16"]);
+    let back = read_results(&csv, &space).unwrap();
+    assert_eq!(back.rows, out.rows);
+
+    // A budget on the f16 memory binds there.
+    let limit = out
+        .rows
+        .iter()
+        .map(|r| r.eval.other_peak_mem_mb[0])
+        .fold(f64::INFINITY, f64::min)
+        * 1.02;
+    let mut tight = cfg.clone();
+    tight.budgets.other_memory_mb = [Some(limit), None];
+    let out = run_search(
+        &space,
+        &mut evaluator(),
+        &tight,
+        &dir.path().join("budget"),
+        RunOptions::default(),
+    )
+    .unwrap();
+    assert!(!out.front.is_empty());
+    assert!(out
+        .front
+        .iter()
+        .all(|r| r.eval.other_peak_mem_mb[0] <= limit));
+    assert!(out.rows.iter().any(|r| !r.feasible));
+
+    // An evaluator that forgets the f16 memory is refused.
+    let mut forgetful = TwoDevices {
+        inner: SyntheticEvaluator::new(&space, true),
+        seen: Seen::Both,
+    };
+    let msg = run_search(
+        &space,
+        &mut forgetful,
+        &cfg,
+        &dir.path().join("forgot"),
+        RunOptions::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        msg.contains("0 peak memories in other dtypes; the run has 1"),
         "{msg}"
     );
 }

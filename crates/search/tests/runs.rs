@@ -88,6 +88,7 @@ fn reported_front_never_violates_the_budgets() {
         latency_ms: Some(lat[lat.len() / 3]),
         memory_mb: Some(mem[mem.len() / 2]),
         other_latency_ms: [None; 2],
+        other_memory_mb: [None; 2],
     };
     for algo in [
         nsga2(16, 5),

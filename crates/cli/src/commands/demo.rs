@@ -3,7 +3,7 @@
 //! Every stage is skipped or resumed when its output is already there, so an interrupted
 //! demo continues where it stopped.
 
-use crate::commands::search::{rerank, search, AlgoArg, LatencyBudgets, RerankRequest, SearchArgs};
+use crate::commands::search::{rerank, search, AlgoArg, NamedBudgets, RerankRequest, SearchArgs};
 use crate::commands::train::{BackboneArgs, SourceArgs};
 use crate::compute_args::ComputeArgs;
 use anyhow::Result;
@@ -223,7 +223,7 @@ pub fn run(a: DemoArgs) -> Result<()> {
         supernet: None,
         out: None,
         algo: AlgoArg::Nsga2,
-        latency_budget_ms: a.latency_budget_ms.map(LatencyBudgets::One),
+        latency_budget_ms: a.latency_budget_ms.map(NamedBudgets::One),
         memory_budget_mb: None,
         population: a.population,
         generations: a.generations,

@@ -1,7 +1,7 @@
 //! `vidnas search` and `vidnas search merge`, and the value parsers other commands share.
 
 use crate::compute_args::ComputeArgs;
-use crate::evaluator::{serve_scores, PipelineEvaluator};
+use crate::evaluator::{memory_dtypes, serve_scores, PipelineEvaluator};
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -77,11 +77,13 @@ pub struct SearchArgs {
     pub algo: AlgoArg,
     /// Hard latency budget (ms); architectures above it never reach the front. With several
     /// tables, one budget per device by name: `phone=40,laptop=15` (devices left out have none).
-    #[arg(long, value_name = "MS|NAME=MS,…", value_parser = parse_latency_budgets, allow_negative_numbers = true)]
-    pub latency_budget_ms: Option<LatencyBudgets>,
-    /// Hard peak-memory budget (MB).
-    #[arg(long, value_name = "MB", value_parser = positive_f64, allow_negative_numbers = true)]
-    pub memory_budget_mb: Option<f64>,
+    #[arg(long, value_name = "MS|NAME=MS,…", value_parser = parse_named_budgets, allow_negative_numbers = true)]
+    pub latency_budget_ms: Option<NamedBudgets>,
+    /// Hard peak-memory budget (MB). When the tables were measured in different dtypes, peak
+    /// memory is one objective per dtype and the budgets are named by dtype: `f16=400,f32=900`
+    /// (dtypes left out have none).
+    #[arg(long, value_name = "MB|DTYPE=MB,…", value_parser = parse_named_budgets, allow_negative_numbers = true)]
+    pub memory_budget_mb: Option<NamedBudgets>,
     /// Architectures per generation (2 or more for nsga2 and evolution).
     #[arg(long, default_value_t = 32, value_parser = at_least_one, allow_negative_numbers = true)]
     pub population: usize,
@@ -157,29 +159,30 @@ pub struct SearchArgs {
     pub compute: ComputeArgs,
 }
 
-/// `--latency-budget-ms`: one number, or one per device by name.
+/// `--latency-budget-ms` and `--memory-budget-mb`: one number, or one per device (dtype) by name.
 #[derive(Clone, Debug, PartialEq)]
-pub enum LatencyBudgets {
+pub enum NamedBudgets {
     One(f64),
     Named(Vec<(String, f64)>),
 }
 
 /// `60` or `phone=40,laptop=15` (each value a finite number above 0).
-pub fn parse_latency_budgets(text: &str) -> Result<LatencyBudgets, String> {
+pub fn parse_named_budgets(text: &str) -> Result<NamedBudgets, String> {
     if !text.contains('=') {
-        return positive_f64(text).map(LatencyBudgets::One);
+        return positive_f64(text).map(NamedBudgets::One);
     }
-    let form = "write NAME=MS pairs separated by commas, e.g. phone=40,laptop=15";
+    let form =
+        "write NAME=VALUE pairs separated by commas, e.g. phone=40,laptop=15 or f16=400,f32=900";
     text.split(',')
         .map(|pair| match pair.split_once('=') {
             Some((name, ms)) if !name.trim().is_empty() => {
                 let ms = positive_f64(ms).map_err(|e| format!("`{pair}`: {e}"))?;
                 Ok((name.trim().to_string(), ms))
             }
-            _ => Err(format!("`{pair}` is not NAME=MS; {form}")),
+            _ => Err(format!("`{pair}` is not NAME=VALUE; {form}")),
         })
         .collect::<Result<Vec<_>, String>>()
-        .map(LatencyBudgets::Named)
+        .map(NamedBudgets::Named)
 }
 
 /// The devices of a search, named by their tables' file stems (at most 3, distinct, usable
@@ -219,39 +222,66 @@ fn device_names(tables: &[PathBuf]) -> Result<Vec<String>> {
     Ok(names)
 }
 
-/// The budgets of each device: `latency_ms` for the first, the rest in device order.
+/// Which budgets a flag names: the devices (latency) or the dtypes (peak memory).
+struct BudgetKind {
+    flag: &'static str,
+    /// `device` or `dtype`.
+    per: &'static str,
+    /// Where the names come from, for the error.
+    names_from: &'static str,
+}
+
+const LATENCY_BUDGETS: BudgetKind = BudgetKind {
+    flag: "--latency-budget-ms",
+    per: "device",
+    names_from: "the --table file stems",
+};
+
+const MEMORY_BUDGETS: BudgetKind = BudgetKind {
+    flag: "--memory-budget-mb",
+    per: "dtype",
+    names_from: "the tables' device.dtype",
+};
+
+/// The budget of each of `names` (devices or dtypes): the first's, then the rest in order.
 fn resolve_budgets(
-    budgets: &Option<LatencyBudgets>,
+    kind: &BudgetKind,
+    budgets: &Option<NamedBudgets>,
     names: &[String],
 ) -> Result<(Option<f64>, [Option<f64>; 2])> {
-    let mut per_device = [None; 3];
+    let BudgetKind {
+        flag,
+        per,
+        names_from,
+    } = kind;
+    let mut each = [None; 3];
     match budgets {
         None => {}
-        Some(LatencyBudgets::One(ms)) if names.len() == 1 => per_device[0] = Some(*ms),
-        Some(LatencyBudgets::One(ms)) => bail!(
-            "--latency-budget-ms {ms}: with {} tables, give one budget per device by name, e.g. --latency-budget-ms {}",
+        Some(NamedBudgets::One(v)) if names.len() <= 1 => each[0] = Some(*v),
+        Some(NamedBudgets::One(v)) => bail!(
+            "{flag} {v}: with {} {per}s, give one budget per {per} by name, e.g. {flag} {}",
             names.len(),
             names
                 .iter()
-                .map(|n| format!("{n}={ms}"))
+                .map(|n| format!("{n}={v}"))
                 .collect::<Vec<_>>()
                 .join(",")
         ),
-        Some(LatencyBudgets::Named(pairs)) => {
-            for (name, ms) in pairs {
+        Some(NamedBudgets::Named(pairs)) => {
+            for (name, v) in pairs {
                 let Some(i) = names.iter().position(|n| n == name) else {
                     bail!(
-                        "--latency-budget-ms: no device is named `{name}`; the devices are {} (the --table file stems)",
+                        "{flag}: no {per} is named `{name}`; the {per}s are {} ({names_from})",
                         names.join(", ")
                     );
                 };
-                if per_device[i].replace(*ms).is_some() {
-                    bail!("--latency-budget-ms: `{name}` has two budgets; give one");
+                if each[i].replace(*v).is_some() {
+                    bail!("{flag}: `{name}` has two budgets; give one");
                 }
             }
         }
     }
-    Ok((per_device[0], [per_device[1], per_device[2]]))
+    Ok((each[0], [each[1], each[2]]))
 }
 
 /// `--hv-ref`'s three numbers.
@@ -389,14 +419,15 @@ pub fn search(
         },
     };
     let names = device_names(tables)?;
-    let (latency_ms, other_latency_ms) = resolve_budgets(&a.latency_budget_ms, &names)?;
+    let (latency_ms, other_latency_ms) =
+        resolve_budgets(&LATENCY_BUDGETS, &a.latency_budget_ms, &names)?;
     let mut config = SearchConfig {
         algo,
         seed: a.seed,
         budgets: Budgets {
             latency_ms,
-            memory_mb: a.memory_budget_mb,
             other_latency_ms,
+            ..Budgets::none()
         },
         shard: a.shard,
         hv_reference: a.hv_ref.as_ref().map(|h| h.0.clone()),
@@ -404,14 +435,13 @@ pub fn search(
         supernet: None,
         devices: if names.len() > 1 { names } else { Vec::new() },
         other_tables: Vec::new(),
+        memory_dtypes: Vec::new(),
     };
     let table_path = &tables[0];
     let mut others = Vec::new();
     for path in &tables[1..] {
         config.other_tables.push(FileRef::of(path)?);
     }
-    config.check()?;
-    check_run_folder(out, a.resume)?;
     let table = LatencyTable::load(table_path)?;
     check_covers(space, &table)?;
     check_deployment(a, &table, table_path)?;
@@ -419,18 +449,18 @@ pub fn search(
         let other = LatencyTable::load(path)?;
         check_covers(space, &other)?;
         check_deployment(a, &other, path)?;
-        // One memory objective: every device must hold the same element size.
-        if other.device.dtype != table.device.dtype {
-            bail!(
-                "--table {}: measured in {:?} while {} is {:?}; a joint search keeps one peak-memory objective, so give tables of one dtype",
-                path.display(),
-                other.device.dtype,
-                table_path.display(),
-                table.device.dtype
-            );
-        }
         others.push(other);
     }
+    // Tables of several dtypes: one peak-memory objective (and budget) per dtype.
+    config.memory_dtypes = memory_dtypes(&table, &others);
+    let dtype_names = match config.memory_dtypes.is_empty() {
+        true => vec![table.device.dtype.as_str().to_string()],
+        false => config.memory_dtypes.clone(),
+    };
+    (config.budgets.memory_mb, config.budgets.other_memory_mb) =
+        resolve_budgets(&MEMORY_BUDGETS, &a.memory_budget_mb, &dtype_names)?;
+    config.check()?;
+    check_run_folder(out, a.resume)?;
     if a.remeasure.is_some() {
         check_remeasurable(&table, table_path)?;
     }

@@ -22,6 +22,7 @@ pub fn config(algo: Algo, seed: u64) -> SearchConfig {
         supernet: Some(label("synthetic-supernet")),
         devices: Vec::new(),
         other_tables: Vec::new(),
+        memory_dtypes: Vec::new(),
     }
 }
 
