@@ -49,6 +49,9 @@ pub struct NetworkRow {
     pub measured_ms: f64,
     /// |min of even rounds − min of odd rounds| / measured, %.
     pub repeat_spread_pct: f64,
+    /// (min of even rounds, min of odd rounds).
+    #[serde(skip)]
+    pub halves_ms: (f64, f64),
     #[serde(skip)]
     pub kind_ms: Vec<f64>,
 }
@@ -67,6 +70,12 @@ pub struct ValidationReport {
     pub raw_holdout: AccuracyStats,
     /// With the correction fitted on the other half, on the held-out half.
     pub corrected_holdout: AccuracyStats,
+    /// The measurement against itself on the held-out half: each network's minimum over the
+    /// even rounds "predicting" its minimum over the odd rounds. What re-measurement resolves
+    /// bounds what any predictor can show: a predictor's τ near this one is limited by the
+    /// noise of the measurement it is judged against, not by its op times (`None` with fewer
+    /// than 2 rounds).
+    pub remeasured_holdout: Option<AccuracyStats>,
     /// Fitted on the `fit` half; judge it by `corrected_holdout`.
     pub correction_fit_half: Correction,
     /// Fitted on every network; the one to store in the table.
@@ -155,6 +164,19 @@ pub fn validate(
             time_networks(space, &archs, &req, progress)?
         }
     };
+    let sums = (predictions.into_iter())
+        .map(|p| (p.sum_ms, p.kind_ms))
+        .collect::<Vec<_>>();
+    report_of(&archs, &sums, measured)
+}
+
+/// The report of networks `archs` with their raw predictions (per-op sum, per-kind sums) and
+/// their measured round minima.
+fn report_of(
+    archs: &[Architecture],
+    predictions: &[(f64, Vec<f64>)],
+    measured: NetworkTimes,
+) -> Result<ValidationReport, ProfileError> {
     let NetworkTimes {
         round_mins,
         reference_ms: reference_min,
@@ -163,7 +185,7 @@ pub fn validate(
     } = measured;
 
     let mut rows: Vec<NetworkRow> = Vec::new();
-    for (i, (arch, pred)) in archs.iter().zip(&predictions).enumerate() {
+    for (i, (arch, (sum_ms, kind_ms))) in archs.iter().zip(predictions).enumerate() {
         let mins = &round_mins[i];
         let measured = mins.iter().copied().fold(f64::INFINITY, f64::min);
         let min_of = |parity: usize| {
@@ -182,11 +204,12 @@ pub fn validate(
             arch_id: arch.id(),
             arch: arch.encode(),
             split: if i % 2 == 0 { "fit" } else { "holdout" },
-            predicted_ms: pred.sum_ms,
+            predicted_ms: *sum_ms,
             corrected_ms: f64::NAN,
             measured_ms: measured,
             repeat_spread_pct: spread,
-            kind_ms: pred.kind_ms.clone(),
+            halves_ms: (min_of(0), min_of(1)),
+            kind_ms: kind_ms.clone(),
         });
     }
     let fit_rows: Vec<(Vec<f64>, f64)> = rows
@@ -232,6 +255,14 @@ pub fn validate(
         raw_all: accuracy(&pairs(&|_| true, false))?,
         raw_holdout: accuracy(&pairs(&holdout, false))?,
         corrected_holdout: accuracy(&pairs(&holdout, true))?,
+        remeasured_holdout: match round_mins.first().map_or(0, Vec::len) >= 2 {
+            true => Some(accuracy(
+                &(rows.iter().filter(|r| holdout(r)))
+                    .map(|r| r.halves_ms)
+                    .collect::<Vec<_>>(),
+            )?),
+            false => None,
+        },
         correction_fit_half,
         correction_all,
         rows,
@@ -350,5 +381,76 @@ fn measure_libtorch(
         reference_ms: reference_min,
         rounds_redone: redone,
         noisy_rounds_kept: noisy_kept,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vidnas_latency::OpClass;
+
+    #[test]
+    fn re_measurement_pairs_the_even_rounds_with_the_odd_ones_on_the_held_out_half() {
+        // Eight networks, four rounds; odd networks are held out. Network 3's odd rounds run
+        // slower than network 5's even ones, so re-measurement swaps one held-out pair.
+        let rounds = |even: f64, odd: f64| vec![even, odd, even + 1.0, odd + 1.0];
+        let round_mins = vec![
+            rounds(10.0, 10.1),
+            rounds(11.0, 11.2),
+            rounds(12.0, 12.1),
+            rounds(13.0, 14.5),
+            rounds(14.0, 14.1),
+            rounds(14.2, 14.3),
+            rounds(16.0, 16.1),
+            rounds(17.0, 17.2),
+        ];
+        let archs: Vec<Architecture> = (0..8)
+            .map(|i| Architecture {
+                ops: vec![
+                    if i % 2 == 0 {
+                        OpKind::None
+                    } else {
+                        OpKind::Conv1d
+                    };
+                    i + 1
+                ],
+            })
+            .collect();
+        let predictions: Vec<(f64, Vec<f64>)> = (0..8)
+            .map(|i| {
+                let mut kinds = vec![0.0; OpClass::COUNT];
+                kinds[0] = 10.0 + i as f64;
+                (10.0 + i as f64, kinds)
+            })
+            .collect();
+        let measured = NetworkTimes {
+            round_mins,
+            reference_ms: 5.0,
+            rounds_redone: 0,
+            noisy_rounds_kept: 0,
+        };
+        let report = report_of(&archs, &predictions, measured).unwrap();
+        assert_eq!(report.rows[3].halves_ms, (13.0, 14.5));
+        assert_eq!(report.rows[3].measured_ms, 13.0);
+        let re = report.remeasured_holdout.unwrap();
+        assert_eq!(re.n, 4);
+        // Held out: (11, 11.2), (13, 14.5), (14.2, 14.3), (17, 17.2): one discordant pair of 6.
+        assert!(
+            (re.kendall_tau_b - 4.0 / 6.0).abs() < 1e-12,
+            "{}",
+            re.kendall_tau_b
+        );
+
+        // One round: no halves to compare.
+        let one = NetworkTimes {
+            round_mins: (0..8).map(|i| vec![10.0 + i as f64]).collect(),
+            reference_ms: 5.0,
+            rounds_redone: 0,
+            noisy_rounds_kept: 0,
+        };
+        assert!(report_of(&archs, &predictions, one)
+            .unwrap()
+            .remeasured_holdout
+            .is_none());
     }
 }

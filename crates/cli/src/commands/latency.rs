@@ -563,6 +563,12 @@ fn validate_cmd(a: ValidateArgs) -> Result<()> {
     line("raw sum, all", &report.raw_all);
     line("raw sum, held-out half", &report.raw_holdout);
     line("corrected, held-out half", &report.corrected_holdout);
+    if let Some(s) = &report.remeasured_holdout {
+        line("re-measured, held-out half", s);
+        println!(
+            "  (even rounds against odd rounds: the ceiling noise puts on any predictor's figures)"
+        );
+    }
     if a.write_correction {
         if let Err((field, message)) = report.correction_all.check() {
             bail!(
