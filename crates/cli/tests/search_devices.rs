@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{check_all, run_vidnas, Fault};
+use common::{check_all, vidnas_ok, Fault};
 
 const TABLE: &str = include_str!("../../../latency-tables/tiny-cpu-2threads.json");
 const SPACE: &str = "search-spaces/tiny.json";
@@ -55,12 +55,7 @@ fn two_devices_from_the_command_line() {
         "--latency-budget-ms",
         "phone=120,laptop=400",
     ];
-    let run = run_vidnas(&args);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    vidnas_ok(&args);
     let results = std::fs::read_to_string(d.join("run/results.csv")).unwrap();
     assert!(results
         .lines()
@@ -74,13 +69,7 @@ fn two_devices_from_the_command_line() {
         settings["budgets"]["other_latency_ms"],
         serde_json::json!([400.0, null])
     );
-    let report = p("report");
-    let run = run_vidnas(&["report", &out, "--out", &report]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    vidnas_ok(&["report", &out, "--out", &p("report")]);
     for f in ["pareto.png", "pareto-laptop.png", "pareto-laptop.svg"] {
         assert!(d.join("report").join(f).is_file(), "{f} missing");
     }
@@ -174,7 +163,7 @@ fn tables_of_two_dtypes_give_one_memory_objective_each() {
     std::fs::write(p("npu.json"), reweighted(1.0, 1.0, "f16")).unwrap();
     let out = p("run");
     let search = |out: &str, budget: &str| {
-        run_vidnas(&[
+        vidnas_ok(&[
             "search",
             SPACE,
             "--table",
@@ -193,12 +182,7 @@ fn tables_of_two_dtypes_give_one_memory_objective_each() {
             budget,
         ])
     };
-    let run = search(&out, "f16=1000");
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    search(&out, "f16=1000");
     let settings: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(d.join("run/run.json")).unwrap()).unwrap();
     assert_eq!(settings["memory_dtypes"], serde_json::json!(["f32", "f16"]));
@@ -228,13 +212,7 @@ fn tables_of_two_dtypes_give_one_memory_objective_each() {
         rows += 1;
     }
     assert_eq!(rows, 40);
-    let report = p("report");
-    let run = run_vidnas(&["report", &out, "--out", &report]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    vidnas_ok(&["report", &out, "--out", &p("report")]);
     let index = std::fs::read_to_string(d.join("report/index.md")).unwrap();
     assert!(index.contains(" (f32) / ") && index.contains(" (f16) |"));
 
@@ -247,12 +225,7 @@ fn tables_of_two_dtypes_give_one_memory_objective_each() {
     f16.sort_by(f64::total_cmp);
     let median = f16[f16.len() / 2];
     let tight = p("tight");
-    let run = search(&tight, &format!("f16={median}"));
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    search(&tight, &format!("f16={median}"));
     let front = std::fs::read_to_string(d.join("tight/front.csv")).unwrap();
     let fhead: Vec<&str> = front.lines().next().unwrap().split(',').collect();
     let col = fhead.iter().position(|c| *c == "peak_mem_mb@f16").unwrap();
