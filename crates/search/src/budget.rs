@@ -95,16 +95,15 @@ impl Budgets {
                 round3(min_of(|e| e.latency_ms))
             ));
         }
-        for (i, b) in self.other_latency_ms.iter().enumerate() {
-            if let Some(b) = b {
-                unmet.push(format!("the latency budget of device {} ({b:?} ms)", i + 2));
-                let fastest = evals
-                    .iter()
-                    .filter_map(|e| e.other_latency_ms.get(i))
-                    .fold(f64::INFINITY, |a, &b| a.min(b));
-                best.push(format!("fastest there: {} ms", round3(fastest)));
-            }
-        }
+        let (u, b) = others(&evals, &self.other_latency_ms, |e| &e.other_latency_ms);
+        unmet.extend(
+            u.iter()
+                .map(|(i, v)| format!("the latency budget of device {} ({v:?} ms)", i + 2)),
+        );
+        best.extend(
+            b.iter()
+                .map(|v| format!("fastest there: {} ms", round3(*v))),
+        );
         if let Some(b) = self.memory_mb {
             unmet.push(format!("--memory-budget-mb {b:?}"));
             best.push(format!(
@@ -112,16 +111,15 @@ impl Budgets {
                 round3(min_of(|e| e.peak_mem_mb))
             ));
         }
-        for (i, b) in self.other_memory_mb.iter().enumerate() {
-            if let Some(b) = b {
-                unmet.push(format!("the memory budget of dtype {} ({b:?} MB)", i + 2));
-                let smallest = evals
-                    .iter()
-                    .filter_map(|e| e.other_peak_mem_mb.get(i))
-                    .fold(f64::INFINITY, |a, &b| a.min(b));
-                best.push(format!("smallest there: {} MB", round3(smallest)));
-            }
-        }
+        let (u, b) = others(&evals, &self.other_memory_mb, |e| &e.other_peak_mem_mb);
+        unmet.extend(
+            u.iter()
+                .map(|(i, v)| format!("the memory budget of dtype {} ({v:?} MB)", i + 2)),
+        );
+        best.extend(
+            b.iter()
+                .map(|v| format!("smallest there: {} MB", round3(*v))),
+        );
         let message = if evals.is_empty() {
             "no architecture was evaluated, so none meets the budgets; check the space and the \
              search settings"
@@ -143,6 +141,26 @@ impl Budgets {
         };
         SearchError::NoFeasible { message }
     }
+}
+
+/// The budgets set among a joint search's further devices (dtypes), as (index, budget), and
+/// the smallest value evaluated under each.
+fn others(
+    evals: &[&Evaluation],
+    budgets: &[Option<f64>; 2],
+    values: fn(&Evaluation) -> &Vec<f64>,
+) -> (Vec<(usize, f64)>, Vec<f64>) {
+    let set: Vec<(usize, f64)> = (budgets.iter().enumerate())
+        .filter_map(|(i, b)| b.map(|b| (i, b)))
+        .collect();
+    let smallest = (set.iter())
+        .map(|&(i, _)| {
+            (evals.iter())
+                .filter_map(|e| values(e).get(i))
+                .fold(f64::INFINITY, |a, &b| a.min(b))
+        })
+        .collect();
+    (set, smallest)
 }
 
 fn round3(x: f64) -> f64 {

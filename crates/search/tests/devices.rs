@@ -82,6 +82,24 @@ fn run(space: &Space, cfg: &SearchConfig, ev: TwoDevices, dir: &std::path::Path)
     ids
 }
 
+/// The error of a run of `evaluator` under `cfg`, which must fail.
+fn refusal(
+    space: &Space,
+    mut evaluator: impl Evaluator,
+    cfg: &SearchConfig,
+    dir: &std::path::Path,
+) -> String {
+    run_search(
+        space,
+        &mut evaluator,
+        cfg,
+        &dir.join("refused"),
+        RunOptions::default(),
+    )
+    .unwrap_err()
+    .to_string()
+}
+
 #[test]
 fn each_device_is_an_objective_and_the_fronts_differ() {
     let space = small_space();
@@ -195,16 +213,7 @@ fn each_device_is_an_objective_and_the_fronts_differ() {
         .any(|r| r.eval.other_latency_ms[0] > b_min * 1.5 && !r.feasible));
 
     // An evaluator that forgets device b is refused, naming the architecture.
-    let mut single = device(Seen::OnlyA);
-    let msg = run_search(
-        &space,
-        &mut single,
-        &joint_cfg,
-        &dir.path().join("forgot"),
-        RunOptions::default(),
-    )
-    .unwrap_err()
-    .to_string();
+    let msg = refusal(&space, device(Seen::OnlyA), &joint_cfg, dir.path());
     assert!(
         msg.contains("0 latencies on other devices; the run has 1"),
         "{msg}"
@@ -356,19 +365,11 @@ fn each_dtype_is_a_memory_objective_with_its_own_budget() {
     assert!(out.rows.iter().any(|r| !r.feasible));
 
     // An evaluator that forgets the f16 memory is refused.
-    let mut forgetful = TwoDevices {
+    let forgetful = TwoDevices {
         inner: SyntheticEvaluator::new(&space, true),
         seen: Seen::Both,
     };
-    let msg = run_search(
-        &space,
-        &mut forgetful,
-        &cfg,
-        &dir.path().join("forgot"),
-        RunOptions::default(),
-    )
-    .unwrap_err()
-    .to_string();
+    let msg = refusal(&space, forgetful, &cfg, dir.path());
     assert!(
         msg.contains("0 peak memories in other dtypes; the run has 1"),
         "{msg}"
