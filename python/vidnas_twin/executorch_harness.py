@@ -164,6 +164,17 @@ def profile_ops(req):
     return {"entries": entries}
 
 
+def network_inputs(space, req):
+    """The inputs every network of a request runs on (the same for all: drawn from the seed)."""
+    v = space.file["video"]
+    b = req["batch"]
+    gen = torch.Generator().manual_seed(req.get("seed", 0))
+    xs = torch.randn(b, v["channels"], v["frames"], v["height"], v["width"], generator=gen)
+    ts = torch.full((b,), 500, dtype=torch.long)
+    ctx = torch.randn(b, req["text_tokens"], space.file["backbone"]["cross_attention_dim"], generator=gen)
+    return xs, ts, ctx
+
+
 def network(space, arch, req):
     """The whole denoiser of `arch` (None: the image model, no temporal op: the reference) as
     an exportable module and its inputs."""
@@ -172,12 +183,7 @@ def network(space, arch, req):
     else:
         model, ops = from_space(space, arch), space.parse_arch(arch)
     deploy_form(model).eval()
-    v = space.file["video"]
-    b = req["batch"]
-    gen = torch.Generator().manual_seed(req.get("seed", 0))
-    xs = torch.randn(b, v["channels"], v["frames"], v["height"], v["width"], generator=gen)
-    ts = torch.full((b,), 500, dtype=torch.long)
-    ctx = torch.randn(b, req["text_tokens"], space.file["backbone"]["cross_attention_dim"], generator=gen)
+    xs, ts, ctx = network_inputs(space, req)
 
     class Denoise(torch.nn.Module):
         def __init__(self):
@@ -218,17 +224,17 @@ def _lower_to_cache(space_path, arch, req, pte):
 
 
 def _lower_all(req, todo, done, total):
-    """Lowers every (arch, pte) of `todo`, `lower_jobs` at a time (default: every core).
+    """Lowers every (arch, pte) of `todo`, one worker process per core this process may use.
     Lowering is single-threaded Python (~1 min a network) and nothing is timed meanwhile, so
-    one worker per core divides the wait by the core count; each finished program is already
-    in the cache when an interrupted run starts again."""
+    the workers divide the wait by the core count; each finished program is already in the
+    cache when an interrupted run starts again."""
     from concurrent.futures import ProcessPoolExecutor, as_completed
     import multiprocessing
 
     _progress(done, total, f"{done} networks already lowered in the program cache")
     if not todo:
         return
-    jobs = max(1, min(int(req.get("lower_jobs") or os.cpu_count() or 1), len(todo)))
+    jobs = max(1, min(len(os.sched_getaffinity(0)), len(todo)))
     with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
         futures = [pool.submit(_lower_to_cache, req["space"], arch, req, pte) for arch, pte in todo]
         try:
@@ -261,9 +267,9 @@ def time_networks(req):
     ptes = [cache / f"{_program_key(space, arch, req)}.pte" for arch in archs]
     missing = [i for i, pte in enumerate(ptes) if not pte.exists()]
     _lower_all(req, [(archs[i], ptes[i]) for i in missing], len(archs) - len(missing), len(archs))
+    inputs = network_inputs(space, req)
     programs = []
-    for arch, pte in zip(archs, ptes):
-        _, inputs = network(space, arch, req)
+    for pte in ptes:
         Loaded(pte, inputs).run()  # fails here, naming nothing slow, if the program cannot run
         programs.append((pte, inputs))
     reference, nets = Loaded(*programs[0]), programs[1:]
