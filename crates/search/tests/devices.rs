@@ -7,7 +7,7 @@ mod common;
 
 use common::{config, label, small_space};
 use vidnas_search::{
-    read_results, run_search, Algo, Evaluation, Evaluator, RunOptions, SearchConfig,
+    read_results, run_search, Algo, Evaluation, Evaluator, RunOptions, SearchConfig, SearchOutcome,
     SyntheticEvaluator,
 };
 use vidnas_space::{Architecture, OpKind, Space};
@@ -74,9 +74,18 @@ impl Evaluator for TwoDevices {
     }
 }
 
+/// A run of `evaluator` under `cfg` in `dir`, which must succeed.
+fn search(
+    space: &Space,
+    mut evaluator: impl Evaluator,
+    cfg: &SearchConfig,
+    dir: &std::path::Path,
+) -> SearchOutcome {
+    run_search(space, &mut evaluator, cfg, dir, RunOptions::default()).unwrap()
+}
+
 fn run(space: &Space, cfg: &SearchConfig, ev: TwoDevices, dir: &std::path::Path) -> Vec<String> {
-    let mut ev = ev;
-    let out = run_search(space, &mut ev, cfg, dir, RunOptions::default()).unwrap();
+    let out = search(space, ev, cfg, dir);
     let mut ids: Vec<String> = out.front.iter().map(|r| r.arch_id.clone()).collect();
     ids.sort();
     ids
@@ -132,15 +141,7 @@ fn each_device_is_an_objective_and_the_fronts_differ() {
         ..exhaustive.clone()
     };
     let joint_dir = dir.path().join("joint");
-    let mut ev = device(Seen::Both);
-    let out = run_search(
-        &space,
-        &mut ev,
-        &joint_cfg,
-        &joint_dir,
-        RunOptions::default(),
-    )
-    .unwrap();
+    let out = search(&space, device(Seen::Both), &joint_cfg, &joint_dir);
     assert_eq!(
         out.settings.objectives,
         ["score", "latency_ms@a", "latency_ms@b", "peak_mem_mb"]
@@ -193,15 +194,12 @@ fn each_device_is_an_objective_and_the_fronts_differ() {
         .other_latency_ms[0];
     let mut tight = joint_cfg.clone();
     tight.budgets.other_latency_ms = [Some(b_min * 1.5), None];
-    let mut ev = device(Seen::Both);
-    let out = run_search(
+    let out = search(
         &space,
-        &mut ev,
+        device(Seen::Both),
         &tight,
         &dir.path().join("budget"),
-        RunOptions::default(),
-    )
-    .unwrap();
+    );
     assert!(!out.front.is_empty());
     assert!(out
         .front
@@ -273,14 +271,7 @@ fn each_dtype_is_a_memory_objective_with_its_own_budget() {
         inner: SyntheticEvaluator::new(&space, true),
         f16: true,
     };
-    let out = run_search(
-        &space,
-        &mut evaluator(),
-        &cfg,
-        &dir.path().join("joint"),
-        RunOptions::default(),
-    )
-    .unwrap();
+    let out = search(&space, evaluator(), &cfg, &dir.path().join("joint"));
     assert_eq!(
         out.settings.objectives,
         [
@@ -297,17 +288,15 @@ fn each_dtype_is_a_memory_objective_with_its_own_budget() {
         memory_dtypes: Vec::new(),
         ..cfg.clone()
     };
-    let single = run_search(
+    let single = search(
         &space,
-        &mut TwoDtypes {
+        TwoDtypes {
             inner: SyntheticEvaluator::new(&space, true),
             f16: false,
         },
         &one_memory,
         &dir.path().join("one-memory"),
-        RunOptions::default(),
-    )
-    .unwrap();
+    );
     let front: Vec<&str> = out.front.iter().map(|r| r.arch_id.as_str()).collect();
     assert!(single
         .front
@@ -349,14 +338,7 @@ fn each_dtype_is_a_memory_objective_with_its_own_budget() {
         * 1.02;
     let mut tight = cfg.clone();
     tight.budgets.other_memory_mb = [Some(limit), None];
-    let out = run_search(
-        &space,
-        &mut evaluator(),
-        &tight,
-        &dir.path().join("budget"),
-        RunOptions::default(),
-    )
-    .unwrap();
+    let out = search(&space, evaluator(), &tight, &dir.path().join("budget"));
     assert!(!out.front.is_empty());
     assert!(out
         .front
