@@ -195,8 +195,9 @@ fn report_of(
                 .copied()
                 .fold(f64::INFINITY, f64::min)
         };
+        let halves = (min_of(0), min_of(1));
         let spread = if mins.len() >= 2 {
-            (min_of(0) - min_of(1)).abs() / measured * 100.0
+            (halves.0 - halves.1).abs() / measured * 100.0
         } else {
             f64::NAN
         };
@@ -208,7 +209,7 @@ fn report_of(
             corrected_ms: f64::NAN,
             measured_ms: measured,
             repeat_spread_pct: spread,
-            halves_ms: (min_of(0), min_of(1)),
+            halves_ms: halves,
             kind_ms: kind_ms.clone(),
         });
     }

@@ -7,7 +7,7 @@ use crate::breakdown::{check_breakdown, Breakdown};
 use crate::error::ReportError;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use vidnas_search::{ProgressPoint, RunSettings, Summary, FIXED_COLUMNS};
+use vidnas_search::{Joint, ProgressPoint, RunSettings, Summary, FIXED_COLUMNS};
 
 /// One row of results_with_front.csv.
 #[derive(Debug, Clone, PartialEq)]
@@ -203,15 +203,9 @@ fn read_rows(path: &Path) -> Result<(Vec<String>, Vec<ReportRow>), ReportError> 
     }
     // A joint search's `latency_ms@NAME`, then `peak_mem_mb@DTYPE`, columns sit between the
     // fixed ones and the slots.
-    let devices = header[fixed..]
-        .iter()
-        .take_while(|c| c.starts_with("latency_ms@"))
-        .count();
-    let dtypes = header[fixed + devices..]
-        .iter()
-        .take_while(|c| c.starts_with("peak_mem_mb@"))
-        .count();
-    let first_slot = fixed + devices + dtypes;
+    let joint = Joint::from_columns(&header[fixed..]);
+    let devices = joint.other_devices();
+    let first_slot = fixed + devices + joint.other_memories();
     let slots = header[first_slot..header.len() - 1].to_vec();
     let mut rows = Vec::new();
     for rec in reader.records() {

@@ -70,9 +70,11 @@ impl Joint {
             .collect()
     }
 
-    /// Reads the extra columns back from a results header (`found` after the fixed columns):
-    /// the device and dtype names after the first of each (the first ones are not in the file).
-    pub(crate) fn columns_in(found: &[String]) -> (Vec<String>, Vec<String>) {
+    /// The run shape a results header holds (`found`: its columns after the fixed ones), so
+    /// that [`Joint::columns`] gives its extra columns back. The first device and dtype have
+    /// no column of their own (theirs are `latency_ms` and `peak_mem_mb`), so their names are
+    /// left blank.
+    pub fn from_columns(found: &[String]) -> Joint {
         let named = |prefix: &str, skip: usize| -> Vec<String> {
             found
                 .iter()
@@ -83,7 +85,16 @@ impl Joint {
         };
         let devices = named("latency_ms@", 0);
         let dtypes = named("peak_mem_mb@", devices.len());
-        (devices, dtypes)
+        let with_first = |names: Vec<String>| -> Vec<String> {
+            match names.is_empty() {
+                true => Vec::new(),
+                false => std::iter::once(String::new()).chain(names).collect(),
+            }
+        };
+        Joint {
+            devices: with_first(devices),
+            memory_dtypes: with_first(dtypes),
+        }
     }
 }
 
@@ -128,9 +139,9 @@ mod tests {
             .iter()
             .map(|s| s.to_string())
             .collect();
-        assert_eq!(
-            Joint::columns_in(&found),
-            (vec!["laptop".to_string()], vec!["f32".to_string()])
-        );
+        let read = Joint::from_columns(&found);
+        assert_eq!(read, joint(&["", "laptop"], &["", "f32"]));
+        assert_eq!(read.columns(), j.columns());
+        assert_eq!(Joint::from_columns(&found[2..]), Joint::single());
     }
 }

@@ -324,17 +324,8 @@ pub(crate) fn parse_rows(
         .iter()
         .map(str::to_string)
         .collect();
-    // A joint search's device and dtype columns follow the fixed ones of schema 3; the first
-    // device and dtype have none (theirs are `latency_ms` and `peak_mem_mb`), hence the blanks.
-    let (devices, dtypes) = Joint::columns_in(&found[Schema::V3.fixed().min(found.len())..]);
-    let joint = Joint {
-        devices: std::iter::once(String::new()).chain(devices).collect(),
-        memory_dtypes: if dtypes.is_empty() {
-            Vec::new()
-        } else {
-            std::iter::once(String::new()).chain(dtypes).collect()
-        },
-    };
+    // A joint search's device and dtype columns follow the fixed ones of schema 3.
+    let joint = Joint::from_columns(&found[Schema::V3.fixed().min(found.len())..]);
     let expected_of = |schema| {
         let columns = if schema == Schema::V3 {
             joint.columns()
