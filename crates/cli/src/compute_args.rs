@@ -1,5 +1,6 @@
 //! `--device`, `--threads` and `--precision`: where a libtorch command runs.
 
+use crate::values::*;
 use clap::Args;
 use vidnas_diffusion::{Compute, ComputeRequest, DeviceChoice, Precision};
 
@@ -14,7 +15,7 @@ pub struct ComputeArgs {
     /// libtorch threads of this process [default: libtorch's, one per core]. Jobs sharing a
     /// machine should split its cores (two jobs on 8 cores: --threads 4 each): idle OpenMP
     /// threads spin, and two jobs at full width were seen to slow each other 10-20x.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = threads())]
     pub threads: Option<usize>,
 }
 

@@ -5,8 +5,12 @@ mod commands;
 mod compute_args;
 mod csv_file;
 mod evaluator;
+#[cfg(test)]
+mod every_numeric_flag;
+mod paths;
+mod values;
 
-use clap::{Parser, Subcommand};
+use clap::{ArgAction, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 #[derive(Parser)]
 #[command(
@@ -65,8 +69,20 @@ enum Command {
     Bench(commands::bench::BenchCommand),
 }
 
+/// Every flag that takes a value takes `-1` as its value (`--steps -1` as `--steps=-1`), so
+/// a negative number reaches the flag's own range check instead of being read as an unknown
+/// short flag.
+fn negatives_reach_their_check(cmd: clap::Command) -> clap::Command {
+    cmd.mut_args(|arg| {
+        let takes_value = matches!(arg.get_action(), ArgAction::Set | ArgAction::Append);
+        arg.allow_negative_numbers(takes_value)
+    })
+    .mut_subcommands(negatives_reach_their_check)
+}
+
 fn main() {
-    let cli = Cli::parse();
+    let matches = negatives_reach_their_check(Cli::command()).get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let result = match cli.command {
         Command::Demo(args) => commands::demo::run(args),
         Command::ImportBackbone(args) => commands::import::run(args),

@@ -363,26 +363,26 @@ fn malformed_run_folders_checkpoints_configs_and_settings_are_refused_cleanly() 
     cases.extend([
         fault("--batch-size 0", pretrain(&["--batch-size", "0"]))
             .names(&["--batch-size"])
-            .fix(&["at least 1"])
+            .fix(&["1 or more"])
             .out(&out),
         fault("--lr NaN", pretrain(&["--lr", "NaN"]))
             .names(&["--lr"])
-            .fix(&["positive number"])
+            .fix(&["above 0"])
             .out(&out),
         fault("--lr -1", pretrain(&["--lr=-1"]))
             .names(&["--lr"])
-            .fix(&["positive number"])
+            .fix(&["above 0"])
             .out(&out),
         fault(
             "--checkpoint-every 0",
             pretrain(&["--checkpoint-every", "0"]),
         )
         .names(&["--checkpoint-every"])
-        .fix(&["at least 1"])
+        .fix(&["1 or more"])
         .out(&out),
         fault("--grad-clip 0", pretrain(&["--grad-clip", "0"]))
             .names(&["--grad-clip"])
-            .fix(&["positive number"])
+            .fix(&["above 0"])
             .out(&out),
         fault(
             "--validation-timesteps 0",
@@ -401,7 +401,7 @@ fn malformed_run_folders_checkpoints_configs_and_settings_are_refused_cleanly() 
             ]),
         )
         .names(&["--validation-timesteps"])
-        .fix(&["at least 1"])
+        .fix(&["1 or more"])
         .out(&out),
         fault(
             "a video shape needing terabytes",

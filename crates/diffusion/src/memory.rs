@@ -104,18 +104,31 @@ fn param_count(space: &Space, text: &TextEncoderConfig) -> u64 {
     backbone.saturating_add(text_params)
 }
 
+/// The largest `VIDNAS_MEMORY_LIMIT_MB` taken (a petabyte): beyond it the figure is a typo.
+const MAX_LIMIT_MB: u64 = 1 << 30;
+
 /// Memory this process may still use: `VIDNAS_MEMORY_LIMIT_MB` when set, else the kernel's
-/// `MemAvailable`; `None` where neither is known (the check is then skipped).
-pub fn available_bytes() -> Option<u64> {
-    if let Ok(mb) = std::env::var("VIDNAS_MEMORY_LIMIT_MB") {
-        if let Ok(mb) = mb.trim().parse::<u64>() {
-            return Some(mb.saturating_mul(1 << 20));
-        }
+/// `MemAvailable`; `None` where neither is known (the check is then skipped). A variable that
+/// is set but not a whole number of megabytes in range is refused, never ignored.
+pub fn available_bytes() -> Result<Option<u64>, TrainError> {
+    if let Some(text) = std::env::var_os("VIDNAS_MEMORY_LIMIT_MB") {
+        let text = text.to_string_lossy();
+        return match text.trim().parse::<u64>() {
+            Ok(mb) if (1..=MAX_LIMIT_MB).contains(&mb) => Ok(Some(mb << 20)),
+            _ => Err(TrainError::Config(format!(
+                "VIDNAS_MEMORY_LIMIT_MB is `{text}`; set it to a whole number of megabytes from \
+                 1 to {MAX_LIMIT_MB}, or unset it to use the memory the kernel reports available"
+            ))),
+        };
     }
-    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = meminfo.lines().find(|l| l.starts_with("MemAvailable:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb.saturating_mul(1024))
+    let Ok(meminfo) = std::fs::read_to_string("/proc/meminfo") else {
+        return Ok(None);
+    };
+    let kb = meminfo
+        .lines()
+        .find(|l| l.starts_with("MemAvailable:"))
+        .and_then(|line| line.split_whitespace().nth(1)?.parse::<u64>().ok());
+    Ok(kb.map(|kb| kb.saturating_mul(1024)))
 }
 
 /// Refuses, before anything is allocated, a model whose estimated need exceeds the memory
@@ -128,7 +141,7 @@ pub fn check_fits(
     what: &str,
 ) -> Result<(), TrainError> {
     let need = estimate_bytes(space, build, text, batch);
-    check_need(need, available_bytes(), space, what)
+    check_need(need, available_bytes()?, space, what)
 }
 
 fn check_need(

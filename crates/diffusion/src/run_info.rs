@@ -44,6 +44,13 @@ pub struct RunInfo {
     /// resume, so a run continues on another device or world size.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compute: Option<ComputeRecord>,
+    /// The folder the command that wrote this file ran in, relative to the run folder (`../..`
+    /// for `--out runs/x` given in the project folder; absolute when the two share no folder but
+    /// the root). Relative paths above are relative to it; read them through [`RunInfo::space_file`],
+    /// [`RunInfo::image_run_folder`] and [`RunInfo::data_source`], which find them from any
+    /// working folder. Written by [`RunInfo::save`]; absent in files written before it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub working_dir: Option<PathBuf>,
 }
 
 impl RunInfo {
@@ -88,9 +95,70 @@ impl RunInfo {
         Ok(self.objective.build())
     }
 
+    /// Writes `run/run.json`, recording the current folder as `working_dir`: every relative
+    /// path in `self` must be relative to it (as the command's arguments are).
     pub fn save(&self, run: &Path) -> Result<(), TrainError> {
         std::fs::create_dir_all(run).map_err(|e| TrainError::file(run, e))?;
-        Ok(vidnas_io::write_json(&run.join("run.json"), self)?)
+        let record = RunInfo {
+            working_dir: vidnas_io::working_dir_record(run),
+            ..self.clone()
+        };
+        Ok(vidnas_io::write_json(&run.join("run.json"), &record)?)
+    }
+
+    /// `path`, recorded in `field` of `run/run.json`, found from the current folder (see
+    /// [`vidnas_io::resolve_recorded`]); `flag` gives it on the command line instead.
+    pub fn resolve(
+        &self,
+        run: &Path,
+        field: &str,
+        path: &Path,
+        flag: Option<&str>,
+    ) -> Result<PathBuf, TrainError> {
+        let file = run.join("run.json");
+        let at = vidnas_io::Recorded {
+            file: &file,
+            field,
+            working_dir: self.working_dir.as_deref(),
+            flag,
+        };
+        Ok(vidnas_io::resolve_recorded(path, &at)?)
+    }
+
+    /// The space file the run was trained on (`space_path`), from any working folder.
+    pub fn space_file(&self, run: &Path) -> Result<PathBuf, TrainError> {
+        self.resolve(run, "space_path", &self.space_path, Some("--space"))
+    }
+
+    /// The stage-1 run the spatial weights came from (`image_run`; `None` for a stage-1 run),
+    /// from any working folder.
+    pub fn image_run_folder(&self, run: &Path) -> Result<Option<PathBuf>, TrainError> {
+        self.image_run
+            .as_deref()
+            .map(|p| self.resolve(run, "image_run", p, None))
+            .transpose()
+    }
+
+    /// Where the run's clips come from (`data.source`), its folder or latents file found from
+    /// any working folder.
+    pub fn data_source(&self, run: &Path) -> Result<DataSource, TrainError> {
+        Ok(match &self.data.source {
+            DataSource::Procedural => DataSource::Procedural,
+            DataSource::Folder { path } => DataSource::Folder {
+                path: self.resolve(run, "data.source.path", path, None)?,
+            },
+            DataSource::Latents { path } => DataSource::Latents {
+                path: self.resolve(run, "data.source.path", path, None)?,
+            },
+        })
+    }
+
+    /// [`RunInfo::data`] with [`RunInfo::data_source`]: what to build the run's datasets from.
+    pub fn data_resolved(&self, run: &Path) -> Result<DataConfig, TrainError> {
+        Ok(DataConfig {
+            source: self.data_source(run)?,
+            ..self.data.clone()
+        })
     }
 
     /// Checks that `space` is the space this run was trained on.
@@ -179,4 +247,82 @@ pub fn check_run_folder(run: &Path, info: &RunInfo, resume: bool) -> Result<(), 
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(space_path: &str, data: &str) -> RunInfo {
+        RunInfo {
+            format: RUN_FORMAT.into(),
+            objective: Objective::Image,
+            space_name: "s".into(),
+            space_hash: "h".into(),
+            space_path: space_path.into(),
+            text: TextEncoderConfig {
+                vocab_size: 8,
+                max_tokens: 8,
+                dim: 8,
+                layers: 1,
+                heads: 1,
+                precomputed: None,
+            },
+            vocab: Vocab::procedural(),
+            data: DataConfig {
+                source: DataSource::Folder { path: data.into() },
+                ..DataConfig::default()
+            },
+            train: TrainConfig::default(),
+            validation: ValidationConfig::default(),
+            image_run: Some("runs/gone".into()),
+            init_run: None,
+            init_unet: None,
+            compute: None,
+            working_dir: None,
+        }
+    }
+
+    #[test]
+    fn run_json_records_its_working_folder_and_paths_resolve_from_elsewhere() {
+        // A stage-1 run made in `project` (`--out runs/image`), read from this crate's folder.
+        let tmp = tempfile::tempdir().unwrap();
+        let project = tmp.path().canonicalize().unwrap().join("project");
+        let run = project.join("runs/image");
+        for dir in ["search-spaces", "clips", "runs/image"] {
+            std::fs::create_dir_all(project.join(dir)).unwrap();
+        }
+        std::fs::write(project.join("search-spaces/s.json"), "{}").unwrap();
+        info("search-spaces/s.json", "clips").save(&run).unwrap();
+        let saved = RunInfo::load(&run).unwrap();
+        // This test ran the save from the crate's folder, which is not under the temp folder.
+        let here = vidnas_io::working_dir_record(&run).unwrap();
+        assert_eq!(saved.working_dir.as_deref(), Some(here.as_path()));
+
+        // As if `save` had run in the project folder.
+        let made_there = RunInfo {
+            working_dir: vidnas_io::folder_record(&run, &project),
+            ..saved
+        };
+        assert_eq!(made_there.working_dir.as_deref(), Some(Path::new("../..")));
+        assert!(!Path::new("search-spaces/s.json").exists());
+        assert_eq!(
+            made_there.space_file(&run).unwrap(),
+            project.join("search-spaces/s.json")
+        );
+        assert_eq!(
+            made_there.data_source(&run).unwrap(),
+            DataSource::Folder {
+                path: project.join("clips")
+            }
+        );
+        let msg = made_there.image_run_folder(&run).unwrap_err().to_string();
+        for part in [
+            "run.json: field `image_run`",
+            "`runs/gone` is a relative path",
+            "run the command from the folder the run was made in",
+        ] {
+            assert!(msg.contains(part), "`{part}` missing from: {msg}");
+        }
+    }
 }

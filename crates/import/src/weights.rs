@@ -5,7 +5,7 @@
 
 use crate::error::ImportError;
 use serde_json::Value;
-use std::io::Read;
+use std::io::{Read, Seek};
 use std::path::{Path, PathBuf};
 use vidnas_space::Backbone;
 
@@ -153,19 +153,27 @@ fn read_header(path: &Path) -> Result<Vec<(String, Header)>, ImportError> {
     };
     let mut file = std::fs::File::open(path).map_err(read)?;
     let len = file.metadata().map_err(read)?.len();
-    let mut head = [0u8; 8];
     if len < 8 {
         return Err(bad(format!(
             "the file is truncated or not a safetensors file: it has {len} bytes, fewer than the \
              8-byte header length; {RESAVE}"
         )));
     }
-    file.read_exact(&mut head).map_err(read)?;
-    if head.starts_with(b"PK\x03\x04") || head[0] == 0x80 {
+    // Nine bytes: the header length and the header's first byte (`{`), which tells a
+    // safetensors file whose length starts with 0x80 from a pickle.
+    let mut prefix = Vec::with_capacity(9);
+    std::io::Read::by_ref(&mut file)
+        .take(9)
+        .read_to_end(&mut prefix)
+        .map_err(read)?;
+    if vidnas_io::is_torch_save(&prefix) {
         return Err(bad(format!(
             "is a PyTorch pickle (torch.save), not a safetensors file; {RESAVE}"
         )));
     }
+    let mut head = [0u8; 8];
+    head.copy_from_slice(&prefix[..8]);
+    file.seek(std::io::SeekFrom::Start(8)).map_err(read)?;
     let n = u64::from_le_bytes(head);
     if n > MAX_HEADER || n > len - 8 {
         return Err(bad(format!(

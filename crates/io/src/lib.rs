@@ -7,8 +7,16 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
+mod os_error;
 mod tensor_file;
-pub use tensor_file::{first_non_finite, safetensors_header, safetensors_views, SAFETENSORS_FIX};
+pub use os_error::os_fix;
+pub use tensor_file::{
+    first_non_finite, is_torch_save, safetensors_header, safetensors_views, SAFETENSORS_FIX,
+};
+mod recorded_path;
+pub use recorded_path::{
+    folder_record, recorded_folder, resolve_recorded, working_dir_record, Recorded,
+};
 
 /// A file problem: the path, and what is wrong with it and how to fix it.
 #[derive(Debug, Clone, PartialEq)]
@@ -147,7 +155,8 @@ pub fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T, FileError> {
 
 /// Reads a UTF-8 text file; the error names the file and says what to do.
 pub fn read_text(path: &Path) -> Result<String, FileError> {
-    let bytes = std::fs::read(path).map_err(|e| FileError::new(path, e))?;
+    let bytes =
+        std::fs::read(path).map_err(|e| FileError::new(path, format!("{e}; {}", os_fix(&e))))?;
     String::from_utf8(bytes).map_err(|e| {
         FileError::new(
             path,
@@ -183,7 +192,8 @@ impl std::fmt::Display for FileRef {
 
 /// SHA-256 of a file's bytes, the first 16 hex digits (provenance fields).
 pub fn sha256_16(path: &Path) -> Result<String, FileError> {
-    let bytes = std::fs::read(path).map_err(|e| FileError::new(path, e))?;
+    let bytes =
+        std::fs::read(path).map_err(|e| FileError::new(path, format!("{e}; {}", os_fix(&e))))?;
     Ok(sha256_hex(&bytes, 16))
 }
 

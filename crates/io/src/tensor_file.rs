@@ -29,8 +29,7 @@ pub fn safetensors_views<'a>(path: &Path, bytes: &'a [u8]) -> Result<SafeTensors
 fn describe(bytes: &[u8], err: &SafeTensorError) -> String {
     const FIX: &str = SAFETENSORS_FIX;
     let len = bytes.len();
-    // torch.save writes a zip (PK..) or, in old versions, a raw pickle (0x80 protocol byte).
-    if bytes.starts_with(b"PK\x03\x04") || bytes.first() == Some(&0x80) {
+    if is_torch_save(bytes) {
         return "is a PyTorch pickle (torch.save, .bin or .ckpt), not a safetensors file; convert \
                 it with safetensors.torch.save_file(torch.load(path), new_path)"
             .to_string();
@@ -103,6 +102,20 @@ fn describe(bytes: &[u8], err: &SafeTensorError) -> String {
         }
         other => format!("cannot read it as safetensors ({other}); {FIX}"),
     }
+}
+
+/// Whether `bytes` look like a `torch.save` file: a zip (`PK\x03\x04`) or, from old versions, a
+/// raw pickle (0x80 PROTO, then protocol 2 to 5). Either prefix is also a header length a
+/// safetensors file could start with (0x80 0x02 is a 640-byte header), so byte 8 decides: it
+/// opens a safetensors header's JSON (`{`), a pickle's opcode stream (never `{`) or a zip's
+/// compression method (0 or 8). Without a byte 8 a zip prefix still wins (as a header length it
+/// is 67 MB), while 0x80 then 2..=5 (a common 640..1408-byte header) is left to the truncation
+/// message, which holds for both.
+pub fn is_torch_save(bytes: &[u8]) -> bool {
+    let byte_8_is_json = bytes.get(8) == Some(&b'{');
+    let zip = bytes.starts_with(b"PK\x03\x04");
+    let pickle = bytes.first() == Some(&0x80) && matches!(bytes.get(1), Some(2..=5));
+    !byte_8_is_json && (zip || (pickle && bytes.len() > 8))
 }
 
 /// The end of the data section the header describes: the largest `data_offsets` end.
@@ -231,6 +244,75 @@ mod tests {
             8,
         ));
         assert!(e.contains("C64"), "{e}");
+    }
+
+    /// A good file whose 8-byte header length is `n` (so its first bytes read `n` in little
+    /// endian), made by padding the metadata.
+    fn file_with_header_len(n: u64) -> Vec<u8> {
+        let data = [0u8; 16];
+        (0..n as usize)
+            .map(|pad| {
+                let view = TensorView::new(Dtype::F32, vec![4], &data).unwrap();
+                let meta = std::collections::HashMap::from([("k".to_string(), "v".repeat(pad))]);
+                safetensors::serialize([("t", view)], &Some(meta)).unwrap()
+            })
+            .find(|b| b[..8] == n.to_le_bytes())
+            .expect("some padding gives that header length")
+    }
+
+    #[test]
+    fn a_truncated_file_whose_length_starts_0x80_is_truncated_not_a_pickle() {
+        // 128 = 0x80; 640 = 0x80 0x02: the same first two bytes as a protocol-2 pickle.
+        for n in [128u64, 640, 0x0580] {
+            let bytes = file_with_header_len(n);
+            assert_eq!(bytes[0], 0x80);
+            assert_eq!(bytes[8], b'{');
+            let full = bytes.len();
+            let e = err(&bytes[..full - 5]);
+            assert!(
+                e.starts_with("x.safetensors: the file is truncated")
+                    && e.contains(&format!(
+                        "header says {full} bytes but the file has {}",
+                        full - 5
+                    ))
+                    && e.contains(SAFETENSORS_FIX)
+                    && !e.contains("pickle"),
+                "{n}: {e}"
+            );
+            // Cut inside the header: the declared and the actual sizes.
+            let e = err(&bytes[..40]);
+            assert!(
+                e.contains("truncated")
+                    && e.contains(&format!("declare a {n}-byte header"))
+                    && e.contains("has 40 bytes")
+                    && !e.contains("pickle"),
+                "{n}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn pickles_and_zips_are_still_named_as_such() {
+        // pickle.dumps([], protocol=2) ... and torch.save's legacy magic number (LONG1).
+        for bytes in [
+            &b"\x80\x02]q\x00(K\x01K\x02e."[..],
+            b"\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19.",
+            b"\x80\x05\x95\x10\x00\x00\x00\x00\x00\x00\x00}\x94.",
+            b"PK\x03\x04\x14\x00\x00\x00\x08\x00archive/data.pkl",
+        ] {
+            let e = err(bytes);
+            assert!(
+                e.starts_with("x.safetensors: is a PyTorch pickle")
+                    && e.contains("safetensors.torch.save_file"),
+                "{bytes:?}: {e}"
+            );
+        }
+        // 0x80 then no protocol byte: not a pickle, a file too short or with a corrupt header.
+        let e = err(b"\x80\x00\x00\x00\x00\x00\x00\x00{");
+        assert!(!e.contains("pickle") && e.contains("truncated"), "{e}");
+        // Too short to tell a 640-byte header length from a pickle: truncated, with its size.
+        let e = err(&file_with_header_len(640)[..6]);
+        assert!(!e.contains("pickle") && e.contains("has 6 bytes"), "{e}");
     }
 
     #[test]

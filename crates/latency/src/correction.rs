@@ -11,11 +11,17 @@
 //!    rest. Kinds absent from every row keep `g`. If this system cannot be solved the global
 //!    fit is used.
 
-use crate::error::LatencyError;
+use crate::error::{show_num, LatencyError};
 use crate::lower::LoweredOp;
 use crate::signature::OpClass;
+use crate::table::MAX_MS;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+
+/// The largest factor a stored correction or interval may apply to summed op times: a factor
+/// of 10^4 means the table and the whole-network measurements are of different devices or
+/// shapes, and the bound keeps every corrected sum finite.
+pub const MAX_SCALE: f64 = 1e4;
 
 /// Relative ridge strength of the per-kind fit (times each column's squared norm).
 const RIDGE: f64 = 1e-3;
@@ -58,17 +64,18 @@ impl Correction {
         }
     }
 
-    /// The bounds every stored correction meets: `overhead_ms` finite and ≥ 0, every scale
-    /// finite and > 0 (a negative overhead or a zero scale would let some architectures cost
-    /// nothing). `Err((field, message))` names the first value out of range.
+    /// The bounds every stored correction meets: `overhead_ms` in `[0, MAX_MS]`, every scale
+    /// in `(0, MAX_SCALE]` (a negative overhead or a zero scale would let some architectures
+    /// cost nothing; a huge one would overflow the corrected sum). `Err((field, message))`
+    /// names the first value out of range.
     pub fn check(&self) -> Result<(), (String, String)> {
-        if !(self.overhead_ms.is_finite() && self.overhead_ms >= 0.0) {
+        if !(self.overhead_ms.is_finite() && (0.0..=MAX_MS).contains(&self.overhead_ms)) {
             return Err((
                 "overhead_ms".into(),
                 format!(
-                    "{} is out of range; the valid range is 0 <= overhead_ms < infinity \
+                    "{} is out of range; the valid range is 0 <= overhead_ms <= {MAX_MS} \
                      (milliseconds)",
-                    self.overhead_ms
+                    show_num(self.overhead_ms)
                 ),
             ));
         }
@@ -78,12 +85,13 @@ impl Correction {
                 .map(|(kind, &v)| (format!("scales.{kind}"), v)),
         );
         for (field, value) in scales {
-            if !(value.is_finite() && value > 0.0) {
+            if !(value.is_finite() && value > 0.0 && value <= MAX_SCALE) {
                 return Err((
                     field.clone(),
                     format!(
-                        "{value} is out of range; the valid range is 0 < {field} < infinity \
-                         (a factor on the summed op times)"
+                        "{} is out of range; the valid range is 0 < {field} <= {MAX_SCALE} \
+                         (a factor on the summed op times)",
+                        show_num(value)
                     ),
                 ));
             }

@@ -80,39 +80,134 @@ pub struct OpActivations {
 }
 
 impl OpActivations {
+    /// Input + output + workspace (saturating at `u64::MAX`, like the counts themselves).
     pub fn total(&self) -> u64 {
-        self.input + self.output + self.workspace
+        self.input
+            .saturating_add(self.output)
+            .saturating_add(self.workspace)
+    }
+}
+
+/// A count that remembers overflow: `None` once any step passes `u64::MAX`. The cost formulas
+/// are written once, on this type, so the `u64` methods (which saturate) and
+/// [`Signature::checked_bytes`] (which refuses) always agree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Count(Option<u64>);
+
+impl Count {
+    fn max(self, other: Count) -> Count {
+        Count(self.0.zip(other.0).map(|(a, b)| a.max(b)))
+    }
+
+    fn div_ceil(self, d: u64) -> Count {
+        Count(self.0.map(|a| a.div_ceil(d)))
+    }
+
+    fn saturated(self) -> u64 {
+        self.0.unwrap_or(u64::MAX)
+    }
+}
+
+/// The values of a signature as [`Count`]s.
+fn n(v: u64) -> Count {
+    Count(Some(v))
+}
+
+impl std::ops::Add for Count {
+    type Output = Count;
+    fn add(self, rhs: Count) -> Count {
+        Count(self.0.zip(rhs.0).and_then(|(a, b)| a.checked_add(b)))
+    }
+}
+
+impl std::ops::Mul for Count {
+    type Output = Count;
+    fn mul(self, rhs: Count) -> Count {
+        Count(self.0.zip(rhs.0).and_then(|(a, b)| a.checked_mul(b)))
+    }
+}
+
+impl std::ops::Mul<Count> for u64 {
+    type Output = Count;
+    fn mul(self, rhs: Count) -> Count {
+        n(self) * rhs
     }
 }
 
 /// Weights + bias of a linear or convolution layer with `fan_in` inputs per output.
-fn layer(fan_in: u64, out: u64) -> u64 {
+fn layer(fan_in: Count, out: Count) -> Count {
     fan_in * out + out
 }
 
 /// GroupNorm / LayerNorm: weight and bias.
-fn norm(c: u64) -> u64 {
+fn norm(c: Count) -> Count {
     2 * c
 }
 
+/// Activation counts of one op, each `None` past `u64::MAX`.
+struct Acts {
+    input: Count,
+    output: Count,
+    workspace: Count,
+}
+
 impl Signature {
-    /// Parameter count of the op, exactly as diffusers (and `crates/nn`) build it.
+    /// Parameter count of the op, exactly as diffusers (and `crates/nn`) build it; `u64::MAX`
+    /// for a shape whose count does not fit (no real op).
     pub fn params(&self) -> u64 {
+        self.param_count().saturated()
+    }
+
+    /// Activation elements for `batch` clips (see the module docs); a count that does not fit
+    /// a `u64` (no real op) is `u64::MAX`.
+    pub fn activations(&self, batch: u64) -> OpActivations {
+        let a = self.activation_counts(batch);
+        OpActivations {
+            input: a.input.saturated(),
+            output: a.output.saturated(),
+            workspace: a.workspace.saturated(),
+        }
+    }
+
+    /// The `bytes` of a table entry: weights plus activations (input, output, workspace) of
+    /// the op for `batch` clips in `dtype`; `u64::MAX` when that does not fit (see
+    /// [`Signature::checked_bytes`]).
+    pub fn bytes(&self, batch: u64, dtype: Dtype) -> u64 {
+        self.checked_bytes(batch, dtype).unwrap_or(u64::MAX)
+    }
+
+    /// [`Signature::bytes`], or `None` when a step of the count overflows a `u64` (a
+    /// signature with absurd sizes, e.g. from a hand-edited CSV).
+    pub fn checked_bytes(&self, batch: u64, dtype: Dtype) -> Option<u64> {
+        let a = self.activation_counts(batch);
+        ((self.param_count() + a.input + a.output + a.workspace) * n(dtype.bytes())).0
+    }
+
+    fn param_count(&self) -> Count {
         match *self {
-            Signature::TimeEmbed { c, temb } => layer(c, temb) + layer(temb, temb),
-            Signature::ConvIn { cin, cout, .. } => layer(cin * 9, cout),
+            Signature::TimeEmbed { c, temb } => {
+                let (c, temb) = (n(c), n(temb));
+                layer(c, temb) + layer(temb, temb)
+            }
+            Signature::ConvIn { cin, cout, .. } => layer(9 * n(cin), n(cout)),
             Signature::Resnet {
                 cin, cout, temb, ..
             } => {
-                let shortcut = if cin != cout { layer(cin, cout) } else { 0 };
+                let shortcut = if cin != cout {
+                    layer(n(cin), n(cout))
+                } else {
+                    n(0)
+                };
+                let (cin, cout, temb) = (n(cin), n(cout), n(temb));
                 norm(cin)
-                    + layer(cin * 9, cout)
+                    + layer(9 * cin, cout)
                     + layer(temb, cout)
                     + norm(cout)
-                    + layer(cout * 9, cout)
+                    + layer(9 * cout, cout)
                     + shortcut
             }
             Signature::Transformer { c, ctx, layers, .. } => {
+                let (c, ctx, layers) = (n(c), n(ctx), n(layers));
                 // proj_in / proj_out: Linear(c, c) or Conv2d(c, c, 1): the same count.
                 let attn1 = 3 * c * c + layer(c, c);
                 let attn2 = c * c + 2 * ctx * c + layer(c, c);
@@ -120,9 +215,12 @@ impl Signature {
                 let block = norm(c) + attn1 + norm(c) + attn2 + norm(c) + ff;
                 norm(c) + layer(c, c) + layers * block + layer(c, c)
             }
-            Signature::Downsample { c, .. } | Signature::Upsample { c, .. } => layer(c * 9, c),
-            Signature::ConvOut { cin, cout, .. } => norm(cin) + layer(cin * 9, cout),
+            Signature::Downsample { c, .. } | Signature::Upsample { c, .. } => {
+                layer(9 * n(c), n(c))
+            }
+            Signature::ConvOut { cin, cout, .. } => norm(n(cin)) + layer(9 * n(cin), n(cout)),
             Signature::TemporalConv { op, c, k, .. } => {
+                let (c, k) = (n(c), n(k));
                 let taps = if op == vidnas_space::OpKind::Conv3d {
                     k * k * k
                 } else {
@@ -131,30 +229,30 @@ impl Signature {
                 2 * (norm(c) + layer(c * taps, c))
             }
             Signature::TemporalAttn { c, .. } => {
+                let c = n(c);
                 norm(c) + layer(c, c) + 3 * c * c + layer(c, c) + layer(c, c)
             }
         }
     }
 
-    /// Activation elements for `batch` clips (see the module docs).
-    pub fn activations(&self, batch: u64) -> OpActivations {
-        let b = batch;
-        let act = |input, output, workspace| OpActivations {
+    fn activation_counts(&self, batch: u64) -> Acts {
+        let b = n(batch);
+        let act = |input, output, workspace| Acts {
             input,
             output,
             workspace,
         };
         match *self {
-            Signature::TimeEmbed { c, temb } => act(b * c, b * temb, b * temb),
+            Signature::TimeEmbed { c, temb } => act(b * n(c), b * n(temb), b * n(temb)),
             Signature::ConvIn { cin, cout, t, h, w } => {
-                let np = b * t * h * w;
-                act(np * cin, np * cout, 0)
+                let np = b * n(t) * n(h) * n(w);
+                act(np * n(cin), np * n(cout), n(0))
             }
             Signature::Resnet {
                 cin, cout, t, h, w, ..
             } => {
-                let np = b * t * h * w;
-                act(np * cin, np * cout, np * (cin + cout))
+                let np = b * n(t) * n(h) * n(w);
+                act(np * n(cin), np * n(cout), np * (n(cin) + n(cout)))
             }
             Signature::Transformer {
                 c,
@@ -165,31 +263,36 @@ impl Signature {
                 w,
                 ..
             } => {
-                let n = b * t;
-                let l = h * w;
-                let s = tokens;
-                let self_attn = 3 * n * l * c + n * heads * l * l;
-                let cross_attn = n * l * c + 2 * n * s * c + n * heads * l * s;
-                let ff = 12 * n * l * c;
-                let e = n * l * c;
+                let (c, heads) = (n(c), n(heads));
+                let nn = b * n(t);
+                let l = n(h) * n(w);
+                let s = n(tokens);
+                let self_attn = 3 * nn * l * c + nn * heads * l * l;
+                let cross_attn = nn * l * c + 2 * nn * s * c + nn * heads * l * s;
+                let ff = 12 * nn * l * c;
+                let e = nn * l * c;
                 act(e, e, e + self_attn.max(cross_attn).max(ff))
             }
             Signature::Downsample { c, t, h, w } => {
-                let n = b * t;
-                act(n * c * h * w, n * c * h.div_ceil(2) * w.div_ceil(2), 0)
+                let nc = b * n(t) * n(c);
+                act(
+                    nc * n(h) * n(w),
+                    nc * n(h).div_ceil(2) * n(w).div_ceil(2),
+                    n(0),
+                )
             }
             Signature::Upsample { c, t, h, w } => {
-                let e = b * t * c * h * w;
+                let e = b * n(t) * n(c) * n(h) * n(w);
                 act(e, 4 * e, 4 * e)
             }
             Signature::ConvOut {
                 cin, cout, t, h, w, ..
             } => {
-                let np = b * t * h * w;
-                act(np * cin, np * cout, np * cin)
+                let np = b * n(t) * n(h) * n(w);
+                act(np * n(cin), np * n(cout), np * n(cin))
             }
             Signature::TemporalConv { c, t, h, w, .. } => {
-                let e = b * t * c * h * w;
+                let e = b * n(t) * n(c) * n(h) * n(w);
                 act(e, e, 2 * e)
             }
             Signature::TemporalAttn {
@@ -201,20 +304,15 @@ impl Signature {
                 w,
                 ..
             } => {
-                let e = b * t * c * h * w;
+                let (heads, thw) = (n(heads), n(t) * n(h) * n(w));
+                let e = b * n(c) * thw;
                 let scores = if op == vidnas_space::OpKind::Attn3d {
-                    b * heads * (t * h * w) * (t * h * w)
+                    b * heads * thw * thw
                 } else {
-                    b * h * w * heads * t * t
+                    b * n(h) * n(w) * heads * n(t) * n(t)
                 };
                 act(e, e, 4 * e + scores)
             }
         }
-    }
-
-    /// The `bytes` of a table entry: weights plus activations (input, output, workspace) of
-    /// the op for `batch` clips in `dtype`.
-    pub fn bytes(&self, batch: u64, dtype: Dtype) -> u64 {
-        (self.params() + self.activations(batch).total()) * dtype.bytes()
     }
 }

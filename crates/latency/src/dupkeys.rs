@@ -61,7 +61,8 @@ fn walk(text: &str, raw: &RawValue, path: &str) -> Option<Duplicate> {
     }
 }
 
-fn join(path: &str, key: &str) -> String {
+/// `path.key`, the key quoted when it holds a dot, `|` or space (as table errors name fields).
+pub(crate) fn join(path: &str, key: &str) -> String {
     let key = if key.contains(['.', '|', ' ']) {
         format!("\"{key}\"")
     } else {

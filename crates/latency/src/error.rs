@@ -116,3 +116,13 @@ pub(crate) fn list_some(items: &[String], n: usize) -> String {
     }
     text
 }
+
+/// A number for a message: plain decimals (`2.5`, `-1000000`), but `1e308` rather than 309
+/// digits and `1e-300` rather than 300 zeros.
+pub(crate) fn show_num(v: f64) -> String {
+    if v.is_finite() && v != 0.0 && !(1e-6..1e16).contains(&v.abs()) {
+        format!("{v:e}")
+    } else {
+        v.to_string()
+    }
+}

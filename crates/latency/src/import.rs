@@ -8,7 +8,7 @@
 use crate::cost::Dtype;
 use crate::error::LatencyError;
 use crate::signature::Signature;
-use crate::table::{DeviceInfo, Entry, LatencyTable, Statistic};
+use crate::table::{DeviceInfo, Entry, LatencyTable, Statistic, MAX_ENTRY_BYTES, MAX_MS};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -140,11 +140,16 @@ pub fn import_csv_str(
             let column = CSV_COLUMNS[i];
             let value = &record[i];
             match value.parse::<f64>() {
-                Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+                // `1e999` parses as inf; `MAX_MS` keeps every sum over an architecture finite.
+                Ok(v) if v.is_finite() && (0.0..=MAX_MS).contains(&v) => Ok(v),
                 Ok(_) => Err(err(
                     line,
                     Some(column),
-                    format!("`{value}` is not a finite non-negative number of milliseconds"),
+                    format!(
+                        "`{value}` is not a finite non-negative number of milliseconds up to \
+                         {MAX_MS} (an op slower than ~2.8 hours is a corrupt value); fix the \
+                         value or measure the op again"
+                    ),
                 )),
                 Err(_) => Err(err(
                     line,
@@ -153,16 +158,29 @@ pub fn import_csv_str(
                 )),
             }
         };
-        let integer = |column: &str, value: &str| -> Result<u64, LatencyError> {
-            value.parse::<u64>().map_err(|_| {
-                err(
+        // Checked against `max` as parsed, so no count past it reaches any arithmetic.
+        let integer = |column: &str, value: &str, max: u64, fix: &str| {
+            let digits = !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit());
+            match value.parse::<u64>() {
+                Ok(v) if v <= max => Ok(v),
+                _ if digits => Err(err(
                     line,
                     Some(column),
-                    format!("`{value}` is not a non-negative integer"),
-                )
-            })
+                    format!("`{value}` is too large; the largest is {max}; {fix}"),
+                )),
+                _ => Err(err(
+                    line,
+                    Some(column),
+                    format!("`{value}` is not a non-negative integer; {fix}"),
+                )),
+            }
         };
-        let count = integer("count", &record[2])?;
+        let count = integer(
+            "count",
+            &record[2],
+            u64::MAX,
+            "fix the value (the number of timed repeats)",
+        )?;
         if count == 0 {
             return Err(err(line, Some("count"), "no timed repeats (0)".into()));
         }
@@ -172,9 +190,31 @@ pub fn import_csv_str(
             mean_ms: float(3)?,
             std_ms: float(4)?,
             bytes: if has_bytes {
-                integer("bytes", &record[5])?
+                integer(
+                    "bytes",
+                    &record[5],
+                    MAX_ENTRY_BYTES,
+                    "fix the value (bytes of the op's weights and activations, at most 1 PiB), \
+                     or leave the column out to compute it from the signature",
+                )?
             } else {
-                sig.bytes(meta.batch as u64, meta.dtype)
+                let batch = meta.batch as u64;
+                match sig.checked_bytes(batch, meta.dtype) {
+                    Some(b) if b <= MAX_ENTRY_BYTES => b,
+                    computed => {
+                        let size = computed.map_or("more than 2^64".into(), |b| b.to_string());
+                        return Err(err(
+                            line,
+                            Some("signature"),
+                            format!(
+                                "the op's weights and activations at batch {batch} in {} come to \
+                                 {size} bytes, above the largest a table holds ({MAX_ENTRY_BYTES}, \
+                                 1 PiB); fix the signature's sizes",
+                                meta.dtype
+                            ),
+                        ));
+                    }
+                }
             },
             delegation: match delegation_column {
                 None => None,
@@ -229,7 +269,8 @@ pub fn import_csv_str(
         runtime_version: meta.runtime_version.clone(),
         date: meta.date.clone(),
         statistic: meta.statistic,
-        repeats: entries.values().map(|(_, e)| e.count).max().unwrap_or(0) as usize,
+        repeats: usize::try_from(entries.values().map(|(_, e)| e.count).max().unwrap_or(0))
+            .unwrap_or(usize::MAX),
         warmup: 0,
         source: format!("imported from {file_name}"),
     });

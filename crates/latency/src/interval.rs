@@ -3,6 +3,8 @@
 //! fit, and every prediction from the table then carries `[lo, hi]` = predicted × those
 //! empirical quantiles. A table never validated gives no interval (and says so).
 
+use crate::correction::MAX_SCALE;
+use crate::error::show_num;
 use crate::rank_stats::quantile;
 use serde::{Deserialize, Serialize};
 
@@ -40,6 +42,39 @@ impl PredictionInterval {
             ratio_hi: quantile(&ratios, 1.0 - tail),
             source,
         })
+    }
+
+    /// The bounds every stored interval meets: `0 < coverage < 1` and
+    /// `0 < ratio_lo <= ratio_hi <= MAX_SCALE` (a ratio past that would overflow the bounds).
+    /// `Err((field, message))` names the first value out of range.
+    pub fn check(&self) -> Result<(), (String, String)> {
+        if !(self.coverage > 0.0 && self.coverage < 1.0) {
+            return Err((
+                "coverage".into(),
+                format!(
+                    "{} is out of range; the valid range is 0 < coverage < 1 (a fraction)",
+                    show_num(self.coverage)
+                ),
+            ));
+        }
+        let (lo, hi) = (self.ratio_lo, self.ratio_hi);
+        let (show_lo, show_hi) = (show_num(lo), show_num(hi));
+        let bad = [("ratio_lo", lo), ("ratio_hi", hi)]
+            .into_iter()
+            .find(|&(_, v)| !(v.is_finite() && v > 0.0 && v <= MAX_SCALE))
+            .or((lo > hi).then_some(("ratio_lo", lo)));
+        if let Some((field, value)) = bad {
+            return Err((
+                field.into(),
+                format!(
+                    "{} is out of range; the valid range is 0 < ratio_lo <= ratio_hi <= \
+                     {MAX_SCALE} (measured / predicted; here ratio_lo = {show_lo}, ratio_hi = \
+                     {show_hi})",
+                    show_num(value)
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// `[lo, hi]` around a prediction.

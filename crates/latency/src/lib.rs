@@ -34,7 +34,7 @@ pub use accuracy::{
     accuracy, kendall_tau_b, mean_bias, mean_bias_pct, rmse, rmspe, within_pct, AccuracyStats,
 };
 pub use band::LatencyBand;
-pub use correction::{kind_sums, Correction, FitMethod};
+pub use correction::{kind_sums, Correction, FitMethod, MAX_SCALE};
 pub use cost::{Dtype, OpActivations};
 pub use error::LatencyError;
 pub use generation::{default_decoder, generation_time, ExtraTerm, GenerationTime};
@@ -50,4 +50,6 @@ pub use rank_stats::{bootstrap_95, quantile, spearman_rho};
 pub use ranking::{Agreement, RankAgreement, RankedArch, SetAgreement};
 pub use signature::{OpClass, Signature};
 pub use slot_cost::{FastPrediction, SlotCostModel, SlotOpCost};
-pub use table::{Delegation, DeviceInfo, Entry, LatencyTable, Statistic, TABLE_FORMAT};
+pub use table::{
+    Delegation, DeviceInfo, Entry, LatencyTable, Statistic, MAX_ENTRY_BYTES, MAX_MS, TABLE_FORMAT,
+};

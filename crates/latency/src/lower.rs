@@ -138,8 +138,7 @@ pub fn backbone_params(space: &Space) -> u64 {
     let none = vec![OpKind::None; space.num_slots()];
     lower_ops(space, &none, &LowerOptions::default())
         .iter()
-        .map(|op| op.params)
-        .sum()
+        .fold(0, |a, op| a.saturating_add(op.params))
 }
 
 /// Parameters of the temporal ops `arch` chooses.
@@ -148,8 +147,7 @@ pub fn temporal_params(space: &Space, arch: &Architecture) -> u64 {
         .iter()
         .enumerate()
         .filter_map(|(i, &op)| temporal_signature(space, i, op))
-        .map(|sig| sig.params())
-        .sum()
+        .fold(0, |a, sig| a.saturating_add(sig.params()))
 }
 
 /// Lowers per-slot op choices without checking them (slots with undeclared ops are skipped).
@@ -241,7 +239,7 @@ pub(crate) fn lower_ops(space: &Space, ops: &[OpKind], opts: &LowerOptions) -> V
         let level = n - 1 - i;
         for j in 0..=b.layers_per_block {
             let skip = if j == b.layers_per_block { input } else { out };
-            let cin = if j == 0 { prev } else { out } + skip;
+            let cin = if j == 0 { prev } else { out }.saturating_add(skip);
             l.op(format!("{p}.resnets.{j}"), resnet(cin, out, res(level)));
             l.pop_skip();
             if b.has_cross_attention_up(i) {

@@ -15,6 +15,9 @@
 //! context) are not counted.
 //!
 //! `peak_mem = weights + max_k live(k)`, in the table's dtype.
+//!
+//! Counts saturate at `u64::MAX` instead of wrapping (a space with absurd sizes); the predictors
+//! refuse a saturated figure rather than print it.
 
 use crate::lower::LoweredOp;
 
@@ -26,17 +29,20 @@ pub fn live_elems(ops: &[LoweredOp]) -> Vec<u64> {
     ops.iter()
         .map(|op| {
             if op.pops_skip {
-                held -= stack.pop().unwrap_or(0);
+                held = held.saturating_sub(stack.pop().unwrap_or(0));
             }
             let input = if prev_pushed && !op.pops_skip {
                 0
             } else {
                 op.input_elems
             };
-            let live = held + input + op.output_elems + op.workspace_elems;
+            let live = held
+                .saturating_add(input)
+                .saturating_add(op.output_elems)
+                .saturating_add(op.workspace_elems);
             if op.pushes_skip {
                 stack.push(op.output_elems);
-                held += op.output_elems;
+                held = held.saturating_add(op.output_elems);
             }
             prev_pushed = op.pushes_skip;
             live
@@ -67,13 +73,13 @@ pub fn estimate(ops: &[LoweredOp], dtype_bytes: u64) -> MemoryEstimate {
             (0, 0),
             |best, (i, x)| if x > best.1 { (i, x) } else { best },
         );
-    let params: u64 = ops.iter().map(|op| op.params).sum();
-    let weight_bytes = params * dtype_bytes;
-    let peak_activation_bytes = peak * dtype_bytes;
+    let params = ops.iter().fold(0u64, |a, op| a.saturating_add(op.params));
+    let weight_bytes = params.saturating_mul(dtype_bytes);
+    let peak_activation_bytes = peak.saturating_mul(dtype_bytes);
     MemoryEstimate {
         weight_bytes,
         peak_activation_bytes,
-        peak_mem_bytes: weight_bytes + peak_activation_bytes,
+        peak_mem_bytes: weight_bytes.saturating_add(peak_activation_bytes),
         peak_op,
         params,
     }

@@ -127,8 +127,24 @@ pub fn predict(
     let kind_ms = kind_sums(per_op.iter().map(|(op, ms)| (op, *ms)));
     let correction = table.correction.as_ref().filter(|_| req.apply_correction);
     let total_ms = correction.map_or(sum_ms, |c| c.apply(&kind_ms));
+    let interval_ms = table
+        .interval
+        .as_ref()
+        .filter(|_| correction.is_some() || table.correction.is_none())
+        .map(|i| i.around(total_ms));
+    let (lo, hi) = interval_ms.unwrap_or_default();
+    check_finite(
+        table,
+        &format!("architecture `{}`", arch.encode()),
+        &[total_ms, sum_ms, lo, hi],
+    )?;
     let ops: Vec<LoweredOp> = per_op.iter().map(|(op, _)| op.clone()).collect();
     let mem = memory::estimate(&ops, req.dtype.bytes());
+    check_fits(
+        space,
+        &format!("architecture `{}`", arch.encode()),
+        &[mem.peak_mem_bytes, mem.params],
+    )?;
     Ok(Prediction {
         total_ms,
         sum_ms,
@@ -143,11 +159,44 @@ pub fn predict(
         peak_op: mem.peak_op,
         params: mem.params,
         corrected: correction.is_some(),
-        interval_ms: table
-            .interval
-            .as_ref()
-            .filter(|_| correction.is_some() || table.correction.is_none())
-            .map(|i| i.around(total_ms)),
+        interval_ms,
+    })
+}
+
+/// Refuses a predicted time that is not a finite number of milliseconds. `load` keeps every
+/// value of a table in range, so this guards tables built or changed in memory: the error names
+/// the entry or correction field at fault when there is one.
+pub(crate) fn check_finite(
+    table: &LatencyTable,
+    what: &str,
+    ms: &[f64],
+) -> Result<(), LatencyError> {
+    if ms.iter().all(|v| v.is_finite()) {
+        return Ok(());
+    }
+    table.check_values()?;
+    Err(LatencyError::Data {
+        what: table.label(),
+        message: format!(
+            "the predicted time of {what} is not a finite number of milliseconds ({ms:?}); fix: \
+             check the table's entries and correction, or measure it again with `vidnas latency \
+             profile`"
+        ),
+    })
+}
+
+/// Refuses a memory or parameter count that reached `u64::MAX`: the counts saturate there
+/// instead of wrapping, which only a space with absurd sizes reaches.
+pub(crate) fn check_fits(space: &Space, what: &str, counts: &[u64]) -> Result<(), LatencyError> {
+    if !counts.contains(&u64::MAX) {
+        return Ok(());
+    }
+    Err(LatencyError::Data {
+        what: space.path.display().to_string(),
+        message: format!(
+            "the peak memory or parameter count of {what} does not fit 64 bits; fix: check the \
+             space's video and backbone sizes (channels, frames, height, width)"
+        ),
     })
 }
 

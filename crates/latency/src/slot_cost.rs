@@ -11,7 +11,7 @@ use crate::correction::Correction;
 use crate::error::LatencyError;
 use crate::lower::{lower_ops, LowerOptions};
 use crate::memory::live_elems;
-use crate::predict::{check_covers, PredictRequest};
+use crate::predict::{check_covers, check_finite, check_fits, PredictRequest};
 use crate::signature::OpClass;
 use crate::table::LatencyTable;
 use vidnas_space::{Architecture, OpKind, Space};
@@ -80,7 +80,9 @@ impl SlotCostModel {
                 .iter()
                 .map(|op| correction.scale(op.op_kind) * ms(&op.signature))
                 .sum::<f64>();
-        let backbone_params = backbone.iter().map(|op| op.params).sum();
+        let backbone_params = backbone
+            .iter()
+            .fold(0u64, |a, op| a.saturating_add(op.params));
         let backbone_peak_elems = live_elems(&backbone).into_iter().max().unwrap_or(0);
 
         // Lower one architecture per op kind that puts that op at every slot allowing it, and
@@ -106,6 +108,48 @@ impl SlotCostModel {
                 }
             }
         }
+        // The costliest choice at every slot bounds every architecture's sums, so when these are
+        // finite (and fit 64 bits) `predict` never prints inf nor wraps.
+        let worst = |f: fn(&SlotOpCost) -> f64| -> f64 {
+            slots
+                .iter()
+                .map(|s| s.iter().flatten().map(|c| f(c).abs()).fold(0.0, f64::max))
+                .sum()
+        };
+        // `f64::max` skips NaN, so every cost is also summed once.
+        let every_ms = slots
+            .iter()
+            .flatten()
+            .flatten()
+            .map(|c| c.ms + c.corrected_ms);
+        let worst_ms = [
+            backbone_ms + worst(|c| c.ms),
+            backbone_corrected_ms + worst(|c| c.corrected_ms),
+            every_ms.sum(),
+        ];
+        check_finite(
+            table,
+            &format!("the costliest architecture of `{}`", space.name()),
+            &worst_ms,
+        )?;
+        let bytes = req.dtype.bytes();
+        let worst_params = slots.iter().fold(backbone_params, |a, s| {
+            a.saturating_add(s.iter().flatten().map(|c| c.params).max().unwrap_or(0))
+        });
+        let worst_peak = slots
+            .iter()
+            .flatten()
+            .flatten()
+            .map(|c| c.live_elems)
+            .fold(backbone_peak_elems, u64::max);
+        let worst_mem = worst_params
+            .saturating_mul(bytes)
+            .saturating_add(worst_peak.saturating_mul(bytes));
+        check_fits(
+            space,
+            &format!("the costliest architecture of `{}`", space.name()),
+            &[worst_params, worst_mem],
+        )?;
         Ok(Self {
             backbone_ms,
             backbone_corrected_ms,

@@ -4,8 +4,8 @@
 
 use crate::correction::Correction;
 use crate::cost::Dtype;
-use crate::dupkeys::find_duplicate_key;
-use crate::error::LatencyError;
+use crate::dupkeys::{find_duplicate_key, join};
+use crate::error::{show_num, LatencyError};
 use crate::interval::PredictionInterval;
 use crate::signature::{OpClass, Signature};
 use serde::{Deserialize, Serialize};
@@ -14,6 +14,18 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 pub const TABLE_FORMAT: &str = "vidnas-latency-table/1";
+
+/// The largest time a table may hold, in ms (an entry's `ms`, `mean_ms`, `std_ms`, a
+/// correction's overhead): 10^7 ms, about 2.8 hours. An op slower than that is a corrupt value,
+/// not a measurement, and the bound keeps every sum over an architecture finite (f64 overflows
+/// only past 1.8·10^308).
+pub const MAX_MS: f64 = 1e7;
+
+/// The largest `bytes` an entry may hold: 1 PiB. The estimate counts attention matrices as
+/// materialised, so a large 3-D attention at a large batch reaches TiBs (the spaces here stay
+/// under 10 GB at batch 1); past 1 PiB it is a corrupt count, and sums of such counts cannot
+/// overflow.
+pub const MAX_ENTRY_BYTES: u64 = 1 << 50;
 
 /// Which statistic of the repeats an entry's `ms` is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -186,7 +198,16 @@ impl LatencyTable {
         }
         let de = &mut serde_json::Deserializer::from_str(text);
         let mut table: LatencyTable = serde_path_to_error::deserialize(de).map_err(|e| {
-            let field = e.path().to_string();
+            // Named as the other table errors name fields: `entries."conv1d|c=8|…".ms`.
+            let field = e
+                .path()
+                .iter()
+                .fold(String::new(), |path, segment| match segment {
+                    serde_path_to_error::Segment::Seq { index } => format!("{path}[{index}]"),
+                    serde_path_to_error::Segment::Map { key } => join(&path, key),
+                    other => join(&path, &other.to_string()),
+                });
+            let field = if field.is_empty() { ".".into() } else { field };
             let inner = e.into_inner();
             let fix = match inner.classify() {
                 serde_json::error::Category::Eof => {
@@ -197,7 +218,11 @@ impl LatencyTable {
                     "fix the JSON there; every number must be finite (JSON has no NaN or \
                      Infinity): measure the entry again or delete it"
                 }
-                _ => "the format is described in crates/latency/SIGNATURES.md",
+                _ => {
+                    "fix the value there (the format is described in \
+                     crates/latency/SIGNATURES.md), or measure the entry again with `vidnas \
+                     latency profile`"
+                }
             };
             LatencyError::TableParse {
                 path: path.to_path_buf(),
@@ -237,6 +262,15 @@ impl LatencyTable {
                 ));
             }
         }
+        // `check_values` of a table never saved labels it `<in-memory latency table>`.
+        let out = match self.path.is_none() && path == Path::new(&self.label()) {
+            true => "TABLE".to_string(),
+            false => path.display().to_string(),
+        };
+        let remeasure = format!(
+            "re-measure the entry: delete it and run `vidnas latency profile SPACE --out {out}` \
+             (or re-import it with `vidnas latency import`), or fix the value"
+        );
         for (sig, e) in &self.entries {
             let field = |name: &str| format!("entries.\"{sig}\"{name}");
             if let Err(err) = sig.parse::<Signature>() {
@@ -246,24 +280,35 @@ impl LatencyTable {
                     "delete the entry and re-profile (`vidnas latency profile`) or re-import it",
                 ));
             }
-            for (name, value) in [
-                (".ms", e.ms),
-                (".mean_ms", e.mean_ms),
-                (".std_ms", e.std_ms),
-            ] {
-                if !value.is_finite() || value < 0.0 {
+            for (name, value) in [("ms", e.ms), ("mean_ms", e.mean_ms), ("std_ms", e.std_ms)] {
+                if !(value.is_finite() && (0.0..=MAX_MS).contains(&value)) {
                     return Err(invalid(
-                        field(name),
-                        format!("{value} is not a non-negative number of milliseconds"),
-                        "re-measure the entry or delete it so it is measured again",
+                        field(&format!(".{name}")),
+                        format!(
+                            "{} is out of range; the valid range is 0 <= {name} <= {MAX_MS} \
+                             (milliseconds; an op slower than ~2.8 hours is a corrupt value)",
+                            show_num(value)
+                        ),
+                        &remeasure,
                     ));
                 }
+            }
+            if e.bytes > MAX_ENTRY_BYTES {
+                return Err(invalid(
+                    field(".bytes"),
+                    format!(
+                        "{} is out of range; the valid range is 0 <= bytes <= {MAX_ENTRY_BYTES} \
+                         (1 PiB)",
+                        e.bytes
+                    ),
+                    &remeasure,
+                ));
             }
             if e.count == 0 {
                 return Err(invalid(
                     field(".count"),
                     "no timed repeats".into(),
-                    "re-measure the entry or delete it so it is measured again",
+                    &remeasure,
                 ));
             }
         }
@@ -284,7 +329,23 @@ impl LatencyTable {
                 ));
             }
         }
+        if let Some(i) = &self.interval {
+            if let Err((field, message)) = i.check() {
+                return Err(invalid(
+                    format!("interval.{field}"),
+                    message,
+                    "validate the table again with `vidnas latency validate --write-correction`, \
+                     or delete the `interval` field",
+                ));
+            }
+        }
         Ok(())
+    }
+
+    /// Checks the values as [`LatencyTable::load`] does, for a table built or changed in
+    /// memory; errors name [`LatencyTable::label`].
+    pub fn check_values(&self) -> Result<(), LatencyError> {
+        self.check(Path::new(&self.label()))
     }
 
     /// Writes the table as pretty JSON, atomically (`vidnas_io::write_atomic`), and records

@@ -156,3 +156,84 @@ fn non_finite_and_negative_times_are_refused() {
         assert!(msg.contains("finite non-negative"), "{msg}");
     }
 }
+
+const WITH_BYTES: &str = "signature,ms,count,mean_ms,std_ms,bytes
+down|c=8|t=2|h=8|w=8,0.5,20,0.52,0.01,4096
+";
+
+#[test]
+fn huge_byte_counts_are_refused_with_line_column_and_fix() {
+    for bad in [
+        "18446744073709551615",
+        "99999999999999999999",
+        "1125899906842625",
+        "-1",
+    ] {
+        let msg = message(&WITH_BYTES.replace(",4096", &format!(",{bad}")));
+        assert!(
+            msg.starts_with(&format!(
+                "measurements.csv line 2: column `bytes`: `{bad}` "
+            )),
+            "{bad}: {msg}"
+        );
+        assert!(msg.contains("fix"), "{bad}: {msg}");
+    }
+    // 1 PiB itself is accepted.
+    import(&WITH_BYTES.replace(",4096", ",1125899906842624")).unwrap();
+}
+
+#[test]
+fn signatures_whose_byte_count_overflows_are_refused() {
+    // Without a `bytes` column the bytes are computed from the signature: c·t·h·w·… past u64.
+    let huge = "attn3d|c=4294967296|heads=1|groups=1|t=65536|h=65536|w=65536";
+    let text = format!("signature,ms,count,mean_ms,std_ms\n{huge},0.5,20,0.52,0.01\n");
+    let msg = message(&text);
+    assert!(
+        msg.starts_with("measurements.csv line 2: column `signature`: "),
+        "{msg}"
+    );
+    assert!(msg.contains("bytes") && msg.contains("fix"), "{msg}");
+    // Large but representable: refused as above the per-op bound.
+    let big = "down|c=1048576|t=1024|h=1024|w=1024";
+    let text = format!("signature,ms,count,mean_ms,std_ms\n{big},0.5,20,0.52,0.01\n");
+    let msg = message(&text);
+    assert!(
+        msg.starts_with("measurements.csv line 2: column `signature`: "),
+        "{msg}"
+    );
+}
+
+#[test]
+fn absurd_times_and_counts_are_refused_with_line_and_column() {
+    for (bad, column) in [
+        ("1e999", "ms"),
+        ("-inf", "ms"),
+        ("1e308", "ms"),
+        ("10000001", "ms"),
+    ] {
+        let text = GOOD.replace("0.5,20,0.52", &format!("{bad},20,0.52"));
+        let msg = message(&text);
+        assert!(
+            msg.starts_with(&format!(
+                "measurements.csv line 2: column `{column}`: `{bad}`"
+            )),
+            "{msg}"
+        );
+        assert!(msg.contains("fix"), "{msg}");
+    }
+    for bad in ["1e308", "NaN"] {
+        let text = GOOD.replace("0.52,0.01", &format!("{bad},0.01"));
+        let msg = message(&text);
+        assert!(
+            msg.starts_with("measurements.csv line 2: column `mean_ms`: "),
+            "{msg}"
+        );
+    }
+    let text = GOOD.replace(",20,0.52", ",99999999999999999999,0.52");
+    let msg = message(&text);
+    assert!(
+        msg.starts_with("measurements.csv line 2: column `count`: `99999999999999999999`")
+            && msg.contains("too large"),
+        "{msg}"
+    );
+}

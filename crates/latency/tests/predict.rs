@@ -258,3 +258,71 @@ fn slot_cost_model_needs_a_covering_table() {
     let err = SlotCostModel::new(&one_block(), &table, &PredictRequest::default()).unwrap_err();
     assert!(err.to_string().contains(CONV1D), "{err}");
 }
+
+#[test]
+fn an_in_memory_table_with_absurd_times_never_predicts_inf() {
+    // Tables built in memory skip `load`'s checks; two finite 1e308 ms would sum to inf.
+    let space = one_block();
+    let arch = space.parse_arch("none-attn3d-none-none").unwrap();
+    for bad in [1e308, f64::INFINITY, f64::NAN] {
+        let mut table = one_block_table();
+        table.entries.get_mut(RES_8).unwrap().ms = bad;
+        table.entries.get_mut(RES_16).unwrap().ms = bad;
+        let req = PredictRequest::default();
+        for msg in [
+            predict(&space, &arch, &table, &req)
+                .unwrap_err()
+                .to_string(),
+            SlotCostModel::new(&space, &table, &req)
+                .unwrap_err()
+                .to_string(),
+        ] {
+            assert!(
+                msg.starts_with("<in-memory latency table>: ")
+                    && msg.contains(&format!("entries.\"{RES_16}\".ms"))
+                    && msg.contains("vidnas latency profile"),
+                "{bad}: {msg}"
+            );
+        }
+    }
+    // A correction or interval past its bounds, likewise.
+    let mut table = one_block_table();
+    let mut c = Correction::identity();
+    c.global_scale = 1e308;
+    table.correction = Some(c);
+    let msg = predict(&space, &arch, &table, &PredictRequest::default())
+        .unwrap_err()
+        .to_string();
+    assert!(msg.contains("correction.global_scale"), "{msg}");
+}
+
+#[test]
+fn a_space_whose_memory_overflows_64_bits_is_refused_not_wrapped() {
+    // 2^32 channels: a 3×3 convolution alone has 9·2^64 weights.
+    let text = common::ONE_BLOCK.replace(
+        "\"block_out_channels\": [8]",
+        "\"block_out_channels\": [4294967296]",
+    );
+    let space = vidnas_space::Space::from_json("huge.json", &text).unwrap();
+    let mut table = LatencyTable::new(device());
+    for sig in vidnas_latency::all_signatures(&space, &vidnas_latency::LowerOptions::default()) {
+        table.insert(&sig.parse().unwrap(), entry(1.0));
+    }
+    let arch = space.parse_arch("none-attn3d-none-none").unwrap();
+    let req = PredictRequest::default();
+    for msg in [
+        predict(&space, &arch, &table, &req)
+            .unwrap_err()
+            .to_string(),
+        SlotCostModel::new(&space, &table, &req)
+            .unwrap_err()
+            .to_string(),
+    ] {
+        assert!(
+            msg.starts_with("huge.json: ")
+                && msg.contains("does not fit 64 bits")
+                && msg.contains("fix: "),
+            "{msg}"
+        );
+    }
+}

@@ -193,3 +193,133 @@ fn truncated_or_non_finite_json_says_what_to_do() {
         .to_string();
     assert!(msg.contains("byte-order mark"), "{msg}");
 }
+
+const ATTN3D_KEY: &str = "entries.\"attn3d|c=8|heads=2|groups=4|t=2|h=4|w=4\"";
+
+/// The load error of the fixture with `from` replaced by `to` (first occurrence).
+fn load_error(from: &str, to: &str) -> String {
+    let text = FIXTURE.replacen(from, to, 1);
+    assert_ne!(text, FIXTURE, "`{from}` is in the fixture");
+    LatencyTable::from_json("t.json", &text)
+        .unwrap_err()
+        .to_string()
+}
+
+#[test]
+fn absurd_times_name_the_file_the_entry_the_field_and_the_fix() {
+    // 1e308 is finite, but two of them sum to inf: the prediction would print `inf ms`.
+    for (from, to, field) in [
+        ("\"ms\": 2.5", "\"ms\": 1e308", ".ms"),
+        ("\"ms\": 2.5", "\"ms\": 10000001", ".ms"),
+        ("\"mean_ms\": 2.5", "\"mean_ms\": 1e300", ".mean_ms"),
+        ("\"std_ms\": 0.01", "\"std_ms\": 1.7e308", ".std_ms"),
+        ("\"ms\": 2.5", "\"ms\": -0.0001", ".ms"),
+    ] {
+        let msg = load_error(from, to);
+        assert!(
+            msg.starts_with(&format!("t.json: field `{ATTN3D_KEY}{field}`: ")),
+            "{to}: {msg}"
+        );
+        assert!(
+            msg.contains("vidnas latency profile") && msg.contains("fix the value"),
+            "{to}: {msg}"
+        );
+    }
+    // The bound itself is a time a table may hold.
+    let text = FIXTURE.replacen(
+        "\"ms\": 2.5",
+        &format!("\"ms\": {}", vidnas_latency::MAX_MS),
+        1,
+    );
+    LatencyTable::from_json("t.json", &text).unwrap();
+}
+
+#[test]
+fn times_json_cannot_hold_name_the_entry_and_field() {
+    // serde_json reads 1e999 as out of range (no inf); NaN and Infinity are not JSON.
+    for bad in ["1e999", "-1e999", "NaN", "Infinity"] {
+        let msg = load_error("\"ms\": 2.5", &format!("\"ms\": {bad}"));
+        assert!(msg.starts_with("t.json: "), "{bad}: {msg}");
+        assert!(
+            msg.contains("attn3d|c=8|heads=2|groups=4|t=2|h=4|w=4") && msg.contains("ms"),
+            "{bad}: {msg}"
+        );
+        assert!(msg.contains("fix:"), "{bad}: {msg}");
+    }
+}
+
+#[test]
+fn absurd_byte_counts_name_the_entry_and_field() {
+    for bad in ["18446744073709551615", "1125899906842625"] {
+        let msg = load_error("\"bytes\": 16032", &format!("\"bytes\": {bad}"));
+        assert!(
+            msg.starts_with(&format!("t.json: field `{ATTN3D_KEY}.bytes`: {bad} ")),
+            "{bad}: {msg}"
+        );
+        assert!(msg.contains("vidnas latency profile"), "{msg}");
+    }
+    // Past u64: the typed parse names the field.
+    let msg = load_error("\"bytes\": 16032", "\"bytes\": 99999999999999999999");
+    assert!(
+        msg.starts_with("t.json: ") && msg.contains(&format!("{ATTN3D_KEY}.bytes")),
+        "{msg}"
+    );
+}
+
+#[test]
+fn absurd_corrections_and_intervals_name_the_field() {
+    let mut table = LatencyTable::from_json("f.json", FIXTURE).unwrap();
+    for (field, set) in [
+        (
+            "overhead_ms",
+            (|c: &mut vidnas_latency::Correction| c.overhead_ms = 1e308) as fn(&mut _),
+        ),
+        ("global_scale", |c| c.global_scale = 1e300),
+        ("scales.attn3d", |c| {
+            c.scales.insert("attn3d".into(), 1e300);
+        }),
+    ] {
+        let mut c = vidnas_latency::Correction::identity();
+        set(&mut c);
+        table.correction = Some(c);
+        let text = serde_json::to_string_pretty(&table).unwrap();
+        let msg = LatencyTable::from_json("t.json", &text)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.starts_with(&format!("t.json: field `correction.{field}`: ")),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("out of range") && msg.contains("fix: "),
+            "{msg}"
+        );
+    }
+    table.correction = None;
+    for (field, set) in [
+        (
+            "ratio_hi",
+            (|i: &mut vidnas_latency::PredictionInterval| i.ratio_hi = 1e308) as fn(&mut _),
+        ),
+        ("ratio_lo", |i| i.ratio_lo = -1.0),
+        ("ratio_lo", |i| i.ratio_lo = 2.0),
+        ("coverage", |i| i.coverage = 1.5),
+    ] {
+        let mut i = vidnas_latency::PredictionInterval::from_holdout(
+            &[(1.0, 0.9), (1.0, 1.1)],
+            "test".into(),
+        )
+        .unwrap();
+        set(&mut i);
+        table.interval = Some(i);
+        let text = serde_json::to_string_pretty(&table).unwrap();
+        let msg = LatencyTable::from_json("t.json", &text)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.starts_with(&format!("t.json: field `interval.{field}`: ")),
+            "{msg}"
+        );
+        assert!(msg.contains("latency validate"), "{msg}");
+    }
+}

@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 
 /// Seconds a rank waits in one collective before giving up (`VIDNAS_DIST_TIMEOUT_S`).
 pub const DEFAULT_TIMEOUT_S: u64 = 600;
+/// The longest timeout taken (about 11 days): beyond it the figure is a typo.
+pub const MAX_TIMEOUT_S: f64 = 1e6;
 
 type Waiting = Arc<Mutex<Option<(String, Instant)>>>;
 
@@ -28,9 +30,12 @@ pub fn timeout_from_env() -> Result<Duration, ParallelError> {
     match std::env::var("VIDNAS_DIST_TIMEOUT_S") {
         Err(_) => Ok(Duration::from_secs(DEFAULT_TIMEOUT_S)),
         Ok(v) => match v.trim().parse::<f64>() {
-            Ok(s) if s.is_finite() && s > 0.0 => Ok(Duration::from_secs_f64(s)),
+            // Bounded so the Duration cannot overflow (1e300 s would panic).
+            Ok(s) if s.is_finite() && s > 0.0 && s <= MAX_TIMEOUT_S => {
+                Ok(Duration::from_secs_f64(s))
+            }
             _ => Err(ParallelError::Setup(format!(
-                "VIDNAS_DIST_TIMEOUT_S is `{v}`; set it to a positive number of seconds (default {DEFAULT_TIMEOUT_S})"
+                "VIDNAS_DIST_TIMEOUT_S is `{v}`; set it to a number of seconds above 0 and at most {MAX_TIMEOUT_S} (default {DEFAULT_TIMEOUT_S})"
             ))),
         },
     }

@@ -53,7 +53,16 @@ pub fn program_cache() -> PathBuf {
 
 /// The venv's Python, or an error saying how to install it.
 pub fn python() -> Result<PathBuf, ProfileError> {
-    let venv = vidnas_io::cache_dir().join(format!("venv-executorch-{EXECUTORCH_VERSION}"));
+    let cache = vidnas_io::cache_dir();
+    if cache.exists() && !cache.is_dir() {
+        return Err(ProfileError::Unsupported(format!(
+            "--runtime {BACKEND}: the cache folder {} (VIDNAS_CACHE, default ~/.cache/vidnas) is \
+             a file, not a folder; point VIDNAS_CACHE at the folder `scripts/install-executorch.sh` \
+             installed into, or move the file away",
+            cache.display()
+        )));
+    }
+    let venv = cache.join(format!("venv-executorch-{EXECUTORCH_VERSION}"));
     let python = venv.join("bin/python");
     if !python.exists() || !venv.join(".vidnas-verified").exists() {
         return Err(ProfileError::Unsupported(format!(

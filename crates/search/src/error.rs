@@ -7,7 +7,7 @@ pub enum SearchError {
     /// Reading or writing a file through `vidnas_io` (atomic writes, JSON).
     #[error(transparent)]
     File(#[from] vidnas_io::FileError),
-    #[error("{}: {action} failed: {error}", path.display())]
+    #[error("{}: {action} failed: {error}; {}", path.display(), vidnas_io::os_fix(error))]
     Io {
         path: PathBuf,
         action: &'static str,
@@ -35,8 +35,9 @@ pub enum SearchError {
     },
     #[error(
         "{}: `{field}` was {recorded} when the run started but is {requested} now; \
-         resume with the same settings, or start a new run folder",
-        path.display()
+         resume with the same {}, or start a new run folder",
+        path.display(),
+        crate::settings::setting_flag(field)
     )]
     SettingsMismatch {
         path: PathBuf,

@@ -83,6 +83,13 @@ pub fn merge(
         std::fs::remove_file(&f).map_err(|e| SearchError::io(&f, "removing", e))?;
     }
     let created = Created::folder(out_dir)?;
+    // The paths stay relative to the folder the first shard ran in, recorded from here.
+    settings.working_dir = base.working_dir.as_deref().and_then(|w| {
+        vidnas_io::folder_record(
+            out_dir,
+            &vidnas_io::recorded_folder(&first_dir.join("run.json"), w),
+        )
+    });
     let results_csv = out_dir.join("results.csv");
     let run_json = out_dir.join("run.json");
     let all: Vec<&ResultRow> = rows.iter().collect();

@@ -118,6 +118,11 @@ pub fn run_search<'a>(
             None => {}
         }
         let created = Created::folder(run_dir)?;
+        // The relative paths of the request are relative to this command's folder.
+        let requested = RunSettings {
+            working_dir: vidnas_io::working_dir_record(run_dir),
+            ..requested
+        };
         let log = write_json(&run_json, &requested)
             .and_then(|_| ResultsLog::create(&results_csv, space, &requested.joint()));
         match log {

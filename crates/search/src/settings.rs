@@ -6,7 +6,7 @@ use crate::error::SearchError;
 use crate::joint::Joint;
 use crate::pareto::Mode;
 use serde::{Deserialize, Serialize};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use vidnas_io::FileRef;
 use vidnas_space::Space;
 
@@ -266,6 +266,13 @@ pub struct RunSettings {
     /// For a merged run: the shard folders it was made from.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub merged_from: Vec<String>,
+    /// The folder the relative paths above are relative to (where the search ran), itself
+    /// relative to the run folder (`../..`; absolute when the two share no folder but the
+    /// root). Read the paths through [`RunSettings::table_file`] and
+    /// [`RunSettings::supernet_folder`], which find them from any working folder. Never compared
+    /// on resume or merge; absent in files written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub working_dir: Option<PathBuf>,
 }
 
 impl RunSettings {
@@ -294,7 +301,45 @@ impl RunSettings {
                 point: config.hv_reference.clone(),
             },
             merged_from: Vec::new(),
+            working_dir: None,
         }
+    }
+
+    /// `path`, recorded in `field` of `run_dir/run.json`, found from the current folder (see
+    /// [`vidnas_io::resolve_recorded`]); `flag` gives it on the command line instead.
+    pub fn resolve(
+        &self,
+        run_dir: &Path,
+        field: &str,
+        path: &Path,
+        flag: Option<&str>,
+    ) -> Result<PathBuf, SearchError> {
+        let file = run_dir.join("run.json");
+        let at = vidnas_io::Recorded {
+            file: &file,
+            field,
+            working_dir: self.working_dir.as_deref(),
+            flag,
+        };
+        Ok(vidnas_io::resolve_recorded(path, &at)?)
+    }
+
+    /// The latency table the run predicted with (`table.path`; `None` when it records none),
+    /// from any working folder.
+    pub fn table_file(&self, run_dir: &Path) -> Result<Option<PathBuf>, SearchError> {
+        self.table
+            .as_ref()
+            .map(|t| self.resolve(run_dir, "table.path", &t.path, Some("--table")))
+            .transpose()
+    }
+
+    /// The supernet run (or few-shot folder) that scored (`supernet.path`; `None` for a
+    /// predictor-only run), from any working folder.
+    pub fn supernet_folder(&self, run_dir: &Path) -> Result<Option<PathBuf>, SearchError> {
+        self.supernet
+            .as_ref()
+            .map(|s| self.resolve(run_dir, "supernet.path", &s.path, Some("--supernet")))
+            .transpose()
     }
 
     /// The run's devices and memory dtypes (both empty for a single-device run).
@@ -305,8 +350,8 @@ impl RunSettings {
         }
     }
 
-    /// Checks that `requested` repeats these recorded settings. A derived reference point and
-    /// the fields in `ignore` (top-level names) are not compared.
+    /// Checks that `requested` repeats these recorded settings. A derived reference point,
+    /// `working_dir` and the fields in `ignore` (top-level names) are not compared.
     pub fn check_same(
         &self,
         path: &Path,
@@ -317,7 +362,7 @@ impl RunSettings {
         let mut b = serde_json::to_value(requested).expect("settings serialise");
         for v in [&mut a, &mut b] {
             let obj = v.as_object_mut().expect("settings are an object");
-            for key in ignore {
+            for key in ignore.iter().chain(&["working_dir"]) {
                 obj.remove(*key);
             }
             if let Some(hv) = obj.get_mut("hv_reference") {
@@ -366,7 +411,35 @@ fn file_ref_or_legacy<'de, D: serde::Deserializer<'de>>(
     )
 }
 
-/// The first differing leaf of two JSON values, as (dotted path, a, b).
+/// The command-line flag that sets a recorded setting (a dotted path of run.json), so a
+/// resume mismatch says what to type rather than the file's field.
+pub(crate) fn setting_flag(field: &str) -> &'static str {
+    let leaf = field.rsplit('.').next().unwrap_or(field);
+    let top = field.split('.').next().unwrap_or(field);
+    match (top, leaf) {
+        ("algo", "name") => "--algo (and --surrogate)",
+        ("algo", "population") => "--population",
+        ("algo", "generations") => "--generations",
+        ("algo", "samples") => "--samples",
+        ("algo", "warmup") => "--surrogate-warmup",
+        ("algo", "inner_population") => "--surrogate-population",
+        ("algo", "inner_generations") => "--surrogate-generations",
+        ("algo", _) => "--algo settings",
+        ("seed", _) => "--seed",
+        ("budgets", "latency_ms" | "other_latency_ms") => "--latency-budget-ms",
+        ("budgets", _) => "--memory-budget-mb",
+        ("shard", _) => "--shard",
+        ("space", _) => "SPACE (search-space file)",
+        ("table" | "other_tables" | "devices" | "memory_dtypes", _) => "--table",
+        ("supernet" | "mode" | "objectives", _) => "--supernet",
+        ("hv_reference", _) => "--hv-ref",
+        _ => "settings",
+    }
+}
+
+/// The first differing leaf of two JSON values, as (dotted path, a, b). An enum's tag (`name`)
+/// is compared before its fields: another algorithm is reported as such, not as a field that
+/// only one of them has.
 fn first_difference(
     at: &str,
     a: &serde_json::Value,
@@ -375,7 +448,7 @@ fn first_difference(
     use serde_json::Value;
     if let (Value::Object(x), Value::Object(y)) = (a, b) {
         let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
-        keys.sort();
+        keys.sort_by_key(|k| (k.as_str() != "name", k.as_str()));
         keys.dedup();
         for k in keys {
             let path = if at.is_empty() {
@@ -597,6 +670,57 @@ mod tests {
         let text = serde_json::to_string(&typed).unwrap();
         assert!(text.contains(r#""table":{"path":"t.json","sha256":"ff"},"supernet":null"#));
         assert_eq!(serde_json::from_str::<RunSettings>(&text).unwrap(), typed);
+    }
+
+    #[test]
+    fn recorded_paths_are_found_from_another_working_folder() {
+        // A search made in `project` (`--table tables/t.json --out runs/s`), read from elsewhere:
+        // this test runs in the crate's folder, which holds no `tables/t.json`.
+        let tmp = tempfile::tempdir().unwrap();
+        let project = tmp.path().join("project");
+        let run_dir = project.join("runs/s");
+        std::fs::create_dir_all(project.join("tables")).unwrap();
+        std::fs::create_dir_all(&run_dir).unwrap();
+        std::fs::write(project.join("tables/t.json"), "{}").unwrap();
+        assert!(!Path::new("tables/t.json").exists());
+        let text = format!(
+            r#"{{"format": "{RUN_FORMAT}", "algo": {{"name": "exhaustive", "batch": 8}},
+            "seed": 0, "budgets": {{"latency_ms": null, "memory_mb": null}},
+            "space": {{"name": "s", "hash": "h", "num_slots": 1, "size": "2"}},
+            "table": {{"path": "tables/t.json", "sha256": "ff"}},
+            "supernet": {{"path": "runs/supernet", "sha256": "ee"}},
+            "mode": "score", "objectives": [],
+            "hv_reference": {{"given": false, "point": null}}, "working_dir": "../.."}}"#
+        );
+        std::fs::write(run_dir.join("run.json"), text).unwrap();
+        let settings: RunSettings = vidnas_io::read_json(&run_dir.join("run.json")).unwrap();
+        assert_eq!(settings.working_dir.as_deref(), Some(Path::new("../..")));
+        let table = settings.table_file(&run_dir).unwrap().unwrap();
+        assert_eq!(
+            table.canonicalize().unwrap(),
+            project.join("tables/t.json").canonicalize().unwrap()
+        );
+        // The supernet run is gone: the message says where it looked and what to do.
+        let msg = settings.supernet_folder(&run_dir).unwrap_err().to_string();
+        for part in [
+            "run.json",
+            "field `supernet.path`",
+            "`runs/supernet` is a relative path",
+            "current folder",
+            "the folder the run was made in",
+            "the run folder",
+            "pass the path with --supernet",
+        ] {
+            assert!(msg.contains(part), "`{part}` missing from: {msg}");
+        }
+        // Resuming from another folder records another working folder: not a changed setting.
+        let moved = RunSettings {
+            working_dir: Some("..".into()),
+            ..settings.clone()
+        };
+        settings
+            .check_same(Path::new("run.json"), &moved, &[])
+            .unwrap();
     }
 
     #[test]

@@ -216,7 +216,7 @@ pub fn split_supernet(req: &SplitRequest) -> Result<SplitManifest, TrainError> {
             ),
         ));
     };
-    let image_run = base.image_run.clone().ok_or_else(|| {
+    let image_run = base.image_run_folder(req.base)?.ok_or_else(|| {
         TrainError::file(
             req.base.join("run.json"),
             "records no stage-1 run (image_run)",
@@ -298,7 +298,7 @@ pub fn split_supernet(req: &SplitRequest) -> Result<SplitManifest, TrainError> {
         };
         let stage = TemporalStage {
             scoring: Some((base.data.validation_clips, base.validation.clone())),
-            source: Some(base.data.source.clone()),
+            source: Some(base.data_source(req.base)?),
             init_from: Some(req.base.to_path_buf()),
         };
         train_temporal(

@@ -27,7 +27,7 @@ pub fn fine_tune_and_score(
     compute: &Compute,
 ) -> Result<f64, TrainError> {
     let info = RunInfo::load(supernet)?;
-    let image_run = info.image_run.clone().ok_or_else(|| {
+    let image_run = info.image_run_folder(supernet)?.ok_or_else(|| {
         TrainError::file(
             supernet.join("run.json"),
             "names no stage-1 run (`image_run`); re-ranking fine-tunes from a supernet made by `vidnas supernet train`",
@@ -45,7 +45,7 @@ pub fn fine_tune_and_score(
         let stage = TemporalStage {
             // Scored on exactly the clips and timesteps the supernet scores on.
             scoring: Some((info.data.validation_clips, info.validation.clone())),
-            source: Some(info.data.source.clone()),
+            source: Some(info.data_source(supernet)?),
             init_from: Some(supernet.to_path_buf()),
         };
         train_temporal(

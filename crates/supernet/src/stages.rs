@@ -118,6 +118,7 @@ pub fn pretrain_image(
         init_run: None,
         init_unet,
         compute: Some(compute.record()),
+        working_dir: None,
     };
     info.text.validate("text").map_err(TrainError::Config)?;
     check_run_folder(run, &info, resume)?;
@@ -245,9 +246,11 @@ pub fn train_temporal(
         image.data.validation_clips = clips;
         image.validation = validation;
     }
-    if let Some(source) = stage.source {
-        image.data.source = source;
-    }
+    // The stage-1 run's clips, found from this command's folder (its path is recorded anew).
+    image.data.source = match stage.source {
+        Some(source) => source,
+        None => image.data_source(image_run)?,
+    };
     image.check_space(space, image_run)?;
     if objective == Objective::Image {
         return Err(TrainError::Config("use pretrain_image for stage 1".into()));
@@ -259,6 +262,9 @@ pub fn train_temporal(
     }
     let info = RunInfo {
         objective: objective.clone(),
+        // As given to this command (the same space, by the check above), so it is relative to
+        // the folder this run records.
+        space_path: space.path.clone(),
         train: train.clone(),
         image_run: Some(image_run.to_path_buf()),
         init_run: stage.init_from.clone(),
@@ -316,10 +322,13 @@ fn check_init_run(space: &Space, init: &Path, image_run: &Path) -> Result<(), Tr
             ),
         ));
     }
-    let same_image = info
-        .image_run
-        .as_deref()
-        .is_some_and(|i| same_folder(i, image_run));
+    let same_image = match info.image_run.as_deref() {
+        None => false,
+        Some(i) if i == image_run => true,
+        Some(_) => info
+            .image_run_folder(init)?
+            .is_some_and(|i| same_folder(&i, image_run)),
+    };
     if !same_image {
         return Err(TrainError::file(
             init.join("run.json"),
@@ -378,7 +387,7 @@ impl Scorer {
         )?;
         let mut model = VideoModel::new(space, build, info.text.clone(), device)?;
         model.load_all(&weights)?;
-        let (_, val) = datasets(space, &info.data)?;
+        let (_, val) = datasets(space, &info.data_resolved(run)?)?;
         let clips: Vec<_> = (0..val.len()).map(|i| val.get(i)).collect();
         let validation = ValidationSet::new(
             &model,

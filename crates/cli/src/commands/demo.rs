@@ -6,6 +6,8 @@
 use crate::commands::search::{rerank, search, AlgoArg, NamedBudgets, RerankRequest, SearchArgs};
 use crate::commands::train::{BackboneArgs, SourceArgs};
 use crate::compute_args::ComputeArgs;
+use crate::paths::out_dir;
+use crate::values::*;
 use anyhow::Result;
 use clap::Args;
 use std::path::{Path, PathBuf};
@@ -28,13 +30,13 @@ pub struct DemoArgs {
     #[arg(default_value = "search-spaces/tiny.json")]
     pub space: PathBuf,
     /// Folder for every output (table, runs, search, report, config).
-    #[arg(long, default_value = "runs/demo")]
+    #[arg(long, default_value = "runs/demo", value_parser = out_dir)]
     pub out: PathBuf,
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Stage-1 image pretraining steps [default: 0 from a pretrained backbone (see
     /// --pretrained), else 400].
-    #[arg(long)]
+    #[arg(long, value_parser = steps(MAX_STEPS))]
     pub image_steps: Option<usize>,
     /// Start stage 1 from this vidnas image model (spatial UNet + text encoder, e.g. the
     /// `model.safetensors` of a `vidnas pretrain-image` run). Default: the space's shipped
@@ -46,17 +48,17 @@ pub struct DemoArgs {
     #[arg(long)]
     pub no_pretrained: bool,
     /// Supernet training steps.
-    #[arg(long, default_value_t = 150)]
+    #[arg(long, default_value_t = 150, value_parser = steps(MAX_STEPS))]
     pub supernet_steps: usize,
-    #[arg(long, default_value_t = 12)]
+    #[arg(long, default_value_t = 12, value_parser = whole(1, MAX_COUNT))]
     pub population: usize,
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 4, value_parser = whole(1, MAX_COUNT))]
     pub generations: usize,
     /// Latency budget for the search (ms on this machine's table).
-    #[arg(long)]
+    #[arg(long, value_parser = positive(MAX_MS))]
     pub latency_budget_ms: Option<f64>,
     /// libtorch threads for profiling (the deployment target's).
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = 2, value_parser = threads())]
     pub threads: usize,
     /// Where to train and score: cpu, cuda or cuda:N (profiling stays on the CPU, the
     /// latency target).
@@ -67,13 +69,13 @@ pub struct DemoArgs {
     pub no_surrogate: bool,
     /// Front architectures re-ranked by fine-tuning after the search (`search --rerank`);
     /// 0 turns it off.
-    #[arg(long, value_name = "K", default_value_t = 8)]
+    #[arg(long, value_name = "K", default_value_t = 8, value_parser = whole(0, 1000))]
     pub rerank: usize,
     /// Fine-tuning steps per re-ranked architecture.
-    #[arg(long, value_name = "N", default_value_t = 20)]
+    #[arg(long, value_name = "N", default_value_t = 20, value_parser = steps(MAX_STEPS))]
     pub rerank_steps: usize,
     /// Validation clips that score architectures (taken out of loaded data).
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = 8, value_parser = whole(1, MAX_COUNT))]
     pub validation_clips: usize,
     #[command(flatten)]
     pub source: SourceArgs,
@@ -103,7 +105,7 @@ pub fn run(a: DemoArgs) -> Result<()> {
         space.count(),
         a.out.display()
     );
-    std::fs::create_dir_all(&a.out)?;
+    crate::paths::create_out_dir(&a.out)?;
     let table = a.out.join("latency-table.json");
     let image = a.out.join("image");
     let supernet = a.out.join("supernet");
@@ -227,7 +229,7 @@ pub fn run(a: DemoArgs) -> Result<()> {
         memory_budget_mb: None,
         population: a.population,
         generations: a.generations,
-        samples: 0,
+        samples: None,
         seed: a.seed,
         resume: search_dir.join("run.json").exists(),
         shard: None,
@@ -243,7 +245,7 @@ pub fn run(a: DemoArgs) -> Result<()> {
         surrogate_generations: 24,
         remeasure: None,
         // Re-ranking is its own stage below.
-        rerank: 0,
+        rerank: Some(0),
         rerank_steps: a.rerank_steps,
         compute: compute_args,
     };

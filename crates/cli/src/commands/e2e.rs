@@ -2,6 +2,7 @@
 //! passes + decoder) with its breakdown, and the same measured on this machine.
 
 use crate::compute_args::ComputeArgs;
+use crate::values::*;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use std::path::PathBuf;
@@ -25,23 +26,23 @@ pub struct E2eArgs {
     #[arg(long)]
     pub table: PathBuf,
     /// Denoising steps.
-    #[arg(long, default_value_t = 25)]
+    #[arg(long, default_value_t = 25, value_parser = steps(MAX_SAMPLE_STEPS))]
     pub steps: usize,
     /// Classifier-free guidance scale; anything but 1 costs a second denoiser pass per step.
-    #[arg(long, default_value_t = 3.0)]
+    #[arg(long, default_value_t = 3.0, value_parser = number(0.0, MAX_GUIDANCE))]
     pub guidance: f64,
     /// Text-encoder time on the target (default: timed here for the built-in encoder,
     /// unknown for prompt embeddings computed elsewhere).
-    #[arg(long)]
+    #[arg(long, value_parser = number(0.0, MAX_MS))]
     pub text_encoder_ms: Option<f64>,
     /// VAE decoder time on the target (a pixel-space model has none).
-    #[arg(long)]
+    #[arg(long, value_parser = number(0.0, MAX_MS))]
     pub decoder_ms: Option<f64>,
     /// Also time the whole sampler on this machine (needs --config and its weights).
-    #[arg(long)]
+    #[arg(long, requires = "config")]
     pub measure: bool,
     /// Timed runs of the sampler (after one warm-up); the median is reported.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 3, value_parser = whole(1, MAX_COUNT), requires = "measure")]
     pub runs: usize,
     #[arg(long)]
     pub json: bool,
@@ -134,6 +135,7 @@ pub fn run(a: E2eArgs) -> Result<()> {
         let Some((config, _, arch, model)) = &loaded else {
             bail!("--measure needs --config (a model with weights to run)");
         };
+        check_sampling_steps("--steps", a.steps, config.schedule.train_timesteps)?;
         let prompt = any_prompt(config);
         let cfg = SampleConfig {
             steps: a.steps,

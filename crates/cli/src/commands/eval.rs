@@ -2,6 +2,8 @@
 //! (student vs few-step teacher vs full-step teacher on held-out prompts).
 
 use crate::compute_args::ComputeArgs;
+use crate::paths::out_dir;
+use crate::values::*;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
@@ -32,16 +34,16 @@ pub struct ClassifierArgs {
     #[arg(long)]
     pub config: Option<PathBuf>,
     /// Output folder (classifier.safetensors + classifier.json).
-    #[arg(long)]
+    #[arg(long, value_parser = out_dir)]
     pub out: PathBuf,
     /// Training steps (each on fresh procedural clips).
-    #[arg(long, default_value_t = ClassifierSettings::default().steps)]
+    #[arg(long, default_value_t = ClassifierSettings::default().steps, value_parser = steps(MAX_STEPS))]
     pub steps: usize,
     /// Clips per step.
-    #[arg(long, default_value_t = ClassifierSettings::default().batch_size)]
+    #[arg(long, default_value_t = ClassifierSettings::default().batch_size, value_parser = whole(1, MAX_BATCH))]
     pub batch_size: usize,
     /// Peak learning rate (AdamW; warm-up, then cosine decay to a tenth).
-    #[arg(long, default_value_t = ClassifierSettings::default().lr)]
+    #[arg(long, default_value_t = ClassifierSettings::default().lr, value_parser = positive(MAX_LR))]
     pub lr: f64,
     /// Seed of the training clips, initial weights and augmentation: same seed, same
     /// classifier.
@@ -49,13 +51,13 @@ pub struct ClassifierArgs {
     pub seed: u64,
     /// Largest standard deviation of the noise added to training clips (robustness to grainy
     /// samples).
-    #[arg(long, default_value_t = ClassifierSettings::default().max_noise)]
+    #[arg(long, default_value_t = ClassifierSettings::default().max_noise, value_parser = number(0.0, 10.0))]
     pub max_noise: f64,
     /// Largest blend (0–1) of a training clip with its 3×3 blur (robustness to soft samples).
-    #[arg(long, default_value_t = ClassifierSettings::default().max_blur)]
+    #[arg(long, default_value_t = ClassifierSettings::default().max_blur, value_parser = share())]
     pub max_blur: f64,
     /// Held-out procedural validation clips the reported accuracy is measured on.
-    #[arg(long, default_value_t = ClassifierSettings::default().validation_clips)]
+    #[arg(long, default_value_t = ClassifierSettings::default().validation_clips, value_parser = whole(1, MAX_COUNT))]
     pub validation_clips: usize,
     #[command(flatten)]
     pub compute: ComputeArgs,
@@ -78,10 +80,10 @@ pub struct RunArgs {
     #[arg(long)]
     pub classifier: PathBuf,
     /// Held-out prompts: the captions of this many procedural validation clips.
-    #[arg(long, default_value_t = EvalSettings::default().prompts)]
+    #[arg(long, default_value_t = EvalSettings::default().prompts, value_parser = whole(1, MAX_COUNT))]
     pub prompts: usize,
     /// Output folder.
-    #[arg(long)]
+    #[arg(long, value_parser = out_dir)]
     pub out: PathBuf,
     /// Seed of the per-prompt noise (each prompt's noise is shared by all three systems):
     /// same seed, same results files.
@@ -91,19 +93,19 @@ pub struct RunArgs {
     #[arg(long, default_value_t = 0)]
     pub data_seed: u64,
     /// Classifier-free guidance of the teacher at both step counts (1 = none).
-    #[arg(long, default_value_t = EvalSettings::default().guidance)]
+    #[arg(long, default_value_t = EvalSettings::default().guidance, value_parser = number(0.0, MAX_GUIDANCE))]
     pub guidance: f64,
     /// Guidance of the student (1: the teacher's guidance is distilled into it).
-    #[arg(long, default_value_t = EvalSettings::default().student_guidance)]
+    #[arg(long, default_value_t = EvalSettings::default().student_guidance, value_parser = number(0.0, MAX_GUIDANCE))]
     pub student_guidance: f64,
     /// Steps of the reference teacher.
-    #[arg(long, default_value_t = EvalSettings::default().teacher_steps)]
+    #[arg(long, default_value_t = EvalSettings::default().teacher_steps, value_parser = steps(MAX_SAMPLE_STEPS))]
     pub teacher_steps: usize,
     /// Steps of the student and of the few-step teacher.
-    #[arg(long, default_value_t = EvalSettings::default().student_steps)]
+    #[arg(long, default_value_t = EvalSettings::default().student_steps, value_parser = steps(MAX_SAMPLE_STEPS))]
     pub student_steps: usize,
     /// Prompts written as GIFs and into media/grid.png.
-    #[arg(long, default_value_t = EvalSettings::default().media_prompts)]
+    #[arg(long, default_value_t = EvalSettings::default().media_prompts, value_parser = whole(0, 1000))]
     pub media_prompts: usize,
     #[command(flatten)]
     pub compute: ComputeArgs,

@@ -1,6 +1,7 @@
 //! `vidnas export`: cut a front architecture of a search run out of the supernet it was scored
 //! with (`vidnas_export::export`), finding the supernet and table from the run's settings.
 
+use crate::paths::{out_dir, plain_name};
 use anyhow::{Context, Result};
 use clap::Args;
 use std::path::PathBuf;
@@ -16,9 +17,9 @@ pub struct ExportArgs {
     #[arg(long, default_value = "knee")]
     pub select: String,
     /// Config name: writes <out>/<name>.json and <out>/<name>.safetensors.
-    #[arg(long)]
+    #[arg(long, value_parser = plain_name)]
     pub name: String,
-    #[arg(long, default_value = "configs")]
+    #[arg(long, default_value = "configs", value_parser = out_dir)]
     pub out: PathBuf,
     /// Search-space file (defaults to the space the supernet run recorded).
     #[arg(long)]
@@ -37,23 +38,28 @@ pub fn run(a: ExportArgs) -> Result<()> {
     let selector: Selector = a.select.parse()?;
     let settings: RunSettings = vidnas_io::read_json(&a.run.join("run.json"))
         .with_context(|| format!("{}: not a search run folder", a.run.display()))?;
-    let supernet = match (&a.supernet, &settings.supernet) {
-        (Some(p), _) => p.clone(),
-        (None, Some(recorded)) => recorded.path.clone(),
-        (None, None) => anyhow::bail!(
-            "{} was a predictor-only search: pass --supernet RUN to take weights from",
-            a.run.display()
-        ),
+    // Paths the runs recorded are found from any working folder (`resolve_recorded`).
+    let supernet = match &a.supernet {
+        Some(p) => p.clone(),
+        None => settings.supernet_folder(&a.run)?.with_context(|| {
+            format!(
+                "{} was a predictor-only search: pass --supernet RUN to take weights from",
+                a.run.display()
+            )
+        })?,
     };
-    let table = a
-        .table
-        .clone()
-        .or_else(|| settings.table.as_ref().map(|t| t.path.clone()));
+    // Provenance only: a table that is gone is named as recorded.
+    let table = match &a.table {
+        Some(t) => Some(t.clone()),
+        None => settings
+            .table_file(&a.run)
+            .unwrap_or_else(|_| settings.table.as_ref().map(|t| t.path.clone())),
+    };
     let space_path = match &a.space {
         Some(p) => p.clone(),
         None => {
             let first = vidnas_supernet::run_holding(&supernet, None)?;
-            vidnas_diffusion::RunInfo::load(&first)?.space_path
+            vidnas_diffusion::RunInfo::load(&first)?.space_file(&first)?
         }
     };
     let space = Space::load(&space_path)?;

@@ -3,6 +3,8 @@
 
 use crate::commands::train::{SourceArgs, TrainArgs};
 use crate::compute_args::{ComputeArgs, PrecisionArgs};
+use crate::paths::out_dir;
+use crate::values::*;
 use anyhow::Result;
 use clap::Args;
 use std::path::PathBuf;
@@ -22,10 +24,10 @@ pub struct DataArgs {
     #[arg(long, default_value_t = 0)]
     pub data_seed: u64,
     /// Number of distinct procedural training clips.
-    #[arg(long, default_value_t = 4096)]
+    #[arg(long, default_value_t = 4096, value_parser = whole(1, MAX_COUNT))]
     pub train_clips: usize,
     /// Clips held out of loaded data (as stage 1 did; procedural validation clips are separate).
-    #[arg(long, default_value_t = 16)]
+    #[arg(long, default_value_t = 16, value_parser = whole(1, MAX_COUNT))]
     pub validation_clips: usize,
 }
 
@@ -52,7 +54,7 @@ pub struct FinetuneArgs {
     #[arg(long)]
     pub weights: Option<PathBuf>,
     /// Run folder: finetune.json, checkpoint/ and model.safetensors (same keys as the export).
-    #[arg(long)]
+    #[arg(long, value_parser = out_dir)]
     pub out: PathBuf,
     #[command(flatten)]
     pub train: TrainArgs,
@@ -112,32 +114,32 @@ pub struct DistillArgs {
     pub teacher: Option<PathBuf>,
     /// Run folder: distill.json, teacher-pool.safetensors, checkpoint/, model.safetensors and
     /// config.json (the student, same keys as the export), eval.json and eval.png.
-    #[arg(long)]
+    #[arg(long, value_parser = out_dir)]
     pub out: PathBuf,
     /// Sampling steps the student is trained for.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 4, value_parser = steps(MAX_SAMPLE_STEPS))]
     pub student_steps: usize,
     /// Distillation steps (each: one student and one discriminator update).
-    #[arg(long, default_value_t = 150)]
+    #[arg(long, default_value_t = 150, value_parser = steps(MAX_STEPS))]
     pub steps: usize,
     /// Teacher-pool entries (and real clips) per step.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 4, value_parser = whole(1, MAX_BATCH))]
     pub batch_size: usize,
     /// Learning rate of the student (its whole UNet; the text encoder stays frozen).
-    #[arg(long, default_value_t = 1e-4)]
+    #[arg(long, default_value_t = 1e-4, value_parser = positive(MAX_LR))]
     pub lr_g: f64,
     /// Learning rate of the discriminator heads.
-    #[arg(long, default_value_t = 2e-4)]
+    #[arg(long, default_value_t = 2e-4, value_parser = positive(MAX_LR))]
     pub lr_d: f64,
     /// Linear warm-up steps of both learning rates.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 10, value_parser = whole(0, MAX_STEPS))]
     pub warmup_steps: usize,
     /// Weight of the adversarial generator loss against the reconstruction loss (0 turns the
     /// run into plain regression onto the teacher's results; no discriminator trains).
-    #[arg(long, default_value_t = 0.01)]
+    #[arg(long, default_value_t = 0.01, value_parser = number(0.0, 1e6))]
     pub adv_weight: f64,
     /// c of the pseudo-Huber distance √(‖x−y‖² + c²) − c (default 0.00054·√(values per clip)).
-    #[arg(long)]
+    #[arg(long, value_parser = positive(1e6))]
     pub huber_c: Option<f64>,
     /// Weight of the reconstruction loss per student timestep: `alpha-bar` (ADD's c(t) = ᾱ_t,
     /// so the noisiest step, whose x̂₀ the later steps correct, does not dominate) or `uniform`.
@@ -146,20 +148,20 @@ pub struct DistillArgs {
     /// Share of the samples that start from the student's own sampling path instead of the
     /// teacher's ("backward distillation"): the student learns to correct its own earlier
     /// steps, as it must when sampling. 0 = always the teacher's path.
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, value_parser = share())]
     pub backward_share: f64,
     /// Discriminator inputs are re-noised to a timestep drawn uniformly below this.
-    #[arg(long, default_value_t = 500)]
+    #[arg(long, default_value_t = 500, value_parser = whole(1, 100_000))]
     pub disc_max_timestep: usize,
     /// What the discriminator sees as real: training clips (`data`, ADD) or teacher results
     /// (`teacher`, LADD).
     #[arg(long, default_value = "teacher")]
     pub real: RealSource,
     /// Clip each network's global gradient norm to this.
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, value_parser = positive(1e6))]
     pub grad_clip: f64,
     /// Save a checkpoint every this many steps (and at the end).
-    #[arg(long, default_value_t = 50)]
+    #[arg(long, default_value_t = 50, value_parser = whole(1, MAX_STEPS))]
     pub checkpoint_every: usize,
     /// Seed of every random draw (pool entries, timesteps, noise, clips) and of the
     /// discriminator's initial weights: same seed, same run.
@@ -167,17 +169,17 @@ pub struct DistillArgs {
     pub seed: u64,
     /// Teacher-pool entries the student trains on (computed once, with the teacher's
     /// multi-step sampler, into the run folder).
-    #[arg(long, default_value_t = 24)]
+    #[arg(long, default_value_t = 24, value_parser = whole(1, MAX_COUNT))]
     pub pool_size: usize,
     /// Further pool entries held out for the evaluation at the end.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 4, value_parser = whole(1, MAX_COUNT))]
     pub eval_entries: usize,
     /// Teacher DDIM steps per pool entry.
-    #[arg(long, default_value_t = 25)]
+    #[arg(long, default_value_t = 25, value_parser = steps(MAX_SAMPLE_STEPS))]
     pub teacher_steps: usize,
     /// Classifier-free guidance of the teacher (distilled into the student, which samples
     /// with --guidance 1).
-    #[arg(long, default_value_t = 3.0)]
+    #[arg(long, default_value_t = 3.0, value_parser = number(0.0, MAX_GUIDANCE))]
     pub teacher_guidance: f64,
     /// Continue the run in --out from its last checkpoint (and finish its pool).
     #[arg(long)]

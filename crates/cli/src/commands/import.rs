@@ -1,5 +1,7 @@
 //! `vidnas import-backbone`: a diffusers `UNet2DConditionModel` folder → a search space.
 
+use crate::paths::out_file;
+use crate::values::*;
 use anyhow::Result;
 use clap::Args;
 use std::path::PathBuf;
@@ -13,16 +15,16 @@ pub struct ImportBackboneArgs {
     /// with `unet/`, or the config file itself.
     pub dir: PathBuf,
     /// Search-space file to write.
-    #[arg(long)]
+    #[arg(long, value_parser = out_file)]
     pub out: PathBuf,
     /// Space name (default: the model folder's name).
     #[arg(long)]
     pub name: Option<String>,
     /// Frames per clip.
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = 8, value_parser = whole(1, 4096))]
     pub frames: usize,
     /// VAE down-scaling (default: 8 for 4-channel latents, else 1).
-    #[arg(long)]
+    #[arg(long, value_parser = whole(1, 64))]
     pub vae_scale_factor: Option<usize>,
 }
 

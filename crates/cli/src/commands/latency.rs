@@ -1,7 +1,8 @@
 //! `vidnas latency profile|predict|signatures|import|validate`.
 
-use crate::commands::search::{at_least_one, at_least_two, non_negative_f64};
 use crate::csv_file::write_csv;
+use crate::paths::{out_dir, out_file};
+use crate::values::*;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use std::path::{Path, PathBuf};
@@ -79,25 +80,25 @@ impl From<DtypeArg> for Dtype {
 pub struct ProfileArgs {
     pub space: PathBuf,
     /// Table to write; if it exists, its entries are kept and only missing ones are measured.
-    #[arg(long)]
+    #[arg(long, value_parser = out_file)]
     pub out: PathBuf,
     /// libtorch intra-op threads (match the deployment target).
-    #[arg(long, default_value_t = 2, value_parser = at_least_one, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 2, value_parser = threads())]
     pub threads: usize,
     /// Timed runs per signature.
-    #[arg(long, default_value_t = 15, value_parser = at_least_one, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 15, value_parser = whole(1, MAX_COUNT))]
     pub repeats: usize,
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 3, value_parser = whole(0, MAX_COUNT))]
     pub warmup: usize,
     #[arg(long, value_enum, default_value = "cpu")]
     pub device: DeviceArg,
     #[arg(long, value_enum, default_value = "f32")]
     pub dtype: DtypeArg,
     /// Clips per forward.
-    #[arg(long, default_value_t = 1, value_parser = at_least_one, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 1, value_parser = whole(1, MAX_BATCH))]
     pub batch: usize,
     /// Text tokens the cross-attention reads (8 for the built-in text encoder, 77 for CLIP).
-    #[arg(long, default_value_t = 8, value_parser = at_least_one, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 8, value_parser = whole(1, 4096))]
     pub text_tokens: usize,
     /// A name for the device in the table's metadata.
     #[arg(long, default_value = "this machine")]
@@ -107,12 +108,12 @@ pub struct ProfileArgs {
     /// the ratio of multiply-accumulates (×t_full/t_timed for ops linear in frames, more for
     /// attention scores). The rule is written to the table's `device.source`. For paper-scale
     /// spaces whose full-size ops take seconds each on this machine.
-    #[arg(long, value_name = "FRAMES")]
-    pub reduce_frames: Option<u64>,
+    #[arg(long, value_name = "FRAMES", value_parser = whole(1, 4096))]
+    pub reduce_frames: Option<usize>,
     /// With --reduce-frames: also time the cheapest signature of every op kind at full size and
     /// at reduced size (interleaved) and write the comparison of scaled and measured times to
     /// this CSV.
-    #[arg(long, value_name = "CSV", requires = "reduce_frames")]
+    #[arg(long, value_name = "CSV", requires = "reduce_frames", value_parser = out_file)]
     pub scaling_check: Option<PathBuf>,
     /// The runtime that times the ops. executorch-xnnpack exports every signature as its own
     /// .pte through ExecuTorch's XNNPACK delegate and times it in the ExecuTorch runtime with
@@ -123,7 +124,7 @@ pub struct ProfileArgs {
     /// With --runtime executorch-xnnpack: also write every signature's .pte, a manifest.json
     /// and a runner script for a phone (Android: adb + executor_runner; its output converts to
     /// the CSV `vidnas latency import` reads) to this folder. See its README.md.
-    #[arg(long, value_name = "DIR", conflicts_with = "reduce_frames")]
+    #[arg(long, value_name = "DIR", conflicts_with = "reduce_frames", value_parser = out_dir)]
     pub bundle: Option<PathBuf>,
 }
 
@@ -145,9 +146,9 @@ pub struct PredictArgs {
 #[derive(Args)]
 pub struct SignaturesArgs {
     pub space: PathBuf,
-    #[arg(long, default_value_t = 8, value_parser = at_least_one, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 8, value_parser = whole(1, 4096))]
     pub text_tokens: usize,
-    #[arg(long, default_value_t = 1, value_parser = at_least_one, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 1, value_parser = whole(1, MAX_BATCH))]
     pub batch: usize,
     #[arg(long)]
     pub json: bool,
@@ -157,7 +158,7 @@ pub struct SignaturesArgs {
 pub struct ImportArgs {
     /// CSV with header `signature,ms,count,mean_ms,std_ms[,bytes]`.
     pub csv: PathBuf,
-    #[arg(long)]
+    #[arg(long, value_parser = out_file)]
     pub out: PathBuf,
     /// Device name, e.g. "iPhone 16 Pro Max".
     #[arg(long)]
@@ -169,11 +170,11 @@ pub struct ImportArgs {
     pub backend: String,
     #[arg(long, value_enum, default_value = "f32")]
     pub dtype: DtypeArg,
-    #[arg(long, default_value_t = 1, value_parser = at_least_one, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 1, value_parser = whole(1, 1024))]
     pub threads: usize,
-    #[arg(long, default_value_t = 1, value_parser = at_least_one, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 1, value_parser = whole(1, MAX_BATCH))]
     pub batch: usize,
-    #[arg(long, default_value_t = 8, value_parser = at_least_one, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 8, value_parser = whole(1, 4096))]
     pub text_tokens: usize,
     /// Which statistic the `ms` column holds.
     #[arg(long, default_value = "min", value_parser = ["min", "p10", "median", "mean"])]
@@ -200,7 +201,7 @@ pub struct ValidateArgs {
     #[arg(long)]
     pub table: PathBuf,
     /// Random networks to time; every other one fits the correction, the rest judge it.
-    #[arg(long, default_value_t = 50, value_parser = at_least_two, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 50, value_parser = whole(2, MAX_COUNT))]
     pub samples: usize,
     /// Time the architectures of this file instead (one encoding per line, `#` comments; at
     /// least 2), e.g. hand-designed baselines and their searched counterparts.
@@ -208,17 +209,17 @@ pub struct ValidateArgs {
     pub archs: Option<PathBuf>,
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    #[arg(long, default_value_t = 8, value_parser = at_least_one, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 8, value_parser = whole(1, MAX_COUNT))]
     pub rounds: usize,
-    #[arg(long, default_value_t = 3, value_parser = at_least_one, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 3, value_parser = whole(1, MAX_COUNT))]
     pub repeats: usize,
     /// Redo a round when the reference network moved more than this many percent.
-    #[arg(long, default_value_t = 5.0, value_parser = non_negative_f64, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 5.064, value_parser = number(0.0, 100.0))]
     pub tolerance_pct: f64,
-    #[arg(long, default_value_t = 2, value_parser = at_least_one, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 2, value_parser = threads())]
     pub threads: usize,
     /// Folder for validation.csv, validation.json and the scatter plot.
-    #[arg(long)]
+    #[arg(long, value_parser = out_dir)]
     pub out: PathBuf,
     /// Store the correction fitted on all networks in the table.
     #[arg(long)]
@@ -257,7 +258,7 @@ pub fn run(cmd: LatencyCommand) -> Result<()> {
             };
             let reduction = a
                 .reduce_frames
-                .map(Reduction::frames)
+                .map(|frames| Reduction::frames(frames as u64))
                 .transpose()
                 .map_err(anyhow::Error::msg)?;
             let table = profile_space_scaled(&space, &a.out, &opts, reduction, true)?;
@@ -623,7 +624,7 @@ fn write_validation(
     subtitle: &str,
 ) -> Result<()> {
     let created = !out.exists();
-    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    crate::paths::create_out_dir(out)?;
     let files = ["validation.csv", "validation.json"].map(|f| out.join(f));
     let written = (|| -> Result<()> {
         write_rows_csv(&files[0], &report.rows)?;
@@ -645,7 +646,7 @@ fn write_validation(
 
 fn write_scaling_check(path: &Path, rows: &[ScalingCheckRow]) -> Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        crate::paths::create_out_dir(dir)?;
     }
     let header = "kind,signature,timed_signature,factor,reduced_ms,scaled_ms,full_ms,error_pct";
     let rows = rows.iter().map(|r| {

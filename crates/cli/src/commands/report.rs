@@ -1,5 +1,6 @@
 //! `vidnas report`: the plots and index page of a search run (`vidnas_report::write_report`).
 
+use crate::paths::out_dir;
 use anyhow::Result;
 use clap::Args;
 use std::path::PathBuf;
@@ -10,7 +11,7 @@ pub struct ReportArgs {
     /// Search run folder.
     pub run: PathBuf,
     /// Folder for the plots (PNG and SVG) and index.md / index.html.
-    #[arg(long)]
+    #[arg(long, value_parser = out_dir)]
     pub out: PathBuf,
 }
 

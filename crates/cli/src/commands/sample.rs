@@ -1,12 +1,14 @@
 //! `vidnas sample`: text → clip with an exported architecture (DDIM + classifier-free guidance).
 
 use crate::compute_args::ComputeArgs;
+use crate::paths::out_file;
+use crate::values::*;
 use anyhow::Result;
 use clap::Args;
 use std::path::PathBuf;
 use vidnas_data::{write_gif, write_strip_png};
 use vidnas_diffusion::{sample, SampleConfig};
-use vidnas_export::load_exported_on;
+use vidnas_export::{load_exported_on, ArchConfig};
 
 #[derive(Args)]
 pub struct SampleArgs {
@@ -23,20 +25,20 @@ pub struct SampleArgs {
     #[arg(long)]
     pub prompt: String,
     /// DDIM steps (25 for a multi-step model; the student's --student-steps, e.g. 4).
-    #[arg(long, default_value_t = 25)]
+    #[arg(long, default_value_t = 25, value_parser = steps(MAX_SAMPLE_STEPS))]
     pub steps: usize,
     /// Classifier-free guidance scale (1 = no guidance; use 1 for a distilled student, whose
     /// teacher's guidance is built in).
-    #[arg(long, default_value_t = 3.0)]
+    #[arg(long, default_value_t = 3.0, value_parser = number(0.0, MAX_GUIDANCE))]
     pub guidance: f64,
     /// Seed of the initial noise: same seed, same clip.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Animated GIF to write; a PNG strip of the frames is written beside it.
-    #[arg(long)]
+    #[arg(long, value_parser = out_file)]
     pub out: PathBuf,
     /// Pixel upscaling of the outputs.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 4, value_parser = whole_u32(1, MAX_SCALE))]
     pub scale: u32,
     #[command(flatten)]
     pub compute: ComputeArgs,
@@ -44,6 +46,9 @@ pub struct SampleArgs {
 
 pub fn run(a: SampleArgs) -> Result<()> {
     let compute = a.compute.open()?;
+    // The schedule is read first, so a step count it cannot take is refused before the weights.
+    let config: ArchConfig = vidnas_io::read_json(&a.config)?;
+    check_sampling_steps("--steps", a.steps, config.schedule.train_timesteps)?;
     let (config, _space, arch, model) =
         load_exported_on(&a.config, a.weights.as_deref(), compute.device)?;
     let cfg = SampleConfig {
@@ -60,7 +65,7 @@ pub fn run(a: SampleArgs) -> Result<()> {
         &cfg,
     )?;
     if let Some(dir) = a.out.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
+        crate::paths::create_out_dir(dir)?;
     }
     write_gif(&a.out, &clip, a.scale, 125)?;
     let strip = a.out.with_extension("png");

@@ -4,6 +4,7 @@
 use crate::commands::search::{parse_shard, serve_ranks};
 use crate::compute_args::ComputeArgs;
 use crate::evaluator::PipelineEvaluator;
+use crate::paths::out_file;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use std::path::{Path, PathBuf};
@@ -28,7 +29,7 @@ pub struct ScoreArgs {
     #[arg(long, value_name = "I/N", value_parser = parse_shard)]
     pub shard: Option<Shard>,
     /// CSV to write (arch_id,arch,score,latency_ms,peak_mem_mb,params,temporal_params).
-    #[arg(long)]
+    #[arg(long, value_parser = out_file)]
     pub out: PathBuf,
     /// Device and threads of supernet scoring. Launched on N ranks (mpirun, srun), the list is
     /// split over the ranks and rank 0 writes the CSV.
@@ -86,11 +87,12 @@ pub fn score(a: ScoreArgs) -> Result<()> {
 }
 
 /// The architectures of a list file: one encoding per line, blank lines and `#` comments
-/// skipped; at least one. Errors name the file, the line and the reason.
+/// skipped; at least one, each once (a repeated one would be counted twice). Errors name the
+/// file, the line and the reason.
 pub(crate) fn read_archs(space: &Space, path: &Path) -> Result<Vec<Architecture>> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text = vidnas_io::read_text(path)?;
     let mut archs = Vec::new();
+    let mut first_line = std::collections::HashMap::new();
     for (n, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
@@ -99,6 +101,14 @@ pub(crate) fn read_archs(space: &Space, path: &Path) -> Result<Vec<Architecture>
         let arch = space
             .parse_arch(line)
             .with_context(|| format!("{} line {}", path.display(), n + 1))?;
+        if let Some(first) = first_line.insert(arch.encode(), n + 1) {
+            bail!(
+                "{} line {}: the architecture of line {first} again ({}); list each once",
+                path.display(),
+                n + 1,
+                arch.encode()
+            );
+        }
         archs.push(arch);
     }
     if archs.is_empty() {
@@ -129,8 +139,12 @@ pub struct SupernetScore {
 
 /// `vidnas supernet score`: the validation loss of each architecture through a run's weights.
 pub fn supernet_score(a: SupernetScore) -> Result<()> {
-    let info = vidnas_diffusion::RunInfo::load(&vidnas_supernet::run_holding(&a.run, None)?)?;
-    let space_path = a.space.clone().unwrap_or(info.space_path.clone());
+    let holding = vidnas_supernet::run_holding(&a.run, None)?;
+    let info = vidnas_diffusion::RunInfo::load(&holding)?;
+    let space_path = match &a.space {
+        Some(p) => p.clone(),
+        None => info.space_file(&holding)?,
+    };
     let space = Space::load(&space_path)
         .with_context(|| format!("loading the run's space {}", space_path.display()))?;
     let compute = a.compute.open()?;

@@ -2,6 +2,8 @@
 
 use crate::compute_args::ComputeArgs;
 use crate::evaluator::{memory_dtypes, serve_scores, PipelineEvaluator};
+use crate::paths::out_dir;
+use crate::values::*;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -51,7 +53,7 @@ pub enum SearchSub {
         /// Shard run folders.
         #[arg(required = true)]
         runs: Vec<PathBuf>,
-        #[arg(long)]
+        #[arg(long, value_parser = out_dir)]
         out: PathBuf,
     },
 }
@@ -71,28 +73,28 @@ pub struct SearchArgs {
     #[arg(long)]
     pub supernet: Option<PathBuf>,
     /// Run folder: results.csv, front.csv, summary.json, progress.csv, breakdown.json.
-    #[arg(long)]
+    #[arg(long, value_parser = out_dir)]
     pub out: Option<PathBuf>,
     #[arg(long, value_enum, default_value = "nsga2")]
     pub algo: AlgoArg,
     /// Hard latency budget (ms); architectures above it never reach the front. With several
     /// tables, one budget per device by name: `phone=40,laptop=15` (devices left out have none).
-    #[arg(long, value_name = "MS|NAME=MS,…", value_parser = parse_named_budgets, allow_negative_numbers = true)]
+    #[arg(long, value_name = "MS|NAME=MS,…", value_parser = named_budgets(MAX_MS))]
     pub latency_budget_ms: Option<NamedBudgets>,
     /// Hard peak-memory budget (MB). When the tables were measured in different dtypes, peak
     /// memory is one objective per dtype and the budgets are named by dtype: `f16=400,f32=900`
     /// (dtypes left out have none).
-    #[arg(long, value_name = "MB|DTYPE=MB,…", value_parser = parse_named_budgets, allow_negative_numbers = true)]
+    #[arg(long, value_name = "MB|DTYPE=MB,…", value_parser = named_budgets(MAX_MB))]
     pub memory_budget_mb: Option<NamedBudgets>,
     /// Architectures per generation (2 or more for nsga2 and evolution).
-    #[arg(long, default_value_t = 32, value_parser = at_least_one, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 32, value_parser = whole(1, MAX_COUNT))]
     pub population: usize,
     /// Generations after the initial population (nsga2 and evolution).
-    #[arg(long, default_value_t = 10, value_parser = at_least_one, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 10, value_parser = whole(1, MAX_COUNT))]
     pub generations: usize,
-    /// Architectures for --algo random.
-    #[arg(long, default_value_t = 200, value_parser = at_least_one, allow_negative_numbers = true)]
-    pub samples: usize,
+    /// Architectures for --algo random [default: 200].
+    #[arg(long, value_parser = whole(1, MAX_COUNT))]
+    pub samples: Option<usize>,
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Continue the run in --out from its results.csv (nothing is scored twice). A partial last
@@ -115,7 +117,7 @@ pub struct SearchArgs {
     #[arg(long, value_enum)]
     pub dtype: Option<crate::commands::latency::DtypeArg>,
     /// Clips per forward the model will run: every --table must be measured at it.
-    #[arg(long, value_parser = at_least_one, allow_negative_numbers = true)]
+    #[arg(long, value_parser = whole(1, MAX_BATCH))]
     pub batch: Option<usize>,
     /// Surrogate-assisted NSGA-II (needs --supernet and --algo nsga2): the supernet scores
     /// --surrogate-warmup random architectures, then each generation NSGA-II runs on a fitted
@@ -125,20 +127,20 @@ pub struct SearchArgs {
     #[arg(long)]
     pub surrogate: bool,
     /// Supernet-scored random architectures before the first surrogate fit.
-    #[arg(long, default_value_t = SurrogateParams::default().warmup, value_parser = at_least_one, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = SurrogateParams::default().warmup, value_parser = whole(1, MAX_COUNT), requires = "surrogate")]
     pub surrogate_warmup: usize,
     /// NSGA-II population on surrogate scores (per generation).
-    #[arg(long, default_value_t = SurrogateParams::default().inner_population, value_parser = at_least_two, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = SurrogateParams::default().inner_population, value_parser = whole(2, MAX_COUNT), requires = "surrogate")]
     pub surrogate_population: usize,
     /// NSGA-II generations on surrogate scores (per generation).
-    #[arg(long, default_value_t = SurrogateParams::default().inner_generations, value_parser = at_least_one, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = SurrogateParams::default().inner_generations, value_parser = whole(1, MAX_COUNT), requires = "surrogate")]
     pub surrogate_generations: usize,
     /// At the end, time K front architectures (spread over its latency range) as whole networks
     /// on this machine with the `latency validate` protocol, the table's threads and batch:
     /// remeasure.csv (predicted, interval, measured), `measured_latency_ms` in front.csv, and
     /// the report marks them. Needs an f32 table profiled on this CPU (libtorch or
     /// executorch-xnnpack: the networks run on the table's runtime).
-    #[arg(long, value_name = "K", value_parser = at_least_two, allow_negative_numbers = true)]
+    #[arg(long, value_name = "K", value_parser = whole(2, 1000))]
     pub remeasure: Option<usize>,
     /// At the end, re-rank the front: K of its architectures (spread over its latency range)
     /// inherit the supernet's weights, fine-tune --rerank-steps each, and are scored again on
@@ -147,11 +149,11 @@ pub struct SearchArgs {
     /// ranks best on the ranking benchmark (reports/ranking/methods.md). The front is only as
     /// dense as K: raise it (the payoff study uses 24) when you will pick an architecture
     /// under a given latency. 0 turns it off; it needs a supernet run (not a few-shot folder)
-    /// and one process.
-    #[arg(long, value_name = "K", default_value_t = 8)]
-    pub rerank: usize,
+    /// and one process. [default: 8 with --supernet]
+    #[arg(long, value_name = "K", value_parser = whole(0, 1000), requires = "supernet")]
+    pub rerank: Option<usize>,
     /// Fine-tuning steps per re-ranked architecture.
-    #[arg(long, value_name = "N", default_value_t = 20, value_parser = at_least_one, allow_negative_numbers = true)]
+    #[arg(long, value_name = "N", default_value_t = 20, value_parser = steps(MAX_STEPS), requires = "supernet")]
     pub rerank_steps: usize,
     /// Device and threads of supernet scoring. Launched on N ranks (mpirun, srun), rank 0
     /// searches and every rank scores its share of each batch.
@@ -166,17 +168,23 @@ pub enum NamedBudgets {
     Named(Vec<(String, f64)>),
 }
 
-/// `60` or `phone=40,laptop=15` (each value a finite number above 0).
-pub fn parse_named_budgets(text: &str) -> Result<NamedBudgets, String> {
+/// `60` or `phone=40,laptop=15`, each value a finite number above 0 and at most `hi`.
+pub fn named_budgets(
+    hi: f64,
+) -> impl Fn(&str) -> Result<NamedBudgets, String> + Clone + Send + Sync + 'static {
+    move |text| parse_named_budgets(text, hi)
+}
+
+fn parse_named_budgets(text: &str, hi: f64) -> Result<NamedBudgets, String> {
     if !text.contains('=') {
-        return positive_f64(text).map(NamedBudgets::One);
+        return positive_at_most(text, hi).map(NamedBudgets::One);
     }
     let form =
         "write NAME=VALUE pairs separated by commas, e.g. phone=40,laptop=15 or f16=400,f32=900";
     text.split(',')
         .map(|pair| match pair.split_once('=') {
             Some((name, ms)) if !name.trim().is_empty() => {
-                let ms = positive_f64(ms).map_err(|e| format!("`{pair}`: {e}"))?;
+                let ms = positive_at_most(ms, hi).map_err(|e| format!("`{pair}`: {e}"))?;
                 Ok((name.trim().to_string(), ms))
             }
             _ => Err(format!("`{pair}` is not NAME=VALUE; {form}")),
@@ -301,40 +309,6 @@ pub fn parse_hv_ref(text: &str) -> Result<HvRef, String> {
     parse_hv_reference(text).map(HvRef)
 }
 
-/// A finite number above 0 (budgets).
-pub fn positive_f64(text: &str) -> Result<f64, String> {
-    match text.trim().parse::<f64>() {
-        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
-        _ => {
-            Err("expected a finite number above 0, e.g. 60; leave the flag out for no limit".into())
-        }
-    }
-}
-
-/// A finite number of 0 or more.
-pub fn non_negative_f64(text: &str) -> Result<f64, String> {
-    match text.trim().parse::<f64>() {
-        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
-        _ => Err("expected a finite number of 0 or more, e.g. 5".into()),
-    }
-}
-
-/// A whole number of 1 or more.
-pub fn at_least_one(text: &str) -> Result<usize, String> {
-    match text.trim().parse::<usize>() {
-        Ok(v) if v >= 1 => Ok(v),
-        _ => Err("expected a whole number of 1 or more, e.g. 4".into()),
-    }
-}
-
-/// A whole number of 2 or more.
-pub fn at_least_two(text: &str) -> Result<usize, String> {
-    match text.trim().parse::<usize>() {
-        Ok(v) if v >= 2 => Ok(v),
-        _ => Err("expected a whole number of 2 or more, e.g. 50".into()),
-    }
-}
-
 fn required<'a, T>(v: &'a Option<T>, flag: &str) -> Result<&'a T> {
     v.as_ref()
         .with_context(|| format!("missing {flag}; see `vidnas search --help`"))
@@ -390,6 +364,7 @@ pub fn search(
             "--surrogate models the supernet score inside NSGA-II: pass --supernet RUN and keep --algo nsga2"
         );
     }
+    preflight(space, supernet, a)?;
     let nsga2 = Nsga2Params {
         population: a.population,
         generations: a.generations,
@@ -411,7 +386,7 @@ pub fn search(
             ..Default::default()
         }),
         AlgoArg::Random => Algo::Random {
-            samples: a.samples,
+            samples: a.samples.unwrap_or(DEFAULT_RANDOM_SAMPLES),
             batch: a.population.max(1),
         },
         AlgoArg::Exhaustive => Algo::Exhaustive {
@@ -504,12 +479,13 @@ pub fn search(
     if let Ok(knee) = select(&outcome.front, &Selector::Knee) {
         write_breakdown(space, &table, &knee.arch, out)?;
     }
-    if let Some(supernet) = supernet.filter(|_| a.rerank > 0) {
+    let rerank_k = a.rerank.unwrap_or(DEFAULT_RERANK);
+    if let Some(supernet) = supernet.filter(|_| rerank_k > 0) {
         if a.shard.is_some() {
             eprintln!("--rerank skipped: a shard's front is only known after `search merge`");
         } else {
             let request = RerankRequest {
-                k: a.rerank,
+                k: rerank_k,
                 steps: a.rerank_steps,
                 seed: a.seed,
             };
@@ -520,6 +496,44 @@ pub fn search(
         remeasure(space, &table, &outcome, k, a.seed, out)?;
     }
     Ok(outcome)
+}
+
+/// `--samples` when it is not given (random search).
+const DEFAULT_RANDOM_SAMPLES: usize = 200;
+/// `--rerank` when it is not given and a supernet scores.
+const DEFAULT_RERANK: usize = 8;
+
+/// Refuses, before the supernet is loaded or the run folder made, flags this search would
+/// ignore or could only refuse once scoring has started.
+fn preflight(space: &Space, supernet: Option<&Path>, a: &SearchArgs) -> Result<()> {
+    if a.samples.is_some() && a.algo != AlgoArg::Random {
+        bail!("--samples sets the size of --algo random; leave it out, or pass --algo random");
+    }
+    if a.surrogate {
+        let needed = vidnas_search::min_fit_rows(space.slots.len());
+        if a.surrogate_warmup < needed {
+            bail!(
+                "--surrogate-warmup {}: the surrogate needs at least {needed} supernet-scored \
+                 architectures to fit in this space ({} slots); pass --surrogate-warmup {needed} \
+                 or more",
+                a.surrogate_warmup,
+                space.slots.len()
+            );
+        }
+    }
+    if let (Some(k), Some(run)) = (a.rerank.filter(|&k| k > 0), supernet) {
+        let why = if a.shard.is_some() {
+            Some("a shard's front is only known after `search merge`; re-rank the merged run")
+        } else if run.join(vidnas_supernet::fewshot::SPLIT_FILE).exists() {
+            Some("a few-shot supernet folder is not re-ranked; pass a single supernet run")
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            bail!("--rerank {k}: {why}, or leave --rerank out");
+        }
+    }
+    Ok(())
 }
 
 /// What `--rerank K --rerank-steps N` asks for.
@@ -663,6 +677,10 @@ fn check_remeasurable(table: &LatencyTable, path: &Path) -> Result<()> {
             d.backend,
             d.dtype
         );
+    }
+    if d.backend == vidnas_profile::executorch::BACKEND {
+        // Checked now, not after the whole search: the networks are timed on ExecuTorch.
+        vidnas_profile::executorch::python().context("--remeasure")?;
     }
     Ok(())
 }

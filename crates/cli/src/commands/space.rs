@@ -1,5 +1,6 @@
 //! `vidnas space show|count|sample|validate`.
 
+use crate::values::*;
 use anyhow::{bail, Result};
 use clap::Subcommand;
 use rand::SeedableRng;
@@ -32,7 +33,7 @@ pub enum SpaceCommand {
     Sample {
         file: PathBuf,
         /// How many architectures to draw.
-        #[arg(short, long, default_value_t = 5)]
+        #[arg(short, long, default_value_t = 5, value_parser = whole(1, MAX_COUNT))]
         n: usize,
         #[arg(long, default_value_t = 0)]
         seed: u64,
@@ -42,10 +43,10 @@ pub enum SpaceCommand {
         #[arg(long, requires = "latency_ms")]
         table: Option<PathBuf>,
         /// Centre of the latency band, predicted on --table.
-        #[arg(long, requires = "table")]
+        #[arg(long, requires = "table", value_parser = positive(MAX_MS))]
         latency_ms: Option<f64>,
         /// Half-width of the band, in percent of --latency-ms.
-        #[arg(long, default_value_t = 5.0, requires = "latency_ms")]
+        #[arg(long, default_value_t = 5.0, requires = "latency_ms", value_parser = positive(100.0))]
         within_pct: f64,
     },
     /// Check a file; exits non-zero with the field and the fix when it is invalid.

@@ -2,6 +2,8 @@
 //! score.rs).
 
 use crate::compute_args::{ComputeArgs, PrecisionArgs};
+use crate::paths::out_dir;
+use crate::values::*;
 use anyhow::Result;
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
@@ -13,26 +15,27 @@ use vidnas_supernet::stages::{self, ImageStage, TemporalStage};
 /// Optimisation settings shared by every training command.
 #[derive(Args, Clone)]
 pub struct TrainArgs {
-    /// Optimisation steps.
-    #[arg(long, default_value_t = 400)]
+    /// Optimisation steps (0: only write the starting weights, e.g. an imported UNet's, or
+    /// score inherited weights as they are).
+    #[arg(long, default_value_t = 400, value_parser = whole(0, MAX_STEPS))]
     pub steps: usize,
     /// Clips per step.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 4, value_parser = whole(1, MAX_BATCH))]
     pub batch_size: usize,
     /// Peak learning rate (AdamW), reached after --warmup-steps.
-    #[arg(long, default_value_t = 1e-3)]
+    #[arg(long, default_value_t = 1e-3, value_parser = positive(MAX_LR))]
     pub lr: f64,
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = 20, value_parser = whole(0, MAX_STEPS))]
     pub warmup_steps: usize,
     /// After warm-up: `constant`, or `cosine` decay to a tenth of --lr at the last step (a
     /// cosine run resumed with another --steps follows the new schedule from there).
     #[arg(long, default_value_t = LrDecay::Constant)]
     pub lr_decay: LrDecay,
     /// Clip the global gradient norm to this.
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, value_parser = positive(1e6))]
     pub grad_clip: f64,
     /// Save a checkpoint every this many steps (and at the end).
-    #[arg(long, default_value_t = 50)]
+    #[arg(long, default_value_t = 50, value_parser = whole(1, MAX_STEPS))]
     pub checkpoint_every: usize,
     /// Seed of every random draw (clips, timesteps, noise, paths): same seed, same run.
     #[arg(long, default_value_t = 0)]
@@ -126,7 +129,7 @@ pub struct PretrainImage {
     /// Search-space file (its backbone is the image model).
     pub space: PathBuf,
     /// Run folder to create (checkpoints, run.json, model.safetensors).
-    #[arg(long)]
+    #[arg(long, value_parser = out_dir)]
     pub out: PathBuf,
     #[command(flatten)]
     pub train: TrainArgs,
@@ -138,10 +141,10 @@ pub struct PretrainImage {
     #[arg(long, default_value_t = 0)]
     pub data_seed: u64,
     /// Number of distinct procedural training clips.
-    #[arg(long, default_value_t = 4096)]
+    #[arg(long, default_value_t = 4096, value_parser = whole(1, MAX_COUNT))]
     pub train_clips: usize,
     /// Fixed validation clips used for scoring (taken out of loaded data).
-    #[arg(long, default_value_t = 16)]
+    #[arg(long, default_value_t = 16, value_parser = whole(1, MAX_COUNT))]
     pub validation_clips: usize,
 }
 
@@ -194,16 +197,16 @@ pub struct SupernetSplit {
     #[arg(long)]
     pub supernet: PathBuf,
     /// Folder to write split.json and one run folder per part into.
-    #[arg(long)]
+    #[arg(long, value_parser = out_dir)]
     pub out: PathBuf,
     /// How many slots to split at (parts: the product of their op counts).
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = whole(1, 64))]
     pub split_slots: usize,
     /// Training steps of each part (the rest of the supernet's settings are kept).
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = 100, value_parser = steps(MAX_STEPS))]
     pub steps_per_part: usize,
     /// Random architectures on which the score's spread across each slot's ops is measured.
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = 8, value_parser = whole(1, MAX_COUNT))]
     pub probes: usize,
     /// Seed of the probe architectures.
     #[arg(long, default_value_t = 0)]
@@ -252,7 +255,7 @@ pub struct TemporalArgs {
     /// The stage-1 run folder (from `vidnas pretrain-image`).
     #[arg(long)]
     pub image: PathBuf,
-    #[arg(long)]
+    #[arg(long, value_parser = out_dir)]
     pub out: PathBuf,
     #[command(flatten)]
     pub train: TrainArgs,
@@ -260,10 +263,10 @@ pub struct TemporalArgs {
     #[command(flatten)]
     pub source: SourceArgs,
     /// Validation clips used for scoring (default: the stage-1 run's).
-    #[arg(long)]
+    #[arg(long, value_parser = whole(1, MAX_COUNT))]
     pub validation_clips: Option<usize>,
     /// Timesteps per validation clip used for scoring.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = 2, value_parser = whole(1, 1000))]
     pub validation_timesteps: usize,
     /// Start the temporal layers from this supernet run's weights instead of zero-output
     /// layers (it must be trained on the same --image). With `vidnas train --steps 20` this

@@ -19,11 +19,11 @@ pub fn run_vidnas(args: &[&str]) -> Output {
 pub fn run_vidnas_with(args: &[&str], env: &[(&str, &str)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_vidnas"))
         .args(args)
-        .envs(env.iter().copied())
         .current_dir(repo_root())
-        // Tests never depend on the host's core count or free memory.
+        // Tests never depend on the host's core count or free memory (unless a case sets them).
         .env("OMP_NUM_THREADS", "1")
         .env("VIDNAS_MEMORY_LIMIT_MB", "16384")
+        .envs(env.iter().copied())
         .output()
         .expect("runs the vidnas binary")
 }

@@ -7,6 +7,7 @@
 //! train and time) and says what to run next; with --standalone and --measured it judges.
 
 use crate::commands::score::read_archs;
+use crate::paths::out_dir;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use std::collections::BTreeMap;
@@ -34,7 +35,7 @@ pub struct BenchPayoffArgs {
     #[arg(long, requires = "standalone")]
     pub measured: Option<PathBuf>,
     /// Folder for pairs.csv and archs.txt, then payoff.csv, payoff.md and the plot.
-    #[arg(long)]
+    #[arg(long, value_parser = out_dir)]
     pub out: PathBuf,
 }
 
@@ -47,17 +48,18 @@ struct Pair {
 
 pub fn run(a: BenchPayoffArgs) -> Result<()> {
     let space = Space::load(&a.space)?;
+    // The small file first: a typo in the baselines is reported before the run is read.
+    let baselines = read_archs(&space, &a.baselines)?;
     let search = load_run(&a.search, &space)?;
-    let Some(table_ref) = &search.settings.table else {
+    let Some(table_path) = search.settings.table_file(&a.search)? else {
         bail!(
             "{}: records no latency table; the payoff study pairs on predicted latency",
             a.search.join("run.json").display()
         );
     };
-    let table = LatencyTable::load(&table_ref.path)
-        .with_context(|| format!("the search's latency table ({})", table_ref.path.display()))?;
+    let table = LatencyTable::load(&table_path)
+        .with_context(|| format!("the search's latency table ({})", table_path.display()))?;
     let request = PredictRequest::for_table(&table);
-    let baselines = read_archs(&space, &a.baselines)?;
     let baseline_ms = baselines
         .iter()
         .map(|b| Ok(predict(&space, b, &table, &request)?.total_ms))
@@ -84,7 +86,7 @@ pub fn run(a: BenchPayoffArgs) -> Result<()> {
             searched: c.map(|i| scored[i].clone()),
         })
         .collect();
-    std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
+    crate::paths::create_out_dir(&a.out)?;
     write_pairs(&a.out, &pairs)?;
     let Some(measured) = &a.measured else {
         let out = a.out.display();

@@ -4,6 +4,8 @@
 //! stand-alone seed-to-seed value, the ceiling any proxy can reach
 //! (`vidnas_latency::RankAgreement`). Stand-alone runs are scored once for every proxy.
 
+use crate::paths::out_file;
+use crate::values::*;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use std::collections::{BTreeMap, BTreeSet};
@@ -33,20 +35,20 @@ pub struct BenchRankingArgs {
     #[arg(long, value_name = "CSV", conflicts_with = "standalone")]
     pub standalone_csv: Option<PathBuf>,
     /// CSV of per-architecture scores to write (one column per proxy).
-    #[arg(long)]
+    #[arg(long, value_parser = out_file)]
     pub out: PathBuf,
     /// Also judge the ranking inside a latency band: the architectures whose latency predicted
     /// on this table lies within --band-ms ± --band-pct (where a search has to decide).
     #[arg(long, requires = "band_ms")]
     pub table: Option<PathBuf>,
     /// Centre of the band in milliseconds, on --table.
-    #[arg(long, requires = "table")]
+    #[arg(long, requires = "table", value_parser = positive(MAX_MS))]
     pub band_ms: Option<f64>,
     /// Half-width of the band in percent of --band-ms.
-    #[arg(long, default_value_t = 5.0)]
+    #[arg(long, default_value_t = 5.0, value_parser = positive(100.0))]
     pub band_pct: f64,
     /// Write the figures as JSON too (one entry per proxy, and the ceilings).
-    #[arg(long)]
+    #[arg(long, value_parser = out_file)]
     pub summary: Option<PathBuf>,
 }
 

@@ -4,6 +4,7 @@
 //! (`vidnas_search::exhaustive_front`, `vidnas_search::nsga2_and_random`).
 
 use crate::evaluator::PipelineEvaluator;
+use crate::values::*;
 use anyhow::Result;
 use clap::Args;
 use std::path::PathBuf;
@@ -17,9 +18,9 @@ pub struct BenchSearchArgs {
     pub space: PathBuf,
     #[arg(long)]
     pub table: PathBuf,
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = 100, value_parser = whole(1, MAX_COUNT))]
     pub population: usize,
-    #[arg(long, default_value_t = 40)]
+    #[arg(long, default_value_t = 40, value_parser = whole(1, MAX_COUNT))]
     pub generations: usize,
     /// Seeds to repeat NSGA-II and random search with.
     #[arg(long, default_value = "0,1,2")]

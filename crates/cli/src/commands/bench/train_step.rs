@@ -4,6 +4,8 @@
 //! between the two: the spec both build the model from, the child process, and printing.
 
 use crate::csv_file::write_csv;
+use crate::paths::out_file;
+use crate::values::*;
 use anyhow::{Context, Result};
 use clap::Args;
 use std::path::PathBuf;
@@ -23,20 +25,20 @@ pub struct BenchTrainStepArgs {
     #[arg(long, default_value = "uniform")]
     pub sampling: String,
     /// Clips per training step.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 4, value_parser = whole(1, MAX_BATCH))]
     pub batch_size: usize,
     /// Timed rounds; each round runs --steps steps in tch and --steps in PyTorch, alternating
     /// which goes first, so that load on a shared host hits both alike.
-    #[arg(long, default_value_t = 6)]
+    #[arg(long, default_value_t = 6, value_parser = whole(1, MAX_COUNT))]
     pub rounds: usize,
     /// Timed steps per framework per round.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, value_parser = steps(MAX_STEPS))]
     pub steps: usize,
     /// Untimed steps per framework before the first round.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 3, value_parser = whole(0, MAX_COUNT))]
     pub warmup: usize,
     /// Intra-op threads for both libtorch (tch) and PyTorch.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = 2, value_parser = threads())]
     pub threads: usize,
     /// Where both frameworks train: cpu, cuda or cuda:N (PyTorch on the same GPU).
     #[arg(long, default_value = "cpu", value_name = "DEVICE")]
@@ -52,7 +54,7 @@ pub struct BenchTrainStepArgs {
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Write every timed step (framework, round, step, ms, loss) to this CSV.
-    #[arg(long)]
+    #[arg(long, value_parser = out_file)]
     pub csv: Option<PathBuf>,
 }
 
@@ -317,7 +319,7 @@ pub fn run(a: BenchTrainStepArgs) -> Result<()> {
     println!("load average (1, 5, 15 min) before: {load_before}; after: {load_after}");
     if let Some(path) = &a.csv {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)?;
+            crate::paths::create_out_dir(parent)?;
         }
         let rows = steps.records.iter().map(|r| {
             [
