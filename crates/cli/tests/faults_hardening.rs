@@ -279,6 +279,13 @@ fn numbers_out_of_range_are_refused_by_their_flag() {
             &["--threads"],
             &["1 or more"],
         ),
+        sample(
+            "scale whose frames do not fit in memory",
+            &["--scale", "32"],
+            &["--scale 32", "MB is available"],
+            &["lower --scale"],
+        )
+        .env("VIDNAS_MEMORY_LIMIT_MB", "1"),
         search(
             "population -1",
             &["--population", "-1"],

@@ -49,6 +49,7 @@ pub fn run(a: SampleArgs) -> Result<()> {
     // The schedule is read first, so a step count it cannot take is refused before the weights.
     let config: ArchConfig = vidnas_io::read_json(&a.config)?;
     check_sampling_steps("--steps", a.steps, config.schedule.train_timesteps)?;
+    check_output_fits(&config.space.video, a.scale)?;
     let (config, _space, arch, model) =
         load_exported_on(&a.config, a.weights.as_deref(), compute.device)?;
     let cfg = SampleConfig {
@@ -78,5 +79,26 @@ pub fn run(a: SampleArgs) -> Result<()> {
         a.steps,
         a.guidance
     );
+    Ok(())
+}
+
+/// Refuses a `--scale` whose upscaled frames (RGB, held for the GIF and the PNG strip at once,
+/// with the encoders' copies) would not fit in memory, before the model is loaded.
+fn check_output_fits(video: &vidnas_space::Video, scale: u32) -> Result<()> {
+    let pixels = (video.frames * video.height * video.width) as u64 * u64::from(scale).pow(2);
+    let need = pixels.saturating_mul(3 * 3);
+    if let Some(available) = vidnas_diffusion::available_bytes()? {
+        if need > available {
+            anyhow::bail!(
+                "--scale {scale}: {} frames of {}x{} upscaled {scale}x need about {} MB for the GIF \
+                 and the PNG strip, but {} MB is available; lower --scale",
+                video.frames,
+                video.height,
+                video.width,
+                need >> 20,
+                available >> 20
+            );
+        }
+    }
     Ok(())
 }

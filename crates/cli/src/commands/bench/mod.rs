@@ -1,6 +1,7 @@
 //! `vidnas bench …`: benchmarks that print figures.
 
 mod payoff;
+mod predict;
 mod ranking;
 mod search;
 mod train_step;
@@ -23,6 +24,9 @@ pub enum BenchCommand {
     /// baseline with its counterpart on a search's front, then judges their stand-alone loss
     /// and measured latency (table, plot).
     Payoff(payoff::BenchPayoffArgs),
+    /// Architectures per second of the latency and memory predictor on one thread (the
+    /// search's inner loop).
+    Predict(predict::BenchPredictArgs),
     /// Training-step time of the supernet in tch against the same model in PyTorch
     /// (diffusers UNet + the temporal ops), interleaved, printed as a ratio.
     TrainStep(train_step::BenchTrainStepArgs),
@@ -33,6 +37,7 @@ pub fn run(cmd: BenchCommand) -> Result<()> {
         BenchCommand::Search(a) => search::run(a),
         BenchCommand::Ranking(a) => ranking::run(a),
         BenchCommand::Payoff(a) => payoff::run(a),
+        BenchCommand::Predict(a) => predict::run(a),
         BenchCommand::TrainStep(a) => train_step::run(a),
     }
 }

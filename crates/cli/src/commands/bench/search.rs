@@ -28,6 +28,18 @@ pub struct BenchSearchArgs {
 }
 
 pub fn run(a: BenchSearchArgs) -> Result<()> {
+    // Parsed first: a typo is reported before the exhaustive front is computed.
+    let seeds: Vec<u64> = a
+        .seeds
+        .split(',')
+        .map(|s| s.trim().parse())
+        .collect::<Result<_, _>>()
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "--seeds `{}`: {e}; give whole numbers of 0 or more separated by commas, e.g. 0,1,2",
+                a.seeds
+            )
+        })?;
     let space = Space::load(&a.space)?;
     let table = LatencyTable::load(&a.table)?;
     let mut evaluator =
@@ -50,11 +62,6 @@ pub fn run(a: BenchSearchArgs) -> Result<()> {
         "\n{:<8} {:>5} {:>12} {:>8} {:>10} {:>9}",
         "algo", "seed", "evaluations", "% space", "HV ratio", "front"
     );
-    let seeds: Vec<u64> = a
-        .seeds
-        .split(',')
-        .map(|s| s.trim().parse())
-        .collect::<Result<_, _>>()?;
     let nsga2 = Nsga2Params {
         population: a.population,
         generations: a.generations,
