@@ -799,6 +799,8 @@ fn vidnas_in(dir: &Path, args: &[&str]) -> std::process::Output {
 fn runs_made_with_relative_paths_work_from_another_folder() {
     // Made from the repository root with relative paths, as a user types them.
     let root = common::repo_root();
+    // Inside the checkout (`target/` is ignored by git; CI builds elsewhere, so make it).
+    std::fs::create_dir_all(root.join("target")).unwrap();
     let tmp = tempfile::tempdir_in(root.join("target")).unwrap();
     let rel = tmp
         .path()

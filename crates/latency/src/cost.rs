@@ -17,6 +17,11 @@
 //! | `attn1d`     | `N·c·P`      | `N·c·P`        | `4·N·c·P` (tokens, q, k, v) + `B·P·heads·t²`    |
 //! | `attn3d`     | `N·c·P`      | `N·c·P`        | `4·N·c·P` (tokens, q, k, v) + `B·heads·(t·P)²`  |
 //!
+//! Temporal ops are costed from their [`Structure`], never by name: a convolution block of `L`
+//! layers keeps `L·N·c·P` (one map per layer) and has `L` GroupNorms and `C → C` convolutions
+//! of `taps` = kernel^(axes mixed) each; an attention keeps `4·N·c·P` plus its scores,
+//! `sequences·heads·length·keys` (attn1d: `B·P` sequences of `t`; attn3d: `B` of `t·P`).
+//!
 //! Transformer stages, with `L = P` tokens per image and `S` text tokens: self-attention
 //! `3·N·L·c + N·heads·L²`, cross-attention `N·L·c + 2·N·S·c + N·heads·L·S`, GEGLU feed-forward
 //! `12·N·L·c` (the `8c` projection and the `4c` gated hidden). Attention matrices are counted as
@@ -25,6 +30,7 @@
 use crate::signature::Signature;
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use vidnas_space::{Keys, Mixing, Structure};
 
 /// Element type of weights and activations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -183,6 +189,95 @@ impl Signature {
         ((self.param_count() + a.input + a.output + a.workspace) * n(dtype.bytes())).0
     }
 
+    /// Multiply-accumulates of one forward of the op for one clip (batch 1), counting
+    /// convolutions, linear layers and attention products (scores and the weighted sum);
+    /// normalisation and elementwise work is left out. Sizes whose products pass `u64::MAX`
+    /// saturate (no real op).
+    pub fn macs(&self) -> f64 {
+        let f = |v: &[u64]| v.iter().fold(1u64, |a, &b| a.saturating_mul(b)) as f64;
+        match *self {
+            Signature::TimeEmbed { c, temb } => f(&[c]) * f(&[temb]) + f(&[temb]) * f(&[temb]),
+            Signature::ConvIn { cin, cout, t, h, w } => f(&[t, h, w]) * f(&[cin, cout]) * 9.0,
+            Signature::Resnet {
+                cin,
+                cout,
+                temb,
+                t,
+                h,
+                w,
+                ..
+            } => {
+                let px = f(&[t, h, w]);
+                let shortcut = if cin != cout { f(&[cin, cout]) } else { 0.0 };
+                px * (9.0 * f(&[cin, cout]) + 9.0 * f(&[cout, cout]) + shortcut)
+                    + f(&[t, temb, cout])
+            }
+            Signature::Transformer {
+                c,
+                ctx,
+                tokens,
+                layers,
+                t,
+                h,
+                w,
+                ..
+            } => {
+                let (c, l, s) = (f(&[c]), f(&[h, w]), f(&[tokens]));
+                let self_attn = 4.0 * l * c * c + 2.0 * l * l * c;
+                let cross_attn = 2.0 * l * c * c + 2.0 * s * f(&[ctx]) * c + 2.0 * l * s * c;
+                let ff = 12.0 * l * c * c;
+                f(&[t]) * (2.0 * l * c * c + f(&[layers]) * (self_attn + cross_attn + ff))
+            }
+            Signature::Downsample { c, t, h, w } => {
+                f(&[t, h.div_ceil(2), w.div_ceil(2)]) * f(&[c, c]) * 9.0
+            }
+            Signature::Upsample { c, t, h, w } => f(&[4, t, h, w]) * f(&[c, c]) * 9.0,
+            Signature::ConvOut {
+                cin, cout, t, h, w, ..
+            } => f(&[t, h, w]) * f(&[cin, cout]) * 9.0,
+            Signature::TemporalConv {
+                op,
+                c,
+                k: hyper,
+                t,
+                h,
+                w,
+                ..
+            }
+            | Signature::TemporalAttn {
+                op,
+                c,
+                heads: hyper,
+                t,
+                h,
+                w,
+                ..
+            } => match op.spec().structure {
+                Structure::Identity => 0.0,
+                Structure::Conv { layers } => layers
+                    .iter()
+                    .map(|l| f(&[t, h, w]) * f(&[c, c]) * f(&[l.taps(hyper).unwrap_or(u64::MAX)]))
+                    .sum(),
+                Structure::Attention { mixes, keys } => {
+                    // proj_in, to_q, to_k, to_v, to_out.0, proj_out on every token, then the
+                    // scores and the weighted sum over each sequence.
+                    let projections = 6.0 * f(&[t, h, w]) * f(&[c, c]);
+                    let attended = |length: u64| match keys {
+                        Keys::All => length,
+                    };
+                    let (hw, thw) = (h.saturating_mul(w), t.saturating_mul(h).saturating_mul(w));
+                    // Grouped as `crates/profile/src/scale.rs` did, so the two agree to the bit.
+                    let products = match mixes {
+                        Mixing::Frames => 2.0 * f(&[h, w]) * f(&[t, attended(t)]) * f(&[c]),
+                        Mixing::Pixels => 2.0 * f(&[t]) * f(&[hw, attended(hw)]) * f(&[c]),
+                        Mixing::Volume => 2.0 * f(&[thw]) * f(&[attended(thw)]) * f(&[c]),
+                    };
+                    projections + products
+                }
+            },
+        }
+    }
+
     fn param_count(&self) -> Count {
         match *self {
             Signature::TimeEmbed { c, temb } => {
@@ -219,18 +314,28 @@ impl Signature {
                 layer(9 * n(c), n(c))
             }
             Signature::ConvOut { cin, cout, .. } => norm(n(cin)) + layer(9 * n(cin), n(cout)),
-            Signature::TemporalConv { op, c, k, .. } => {
-                let (c, k) = (n(c), n(k));
-                let taps = if op == vidnas_space::OpKind::Conv3d {
-                    k * k * k
-                } else {
-                    k
-                };
-                2 * (norm(c) + layer(c * taps, c))
+            Signature::TemporalConv {
+                op, c, k: hyper, ..
             }
-            Signature::TemporalAttn { c, .. } => {
+            | Signature::TemporalAttn {
+                op,
+                c,
+                heads: hyper,
+                ..
+            } => {
                 let c = n(c);
-                norm(c) + layer(c, c) + 3 * c * c + layer(c, c) + layer(c, c)
+                match op.spec().structure {
+                    Structure::Identity => n(0),
+                    // norm → SiLU → conv per layer.
+                    Structure::Conv { layers } => layers.iter().fold(n(0), |sum, l| {
+                        sum + norm(c) + layer(c * Count(l.taps(hyper)), c)
+                    }),
+                    // norm, proj_in, to_q/to_k/to_v (no bias), to_out, proj_out: the same
+                    // whichever tokens attend to which.
+                    Structure::Attention { .. } => {
+                        norm(c) + layer(c, c) + 3 * c * c + layer(c, c) + layer(c, c)
+                    }
+                }
             }
         }
     }
@@ -291,28 +396,46 @@ impl Signature {
                 let np = b * n(t) * n(h) * n(w);
                 act(np * n(cin), np * n(cout), np * n(cin))
             }
-            Signature::TemporalConv { c, t, h, w, .. } => {
-                let e = b * n(t) * n(c) * n(h) * n(w);
-                act(e, e, 2 * e)
-            }
-            Signature::TemporalAttn {
+            Signature::TemporalConv {
                 op,
                 c,
-                heads,
+                k: hyper,
                 t,
                 h,
                 w,
                 ..
-            } => {
-                let (heads, thw) = (n(heads), n(t) * n(h) * n(w));
-                let e = b * n(c) * thw;
-                let scores = if op == vidnas_space::OpKind::Attn3d {
-                    b * heads * thw * thw
-                } else {
-                    b * n(h) * n(w) * heads * n(t) * n(t)
-                };
-                act(e, e, 4 * e + scores)
             }
+            | Signature::TemporalAttn {
+                op,
+                c,
+                heads: hyper,
+                t,
+                h,
+                w,
+                ..
+            } => match op.spec().structure {
+                Structure::Identity => {
+                    let e = b * n(c) * n(t) * n(h) * n(w);
+                    act(e, e, n(0))
+                }
+                Structure::Conv { layers } => {
+                    let e = b * n(t) * n(c) * n(h) * n(w);
+                    act(e, e, n(layers.len() as u64) * e)
+                }
+                Structure::Attention { mixes, keys } => {
+                    let (heads, thw) = (n(hyper), n(t) * n(h) * n(w));
+                    let e = b * n(c) * thw;
+                    let (sequences, length) = match mixes {
+                        Mixing::Frames => (b * n(h) * n(w), n(t)),
+                        Mixing::Pixels => (b * n(t), n(h) * n(w)),
+                        Mixing::Volume => (b, thw),
+                    };
+                    let attended = match keys {
+                        Keys::All => length,
+                    };
+                    act(e, e, 4 * e + sequences * heads * length * attended)
+                }
+            },
         }
     }
 }

@@ -26,7 +26,7 @@ impl ExtraTerm {
     pub fn ms(&self) -> f64 {
         match self {
             ExtraTerm::Included { ms, .. } => *ms,
-            _ => 0.0,
+            ExtraTerm::NotApplicable { .. } | ExtraTerm::Unknown { .. } => 0.0,
         }
     }
 

@@ -11,6 +11,11 @@
 //!
 //! Following `vidnas search` to a table lookup: `slot_cost.rs` (or `predict.rs`) →
 //! `lower.rs` → `table.rs`.
+//!
+//! Temporal ops are known through their descriptor ([`vidnas_space::OpKind::spec`]): code here
+//! derives signatures and cost formulas from an op's [`vidnas_space::Structure`] and never
+//! decides what an op is with a catch-all match arm.
+#![deny(clippy::wildcard_enum_match_arm)]
 
 mod accuracy;
 mod band;

@@ -18,7 +18,7 @@
 use crate::error::LatencyError;
 use crate::signature::{OpClass, Signature};
 use std::collections::BTreeSet;
-use vidnas_space::{Architecture, OpKind, Space, Stage};
+use vidnas_space::{Architecture, OpKind, Space, Stage, Structure};
 
 /// Shape options of a lowering that the space does not fix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,39 +80,20 @@ pub fn lower(
 /// The temporal op `op` at slot `slot`, or `None` for `none` or an op the space does not declare.
 pub fn temporal_signature(space: &Space, slot: usize, op: OpKind) -> Option<Signature> {
     let s = &space.slots[slot];
-    let ops = &space.file.temporal.ops;
-    let groups = space.file.backbone.norm_num_groups as u64;
-    let (c, t, h, w) = (
+    let params = space.file.temporal.ops.get(op)?;
+    // The hyper-parameter the op's structure reads (its kernel size or its heads).
+    let hyper = match op.spec().structure {
+        Structure::Identity => return None,
+        Structure::Conv { .. } => params.kernel_size()?,
+        Structure::Attention { .. } => params.num_heads()?,
+    };
+    Signature::temporal(
+        op,
         s.channels as u64,
-        s.frames as u64,
-        s.height as u64,
-        s.width as u64,
-    );
-    let conv = |k: usize| Signature::TemporalConv {
-        op,
-        c,
-        k: k as u64,
-        groups,
-        t,
-        h,
-        w,
-    };
-    let attn = |heads: usize| Signature::TemporalAttn {
-        op,
-        c,
-        heads: heads as u64,
-        groups,
-        t,
-        h,
-        w,
-    };
-    match op {
-        OpKind::None => None,
-        OpKind::Conv1d => ops.conv1d.as_ref().map(|o| conv(o.kernel_size)),
-        OpKind::Conv3d => ops.conv3d.as_ref().map(|o| conv(o.kernel_size)),
-        OpKind::Attn1d => ops.attn1d.as_ref().map(|o| attn(o.num_heads)),
-        OpKind::Attn3d => ops.attn3d.as_ref().map(|o| attn(o.num_heads)),
-    }
+        hyper as u64,
+        space.file.backbone.norm_num_groups as u64,
+        (s.frames as u64, s.height as u64, s.width as u64),
+    )
 }
 
 /// Every signature any architecture of the space can produce: the backbone's and every allowed

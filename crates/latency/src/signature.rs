@@ -26,6 +26,9 @@
 //! | `attn1d`     | `c heads groups t h w`                                  |
 //! | `attn3d`     | `c heads groups t h w`                                  |
 //!
+//! A temporal op's kind is its registry name ([`OpKind::spec`]) and its keys follow from its
+//! [`Structure`]: a convolution's are `c k groups t h w`, an attention's `c heads groups t h w`.
+//!
 //! Example: `resnet|cin=64|cout=32|temb=128|groups=8|t=8|h=16|w=16`. The same text, with the
 //! meaning of every key and the cost model, is in `crates/latency/SIGNATURES.md` for harnesses
 //! written in other languages.
@@ -33,7 +36,36 @@
 use crate::error::LatencyError;
 use std::fmt;
 use std::str::FromStr;
-use vidnas_space::OpKind;
+use vidnas_space::{OpKind, Structure};
+
+/// Keys of a [`Structure::Conv`] op.
+const CONV_KEYS: &[&str] = &["c", "k", "groups", "t", "h", "w"];
+/// Keys of a [`Structure::Attention`] op.
+const ATTN_KEYS: &[&str] = &["c", "heads", "groups", "t", "h", "w"];
+
+/// The classes of the spatial network, in canonical order (before the temporal ones).
+const BACKBONE_CLASSES: [OpClass; 7] = [
+    OpClass::TimeEmbed,
+    OpClass::ConvIn,
+    OpClass::Resnet,
+    OpClass::Transformer,
+    OpClass::Downsample,
+    OpClass::Upsample,
+    OpClass::ConvOut,
+];
+
+/// Number of ops of the registry that are layers (every op but the identity).
+const fn temporal_ops() -> usize {
+    let mut count = 0;
+    let mut i = 0;
+    while i < OpKind::COUNT {
+        if OpKind::ALL[i].is_temporal() {
+            count += 1;
+        }
+        i += 1;
+    }
+    count
+}
 
 /// What a lowered op is; one class per signature kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -50,21 +82,28 @@ pub enum OpClass {
 }
 
 impl OpClass {
-    /// Every class in canonical order (the order of per-kind vectors, e.g. in corrections).
-    pub const ALL: [OpClass; 11] = [
-        OpClass::TimeEmbed,
-        OpClass::ConvIn,
-        OpClass::Resnet,
-        OpClass::Transformer,
-        OpClass::Downsample,
-        OpClass::Upsample,
-        OpClass::ConvOut,
-        OpClass::Temporal(OpKind::Conv1d),
-        OpClass::Temporal(OpKind::Conv3d),
-        OpClass::Temporal(OpKind::Attn1d),
-        OpClass::Temporal(OpKind::Attn3d),
-    ];
-    pub const COUNT: usize = Self::ALL.len();
+    pub const COUNT: usize = BACKBONE_CLASSES.len() + temporal_ops();
+
+    /// Every class in canonical order (the order of per-kind vectors, e.g. in corrections):
+    /// the spatial network's, then every temporal op of the registry in [`OpKind::ALL`]'s
+    /// order.
+    pub const ALL: [OpClass; OpClass::COUNT] = {
+        let mut all = [OpClass::TimeEmbed; OpClass::COUNT];
+        let mut i = 0;
+        while i < BACKBONE_CLASSES.len() {
+            all[i] = BACKBONE_CLASSES[i];
+            i += 1;
+        }
+        let mut k = 0;
+        while k < OpKind::COUNT {
+            if OpKind::ALL[k].is_temporal() {
+                all[i] = OpClass::Temporal(OpKind::ALL[k]);
+                i += 1;
+            }
+            k += 1;
+        }
+        all
+    };
 
     /// The signature kind, e.g. `resnet`, `xformer`, `attn1d`.
     pub fn name(self) -> &'static str {
@@ -110,10 +149,12 @@ impl OpClass {
             ],
             OpClass::Downsample | OpClass::Upsample => &["c", "t", "h", "w"],
             OpClass::ConvOut => &["cin", "cout", "groups", "t", "h", "w"],
-            OpClass::Temporal(OpKind::Conv1d | OpKind::Conv3d) => {
-                &["c", "k", "groups", "t", "h", "w"]
-            }
-            OpClass::Temporal(_) => &["c", "heads", "groups", "t", "h", "w"],
+            OpClass::Temporal(op) => match op.spec().structure {
+                // Never a class of a lowered op.
+                Structure::Identity => &[],
+                Structure::Conv { .. } => CONV_KEYS,
+                Structure::Attention { .. } => ATTN_KEYS,
+            },
         }
     }
 }
@@ -175,7 +216,8 @@ pub enum Signature {
         h: u64,
         w: u64,
     },
-    /// Residual temporal convolution block; `op` is `Conv1d` or `Conv3d`.
+    /// Residual temporal convolution block; `op` is an op whose structure is
+    /// [`Structure::Conv`] (conv1d, conv3d).
     TemporalConv {
         op: OpKind,
         c: u64,
@@ -185,7 +227,8 @@ pub enum Signature {
         h: u64,
         w: u64,
     },
-    /// Residual temporal self-attention block; `op` is `Attn1d` or `Attn3d`.
+    /// Residual temporal self-attention block; `op` is an op whose structure is
+    /// [`Structure::Attention`] (attn1d, attn3d).
     TemporalAttn {
         op: OpKind,
         c: u64,
@@ -288,9 +331,43 @@ impl Signature {
         }
     }
 
-    /// Builds a signature from a class and its values in key order (`v.len()` must match).
-    fn from_values(class: OpClass, v: &[u64]) -> Signature {
-        match class {
+    /// The temporal op `op` at channels `c`, its hyper-parameter `hyper` (a convolution's
+    /// kernel size, an attention's heads), `groups` and frames × height × width; `None` for
+    /// the identity.
+    pub fn temporal(
+        op: OpKind,
+        c: u64,
+        hyper: u64,
+        groups: u64,
+        (t, h, w): (u64, u64, u64),
+    ) -> Option<Signature> {
+        match op.spec().structure {
+            Structure::Identity => None,
+            Structure::Conv { .. } => Some(Signature::TemporalConv {
+                op,
+                c,
+                k: hyper,
+                groups,
+                t,
+                h,
+                w,
+            }),
+            Structure::Attention { .. } => Some(Signature::TemporalAttn {
+                op,
+                c,
+                heads: hyper,
+                groups,
+                t,
+                h,
+                w,
+            }),
+        }
+    }
+
+    /// Builds a signature from a class and its values in key order (`v.len()` must match);
+    /// `None` for a class no signature has (`Temporal(OpKind::None)`).
+    fn from_values(class: OpClass, v: &[u64]) -> Option<Signature> {
+        Some(match class {
             OpClass::TimeEmbed => Signature::TimeEmbed {
                 c: v[0],
                 temb: v[1],
@@ -343,25 +420,10 @@ impl Signature {
                 h: v[4],
                 w: v[5],
             },
-            OpClass::Temporal(op @ (OpKind::Conv1d | OpKind::Conv3d)) => Signature::TemporalConv {
-                op,
-                c: v[0],
-                k: v[1],
-                groups: v[2],
-                t: v[3],
-                h: v[4],
-                w: v[5],
-            },
-            OpClass::Temporal(op) => Signature::TemporalAttn {
-                op,
-                c: v[0],
-                heads: v[1],
-                groups: v[2],
-                t: v[3],
-                h: v[4],
-                w: v[5],
-            },
-        }
+            OpClass::Temporal(op) => {
+                return Signature::temporal(op, v[0], v[1], v[2], (v[3], v[4], v[5]))
+            }
+        })
     }
 
     /// Checks the values make a buildable op: positive sizes, `linear` 0 or 1, group and head
@@ -407,7 +469,10 @@ impl Signature {
                 divides("groups", groups, "c", c)?;
                 divides("heads", heads, "c", c)
             }
-            _ => Ok(()),
+            Signature::TimeEmbed { .. }
+            | Signature::ConvIn { .. }
+            | Signature::Downsample { .. }
+            | Signature::Upsample { .. } => Ok(()),
         }
     }
 }
@@ -475,7 +540,8 @@ impl FromStr for Signature {
         if class == OpClass::Transformer && values[5] > 1 {
             return Err(err(format!("`linear` must be 0 or 1, got {}", values[5])));
         }
-        let sig = Signature::from_values(class, &values);
+        let sig = Signature::from_values(class, &values)
+            .ok_or_else(|| err(format!("`{kind}` is not an op kind")))?;
         sig.check().map_err(err)?;
         Ok(sig)
     }
@@ -504,6 +570,22 @@ mod tests {
         for (i, c) in OpClass::ALL.iter().enumerate() {
             assert_eq!(c.index(), i);
             assert_eq!(OpClass::from_name(c.name()), Some(*c));
+        }
+    }
+
+    #[test]
+    fn every_temporal_op_of_the_registry_has_a_class() {
+        for op in OpKind::ALL {
+            let class = OpClass::Temporal(op);
+            assert_eq!(
+                OpClass::ALL.contains(&class),
+                op.is_temporal(),
+                "`{op}`: OpClass::ALL and the registry disagree"
+            );
+            if op.is_temporal() {
+                assert_eq!(OpClass::from_name(op.as_str()), Some(class), "`{op}`");
+                assert!(!class.keys().is_empty(), "`{op}` has no signature keys");
+            }
         }
     }
 

@@ -49,8 +49,8 @@ pub struct SlotCostModel {
     backbone_corrected_ms: f64,
     backbone_params: u64,
     backbone_peak_elems: u64,
-    /// `slots[i][k]`: op `OpKind::ALL[k]` at slot `i`; `None` where not allowed or `none`.
-    slots: Vec<[Option<SlotOpCost>; 5]>,
+    /// `slots[i][op.index()]`: `op` at slot `i`; `None` where not allowed or `none`.
+    slots: Vec<[Option<SlotOpCost>; OpKind::COUNT]>,
     dtype_bytes: u64,
 }
 
@@ -87,8 +87,8 @@ impl SlotCostModel {
 
         // Lower one architecture per op kind that puts that op at every slot allowing it, and
         // read each temporal op's live count from the walk.
-        let mut slots = vec![[None; 5]; space.num_slots()];
-        for (k, &kind) in OpKind::ALL.iter().enumerate().skip(1) {
+        let mut slots = vec![[None; OpKind::COUNT]; space.num_slots()];
+        for kind in OpKind::ALL.into_iter().filter(|k| k.is_temporal()) {
             let ops: Vec<OpKind> = space
                 .slots
                 .iter()
@@ -99,7 +99,7 @@ impl SlotCostModel {
             for (op, live) in lowered.iter().zip(live) {
                 if let Some(slot) = op.slot {
                     let m = ms(&op.signature);
-                    slots[slot][k] = Some(SlotOpCost {
+                    slots[slot][kind.index()] = Some(SlotOpCost {
                         ms: m,
                         corrected_ms: correction.scale(OpClass::Temporal(kind)) * m,
                         params: op.params,
@@ -162,8 +162,7 @@ impl SlotCostModel {
 
     /// The cost of `op` at `slot`; `None` for `none` or an op the slot does not allow.
     pub fn slot_cost(&self, slot: usize, op: OpKind) -> Option<SlotOpCost> {
-        let k = OpKind::ALL.iter().position(|&o| o == op)?;
-        self.slots.get(slot)?[k]
+        self.slots.get(slot)?[op.index()]
     }
 
     /// Latency (corrected when the model was built with a correction) of `arch`, which must
@@ -204,9 +203,9 @@ impl SlotCostModel {
 
     /// The costs of the temporal ops `arch` chooses (ops a slot does not allow cost nothing).
     fn chosen<'a>(&'a self, arch: &'a Architecture) -> impl Iterator<Item = SlotOpCost> + 'a {
-        self.slots.iter().zip(&arch.ops).filter_map(|(costs, &op)| {
-            let k = OpKind::ALL.iter().position(|&o| o == op)?;
-            costs[k]
-        })
+        self.slots
+            .iter()
+            .zip(&arch.ops)
+            .filter_map(|(costs, &op)| costs[op.index()])
     }
 }

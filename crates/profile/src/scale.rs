@@ -16,69 +16,12 @@
 
 use crate::timer::Timing;
 use vidnas_latency::{Dtype, Entry, Signature, Statistic};
-use vidnas_space::OpKind;
 
-/// Multiply-accumulates of one forward of the op for one clip (batch 1), counting
-/// convolutions, linear layers and attention products (scores and the weighted sum).
+/// Multiply-accumulates of one forward of the op for one clip (batch 1): the formula the
+/// latency crate derives from each op's descriptor ([`Signature::macs`]), kept here by name for
+/// the scaling rule and its callers.
 pub fn macs(sig: &Signature) -> f64 {
-    let f = |v: u64| v as f64;
-    match *sig {
-        Signature::TimeEmbed { c, temb } => f(c) * f(temb) + f(temb) * f(temb),
-        Signature::ConvIn { cin, cout, t, h, w } => f(t * h * w) * f(cin * cout) * 9.0,
-        Signature::Resnet {
-            cin,
-            cout,
-            temb,
-            t,
-            h,
-            w,
-            ..
-        } => {
-            let px = f(t * h * w);
-            let shortcut = if cin != cout { f(cin * cout) } else { 0.0 };
-            px * (9.0 * f(cin * cout) + 9.0 * f(cout * cout) + shortcut) + f(t * temb * cout)
-        }
-        Signature::Transformer {
-            c,
-            ctx,
-            tokens,
-            layers,
-            t,
-            h,
-            w,
-            ..
-        } => {
-            let (c, l, s) = (f(c), f(h * w), f(tokens));
-            let self_attn = 4.0 * l * c * c + 2.0 * l * l * c;
-            let cross_attn = 2.0 * l * c * c + 2.0 * s * f(ctx) * c + 2.0 * l * s * c;
-            let ff = 12.0 * l * c * c;
-            f(t) * (2.0 * l * c * c + f(layers) * (self_attn + cross_attn + ff))
-        }
-        Signature::Downsample { c, t, h, w } => {
-            f(t * h.div_ceil(2) * w.div_ceil(2)) * f(c * c) * 9.0
-        }
-        Signature::Upsample { c, t, h, w } => f(4 * t * h * w) * f(c * c) * 9.0,
-        Signature::ConvOut {
-            cin, cout, t, h, w, ..
-        } => f(t * h * w) * f(cin * cout) * 9.0,
-        Signature::TemporalConv {
-            op, c, k, t, h, w, ..
-        } => {
-            let taps = if op == OpKind::Conv3d { k * k * k } else { k };
-            2.0 * f(t * h * w) * f(c * c) * f(taps)
-        }
-        Signature::TemporalAttn { op, c, t, h, w, .. } => {
-            // proj_in, to_q, to_k, to_v, to_out.0, proj_out on every token, then the scores
-            // and the weighted sum over each sequence.
-            let projections = 6.0 * f(t * h * w) * f(c * c);
-            let products = if op == OpKind::Attn3d {
-                2.0 * f(t * h * w) * f(t * h * w) * f(c)
-            } else {
-                2.0 * f(h * w) * f(t * t) * f(c)
-            };
-            projections + products
-        }
-    }
+    sig.macs()
 }
 
 /// Frames of the signature, if it has a frame count (every kind but `time_embed`).

@@ -5,9 +5,15 @@
 //! weights plus the largest temporary of any temporal op; temporal parameters = their sum; and,
 //! optionally, a score (a validation-loss-like number, lower better) with diminishing returns
 //! in the temporal layers' benefit, so quality and cost genuinely conflict.
+//!
+//! Costs follow from each op's descriptor ([`OpKind::spec`]): a convolution is charged as one
+//! `C → C` convolution with the mean taps of its layers, an attention as four projections
+//! plus its scores over the sequences its structure forms. Only the benefit of each op is a
+//! made-up per-op constant.
+#![deny(clippy::wildcard_enum_match_arm)]
 
 use crate::evaluator::{Evaluation, Evaluator};
-use vidnas_space::{Architecture, OpKind, Slot, Space};
+use vidnas_space::{Architecture, ConvLayer, Keys, Mixing, OpKind, Slot, Space, Structure};
 
 /// Milliseconds per million multiply–accumulates (a few GFLOP/s device).
 const MS_PER_MMAC: f64 = 0.01;
@@ -18,8 +24,9 @@ const BACKBONE_MS: f64 = 5.0;
 #[derive(Debug, Clone)]
 pub struct SyntheticEvaluator {
     slots: Vec<Slot>,
-    conv1d_k: usize,
-    conv3d_k: usize,
+    /// `kernel_size` of each op, by [`OpKind::index`] (3 where the space declares none).
+    kernels: [usize; OpKind::COUNT],
+    /// The one head count of every attention op: attn1d's, else 4.
     heads: usize,
     with_score: bool,
     /// `(lo, hi)` ratios every latency's interval is `latency ×` (a validated table's spread);
@@ -37,14 +44,41 @@ impl SyntheticEvaluator {
         let ops = &space.file.temporal.ops;
         SyntheticEvaluator {
             slots: space.slots.clone(),
-            conv1d_k: ops.conv1d.as_ref().map_or(3, |c| c.kernel_size),
-            conv3d_k: ops.conv3d.as_ref().map_or(3, |c| c.kernel_size),
-            heads: ops.attn1d.as_ref().map_or(4, |a| a.num_heads),
+            kernels: OpKind::ALL.map(|op| ops.get(op).and_then(|p| p.kernel_size()).unwrap_or(3)),
+            heads: ops
+                .get(OpKind::Attn1d)
+                .and_then(|p| p.num_heads())
+                .unwrap_or(4),
             with_score,
             latency_interval: None,
             calls: 0,
             evaluated: Vec::new(),
         }
+    }
+
+    /// Taps of the one convolution a [`Structure::Conv`] op is charged as: the mean of its
+    /// layers' (so a block of equal layers costs one of them).
+    fn taps(&self, op: OpKind, layers: &[ConvLayer]) -> u64 {
+        let k = self.kernels[op.index()] as u64;
+        let sum = layers
+            .iter()
+            .fold(0u64, |a, l| a.saturating_add(l.taps(k).unwrap_or(u64::MAX)));
+        sum / layers.len().max(1) as u64
+    }
+
+    /// Per clip: the sequences an attention forms, their length and the keys each query
+    /// attends to.
+    fn sequences(s: &Slot, mixes: Mixing, keys: Keys) -> (f64, f64, f64) {
+        let (t, hw) = (s.frames as f64, (s.height * s.width) as f64);
+        let (sequences, length) = match mixes {
+            Mixing::Frames => (hw, t),
+            Mixing::Pixels => (t, hw),
+            Mixing::Volume => (1.0, t * hw),
+        };
+        let attended = match keys {
+            Keys::All => length,
+        };
+        (sequences, length, attended)
     }
 
     fn macs(&self, s: &Slot, op: OpKind) -> f64 {
@@ -54,22 +88,22 @@ impl SyntheticEvaluator {
             (s.height * s.width) as f64,
         );
         let tokens = t * hw;
-        match op {
-            OpKind::None => 0.0,
-            OpKind::Conv1d => tokens * c * c * self.conv1d_k as f64,
-            OpKind::Conv3d => tokens * c * c * self.conv3d_k.pow(3) as f64,
-            OpKind::Attn1d => tokens * 4.0 * c * c + 2.0 * hw * t * t * c,
-            OpKind::Attn3d => tokens * 4.0 * c * c + 2.0 * tokens * tokens * c,
+        match op.spec().structure {
+            Structure::Identity => 0.0,
+            Structure::Conv { layers } => tokens * c * c * self.taps(op, layers) as f64,
+            Structure::Attention { mixes, keys } => {
+                let (sequences, length, attended) = Self::sequences(s, mixes, keys);
+                tokens * 4.0 * c * c + 2.0 * sequences * length * attended * c
+            }
         }
     }
 
     fn op_params(&self, s: &Slot, op: OpKind) -> u64 {
         let c = s.channels as u64;
-        match op {
-            OpKind::None => 0,
-            OpKind::Conv1d => c * c * self.conv1d_k as u64 + c,
-            OpKind::Conv3d => c * c * (self.conv3d_k as u64).pow(3) + c,
-            OpKind::Attn1d | OpKind::Attn3d => 4 * c * c + 4 * c,
+        match op.spec().structure {
+            Structure::Identity => 0,
+            Structure::Conv { layers } => c * c * self.taps(op, layers) + c,
+            Structure::Attention { .. } => 4 * c * c + 4 * c,
         }
     }
 
@@ -81,12 +115,13 @@ impl SyntheticEvaluator {
             (s.height * s.width) as f64,
         );
         let heads = self.heads as f64;
-        4.0 * match op {
-            OpKind::None => 0.0,
-            OpKind::Conv1d => t * hw * c * self.conv1d_k as f64,
-            OpKind::Conv3d => t * hw * c * self.conv3d_k.pow(3) as f64,
-            OpKind::Attn1d => heads * hw * t * t,
-            OpKind::Attn3d => heads * (t * hw) * (t * hw),
+        4.0 * match op.spec().structure {
+            Structure::Identity => 0.0,
+            Structure::Conv { layers } => t * hw * c * self.taps(op, layers) as f64,
+            Structure::Attention { mixes, keys } => {
+                let (sequences, length, attended) = Self::sequences(s, mixes, keys);
+                heads * sequences * length * attended
+            }
         }
     }
 
@@ -120,6 +155,7 @@ impl SyntheticEvaluator {
             temporal_params += self.op_params(s, op);
             temp_bytes = temp_bytes.max(self.op_temp_bytes(s, op));
             let low_res = 1.0 + 8.0 / s.height.max(1) as f64;
+            // Made-up per-op constants, matched by name on purpose: a new op picks its own.
             benefit += low_res
                 * match op {
                     OpKind::None => 0.0,

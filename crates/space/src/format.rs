@@ -1,6 +1,7 @@
 //! The search-space file format (`format: "vidnas-space/1"`). Unknown fields are rejected so a
 //! typo never silently falls back to a default.
 
+use crate::ops::{OpKind, Structure};
 use serde::{Deserialize, Serialize};
 
 pub const FORMAT_VERSION: &str = "vidnas-space/1";
@@ -123,6 +124,70 @@ pub struct OpsSpec {
     pub attn3d: Option<AttnOp>,
 }
 
+/// One declared op's entry of [`OpsSpec`], whichever hyper-parameters it has.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum OpParams<'a> {
+    None(&'a NoneOp),
+    Conv(&'a ConvOp),
+    Attn(&'a AttnOp),
+}
+
+impl OpsSpec {
+    /// The entry of `op`, if the file declares it. The one place that maps an op to its field.
+    pub fn get(&self, op: OpKind) -> Option<OpParams<'_>> {
+        match op {
+            OpKind::None => self.none.as_ref().map(OpParams::None),
+            OpKind::Conv1d => self.conv1d.as_ref().map(OpParams::Conv),
+            OpKind::Conv3d => self.conv3d.as_ref().map(OpParams::Conv),
+            OpKind::Attn1d => self.attn1d.as_ref().map(OpParams::Attn),
+            OpKind::Attn3d => self.attn3d.as_ref().map(OpParams::Attn),
+        }
+    }
+
+    /// The declared ops with their entries, in canonical order.
+    pub fn declared(&self) -> impl Iterator<Item = (OpKind, OpParams<'_>)> + '_ {
+        OpKind::ALL
+            .into_iter()
+            .filter_map(|op| self.get(op).map(|p| (op, p)))
+    }
+}
+
+impl OpParams<'_> {
+    /// The op is only allowed at slots whose height and width are at most this.
+    pub fn max_resolution(self) -> Option<usize> {
+        match self {
+            OpParams::None(_) => None,
+            OpParams::Conv(c) => c.max_resolution,
+            OpParams::Attn(a) => a.max_resolution,
+        }
+    }
+
+    /// `kernel_size`, for an entry that has one (the `k` of a [`Structure::Conv`]).
+    pub fn kernel_size(self) -> Option<usize> {
+        match self {
+            OpParams::Conv(c) => Some(c.kernel_size),
+            OpParams::None(_) | OpParams::Attn(_) => None,
+        }
+    }
+
+    /// `num_heads`, for an entry that has one (the heads of a [`Structure::Attention`]).
+    pub fn num_heads(self) -> Option<usize> {
+        match self {
+            OpParams::Attn(a) => Some(a.num_heads),
+            OpParams::None(_) | OpParams::Conv(_) => None,
+        }
+    }
+
+    /// Whether these are the hyper-parameters `structure` reads.
+    pub fn fits(self, structure: Structure) -> bool {
+        match structure {
+            Structure::Identity => matches!(self, OpParams::None(_)),
+            Structure::Conv { .. } => matches!(self, OpParams::Conv(_)),
+            Structure::Attention { .. } => matches!(self, OpParams::Attn(_)),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NoneOp {}
@@ -169,4 +234,39 @@ pub struct Constraints {
     /// At most this many slots hold a temporal op.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_temporal_layers: Option<usize>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every op of the registry has a field in `temporal.ops`, named as the op, whose entry
+    /// carries the hyper-parameters its structure reads.
+    #[test]
+    fn every_op_has_an_entry_its_structure_reads() {
+        let mut ops = serde_json::Map::new();
+        for op in OpKind::ALL {
+            let entry = match op.spec().structure {
+                Structure::Identity => serde_json::json!({}),
+                Structure::Conv { .. } => serde_json::json!({ "kernel_size": 3 }),
+                Structure::Attention { .. } => serde_json::json!({ "num_heads": 2 }),
+            };
+            ops.insert(op.as_str().into(), entry);
+        }
+        let spec: OpsSpec = serde_json::from_value(ops.into())
+            .unwrap_or_else(|e| panic!("`temporal.ops` refuses an op of the registry: {e}"));
+        for op in OpKind::ALL {
+            let structure = op.spec().structure;
+            match spec.get(op) {
+                Some(params) if params.fits(structure) => {}
+                other => panic!("`{op}`: OpsSpec::get gives {other:?} for {structure:?}"),
+            }
+        }
+        let declared: Vec<OpKind> = spec.declared().map(|(op, _)| op).collect();
+        assert_eq!(
+            declared,
+            OpKind::ALL,
+            "declared() keeps the canonical order"
+        );
+    }
 }

@@ -5,6 +5,10 @@
 //!
 //! Pure Rust: prediction, search and reporting depend on this crate and must stay testable in
 //! seconds without libtorch.
+//!
+//! Each temporal op is described once, in `ops.rs` ([`OpKind::spec`]); code that decides what
+//! an op is matches that description exhaustively, never with a catch-all arm.
+#![deny(clippy::wildcard_enum_match_arm)]
 
 mod arch;
 mod count;
@@ -21,11 +25,11 @@ mod validate;
 pub use arch::Architecture;
 pub use count::Sampler;
 pub use error::SpaceError;
-pub use format::{AttnOp, ConvOp, NoneOp, FORMAT_VERSION};
+pub use format::{AttnOp, ConvOp, NoneOp, OpParams, FORMAT_VERSION};
 pub use format::{Backbone, Constraints, OpsSpec, Placement, SpaceFile, TemporalSpec, Video};
 /// Exact counts ([`Space::count`]); re-exported so callers need no `num-bigint` dependency.
 pub use num_bigint::BigUint;
-pub use ops::OpKind;
+pub use ops::{ConvLayer, Kernel, Keys, Mixing, OpKind, OpSpec, Structure};
 pub use sampling::Enumerate;
 pub use slots::{Slot, Stage};
 pub use space::Space;

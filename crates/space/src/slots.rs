@@ -92,22 +92,9 @@ pub(crate) fn derive_slots(file: &SpaceFile) -> Vec<Slot> {
 
 /// Declared ops with their resolution limit, canonical order.
 fn declared_ops(file: &SpaceFile) -> Vec<(OpKind, Option<usize>)> {
-    let o = &file.temporal.ops;
-    let mut ops = Vec::new();
-    if o.none.is_some() {
-        ops.push((OpKind::None, None));
-    }
-    if let Some(c) = &o.conv1d {
-        ops.push((OpKind::Conv1d, c.max_resolution));
-    }
-    if let Some(c) = &o.conv3d {
-        ops.push((OpKind::Conv3d, c.max_resolution));
-    }
-    if let Some(a) = &o.attn1d {
-        ops.push((OpKind::Attn1d, a.max_resolution));
-    }
-    if let Some(a) = &o.attn3d {
-        ops.push((OpKind::Attn3d, a.max_resolution));
-    }
-    ops
+    file.temporal
+        .ops
+        .declared()
+        .map(|(op, params)| (op, params.max_resolution()))
+        .collect()
 }

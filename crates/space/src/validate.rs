@@ -228,26 +228,28 @@ pub(crate) fn check_structure(path: &Path, f: &SpaceFile) -> Result<(), SpaceErr
         );
     }
     let ops = &f.temporal.ops;
-    for (name, conv) in [("conv1d", &ops.conv1d), ("conv3d", &ops.conv3d)] {
-        if let Some(c) = conv {
-            if c.kernel_size % 2 == 0 {
-                return err(
-                    &format!("temporal.ops.{name}.kernel_size"),
-                    format!("kernel size {} is even", c.kernel_size),
-                    "use an odd kernel size (1, 3, 5) so frames stay aligned",
-                );
-            }
+    for (op, kernel) in ops
+        .declared()
+        .filter_map(|(op, p)| Some((op, p.kernel_size()?)))
+    {
+        if kernel % 2 == 0 {
+            return err(
+                &format!("temporal.ops.{op}.kernel_size"),
+                format!("kernel size {kernel} is even"),
+                "use an odd kernel size (1, 3, 5) so frames stay aligned",
+            );
         }
     }
-    for (name, attn) in [("attn1d", &ops.attn1d), ("attn3d", &ops.attn3d)] {
-        if let Some(a) = attn {
-            if a.num_heads == 0 {
-                return err(
-                    &format!("temporal.ops.{name}.num_heads"),
-                    "must be positive, got 0".into(),
-                    "use at least one head",
-                );
-            }
+    for (op, heads) in ops
+        .declared()
+        .filter_map(|(op, p)| Some((op, p.num_heads()?)))
+    {
+        if heads == 0 {
+            return err(
+                &format!("temporal.ops.{op}.num_heads"),
+                "must be positive, got 0".into(),
+                "use at least one head",
+            );
         }
     }
     let c = &f.temporal.constraints;
@@ -276,28 +278,25 @@ pub(crate) fn check_slots(path: &Path, f: &SpaceFile, slots: &[Slot]) -> Result<
                 "declare \"none\" or raise an op's max_resolution",
             );
         }
-        for (name, attn) in [
-            ("attn1d", &f.temporal.ops.attn1d),
-            ("attn3d", &f.temporal.ops.attn3d),
-        ] {
-            let op: OpKind = name.parse().expect("known op");
-            if let Some(a) = attn {
-                if s.allows(op) && s.channels % a.num_heads != 0 {
-                    return err(
-                        &format!("temporal.ops.{name}.num_heads"),
-                        format!(
-                            "{} heads do not divide the {} channels of slot `{}`",
-                            a.num_heads, s.channels, s.name
-                        ),
-                        &format!(
-                            "choose a head count that divides the channels of every slot \
-                             allowing {name}: one of {}",
-                            common_divisors(
-                                slots.iter().filter(|s| s.allows(op)).map(|s| s.channels)
-                            )
-                        ),
-                    );
-                }
+        for (op, heads) in f
+            .temporal
+            .ops
+            .declared()
+            .filter_map(|(op, p)| Some((op, p.num_heads()?)))
+        {
+            if s.allows(op) && s.channels % heads != 0 {
+                return err(
+                    &format!("temporal.ops.{op}.num_heads"),
+                    format!(
+                        "{} heads do not divide the {} channels of slot `{}`",
+                        heads, s.channels, s.name
+                    ),
+                    &format!(
+                        "choose a head count that divides the channels of every slot \
+                         allowing {op}: one of {}",
+                        common_divisors(slots.iter().filter(|s| s.allows(op)).map(|s| s.channels))
+                    ),
+                );
             }
         }
     }

@@ -1,0 +1,167 @@
+//! Registry completeness: every temporal op of `OpKind::ALL` reaches every pure consumer. A
+//! consumer that forgets an op fails here with the op and the consumer named.
+
+mod common;
+
+use vidnas_latency::{
+    all_signatures, temporal_signature, Dtype, LowerOptions, OpClass, PredictRequest, Signature,
+    SlotCostModel,
+};
+use vidnas_space::{OpKind, Space, Structure};
+
+/// A valid hyper-parameter for an op of this structure: kernel 3, or 2 heads.
+fn hyper(structure: Structure) -> u64 {
+    match structure {
+        Structure::Identity => 0,
+        Structure::Conv { .. } => 3,
+        Structure::Attention { .. } => 2,
+    }
+}
+
+/// The hyper-parameters a space file gives an op of this structure.
+fn hyper_json(structure: Structure) -> serde_json::Value {
+    match structure {
+        Structure::Identity => serde_json::json!({}),
+        Structure::Conv { .. } => serde_json::json!({ "kernel_size": hyper(structure) }),
+        Structure::Attention { .. } => serde_json::json!({ "num_heads": hyper(structure) }),
+    }
+}
+
+/// The two-block space offering `none` and `op` only, through the space file parser.
+fn space_with(op: OpKind) -> Result<Space, String> {
+    let mut file: serde_json::Value = serde_json::from_str(common::TWO_BLOCK).unwrap();
+    file["temporal"]["ops"] = serde_json::json!({
+        "none": {},
+        op.spec().name: hyper_json(op.spec().structure),
+    });
+    Space::from_json(format!("{op}.json"), &file.to_string()).map_err(|e| e.to_string())
+}
+
+#[test]
+fn the_space_of_one_op_is_built_from_the_two_block_space() {
+    let space = space_with(OpKind::Conv1d).unwrap();
+    let reference = common::two_block();
+    assert_eq!(space.file.backbone, reference.file.backbone);
+    assert_eq!(space.num_slots(), reference.num_slots());
+    assert!(space.file.temporal.ops.conv3d.is_none());
+}
+
+#[test]
+fn every_temporal_op_reaches_every_consumer() {
+    let mut missing = Vec::new();
+    let mut fail = |op: OpKind, consumer: &str, what: String| {
+        missing.push(format!("`{op}` in {consumer}: {what}"));
+    };
+    for op in OpKind::ALL {
+        let spec = op.spec();
+        if !op.is_temporal() {
+            if OpClass::ALL.contains(&OpClass::Temporal(op)) {
+                fail(op, "OpClass::ALL", "the identity has a class".into());
+            }
+            continue;
+        }
+
+        // Signatures: a class of its own, named after the op, keys from its structure.
+        let class = OpClass::Temporal(op);
+        if !OpClass::ALL.contains(&class) {
+            fail(op, "OpClass::ALL (signature kinds)", "no class".into());
+        }
+        if OpClass::from_name(spec.name) != Some(class) {
+            fail(
+                op,
+                "OpClass::from_name",
+                format!("`{}` not found", spec.name),
+            );
+        }
+        let Some(sig) = Signature::temporal(op, 16, hyper(spec.structure), 4, (4, 8, 8)) else {
+            fail(op, "Signature::temporal", "no signature".into());
+            continue;
+        };
+        if sig.class() != class {
+            fail(op, "Signature::class", format!("{:?}", sig.class()));
+        }
+        let text = sig.to_string();
+        if !text.starts_with(&format!("{}|", spec.name)) {
+            fail(op, "Signature (Display)", text.clone());
+        }
+        match text.parse::<Signature>() {
+            Ok(back) if back == sig => {}
+            other => fail(op, "Signature (FromStr)", format!("`{text}` → {other:?}")),
+        }
+
+        // Cost formulas on a small shape.
+        if sig.params() == 0 {
+            fail(op, "Signature::params", "0 parameters".into());
+        }
+        if sig.macs().is_nan() || sig.macs() <= 0.0 {
+            fail(op, "Signature::macs", format!("{} MACs", sig.macs()));
+        }
+        let act = sig.activations(2);
+        if act.input == 0 || act.output == 0 || act.workspace == 0 {
+            fail(op, "Signature::activations", format!("{act:?}"));
+        }
+        if sig.bytes(2, Dtype::F32) == 0 || sig.checked_bytes(2, Dtype::F32).is_none() {
+            fail(op, "Signature::bytes", "no bytes".into());
+        }
+
+        // The space: its name parses, a file declaring it loads, and its slots offer it.
+        if spec.name.parse::<OpKind>() != Ok(op) {
+            fail(op, "OpKind::from_str", spec.name.into());
+        }
+        let space = match space_with(op) {
+            Ok(space) => space,
+            Err(e) => {
+                fail(op, "the space parser", e);
+                continue;
+            }
+        };
+        let declared: Vec<OpKind> = space.file.temporal.ops.declared().map(|(o, _)| o).collect();
+        if declared != [OpKind::None, op] {
+            fail(op, "OpsSpec::get", format!("declared {declared:?}"));
+        }
+        match space.file.temporal.ops.get(op) {
+            Some(params) if params.fits(spec.structure) => {}
+            other => fail(
+                op,
+                "OpsSpec::get",
+                format!("{other:?} is not what {:?} reads", spec.structure),
+            ),
+        }
+        let allowing: Vec<usize> = (0..space.num_slots())
+            .filter(|&i| space.slots[i].allows(op))
+            .collect();
+        if allowing.is_empty() {
+            fail(op, "Slot::allowed", "no slot allows it".into());
+        }
+
+        // Lowering, the profiler's signature list and the search's slot costs.
+        for &i in &allowing {
+            if temporal_signature(&space, i, op).is_none_or(|s| s.class() != class) {
+                fail(op, "temporal_signature", format!("slot {i}"));
+            }
+        }
+        let sigs = all_signatures(&space, &LowerOptions::default());
+        if !sigs
+            .iter()
+            .any(|s| s.starts_with(&format!("{}|", spec.name)))
+        {
+            fail(op, "all_signatures", "none of its signatures".into());
+        }
+        let table = common::synthetic_table(&space);
+        match SlotCostModel::new(&space, &table, &PredictRequest::for_table(&table)) {
+            Ok(model) => {
+                for &i in &allowing {
+                    if model.slot_cost(i, op).is_none_or(|c| c.params == 0) {
+                        fail(op, "SlotCostModel::slot_cost", format!("slot {i}"));
+                    }
+                }
+            }
+            Err(e) => fail(op, "SlotCostModel::new", e.to_string()),
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "ops a consumer does not handle:\n{}",
+        missing.join("\n")
+    );
+}
