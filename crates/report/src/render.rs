@@ -12,6 +12,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::path::{Path, PathBuf};
 use std::sync::Once;
+use vidnas_space::OpKind;
 
 pub(crate) type DrawResult = Result<(), String>;
 
@@ -189,27 +190,32 @@ pub(crate) fn draw_legend<DB: DrawingBackend>(
     Ok(())
 }
 
-/// Op colours (Okabe–Ito, colour-blind safe), in the space's canonical op order.
+/// Op colours (Okabe–Ito, colour-blind safe), in the space's canonical op order; a name that
+/// is no op of the registry (a hand-edited CSV) gets green.
 pub(crate) fn op_colour(op: &str) -> RGBColor {
-    match op {
-        "none" => RGBColor(221, 221, 221),
-        "conv1d" => RGBColor(86, 180, 233),
-        "conv3d" => RGBColor(0, 114, 178),
-        "attn1d" => RGBColor(230, 159, 0),
-        "attn3d" => RGBColor(213, 94, 0),
-        _ => RGBColor(0, 158, 115),
+    match op.parse::<OpKind>() {
+        Ok(kind) => kind_colour(kind),
+        Err(_) => RGBColor(0, 158, 115),
     }
 }
 
-/// Canonical op order for legends; unknown ops go last, alphabetically.
+/// Every op of the registry has its own colour: a new op fails to compile here until it gets one.
+fn kind_colour(kind: OpKind) -> RGBColor {
+    match kind {
+        OpKind::None => RGBColor(221, 221, 221),
+        OpKind::Conv1d => RGBColor(86, 180, 233),
+        OpKind::Conv3d => RGBColor(0, 114, 178),
+        OpKind::Attn1d => RGBColor(230, 159, 0),
+        OpKind::Attn3d => RGBColor(213, 94, 0),
+    }
+}
+
+/// Canonical op order for legends (the registry's); unknown ops go last, alphabetically.
 pub(crate) fn op_order(ops: impl IntoIterator<Item = String>) -> Vec<String> {
-    const KNOWN: [&str; 5] = ["none", "conv1d", "conv3d", "attn1d", "attn3d"];
     let mut v: Vec<String> = ops.into_iter().collect();
     v.sort_by_key(|o| {
-        (
-            KNOWN.iter().position(|k| k == o).unwrap_or(KNOWN.len()),
-            o.clone(),
-        )
+        let known = o.parse::<OpKind>().map_or(OpKind::COUNT, OpKind::index);
+        (known, o.clone())
     });
     v.dedup();
     v
