@@ -6,17 +6,27 @@ use std::path::Path;
 use vidnas_data::{Dataset, Vocab};
 use vidnas_diffusion::rng::{step_rng, Stream};
 use vidnas_diffusion::{Objective, PathPlan, PathSampling, TrainConfig, Trainer, VideoModel};
-use vidnas_space::{Architecture, OpKind, Space};
+use vidnas_space::{Architecture, OpKind, Space, Structure};
 
-/// Parameters of `op` at `channels`, to rank ops by size for the sandwich rule.
+/// Weights of `op`'s convolutions or attention projections at `channels` (norms and biases
+/// left out), to rank ops by size for the sandwich rule: read from the op's descriptor.
 fn op_size(space: &Space, op: OpKind, channels: usize) -> usize {
-    let ops = &space.file.temporal.ops;
     let c2 = channels * channels;
-    match op {
-        OpKind::None => 0,
-        OpKind::Conv1d => 2 * c2 * ops.conv1d.as_ref().map_or(3, |c| c.kernel_size),
-        OpKind::Conv3d => 2 * c2 * ops.conv3d.as_ref().map_or(3, |c| c.kernel_size).pow(3),
-        OpKind::Attn1d | OpKind::Attn3d => 5 * c2,
+    let k = space
+        .file
+        .temporal
+        .ops
+        .get(op)
+        .and_then(|p| p.kernel_size())
+        .unwrap_or(3);
+    match op.spec().structure {
+        Structure::Identity => 0,
+        Structure::Conv { layers } => layers
+            .iter()
+            .map(|l| c2.saturating_mul(l.taps(k as u64).map_or(usize::MAX, |t| t as usize)))
+            .fold(0, usize::saturating_add),
+        // to_q, to_k, to_v, to_out and proj_out (proj_in is not counted, as before).
+        Structure::Attention { .. } => 5 * c2,
     }
 }
 
@@ -142,4 +152,23 @@ pub fn trainer<'a>(
 ) -> Trainer<'a> {
     let paths = path_plan(&model.space, &objective, cfg.seed);
     Trainer::new(model, objective, paths, cfg, data, vocab, dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn op_sizes_from_the_registry_are_the_sandwich_rule_sizes() {
+        let space = vidnas_space::fixtures::micro();
+        let ops = &space.file.temporal.ops;
+        let c = 8;
+        let k1 = ops.conv1d.as_ref().map_or(3, |o| o.kernel_size);
+        let k3 = ops.conv3d.as_ref().map_or(3, |o| o.kernel_size);
+        assert_eq!(op_size(&space, OpKind::None, c), 0);
+        assert_eq!(op_size(&space, OpKind::Conv1d, c), 2 * c * c * k1);
+        assert_eq!(op_size(&space, OpKind::Conv3d, c), 2 * c * c * k3.pow(3));
+        assert_eq!(op_size(&space, OpKind::Attn1d, c), 5 * c * c);
+        assert_eq!(op_size(&space, OpKind::Attn3d, c), 5 * c * c);
+    }
 }
