@@ -298,11 +298,17 @@ fn an_in_memory_table_with_absurd_times_never_predicts_inf() {
 
 #[test]
 fn a_space_whose_memory_overflows_64_bits_is_refused_not_wrapped() {
-    // 2^32 channels: a 3×3 convolution alone has 9·2^64 weights.
-    let text = common::ONE_BLOCK.replace(
-        "\"block_out_channels\": [8]",
-        "\"block_out_channels\": [4294967296]",
-    );
+    // The largest sizes a space file may give (2^16 frames, pixels and channels): one
+    // feature map alone holds 2^64 values.
+    let text = common::ONE_BLOCK
+        .replace(
+            "\"block_out_channels\": [8]",
+            "\"block_out_channels\": [65536]",
+        )
+        .replace(
+            "\"frames\": 2, \"height\": 4, \"width\": 4",
+            "\"frames\": 65536, \"height\": 65536, \"width\": 65536",
+        );
     let space = vidnas_space::Space::from_json("huge.json", &text).unwrap();
     let mut table = LatencyTable::new(device());
     for sig in vidnas_latency::all_signatures(&space, &vidnas_latency::LowerOptions::default()) {

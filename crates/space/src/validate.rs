@@ -14,6 +14,16 @@ const MID_TYPES: [&str; 2] = ["UNetMidBlock2DCrossAttn", "UNetMidBlock2D"];
 pub(crate) const MAX_SLOTS: usize = 512;
 
 /// The values that divide every one of `values`, as a readable list (for fixes).
+/// The largest size, channel count or count a space may give (frames, pixels, channels,
+/// layers): beyond it the file is a typo, and cost and memory figures would overflow.
+const MAX_SIZE: usize = 65_536;
+/// The largest temporal kernel (a kernel of `k` taps spans `k` frames; `k³` for conv3d).
+const MAX_KERNEL: usize = 31;
+
+fn too_large(value: usize) -> String {
+    format!("{value} is above {MAX_SIZE}, the largest size a space may give")
+}
+
 fn common_divisors(values: impl IntoIterator<Item = usize>) -> String {
     let gcd = values.into_iter().fold(0, |a, b| {
         let (mut a, mut b) = (a, b);
@@ -71,6 +81,9 @@ pub(crate) fn check_structure(path: &Path, f: &SpaceFile) -> Result<(), SpaceErr
                 "use a positive size",
             );
         }
+        if value > MAX_SIZE {
+            return err(field, too_large(value), "use a realistic size");
+        }
     }
     let b = &f.backbone;
     if b.block_out_channels.is_empty() {
@@ -78,6 +91,13 @@ pub(crate) fn check_structure(path: &Path, f: &SpaceFile) -> Result<(), SpaceErr
             "backbone.block_out_channels",
             "the list is empty".into(),
             "list the output channels of each down block, e.g. [32, 64, 128]",
+        );
+    }
+    if let Some(i) = b.block_out_channels.iter().position(|&c| c > MAX_SIZE) {
+        return err(
+            &format!("backbone.block_out_channels[{i}]"),
+            too_large(b.block_out_channels[i]),
+            "use a realistic channel count",
         );
     }
     if let Some(i) = b.block_out_channels.iter().position(|&c| c == 0) {
@@ -144,6 +164,10 @@ pub(crate) fn check_structure(path: &Path, f: &SpaceFile) -> Result<(), SpaceErr
                 "must be positive, got 0".into(),
                 "use a positive value",
             );
+        }
+        // layers_per_block has its own, tighter limit (the slot count) below.
+        if value > MAX_SIZE && field != "backbone.layers_per_block" {
+            return err(field, too_large(value), "use a realistic value");
         }
     }
     if v.channels != b.in_channels {
@@ -232,6 +256,13 @@ pub(crate) fn check_structure(path: &Path, f: &SpaceFile) -> Result<(), SpaceErr
         .declared()
         .filter_map(|(op, p)| Some((op, p.kernel_size()?)))
     {
+        if kernel > MAX_KERNEL {
+            return err(
+                &format!("temporal.ops.{op}.kernel_size"),
+                format!("kernel size {kernel} is above {MAX_KERNEL}"),
+                "use an odd kernel size (1, 3, 5)",
+            );
+        }
         if kernel % 2 == 0 {
             return err(
                 &format!("temporal.ops.{op}.kernel_size"),

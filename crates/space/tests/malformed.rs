@@ -246,3 +246,15 @@ fn missing_file_names_the_path() {
     let err = Space::load("no/such/space.json").unwrap_err().to_string();
     assert_has(&err, &["no/such/space.json", "check the path"]);
 }
+
+#[test]
+fn absurd_sizes_are_refused_naming_the_field() {
+    let err = reject(|v| v["video"]["frames"] = json!(1_000_000));
+    assert_has(&err, &["video.frames", "above 65536", "realistic"]);
+    let err = reject(|v| v["backbone"]["block_out_channels"][0] = json!(4_294_967_296u64));
+    assert_has(&err, &["backbone.block_out_channels[0]", "above 65536"]);
+    let err = reject(|v| v["backbone"]["cross_attention_dim"] = json!(100_000));
+    assert_has(&err, &["backbone.cross_attention_dim", "above 65536"]);
+    let err = reject(|v| v["temporal"]["ops"]["conv1d"]["kernel_size"] = json!(1001));
+    assert_has(&err, &["temporal.ops.conv1d.kernel_size", "above 31"]);
+}
