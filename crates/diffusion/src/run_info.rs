@@ -115,14 +115,14 @@ impl RunInfo {
         path: &Path,
         flag: Option<&str>,
     ) -> Result<PathBuf, TrainError> {
-        let file = run.join("run.json");
-        let at = vidnas_io::Recorded {
-            file: &file,
+        let working_dir = self.working_dir.as_deref();
+        Ok(vidnas_io::resolve_in_run(
+            run,
+            working_dir,
             field,
-            working_dir: self.working_dir.as_deref(),
+            path,
             flag,
-        };
-        Ok(vidnas_io::resolve_recorded(path, &at)?)
+        )?)
     }
 
     /// The space file the run was trained on (`space_path`), from any working folder.

@@ -15,7 +15,7 @@ pub use tensor_file::{
 };
 mod recorded_path;
 pub use recorded_path::{
-    folder_record, recorded_folder, resolve_recorded, working_dir_record, Recorded,
+    folder_record, recorded_folder, resolve_in_run, resolve_recorded, working_dir_record, Recorded,
 };
 
 /// A file problem: the path, and what is wrong with it and how to fix it.

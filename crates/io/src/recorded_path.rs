@@ -30,6 +30,25 @@ pub fn resolve_recorded(path: &Path, at: &Recorded<'_>) -> Result<PathBuf, FileE
     resolve_in(path, at, &cwd)
 }
 
+/// [`resolve_recorded`] for a path recorded in `run/run.json`, the file every run folder holds,
+/// whose `working_dir` field is `working_dir`.
+pub fn resolve_in_run(
+    run: &Path,
+    working_dir: Option<&Path>,
+    field: &str,
+    path: &Path,
+    flag: Option<&str>,
+) -> Result<PathBuf, FileError> {
+    let file = run.join("run.json");
+    let at = Recorded {
+        file: &file,
+        field,
+        working_dir,
+        flag,
+    };
+    resolve_recorded(path, &at)
+}
+
 /// [`resolve_recorded`] with the current folder given (so tests need not change it).
 fn resolve_in(path: &Path, at: &Recorded<'_>, cwd: &Path) -> Result<PathBuf, FileError> {
     if path.is_absolute() {

@@ -314,14 +314,14 @@ impl RunSettings {
         path: &Path,
         flag: Option<&str>,
     ) -> Result<PathBuf, SearchError> {
-        let file = run_dir.join("run.json");
-        let at = vidnas_io::Recorded {
-            file: &file,
+        let working_dir = self.working_dir.as_deref();
+        Ok(vidnas_io::resolve_in_run(
+            run_dir,
+            working_dir,
             field,
-            working_dir: self.working_dir.as_deref(),
+            path,
             flag,
-        };
-        Ok(vidnas_io::resolve_recorded(path, &at)?)
+        )?)
     }
 
     /// The latency table the run predicted with (`table.path`; `None` when it records none),
