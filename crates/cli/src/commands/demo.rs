@@ -3,7 +3,9 @@
 //! Every stage is skipped or resumed when its output is already there, so an interrupted
 //! demo continues where it stopped.
 
-use crate::commands::search::{rerank, search, AlgoArg, NamedBudgets, RerankRequest, SearchArgs};
+use crate::commands::search::{
+    rerank, search, why_not_reranked, AlgoArg, NamedBudgets, RerankRequest, SearchArgs,
+};
 use crate::commands::train::{BackboneArgs, SourceArgs};
 use crate::compute_args::ComputeArgs;
 use crate::paths::out_dir;
@@ -264,7 +266,10 @@ pub fn run(a: DemoArgs) -> Result<()> {
         outcome.front.len()
     );
 
-    if a.rerank > 0 {
+    let skip = why_not_reranked(&supernet, false, &compute);
+    if let Some(why) = skip.filter(|_| a.rerank > 0) {
+        eprintln!("--rerank skipped: {why}");
+    } else if a.rerank > 0 {
         stage(
             5,
             &format!(

@@ -364,7 +364,7 @@ pub fn search(
             "--surrogate models the supernet score inside NSGA-II: pass --supernet RUN and keep --algo nsga2"
         );
     }
-    preflight(space, supernet, a)?;
+    preflight(space, supernet, a, compute)?;
     let nsga2 = Nsga2Params {
         population: a.population,
         generations: a.generations,
@@ -481,8 +481,8 @@ pub fn search(
     }
     let rerank_k = a.rerank.unwrap_or(DEFAULT_RERANK);
     if let Some(supernet) = supernet.filter(|_| rerank_k > 0) {
-        if a.shard.is_some() {
-            eprintln!("--rerank skipped: a shard's front is only known after `search merge`");
+        if let Some(why) = why_not_reranked(supernet, a.shard.is_some(), compute) {
+            eprintln!("--rerank skipped: {why}");
         } else {
             let request = RerankRequest {
                 k: rerank_k,
@@ -505,7 +505,12 @@ const DEFAULT_RERANK: usize = 8;
 
 /// Refuses, before the supernet is loaded or the run folder made, flags this search would
 /// ignore or could only refuse once scoring has started.
-fn preflight(space: &Space, supernet: Option<&Path>, a: &SearchArgs) -> Result<()> {
+fn preflight(
+    space: &Space,
+    supernet: Option<&Path>,
+    a: &SearchArgs,
+    compute: &Compute,
+) -> Result<()> {
     if a.samples.is_some() && a.algo != AlgoArg::Random {
         bail!("--samples sets the size of --algo random; leave it out, or pass --algo random");
     }
@@ -522,18 +527,25 @@ fn preflight(space: &Space, supernet: Option<&Path>, a: &SearchArgs) -> Result<(
         }
     }
     if let (Some(k), Some(run)) = (a.rerank.filter(|&k| k > 0), supernet) {
-        let why = if a.shard.is_some() {
-            Some("a shard's front is only known after `search merge`; re-rank the merged run")
-        } else if run.join(vidnas_supernet::fewshot::SPLIT_FILE).exists() {
-            Some("a few-shot supernet folder is not re-ranked; pass a single supernet run")
-        } else {
-            None
-        };
-        if let Some(why) = why {
+        if let Some(why) = why_not_reranked(run, a.shard.is_some(), compute) {
             bail!("--rerank {k}: {why}, or leave --rerank out");
         }
     }
     Ok(())
+}
+
+/// Why the front of a search scored by `supernet` cannot be re-ranked, if it cannot: refused
+/// up front when `--rerank` is given, skipped with this message when it is the default.
+pub fn why_not_reranked(supernet: &Path, shard: bool, compute: &Compute) -> Option<&'static str> {
+    if shard {
+        Some("a shard's front is only known after `search merge`; re-rank the merged run")
+    } else if supernet.join(vidnas_supernet::fewshot::SPLIT_FILE).exists() {
+        Some("a few-shot supernet folder is not re-ranked; pass a single supernet run")
+    } else if compute.comm.world_size() > 1 {
+        Some("fine-tuning runs in one process; re-rank with one rank")
+    } else {
+        None
+    }
 }
 
 /// What `--rerank K --rerank-steps N` asks for.
@@ -544,7 +556,7 @@ pub struct RerankRequest {
     pub seed: u64,
 }
 
-/// `--rerank`: fine-tunes K front architectures from the supernet (each its own run folder
+/// `--rerank`: (callers first ask [`why_not_reranked`]) fine-tunes K front architectures from the supernet (each its own run folder
 /// under `rerank/`, reused on resume), scores them again, makes their Pareto set the front, and
 /// redraws the knee's latency breakdown.
 pub fn rerank(
@@ -556,17 +568,6 @@ pub fn rerank(
     out: &Path,
     compute: &Compute,
 ) -> Result<()> {
-    let skip = if compute.comm.world_size() > 1 {
-        Some("fine-tuning runs in one process; re-rank with one rank")
-    } else if supernet.join(vidnas_supernet::fewshot::SPLIT_FILE).exists() {
-        Some("few-shot folders are not re-ranked")
-    } else {
-        None
-    };
-    if let Some(why) = skip {
-        eprintln!("--rerank skipped: {why}");
-        return Ok(());
-    }
     // Picked from the supernet's front, whatever an earlier re-ranking of this run made of it.
     let supernet_front = derive(&outcome.settings, &outcome.rows, &HashMap::new()).front_rows;
     let picked: Vec<ResultRow> = spread_over_latency(&supernet_front, request.k)
