@@ -3,6 +3,7 @@
 use crate::error::TrainError;
 use crate::model::VideoModel;
 use crate::rng::{normal_tensor, step_rng, Stream};
+use crate::trainer::TrainConfig;
 use rand::Rng;
 use tch::Tensor;
 use vidnas_data::{Clip, Dataset, Vocab};
@@ -43,15 +44,8 @@ pub struct StepDraws {
     pub frames: Vec<usize>,
 }
 
-pub fn draw_step(
-    seed: u64,
-    step: u64,
-    batch: usize,
-    dataset_len: usize,
-    train_timesteps: usize,
-    caption_dropout: f64,
-    frames: usize,
-) -> StepDraws {
+pub fn draw_step(cfg: &TrainConfig, step: u64, dataset_len: usize, frames: usize) -> StepDraws {
+    let (seed, batch, train_timesteps) = (cfg.seed, cfg.batch_size, cfg.schedule.train_timesteps);
     let mut clips = step_rng(seed, step, Stream::Clips);
     let mut ts = step_rng(seed, step, Stream::Timesteps);
     let mut drop = step_rng(seed, step, Stream::Dropout);
@@ -61,11 +55,23 @@ pub fn draw_step(
             .map(|_| clips.gen_range(0..dataset_len))
             .collect(),
         timesteps: (0..batch)
-            .map(|_| ts.gen_range(0..train_timesteps as i64))
+            .map(|_| draw_timestep(&mut ts, train_timesteps, cfg.noise_bias))
             .collect(),
-        drop_caption: (0..batch).map(|_| drop.gen_bool(caption_dropout)).collect(),
+        drop_caption: (0..batch)
+            .map(|_| drop.gen_bool(cfg.caption_dropout))
+            .collect(),
         frames: (0..batch).map(|_| fr.gen_range(0..frames)).collect(),
     }
+}
+
+/// One training timestep: uniform at `noise_bias` 1 (the same draw as before the bias
+/// existed, so old runs resume identically), else `T·u^(1/bias)`, density ∝ (t/T)^(bias−1).
+pub fn draw_timestep<R: Rng>(rng: &mut R, train_timesteps: usize, noise_bias: f64) -> i64 {
+    if noise_bias == 1.0 {
+        return rng.gen_range(0..train_timesteps as i64);
+    }
+    let u: f64 = rng.gen_range(0.0..1.0);
+    ((train_timesteps as f64 * u.powf(1.0 / noise_bias)) as i64).min(train_timesteps as i64 - 1)
 }
 
 /// The noise of samples `first..first + like.size()[0]` of a `global_batch`-sample step whose
@@ -90,4 +96,32 @@ pub fn step_noise(
 /// Loads clips `indices` from the dataset.
 pub fn clips_at(data: &Dataset, indices: &[usize]) -> Vec<Clip> {
     indices.iter().map(|&i| data.get(i)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+
+    #[test]
+    fn uniform_timesteps_are_the_draws_of_before_the_bias() {
+        let (mut a, mut b) = (ChaCha8Rng::seed_from_u64(3), ChaCha8Rng::seed_from_u64(3));
+        for _ in 0..100 {
+            assert_eq!(draw_timestep(&mut a, 1000, 1.0), b.gen_range(0..1000i64));
+        }
+    }
+
+    #[test]
+    fn a_noise_bias_of_two_rises_linearly_to_the_noisiest_timestep() {
+        let mut rng = ChaCha8Rng::seed_from_u64(0);
+        let n = 20_000;
+        let draws: Vec<i64> = (0..n).map(|_| draw_timestep(&mut rng, 1000, 2.0)).collect();
+        assert!(draws.iter().all(|t| (0..1000).contains(t)));
+        // Density 2t/T: mean 2T/3, and a quarter of the draws below T/2.
+        let mean = draws.iter().sum::<i64>() as f64 / n as f64;
+        assert!((mean - 666.7).abs() < 8.0, "mean {mean}");
+        let low = draws.iter().filter(|&&t| t < 500).count() as f64 / n as f64;
+        assert!((low - 0.25).abs() < 0.01, "share below T/2: {low}");
+    }
 }

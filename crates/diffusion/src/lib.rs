@@ -34,4 +34,4 @@ pub use rng::seed_libtorch;
 pub use run_info::{check_run_folder, RunInfo, ValidationConfig, RUN_FORMAT};
 pub use sampler::{ddim_step, ddim_timesteps, initial_noise, sample, sample_batch, SampleConfig};
 pub use schedule::{NoiseSchedule, Prediction};
-pub use trainer::{PathPlan, TrainConfig, TrainState, Trainer};
+pub use trainer::{is_text_path, PathPlan, TrainConfig, TrainState, Trainer, MAX_NOISE_BIAS};

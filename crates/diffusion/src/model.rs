@@ -123,6 +123,15 @@ impl VideoModel {
         Ok(load_into(&self.vs, path, |n| !is_temporal(n))?)
     }
 
+    /// Loads the weights whose names pass `wanted` from `path` (each must be there).
+    pub fn load_matching(
+        &mut self,
+        path: &Path,
+        wanted: impl Fn(&str) -> bool,
+    ) -> Result<usize, TrainError> {
+        Ok(load_into(&self.vs, path, wanted)?)
+    }
+
     /// Loads every weight of this model from `path`.
     pub fn load_all(&mut self, path: &Path) -> Result<usize, TrainError> {
         Ok(load_into(&self.vs, path, |_| true)?)

@@ -16,8 +16,12 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use tch::Tensor;
 use vidnas_data::{Dataset, Vocab};
+use vidnas_nn::is_temporal;
 use vidnas_parallel::{AllReduce, Single};
 use vidnas_space::{Architecture, OpKind};
+
+/// Largest `noise_bias`: at 8 almost every step lands in the noisiest tenth of the schedule.
+pub const MAX_NOISE_BIAS: f64 = 8.0;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -37,6 +41,26 @@ pub struct TrainConfig {
     pub seed: u64,
     pub checkpoint_every: usize,
     pub schedule: NoiseSchedule,
+    /// Timestep sampling: 1 draws timesteps uniformly; above 1 favours the noisiest ones, where
+    /// a clip's layout and motion are decided (density ∝ (t/T)^(bias−1); 2 rises linearly,
+    /// mean t = 2T/3). Absent in run.json files written before it existed: uniform.
+    #[serde(default = "uniform_noise")]
+    pub noise_bias: f64,
+    /// With a temporal-only objective (supernet, stand-alone), also train the text encoder and
+    /// the spatial cross-attention: the path from prompt words to the temporal layers, which
+    /// image pretraining leaves blind to motion words (a single frame cannot show motion).
+    #[serde(default)]
+    pub text_path: bool,
+}
+
+fn uniform_noise() -> f64 {
+    1.0
+}
+
+/// Whether variable `name` lies on the path from the prompt to the temporal layers: the text
+/// encoder and the spatial cross-attention (diffusers' `attn2`).
+pub fn is_text_path(name: &str) -> bool {
+    name.starts_with(crate::model::TEXT_PREFIX) || name.contains(".attn2.")
 }
 
 impl Default for TrainConfig {
@@ -53,6 +77,8 @@ impl Default for TrainConfig {
             seed: 0,
             checkpoint_every: 100,
             schedule: NoiseSchedule::default(),
+            noise_bias: 1.0,
+            text_path: false,
         }
     }
 }
@@ -107,6 +133,14 @@ impl TrainConfig {
                 "caption-dropout",
                 &self.caption_dropout,
                 "use a fraction between 0 and 1",
+            );
+        }
+        if !(self.noise_bias.is_finite() && (1.0..=MAX_NOISE_BIAS).contains(&self.noise_bias)) {
+            return bad(
+                "noise_bias",
+                "noise-bias",
+                &self.noise_bias,
+                "use 1 (uniform timesteps) up to 8; 2 favours the noisiest timesteps linearly",
             );
         }
         self.schedule
@@ -222,6 +256,11 @@ impl<'a> Trainer<'a> {
     ) -> Self {
         let params = match objective {
             Objective::Image | Objective::Full(_) => model.trainable(|_| true),
+            Objective::Supernet(_) | Objective::SubSupernet(..) | Objective::Standalone(_)
+                if cfg.text_path =>
+            {
+                model.trainable(|n| is_temporal(n) || is_text_path(n))
+            }
             Objective::Supernet(_) | Objective::SubSupernet(..) | Objective::Standalone(_) => {
                 model.temporal_only()
             }
@@ -354,15 +393,7 @@ impl<'a> Trainer<'a> {
         let frames = self.model.space.file.video.frames;
         // Every rank draws the whole global batch from (seed, step) and keeps its slice, so
         // the result does not depend on the number of ranks.
-        let draws = draw_step(
-            cfg.seed,
-            step,
-            cfg.batch_size,
-            self.data.len(),
-            cfg.schedule.train_timesteps,
-            cfg.caption_dropout,
-            frames,
-        );
+        let draws = draw_step(cfg, step, self.data.len(), frames);
         let per_rank = cfg.batch_size / comm.world_size();
         let mine = comm.rank() * per_rank..(comm.rank() + 1) * per_rank;
         let clips = clips_at(self.data, &draws.clip_indices[mine.clone()]);

@@ -36,6 +36,8 @@ const WIDTHS: [i64; 3] = [16, 32, 64];
 const HIDDEN: i64 = 128;
 /// GroupNorm groups (divides every width).
 const GROUPS: i64 = 4;
+/// Clips per forward pass when judging or embedding many clips (bounds the memory).
+pub(crate) const FORWARD_BATCH: usize = 64;
 
 /// How a classifier is trained.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -267,9 +269,10 @@ impl ClipClassifier {
         self.clip
     }
 
-    /// Logits of the shape, colour and motion heads for clips `[B, C, T, H, W]` (on any
-    /// device; the logits are on the classifier's).
-    pub fn logits(&self, x: &Tensor) -> [Tensor; 3] {
+    /// Activations of the hidden layer (after its SiLU), `[B, 128]`, for clips
+    /// `[B, C, T, H, W]` (on any device; the result is on the classifier's): what the three
+    /// heads read, and the features of its Fréchet distance (see [`crate::VideoFeatures`]).
+    pub fn hidden_features(&self, x: &Tensor) -> Tensor {
         let mut h = x.to_device(self.device());
         for (i, b) in self.blocks.iter().enumerate() {
             h = b.conv.forward(&h).apply(&b.norm).silu();
@@ -281,14 +284,25 @@ impl ClipClassifier {
         let mean = h.mean_dim(&[3i64, 4][..], false, Kind::Float);
         let max = h.amax([3i64, 4], false);
         let f = Tensor::cat(&[mean, max], 1).flatten(1, -1);
-        let f = self.hidden.forward(&f).silu();
+        self.hidden.forward(&f).silu()
+    }
+
+    /// Width of [`Self::hidden_features`].
+    pub fn hidden_dim(&self) -> usize {
+        HIDDEN as usize
+    }
+
+    /// Logits of the shape, colour and motion heads for clips `[B, C, T, H, W]` (on any
+    /// device; the logits are on the classifier's).
+    pub fn logits(&self, x: &Tensor) -> [Tensor; 3] {
+        let f = self.hidden_features(x);
         [0, 1, 2].map(|i| self.heads[i].forward(&f))
     }
 
     /// The classes of each clip. Clips must have the classifier's shape.
     pub fn predict(&self, clips: &[Clip]) -> Result<Vec<Predicted>> {
         let mut out = Vec::with_capacity(clips.len());
-        for chunk in clips.chunks(64) {
+        for chunk in clips.chunks(FORWARD_BATCH) {
             out.extend(self.predict_tensor(&self.stack(chunk)?)?);
         }
         Ok(out)
@@ -312,7 +326,7 @@ impl ClipClassifier {
     }
 
     /// Clips `[B, C, T, H, W]` on the classifier's device, checked against its shape.
-    fn stack(&self, clips: &[Clip]) -> Result<Tensor> {
+    pub(crate) fn stack(&self, clips: &[Clip]) -> Result<Tensor> {
         let c = &self.clip;
         let want = [c.channels, c.frames, c.height, c.width];
         if let Some((i, bad)) = clips.iter().enumerate().find(|(_, x)| x.shape() != want) {
@@ -546,7 +560,7 @@ pub fn held_out_accuracy(
         Some((blur, noise)) => {
             let mut rng = augment_rng(seed, u64::MAX);
             let mut out = Vec::with_capacity(clips.len());
-            for chunk in clips.chunks(64) {
+            for chunk in clips.chunks(FORWARD_BATCH) {
                 let k = chunk.len();
                 let x = degrade(
                     &model.stack(chunk)?,

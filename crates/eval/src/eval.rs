@@ -271,6 +271,38 @@ fn measure(
 }
 
 /// Runs the evaluation and writes its files into `req.out`.
+/// The clip shape of `space`'s model, once it is known to make pixels of the shape the
+/// classifier (in folder `classifier_dir`) reads; errors name both shapes and the fix.
+pub(crate) fn classifier_reads_model(
+    classifier: &ClipClassifier,
+    space: &vidnas_space::Space,
+    classifier_dir: &std::path::Path,
+    config: &std::path::Path,
+) -> Result<ProceduralConfig> {
+    let video = &space.file.video;
+    if video.vae_scale_factor != 1 {
+        return Err(EvalError::file(
+            config,
+            format!(
+                "the model generates latents (video.vae_scale_factor {}), but the classifier and metrics read pixels; evaluate a pixel-space model",
+                video.vae_scale_factor
+            ),
+        ));
+    }
+    let shape = vidnas_diffusion::procedural_config(space);
+    if classifier.clip_shape() != shape {
+        return Err(EvalError::file(
+            classifier_dir.join(crate::classifier::INFO_FILE),
+            format!(
+                "the classifier reads clips {:?} but the model makes {shape:?}; train one for this space with `vidnas eval classifier --config {}`",
+                classifier.clip_shape(),
+                config.display()
+            ),
+        ));
+    }
+    Ok(shape)
+}
+
 pub fn evaluate(req: &EvalRequest) -> Result<EvalReport> {
     let s = &req.settings;
     check_settings(s)?;
@@ -278,33 +310,7 @@ pub fn evaluate(req: &EvalRequest) -> Result<EvalReport> {
     let (config, space, arch, teacher) =
         load_exported_on(req.config, Some(req.teacher), req.device)?;
     let (_, _, _, student) = load_exported_on(req.config, Some(req.student), req.device)?;
-    let video = &space.file.video;
-    let shape = ProceduralConfig {
-        frames: video.frames,
-        height: video.height,
-        width: video.width,
-        channels: video.channels,
-    };
-    if video.vae_scale_factor != 1 {
-        return Err(EvalError::file(
-            req.config,
-            format!(
-                "the model generates latents (video.vae_scale_factor {}), but the classifier and metrics read pixels; evaluate a pixel-space model",
-                video.vae_scale_factor
-            ),
-        ));
-    }
-    if classifier.clip_shape() != shape {
-        return Err(EvalError::file(
-            req.classifier.join(crate::classifier::INFO_FILE),
-            format!(
-                "the classifier reads clips {:?} but the model makes {:?}; train one for this space with `vidnas eval classifier --config {}`",
-                classifier.clip_shape(),
-                shape,
-                req.config.display()
-            ),
-        ));
-    }
+    let shape = classifier_reads_model(&classifier, &space, req.classifier, req.config)?;
     let data = Dataset::procedural_validation(shape, s.data_seed, s.prompts)?;
     let passes = |steps: usize, g: f64| steps * if g != 1.0 { 2 } else { 1 };
     let systems: [(&str, String, &vidnas_diffusion::VideoModel, usize, f64); 3] = [

@@ -4,13 +4,21 @@
 //! full-step clip, temporal consistency, and prompt faithfulness judged by a small video
 //! classifier trained on the procedural data's labels (shape, colour, motion).
 //!
-//! `metrics` is pure Rust; `classifier` and `eval` run on libtorch.
+//! `vidnas eval quality` measures one model against real clips: a Fréchet distance on the
+//! classifier's features (or any [`VideoFeatures`] extractor), with bootstrap intervals and the
+//! spread between two draws of real clips as its noise floor.
+//!
+//! `metrics` is pure Rust; `classifier`, `eval`, `features`, `frechet` and `video_quality` run
+//! on libtorch.
 
 pub mod classifier;
 mod error;
 pub mod eval;
 pub mod eval_files;
+pub mod features;
+pub mod frechet;
 pub mod metrics;
+pub mod video_quality;
 
 pub use classifier::{
     held_out_accuracy, train_classifier, Accuracy, ClassifierInfo, ClassifierSettings,
@@ -21,4 +29,10 @@ pub use eval::{
     evaluate, noise_seed, EvalReport, EvalRequest, EvalSettings, SystemSummary, EVAL_FORMAT,
 };
 pub use eval_files::{markdown_table, output_files};
+pub use features::VideoFeatures;
+pub use frechet::{frechet_between, frechet_distance, Gaussian, Interval, Pca};
 pub use metrics::{motion_mse, mse, temporal_consistency, Stat};
+pub use video_quality::{
+    quality_files, quality_table, video_quality, video_quality_with, AccuracyIntervals,
+    FrechetFigures, QualityReport, QualityRequest, QualitySettings, QUALITY_FORMAT,
+};

@@ -6,7 +6,7 @@ use vidnas_data::Vocab;
 use vidnas_diffusion::{NoiseSchedule, VideoModel};
 use vidnas_diffusion::{Objective, RunInfo};
 use vidnas_io::sha256_16;
-use vidnas_nn::{Build, TextEncoderConfig};
+use vidnas_nn::{holds_any, is_temporal, Build, TextEncoderConfig};
 use vidnas_space::{Architecture, OpKind, Space, SpaceFile};
 
 pub const CONFIG_FORMAT: &str = "vidnas-arch/1";
@@ -231,6 +231,48 @@ pub fn load_exported_on(
     weights: Option<&Path>,
     device: Device,
 ) -> Result<(ArchConfig, Space, Architecture, VideoModel), ExportError> {
+    let (config, space, arch) = read_config(config_path)?;
+    let mut model = build_model(&config, &space, &arch, device)?;
+    model.load_all(&weights_path(config_path, &config, weights))?;
+    Ok((config, space, arch, model))
+}
+
+/// Another architecture `arch` of an exported config's space, built on `device`: the spatial
+/// layers and text encoder come from the weights (`weights`, else the config's file); the
+/// temporal layers too when that file holds temporal weights (a supernet's holds every op of
+/// every slot), else they start as fresh zero-output layers (an image model's file). Returns
+/// the config rewritten for `arch` and whether the temporal layers were loaded.
+pub fn load_exported_as(
+    config_path: &Path,
+    weights: Option<&Path>,
+    arch: &str,
+    device: Device,
+) -> Result<(ArchConfig, Space, Architecture, VideoModel, bool), ExportError> {
+    let (config, space, _) = read_config(config_path)?;
+    let arch = space.parse_arch(arch).map_err(|e| {
+        file_err(
+            config_path,
+            format!("--arch {arch} is not an architecture of its space: {e}"),
+        )
+    })?;
+    let config = ArchConfig {
+        arch_id: arch.id(),
+        arch: arch.encode(),
+        slots: arch.slot_map(&space),
+        ..config
+    };
+    let mut model = build_model(&config, &space, &arch, device)?;
+    let file = weights_path(config_path, &config, weights);
+    model.load_matching(&file, |n| !is_temporal(n))?;
+    let temporal = holds_any(&file, is_temporal).map_err(vidnas_diffusion::TrainError::from)?;
+    if temporal {
+        model.load_matching(&file, is_temporal)?;
+    }
+    Ok((config, space, arch, model, temporal))
+}
+
+/// Reads and checks an exported config: its format, space, architecture and fields.
+fn read_config(config_path: &Path) -> Result<(ArchConfig, Space, Architecture), ExportError> {
     let config: ArchConfig = vidnas_io::read_json(config_path)?;
     if config.format != CONFIG_FORMAT {
         return Err(file_err(
@@ -252,11 +294,24 @@ pub fn load_exported_on(
     config
         .validate(&space, &arch)
         .map_err(|m| file_err(config_path, m))?;
+    Ok((config, space, arch))
+}
+
+/// The (randomly initialised) model of `arch`, once it is known to fit in memory.
+fn build_model(
+    config: &ArchConfig,
+    space: &Space,
+    arch: &Architecture,
+    device: Device,
+) -> Result<VideoModel, ExportError> {
     let build = Build::Subnet(arch.clone());
-    vidnas_diffusion::check_fits(&space, &build, &config.text_encoder, 1, "the model")?;
-    let mut model = VideoModel::new(&space, build, config.text_encoder.clone(), device)?;
-    model.load_all(&weights_path(config_path, &config, weights))?;
-    Ok((config, space, arch, model))
+    vidnas_diffusion::check_fits(space, &build, &config.text_encoder, 1, "the model")?;
+    Ok(VideoModel::new(
+        space,
+        build,
+        config.text_encoder.clone(),
+        device,
+    )?)
 }
 
 /// The weights a model is loaded with: `weights` when given, else the file the config names,

@@ -7,6 +7,6 @@ mod config;
 pub mod fixtures;
 
 pub use config::{
-    export, load_exported, load_exported_on, load_exported_with, weights_path, ArchConfig,
-    ExportError, ExportRequest, PredictedCost, Provenance, CONFIG_FORMAT,
+    export, load_exported, load_exported_as, load_exported_on, load_exported_with, weights_path,
+    ArchConfig, ExportError, ExportRequest, PredictedCost, Provenance, CONFIG_FORMAT,
 };

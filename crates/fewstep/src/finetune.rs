@@ -19,7 +19,7 @@ use vidnas_diffusion::run_folder::clean_failed_start_if;
 use vidnas_diffusion::{datasets, DataConfig};
 use vidnas_diffusion::{seed_libtorch, Objective, PathPlan, Prediction, TrainConfig, Trainer};
 use vidnas_diffusion::{Compute, ComputeRecord};
-use vidnas_export::{load_exported_on, weights_path, ArchConfig};
+use vidnas_export::{load_exported_as, load_exported_on, weights_path, ArchConfig};
 use vidnas_io::{sha256_16, write_json};
 
 pub const FINETUNE_FORMAT: &str = "vidnas-finetune/1";
@@ -40,10 +40,24 @@ pub struct FinetuneInfo {
     pub train: TrainConfig,
     /// Only the temporal layers trained.
     pub freeze_spatial: bool,
+    /// Trained another architecture of the config's space than the config's (`--arch`); the
+    /// temporal layers started fresh when the starting weights held none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arch_override: Option<ArchOverride>,
     /// Where the last invocation ran (device, threads, precision, ranks); never compared on
     /// resume, so a run continues on another device.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compute: Option<ComputeRecord>,
+}
+
+/// What `--arch` changed.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ArchOverride {
+    /// The config's own architecture.
+    pub config_arch: String,
+    /// Whether the temporal layers were loaded (false: fresh zero-output layers).
+    pub temporal_loaded: bool,
 }
 
 pub struct FinetuneRequest<'a> {
@@ -56,6 +70,8 @@ pub struct FinetuneRequest<'a> {
     pub train: TrainConfig,
     /// Train the temporal layers only.
     pub freeze_spatial: bool,
+    /// Train this architecture of the config's space instead of the config's own.
+    pub arch: Option<&'a str>,
     /// Retrain for this prediction target instead of the config's. v-prediction gives a
     /// usable x̂₀ at the noisiest timesteps, where ε-prediction amplifies its error by 1/√ᾱ_t
     /// (about 15× at t = 999): few-step sampling and distillation start there.
@@ -73,7 +89,22 @@ pub fn finetune(req: FinetuneRequest) -> Result<FinetuneInfo, FewStepError> {
     // Layers the weights file does not cover start from libtorch's generator.
     seed_libtorch(req.train.seed);
     let device = req.compute.map_or(tch::Device::Cpu, |c| c.device);
-    let (config, space, arch, mut model) = load_exported_on(req.config, req.weights, device)?;
+    let (config, space, arch, mut model, arch_override) = match req.arch {
+        None => {
+            let (config, space, arch, model) = load_exported_on(req.config, req.weights, device)?;
+            (config, space, arch, model, None)
+        }
+        Some(a) => {
+            let config_arch = vidnas_io::read_json::<ArchConfig>(req.config)?.arch;
+            let (config, space, arch, model, temporal_loaded) =
+                load_exported_as(req.config, req.weights, a, device)?;
+            let over = ArchOverride {
+                config_arch,
+                temporal_loaded,
+            };
+            (config, space, arch, model, Some(over))
+        }
+    };
     if let Some(compute) = req.compute {
         compute.prepare(&mut model.vs);
     }
@@ -96,6 +127,7 @@ pub fn finetune(req: FinetuneRequest) -> Result<FinetuneInfo, FewStepError> {
         data: req.data.clone(),
         train: train.clone(),
         freeze_spatial: req.freeze_spatial,
+        arch_override,
         compute: req.compute.map(Compute::record),
     };
     train.validate()?;

@@ -23,6 +23,7 @@ fn request<'a>(
             ..TrainConfig::default()
         },
         freeze_spatial,
+        arch: None,
         // The frozen-spatial run keeps the config's target; the others switch to v.
         prediction: (!freeze_spatial).then_some(Prediction::V),
         resume,
@@ -86,4 +87,64 @@ fn resumed_finetune_equals_the_uninterrupted_run_and_keeps_the_exported_keys() {
         err.contains("train.lr") && err.contains("finetune.json"),
         "{err}"
     );
+}
+
+#[test]
+fn another_architecture_starts_from_image_weights_with_fresh_temporal_layers() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = common::exported_config(&dir.path().join("configs"));
+    // An image model's file: the exported weights without the temporal layers.
+    let image = dir.path().join("image.safetensors");
+    let spatial: Vec<(String, tch::Tensor)> =
+        common::tensors(&dir.path().join("configs/micro.safetensors"))
+            .into_iter()
+            .filter(|(n, _)| !vidnas_nn::is_temporal(n))
+            .collect();
+    tch::Tensor::write_safetensors(&spatial, &image).unwrap();
+    let (exported, ..) = load_exported(&config).unwrap();
+    let space = vidnas_space::fixtures::micro();
+    let other = space
+        .slots
+        .iter()
+        .map(|s| {
+            if s.allows(vidnas_space::OpKind::Conv1d) {
+                "conv1d"
+            } else {
+                "none"
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("-");
+    assert_ne!(other, exported.arch);
+    let out = dir.path().join("other");
+    let info = finetune(FinetuneRequest {
+        weights: Some(&image),
+        arch: Some(&other),
+        ..request(&config, &out, 2, false, true)
+    })
+    .unwrap();
+    let over = info.arch_override.expect("recorded");
+    assert!(!over.temporal_loaded);
+    assert_eq!(over.config_arch, exported.arch);
+    let (tuned, _, arch, _) = load_exported(&out.join("config.json")).unwrap();
+    assert_eq!(
+        (tuned.arch.as_str(), arch.encode()),
+        (other.as_str(), other.clone())
+    );
+
+    // A file holding the config's temporal layers cannot start an architecture with others.
+    let err = finetune(FinetuneRequest {
+        arch: Some(&other),
+        ..request(&config, &dir.path().join("bad"), 2, false, true)
+    })
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("conv1d"), "{err}");
+    let err = finetune(FinetuneRequest {
+        arch: Some("conv1d"),
+        ..request(&config, &dir.path().join("bad2"), 2, false, true)
+    })
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("--arch conv1d"), "{err}");
 }

@@ -19,4 +19,4 @@ pub use resnet::{Downsample2D, ResnetBlock2D, Upsample2D};
 pub use temporal::{TemporalConfig, TemporalOp};
 pub use text::{PrecomputedText, TextEncoder, TextEncoderConfig, PROMPT_TABLE_VAR};
 pub use unet::{Build, VideoUNet};
-pub use weights::{holds_prefix, is_temporal, load_into, save_filtered, WeightsError};
+pub use weights::{holds_any, holds_prefix, is_temporal, load_into, save_filtered, WeightsError};

@@ -242,12 +242,18 @@ pub fn save_filtered(
 /// Whether `path` holds any tensor named with `prefix` (e.g. a vidnas image model's
 /// `text_encoder.` weights, which a diffusers UNet file lacks).
 pub fn holds_prefix(path: &Path, prefix: &str) -> Result<bool, WeightsError> {
+    holds_any(path, |n| n.starts_with(prefix))
+}
+
+/// Whether `path` holds any tensor whose name passes `wanted` (e.g. [`is_temporal`]: an image
+/// model's file holds no temporal layers, a supernet's holds every op of every slot).
+pub fn holds_any(path: &Path, wanted: impl Fn(&str) -> bool) -> Result<bool, WeightsError> {
     let bytes = std::fs::read(path).map_err(|e| WeightsError::Read {
         path: path.to_path_buf(),
         source: tch::TchError::Io(e),
     })?;
     let file = safetensors_views(path, &bytes)?;
-    Ok(file.names().iter().any(|n| n.starts_with(prefix)))
+    Ok(file.names().iter().any(|n| wanted(n)))
 }
 
 /// True for the weights of temporal layers (`…​.temporal.<layer>.<op>.…`).

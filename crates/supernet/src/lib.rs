@@ -11,5 +11,5 @@ pub mod stages;
 pub use fewshot::{run_holding, split_supernet, SplitManifest, SplitRequest, SupernetScorer};
 pub use paths::{path_plan, paths_for_step, trainer};
 pub use rerank::{fine_tune_and_score, RerankConfig};
-pub use score::ValidationSet;
+pub use score::{frame_differences, ValidationSet};
 pub use stages::{pretrain_image, train_temporal, ImageStage, Scorer, TemporalStage};

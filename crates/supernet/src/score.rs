@@ -58,13 +58,31 @@ impl ValidationSet {
 
     /// Mean squared error of `arch`'s prediction over the whole set.
     pub fn score(&self, model: &VideoModel, arch: &Architecture) -> f64 {
+        self.mean_square(model, arch, |err| err)
+    }
+
+    /// Mean squared error of the prediction's change from frame to frame: the error's
+    /// difference between consecutive frames, so what every frame gets equally wrong (the
+    /// background, the object's look) cancels and what is left is the motion. Both targets
+    /// (ε and v) are linear in x₀ at a fixed timestep, so this is the x̂₀ frame-difference
+    /// error up to a per-timestep factor.
+    pub fn score_motion(&self, model: &VideoModel, arch: &Architecture) -> f64 {
+        self.mean_square(model, arch, frame_differences)
+    }
+
+    fn mean_square(
+        &self,
+        model: &VideoModel,
+        arch: &Architecture,
+        of_error: impl Fn(Tensor) -> Tensor,
+    ) -> f64 {
         tch::no_grad(|| {
             let mut sum = 0.0;
             let mut count = 0.0;
             for (xt, t, ctx, target) in &self.batches {
                 let pred = model.denoise(xt, t, ctx, arch);
                 let n = xt.size()[0] as f64;
-                sum += (pred - target)
+                sum += of_error(pred - target)
                     .square()
                     .mean(Kind::Double)
                     .double_value(&[])
@@ -74,4 +92,10 @@ impl ValidationSet {
             sum / count
         })
     }
+}
+
+/// `x[:, :, t+1] − x[:, :, t]` of clips `[B, C, T, H, W]` (empty for one frame).
+pub fn frame_differences(x: Tensor) -> Tensor {
+    let t = x.size()[2];
+    x.narrow(2, 1, (t - 1).max(0)) - x.narrow(2, 0, (t - 1).max(0))
 }

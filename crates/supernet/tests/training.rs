@@ -108,6 +108,42 @@ fn supernet_gradients_reach_only_temporal_parameters() {
 }
 
 #[test]
+fn text_path_also_trains_the_text_encoder_and_cross_attention() {
+    let _guard = serial();
+    let (mut model, data, vocab) = setup(Build::Supernet);
+    let dir = tempfile::tempdir().unwrap();
+    let before = weights(&model);
+    let config = TrainConfig {
+        text_path: true,
+        ..cfg(3)
+    };
+    let mut t = vidnas_supernet::trainer(
+        &mut model,
+        Objective::Supernet(PathSampling::Sandwich),
+        config,
+        &data,
+        &vocab,
+        dir.path(),
+    );
+    for _ in 0..3 {
+        t.train_step().unwrap();
+    }
+    let after = weights(&model);
+    let (mut text, mut cross) = (0, 0);
+    for ((name, b), (_, a)) in before.iter().zip(&after) {
+        let changed = a != b;
+        if vidnas_diffusion::is_text_path(name) {
+            text += usize::from(changed && name.starts_with(vidnas_diffusion::TEXT_PREFIX));
+            cross += usize::from(changed && name.contains(".attn2."));
+        } else if !vidnas_nn::is_temporal(name) {
+            assert!(!changed, "weight {name} off the text path changed");
+        }
+    }
+    assert!(text > 3, "only {text} text-encoder tensors moved");
+    assert!(cross > 3, "only {cross} cross-attention tensors moved");
+}
+
+#[test]
 fn resume_equals_an_uninterrupted_run() {
     let _guard = serial();
     let straight = tempfile::tempdir().unwrap();

@@ -1,5 +1,7 @@
-//! `vidnas eval classifier` (train the prompt-faithfulness classifier) and `vidnas eval run`
-//! (student vs few-step teacher vs full-step teacher on held-out prompts).
+//! `vidnas eval classifier` (train the prompt-faithfulness classifier), `vidnas eval run`
+//! (student vs few-step teacher vs full-step teacher on held-out prompts) and `vidnas eval
+//! quality` (one model's samples against real clips: Fréchet distance, faithfulness,
+//! temporal consistency).
 
 use crate::compute_args::ComputeArgs;
 use crate::paths::out_dir;
@@ -9,7 +11,10 @@ use clap::{Args, Subcommand};
 use std::path::PathBuf;
 use std::time::Instant;
 use vidnas_data::ProceduralConfig;
-use vidnas_eval::{evaluate, train_classifier, ClassifierSettings, EvalRequest, EvalSettings};
+use vidnas_eval::{
+    evaluate, train_classifier, video_quality, ClassifierSettings, EvalRequest, EvalSettings,
+    QualityRequest, QualitySettings,
+};
 use vidnas_export::ArchConfig;
 use vidnas_space::Space;
 
@@ -23,7 +28,17 @@ pub enum EvalCommand {
     /// full steps on held-out prompts: distance to the full-step clip, temporal consistency,
     /// prompt faithfulness; writes eval.json, eval.csv, eval.md, timing.json and media/.
     Run(RunArgs),
+    /// Measure one model's samples against real procedural clips: the Fréchet distance on the
+    /// classifier's features (PCA-reduced, with a bootstrap interval and the spread between two
+    /// draws of real clips for scale), per-prompt shape/colour/motion accuracy and temporal
+    /// consistency; writes quality.json and quality.md. Not comparable with I3D-based FVD.
+    Quality(QualityArgs),
 }
+
+/// Largest --pca-dims: far above any feature width here (the classifier has 128).
+const MAX_PCA_DIMS: usize = 4096;
+/// Largest --bootstrap: a million resamples of a few hundred clips already takes hours.
+const MAX_BOOTSTRAP: usize = 100_000;
 
 #[derive(Args)]
 pub struct ClassifierArgs {
@@ -111,11 +126,67 @@ pub struct RunArgs {
     pub compute: ComputeArgs,
 }
 
+#[derive(Args)]
+pub struct QualityArgs {
+    /// Exported config (`vidnas export`), or the config.json of a `vidnas finetune` or `vidnas
+    /// distill` run folder (its schedule is the one the model was trained with).
+    #[arg(long)]
+    pub config: PathBuf,
+    /// Weights to sample with instead of the file the config names (e.g. `vidnas finetune
+    /// --out DIR` → DIR/model.safetensors); the config's file need not exist then.
+    #[arg(long)]
+    pub weights: Option<PathBuf>,
+    /// Classifier folder (`vidnas eval classifier --out DIR`) for the config's clip shape: it
+    /// judges the prompts and its hidden layer gives the Fréchet distance's features.
+    #[arg(long)]
+    pub classifier: PathBuf,
+    /// Output folder (quality.json and quality.md, written once every figure is computed).
+    #[arg(long, value_parser = out_dir)]
+    pub out: PathBuf,
+    /// Clips to sample, one per held-out prompt (the captions of procedural validation clips
+    /// 0..N); at least --pca-dims + 1.
+    #[arg(long, default_value_t = QualitySettings::default().generated, value_parser = whole(2, MAX_COUNT))]
+    pub generated: usize,
+    /// Real procedural clips the generated ones are compared with (validation clips no
+    /// training run or prompt uses); at least --pca-dims + 1.
+    #[arg(long, default_value_t = QualitySettings::default().real, value_parser = whole(2, MAX_COUNT))]
+    pub real: usize,
+    /// DDIM steps per generated clip.
+    #[arg(long, default_value_t = QualitySettings::default().steps, value_parser = steps(MAX_SAMPLE_STEPS))]
+    pub steps: usize,
+    /// Classifier-free guidance (1 = none; 1 for a distilled student, whose teacher's guidance
+    /// is built in).
+    #[arg(long, default_value_t = QualitySettings::default().guidance, value_parser = number(0.0, MAX_GUIDANCE))]
+    pub guidance: f64,
+    /// Principal directions of the real clips' features the Fréchet distance is computed in
+    /// (the PCA is fitted on the real clips only); fewer need fewer clips.
+    #[arg(long, default_value_t = QualitySettings::default().pca_dims, value_parser = whole(1, MAX_PCA_DIMS))]
+    pub pca_dims: usize,
+    /// Bootstrap resamples (of both sets, with replacement) behind every 95 % interval.
+    #[arg(long, default_value_t = QualitySettings::default().bootstrap, value_parser = whole(1, MAX_BOOTSTRAP))]
+    pub bootstrap: usize,
+    /// Seed of the prompts, the real clips, the sampling noise and the bootstrap: same seed,
+    /// same quality.json.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    #[command(flatten)]
+    pub compute: ComputeArgs,
+}
+
 pub fn run(cmd: EvalCommand) -> Result<()> {
     match cmd {
         EvalCommand::Classifier(a) => classifier_cmd(a),
         EvalCommand::Run(a) => run_cmd(a),
+        EvalCommand::Quality(a) => quality_cmd(a),
     }
+}
+
+/// `vidnas ARGS…` as typed, for the reports.
+fn command_line() -> String {
+    std::iter::once("vidnas".to_string())
+        .chain(std::env::args().skip(1))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The clip shape and name of the space in `--space` or `--config`.
@@ -199,10 +270,7 @@ fn classifier_cmd(a: ClassifierArgs) -> Result<()> {
 
 fn run_cmd(a: RunArgs) -> Result<()> {
     let compute = a.compute.open()?;
-    let command = std::iter::once("vidnas".to_string())
-        .chain(std::env::args().skip(1))
-        .collect::<Vec<_>>()
-        .join(" ");
+    let command = command_line();
     let settings = EvalSettings {
         prompts: a.prompts,
         seed: a.seed,
@@ -233,6 +301,46 @@ fn run_cmd(a: RunArgs) -> Result<()> {
     println!(
         "written: {}",
         vidnas_eval::output_files(&a.out)
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(())
+}
+
+fn quality_cmd(a: QualityArgs) -> Result<()> {
+    let compute = a.compute.open()?;
+    // The schedule is read first, so a step count it cannot take is refused before the weights.
+    let config: ArchConfig = vidnas_io::read_json(&a.config)?;
+    check_sampling_steps("--steps", a.steps, config.schedule.train_timesteps)?;
+    let settings = QualitySettings {
+        generated: a.generated,
+        real: a.real,
+        steps: a.steps,
+        guidance: a.guidance,
+        pca_dims: a.pca_dims,
+        bootstrap: a.bootstrap,
+        seed: a.seed,
+    };
+    let t0 = Instant::now();
+    let report = video_quality(&QualityRequest {
+        config: &a.config,
+        weights: a.weights.as_deref(),
+        classifier: &a.classifier,
+        out: &a.out,
+        settings,
+        command: command_line(),
+        progress: true,
+        device: compute.device,
+    })?;
+    println!("{}", vidnas_eval::quality_table(&report));
+    println!(
+        "{} generated and {} real clips in {:.0} s; written: {}",
+        a.generated,
+        a.real,
+        t0.elapsed().as_secs_f64(),
+        vidnas_eval::quality_files(&a.out)
             .iter()
             .map(|p| p.display().to_string())
             .collect::<Vec<_>>()

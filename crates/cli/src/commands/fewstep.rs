@@ -62,6 +62,12 @@ pub struct FinetuneArgs {
     /// pretrained image backbone). By default every weight trains.
     #[arg(long)]
     pub freeze_spatial: bool,
+    /// Train another architecture of the config's space (canonical encoding, e.g.
+    /// conv1d-none-attn1d-…): spatial layers and text encoder from the starting weights, and
+    /// the temporal layers too when that file holds them (a supernet's), else fresh
+    /// zero-output layers (an image model's file, e.g. configs/tiny-image.safetensors).
+    #[arg(long)]
+    pub arch: Option<String>,
     /// Retrain for this prediction target (`epsilon` or `v`) instead of the config's. `v` makes
     /// the teacher usable at few steps: an ε-model's x̂₀ at t = 999 carries its error times
     /// 1/√ᾱ ≈ 15. The run folder's config.json records the schedule used.
@@ -80,6 +86,7 @@ pub fn finetune_cmd(a: FinetuneArgs) -> Result<()> {
         data: a.data.config(),
         train: a.train.config(),
         freeze_spatial: a.freeze_spatial,
+        arch: a.arch.as_deref(),
         prediction: a.prediction,
         resume: a.train.resume,
         progress: compute.is_lead(),

@@ -37,6 +37,16 @@ pub struct TrainArgs {
     /// Save a checkpoint every this many steps (and at the end).
     #[arg(long, default_value_t = 50, value_parser = whole(1, MAX_STEPS))]
     pub checkpoint_every: usize,
+    /// Timestep sampling: 1 draws timesteps uniformly; above 1 favours the noisiest ones,
+    /// where a clip's layout and motion are decided (2: density rising linearly to t = T).
+    #[arg(long, default_value_t = 1.0, value_parser = number(1.0, vidnas_diffusion::MAX_NOISE_BIAS))]
+    pub noise_bias: f64,
+    /// When only the temporal layers train (supernet, `train`, `finetune --freeze-spatial`),
+    /// also train the text encoder and the spatial cross-attention: the path from the prompt's
+    /// motion words to the temporal layers, which image pretraining cannot teach. Every weight
+    /// trains anyway in `pretrain-image` and a full `finetune`.
+    #[arg(long)]
+    pub text_path: bool,
     /// Seed of every random draw (clips, timesteps, noise, paths): same seed, same run.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -66,6 +76,8 @@ impl TrainArgs {
             grad_clip: self.grad_clip,
             checkpoint_every: self.checkpoint_every,
             seed: self.seed,
+            noise_bias: self.noise_bias,
+            text_path: self.text_path,
             ..TrainConfig::default()
         }
     }

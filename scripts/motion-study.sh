@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# What blocks motion: one training lever at a time, motion accuracy per training step.
+# Fixed before the runs (reports/motion/README.md reads these numbers):
+#   architecture  conv1d-conv1d-attn3d-attn1d-none-none-attn1d-conv1d-conv1d-none (tiny space:
+#                 temporal convs at full and half resolution, attention below)
+#   start         the shipped image model configs/tiny-image.safetensors, fresh temporal layers
+#   training      batch 4, lr 1e-3 constant after 20 warm-up steps, seed 0, 2 threads
+#   checkpoints   motion measured after every STEPS_EACH steps up to MAX_STEPS (resumed runs:
+#                 with a constant lr, a resumed run equals the uninterrupted one)
+#   metric        `vidnas eval quality`: shape / colour / motion accuracy of the classifier on
+#                 PROMPTS held-out prompts (10-step DDIM samples at guidance 3, eval seed 0) and
+#                 the Fréchet distance of those clips to 256 real ones (32 PCA dimensions)
+# Levers (each a run folder under $OUT):
+#   temporal      the temporal layers only (today's supernet and stand-alone training)
+#   text-path     + the text encoder and the spatial cross-attention train (--text-path)
+#   noise-bias    + timesteps drawn with density rising linearly to the noisiest (--noise-bias 2)
+#   full          every weight trains (today's `finetune` default)
+# Interrupt and rerun to resume: finished checkpoints are skipped, a run resumes from its last.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+V=${V:-target/release/vidnas}
+OUT=${OUT:-runs/motion}
+CONFIG=${CONFIG:-runs/demo/configs/tiny-demo.json}   # any exported tiny config: space + text encoder
+CLASSIFIER=${CLASSIFIER:-runs/eval/classifier}
+ARCH=conv1d-conv1d-attn3d-attn1d-none-none-attn1d-conv1d-conv1d-none
+STEPS_EACH=${STEPS_EACH:-200}
+MAX_STEPS=${MAX_STEPS:-800}
+PROMPTS=${PROMPTS:-64}
+LEVERS=${LEVERS:-"temporal text-path noise-bias full"}
+THREADS=${THREADS:-2}
+
+[ -f "$CONFIG" ] || { echo "no exported tiny config at $CONFIG: run scripts/demo.sh (or set CONFIG)" >&2; exit 1; }
+[ -d "$CLASSIFIER" ] || $V eval classifier --space search-spaces/tiny.json --out "$CLASSIFIER" --threads "$THREADS"
+
+flags_of() {
+  case "$1" in
+    temporal) echo "--freeze-spatial" ;;
+    text-path) echo "--freeze-spatial --text-path" ;;
+    noise-bias) echo "--freeze-spatial --text-path --noise-bias 2" ;;
+    full) echo "" ;;
+    *) echo "unknown lever $1" >&2; exit 1 ;;
+  esac
+}
+
+for lever in $LEVERS; do
+  run="$OUT/$lever"
+  for ((steps = STEPS_EACH; steps <= MAX_STEPS; steps += STEPS_EACH)); do
+    eval_dir="$OUT/eval/$lever-$steps"
+    [ -f "$eval_dir/quality.json" ] && continue
+    if ! [ -f "$run/finetune.json" ] || [ "$(jq .train.steps "$run/finetune.json" 2>/dev/null || echo 0)" -lt "$steps" ] || ! [ -f "$run/model.safetensors" ]; then
+      start=$(date +%s)
+      # shellcheck disable=SC2046
+      $V finetune --config "$CONFIG" --weights configs/tiny-image.safetensors --arch "$ARCH" \
+        --out "$run" --steps "$steps" --batch-size 4 --lr 1e-3 --seed 0 --threads "$THREADS" \
+        --checkpoint-every "$STEPS_EACH" $(flags_of "$lever") \
+        $( [ -f "$run/finetune.json" ] && echo --resume )
+      echo "$lever: trained to $steps steps in $(( $(date +%s) - start )) s" | tee -a "$OUT/timing.log"
+    fi
+    start=$(date +%s)
+    $V eval quality --config "$run/config.json" --classifier "$CLASSIFIER" --out "$eval_dir" \
+      --generated "$PROMPTS" --real 256 --steps 10 --guidance 3 --seed 0 --threads "$THREADS"
+    echo "$lever: eval at $steps steps in $(( $(date +%s) - start )) s" | tee -a "$OUT/timing.log"
+  done
+done
