@@ -207,6 +207,21 @@ impl Interval {
             high: percentile(&resampled, 0.975),
         }
     }
+
+    /// As [`Interval::from_resamples`], with the percentiles moved by the resamples' bias
+    /// (their mean minus `estimate`) and kept at or above 0. A Fréchet distance needs this:
+    /// a resample drawn with replacement repeats clips, which narrows its covariance and
+    /// raises its distance, so the plain percentiles of small sets can lie wholly above the
+    /// estimate (64 against 256 clips in 32 dimensions: 299 with percentiles 302–394).
+    pub fn bias_corrected(estimate: f64, resampled: Vec<f64>) -> Interval {
+        let bias = resampled.iter().sum::<f64>() / resampled.len().max(1) as f64 - estimate;
+        let plain = Interval::from_resamples(estimate, resampled);
+        Interval {
+            estimate,
+            low: (plain.low - bias).max(0.0),
+            high: (plain.high - bias).max(0.0),
+        }
+    }
 }
 
 /// The `q` quantile (0–1) of ascending `sorted`, interpolating linearly between neighbours
@@ -234,8 +249,9 @@ pub fn resample(n: usize, rng: &mut ChaCha8Rng) -> Vec<i64> {
     (0..n).map(|_| rng.gen_range(0..n) as i64).collect()
 }
 
-/// The Fréchet distance between `x` `[N, k]` and `y` `[M, k]` with the percentile interval of
-/// `resamples` bootstrap resamples (each set drawn with replacement from itself).
+/// The Fréchet distance between `x` `[N, k]` and `y` `[M, k]` with the bias-corrected
+/// percentile interval of `resamples` bootstrap resamples (each set drawn with replacement
+/// from itself; see [`Interval::bias_corrected`]).
 pub fn frechet_interval(
     x: &Tensor,
     y: &Tensor,
@@ -258,7 +274,7 @@ pub fn frechet_interval(
         let (xs, ys) = (pick(&x, rng)?, pick(&y, rng)?);
         values.push(frechet_between(&xs, &ys)?);
     }
-    Ok(Interval::from_resamples(estimate, values))
+    Ok(Interval::bias_corrected(estimate, values))
 }
 
 #[cfg(test)]
@@ -377,6 +393,19 @@ mod tests {
         assert_ne!(a, c);
         assert_eq!(a.estimate, c.estimate);
         assert!(a.low < a.estimate && a.estimate < a.high, "{a:?}");
+    }
+
+    #[test]
+    fn the_bias_corrected_interval_moves_the_percentiles_by_the_resamples_bias() {
+        // Resamples 10..=14 (mean 12) around an estimate of 9: bias 3, percentiles 10.1 and
+        // 13.9 move to 7.1 and 10.9; a bias below the low end clamps at 0.
+        let i = Interval::bias_corrected(9.0, vec![14.0, 10.0, 12.0, 11.0, 13.0]);
+        assert!(
+            (i.low - 7.1).abs() < 1e-12 && (i.high - 10.9).abs() < 1e-12,
+            "{i:?}"
+        );
+        let i = Interval::bias_corrected(0.0, vec![5.0, 6.0, 7.0]);
+        assert_eq!((i.low, i.estimate), (0.0, 0.0));
     }
 
     #[test]

@@ -439,7 +439,7 @@ pub fn markdown(r: &QualityReport) -> String {
     let mut m = String::from("# Video quality\n\n");
     m += &format!("```sh\n{}\n```\n\n", r.command);
     m += &format!(
-        "Architecture `{}` ({}, weights `{}`): {} clips sampled with {} DDIM steps and guidance {} for held-out prompts (the captions of procedural validation clips 0–{} of stream {}), against {} real procedural clips of the same stream that no training run and no prompt uses. Intervals are 2.5–97.5 % percentiles over {} bootstrap resamples of both sets.\n\n",
+        "Architecture `{}` ({}, weights `{}`): {} clips sampled with {} DDIM steps and guidance {} for held-out prompts (the captions of procedural validation clips 0–{} of stream {}), against {} real procedural clips of the same stream that no training run and no prompt uses. Intervals are 2.5–97.5 % percentiles over {} bootstrap resamples of both sets (for the Fréchet distance moved by the resamples' mean bias, since resampling with replacement raises it).\n\n",
         r.arch,
         r.config,
         r.weights,
