@@ -40,6 +40,10 @@ pub struct RunInfo {
     /// The diffusers weights stage 1 started from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub init_unet: Option<FileRef>,
+    /// The weights file (a shipped video supernet) whose temporal layers and text path this
+    /// run started from, instead of a supernet run folder (`init_run`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init_weights: Option<FileRef>,
     /// Where the last invocation ran (device, threads, precision, ranks); never compared on
     /// resume, so a run continues on another device or world size.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -278,6 +282,7 @@ mod tests {
             image_run: Some("runs/gone".into()),
             init_run: None,
             init_unet: None,
+            init_weights: None,
             compute: None,
             working_dir: None,
         }

@@ -10,9 +10,9 @@ use vidnas_data::{ClipLabel, Dataset, Vocab};
 use vidnas_diffusion::run_folder::clean_failed_start_if;
 use vidnas_diffusion::Compute;
 use vidnas_diffusion::{
-    check_fits, check_run_folder, datasets, default_text_config, seed_libtorch, DataConfig,
-    DataSource, Objective, RunInfo, TrainConfig, TrainError, Trainer, ValidationConfig, VideoModel,
-    RUN_FORMAT, TEXT_PREFIX,
+    check_fits, check_run_folder, datasets, default_text_config, is_text_path, seed_libtorch,
+    DataConfig, DataSource, Objective, RunInfo, TrainConfig, TrainError, Trainer, ValidationConfig,
+    VideoModel, RUN_FORMAT, TEXT_PREFIX,
 };
 use vidnas_io::FileRef;
 use vidnas_nn::{holds_prefix, is_temporal, load_into, Build, PromptTable, TextEncoderConfig};
@@ -117,6 +117,7 @@ pub fn pretrain_image(
         image_run: None,
         init_run: None,
         init_unet,
+        init_weights: None,
         compute: Some(compute.record()),
         working_dir: None,
     };
@@ -221,8 +222,9 @@ pub struct TemporalStage {
     pub scoring: Option<(usize, ValidationConfig)>,
     /// Train on other clips than stage 1 did; their captions must fit stage 1's text encoder.
     pub source: Option<DataSource>,
-    /// Start the temporal layers from this supernet run's weights (same space and stage-1
-    /// run) instead of zero-output layers: few-shot sub-supernets and re-ranking fine-tunes.
+    /// Start the temporal layers and the text path from this supernet run's weights (same
+    /// space and stage-1 run) instead of zero-output layers: few-shot sub-supernets and
+    /// re-ranking fine-tunes. Or from a weights file: a shipped video supernet.
     pub init_from: Option<PathBuf>,
 }
 
@@ -257,9 +259,14 @@ pub fn train_temporal(
     }
     objective.check(space).map_err(TrainError::Config)?;
     let build = objective.build();
-    if let Some(init) = &stage.init_from {
-        check_init_run(space, init, image_run)?;
-    }
+    let (init_run, init_weights) = match &stage.init_from {
+        Some(file) if file.is_file() => (None, Some(FileRef::of(file)?)),
+        Some(run) => {
+            check_init_run(space, run, image_run)?;
+            (Some(run.clone()), None)
+        }
+        None => (None, None),
+    };
     let info = RunInfo {
         objective: objective.clone(),
         // As given to this command (the same space, by the check above), so it is relative to
@@ -267,7 +274,8 @@ pub fn train_temporal(
         space_path: space.path.clone(),
         train: train.clone(),
         image_run: Some(image_run.to_path_buf()),
-        init_run: stage.init_from.clone(),
+        init_run,
+        init_weights,
         compute: Some(compute.record()),
         ..image.clone()
     };
@@ -295,8 +303,15 @@ pub fn train_temporal(
     compute.prepare(&mut model.vs);
     model.load_image_weights(&image_run.join("model.safetensors"))?;
     if let Some(init) = &stage.init_from {
-        // Every temporal weight this model holds (a sub-supernet: all; a candidate: its own).
-        load_into(&model.vs, &init.join("model.safetensors"), is_temporal)?;
+        let file = if init.is_file() {
+            init.clone()
+        } else {
+            init.join("model.safetensors")
+        };
+        // Every temporal weight this model holds (a sub-supernet: all; a candidate: its own),
+        // and the text path, which a supernet trained with --text-path changed (else it equals
+        // the stage-1 weights just loaded).
+        model.load_matching(&file, |n| is_temporal(n) || is_text_path(n))?;
     }
     check_captions(
         &model,

@@ -49,6 +49,15 @@ pub struct DemoArgs {
     /// Train the image model from scratch even when the space ships a pretrained backbone.
     #[arg(long)]
     pub no_pretrained: bool,
+    /// Start the supernet from this video supernet (every op of every slot trained, e.g.
+    /// `configs/<space name>-video.safetensors`, made from the shipped image model by
+    /// scripts/pretrain-video.sh). Default: the space's shipped one when it exists and stage 1
+    /// starts from the shipped image model it was made from.
+    #[arg(long, value_name = "SAFETENSORS", conflicts_with = "no_video_start")]
+    pub video_start: Option<PathBuf>,
+    /// Start the supernet's temporal layers fresh even when the space ships a video supernet.
+    #[arg(long)]
+    pub no_video_start: bool,
     /// Supernet training steps.
     #[arg(long, default_value_t = 150, value_parser = steps(MAX_STEPS))]
     pub supernet_steps: usize,
@@ -156,6 +165,7 @@ pub fn run(a: DemoArgs) -> Result<()> {
         start,
     );
     let pretrained = pretrained_backbone(&a, &space)?;
+    let video_start = video_start(&a, &space, pretrained.as_deref())?;
     let image_steps = a
         .image_steps
         .unwrap_or(if pretrained.is_some() { 0 } else { 400 });
@@ -165,6 +175,12 @@ pub fn run(a: DemoArgs) -> Result<()> {
             p.display()
         ),
         None => eprintln!("training the image model from scratch ({image_steps} steps)"),
+    }
+    if let Some(v) = &video_start {
+        eprintln!(
+            "starting the supernet from the video supernet {}",
+            v.display()
+        );
     }
     let image_stage = ImageStage {
         data: DataConfig {
@@ -202,7 +218,10 @@ pub fn run(a: DemoArgs) -> Result<()> {
             &supernet,
             objective,
             train(a.supernet_steps, 1e-3, 4),
-            TemporalStage::default(),
+            TemporalStage {
+                init_from: video_start.clone(),
+                ..TemporalStage::default()
+            },
             resume,
             true,
             &compute,
@@ -382,16 +401,35 @@ fn pretrained_backbone(a: &DemoArgs, space: &Space) -> Result<Option<PathBuf>> {
     if a.no_pretrained || a.backbone.init_unet.is_some() {
         return Ok(None);
     }
-    Ok(shipped_backbone(&space.path, space.name()))
+    Ok(shipped(&space.path, space.name(), "image"))
 }
 
-/// `configs/<name>-image.safetensors` beside the folder holding the space file
+/// The video supernet stage 3 starts from: `--video-start`, else the space's shipped one when
+/// stage 1 starts from the shipped image model it was made from (unless `--no-video-start`).
+fn video_start(a: &DemoArgs, space: &Space, image: Option<&Path>) -> Result<Option<PathBuf>> {
+    if let Some(p) = &a.video_start {
+        if !p.is_file() {
+            anyhow::bail!(
+                "--video-start {}: not found; make it with scripts/pretrain-video.sh, or leave --video-start out",
+                p.display()
+            );
+        }
+        return Ok(Some(p.clone()));
+    }
+    let shipped_image = shipped(&space.path, space.name(), "image");
+    if a.no_video_start || image.is_none() || image != shipped_image.as_deref() {
+        return Ok(None);
+    }
+    Ok(shipped(&space.path, space.name(), "video"))
+}
+
+/// `configs/<name>-<kind>.safetensors` beside the folder holding the space file
 /// (`search-spaces/tiny.json` → `configs/tiny-image.safetensors`), when it exists.
-pub fn shipped_backbone(space_path: &Path, name: &str) -> Option<PathBuf> {
+pub fn shipped(space_path: &Path, name: &str, kind: &str) -> Option<PathBuf> {
     let folder = space_path.parent()?.parent().unwrap_or(Path::new(""));
     let file = folder
         .join("configs")
-        .join(format!("{name}-image.safetensors"));
+        .join(format!("{name}-{kind}.safetensors"));
     file.is_file().then_some(file)
 }
 
@@ -443,11 +481,12 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let space = tmp.path().join("search-spaces/tiny.json");
         std::fs::create_dir_all(space.parent().unwrap()).unwrap();
-        assert_eq!(shipped_backbone(&space, "tiny"), None);
+        assert_eq!(shipped(&space, "tiny", "image"), None);
         std::fs::create_dir_all(tmp.path().join("configs")).unwrap();
         let file = tmp.path().join("configs/tiny-image.safetensors");
         std::fs::write(&file, b"weights").unwrap();
-        assert_eq!(shipped_backbone(&space, "tiny"), Some(file));
-        assert_eq!(shipped_backbone(&space, "other"), None);
+        assert_eq!(shipped(&space, "tiny", "image"), Some(file));
+        assert_eq!(shipped(&space, "other", "image"), None);
+        assert_eq!(shipped(&space, "tiny", "video"), None);
     }
 }

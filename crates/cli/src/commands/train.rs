@@ -280,9 +280,11 @@ pub struct TemporalArgs {
     /// Timesteps per validation clip used for scoring.
     #[arg(long, default_value_t = 2, value_parser = whole(1, 1000))]
     pub validation_timesteps: usize,
-    /// Start the temporal layers from this supernet run's weights instead of zero-output
-    /// layers (it must be trained on the same --image). With `vidnas train --steps 20` this
-    /// re-ranks a candidate: a short fine-tune from its inherited weights, then `score`.
+    /// Start the temporal layers (and the text path) from this supernet run's weights instead
+    /// of zero-output layers (it must be trained on the same --image); with `vidnas train
+    /// --steps 20` this re-ranks a candidate. Or from a weights file: a shipped video supernet
+    /// such as configs/tiny-video.safetensors (made from the shipped image model by
+    /// scripts/pretrain-video.sh), which every op of every slot starts from.
     #[arg(long)]
     pub init: Option<PathBuf>,
 }
