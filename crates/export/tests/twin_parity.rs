@@ -19,9 +19,9 @@ use vidnas_data::Vocab;
 use vidnas_diffusion::{default_text_config, VideoModel};
 use vidnas_export::fixtures::{self, micro_model, write_micro_config, MICRO_ARCH};
 use vidnas_export::load_exported;
-use vidnas_nn::temporal::{TemporalConfig, TemporalOp};
+use vidnas_nn::temporal::{OpShape, TemporalOp};
 use vidnas_nn::Build;
-use vidnas_space::{fixtures::micro, Architecture, OpKind, Space};
+use vidnas_space::{fixtures::micro, Architecture, OpKind, Space, Structure};
 
 /// Largest |tch − twin| allowed, f32 on both sides.
 const TOL: f64 = 1e-4;
@@ -73,18 +73,6 @@ fn max_abs_error(actual: &Tensor, expected: &Tensor) -> f64 {
     (actual - expected).abs().max().double_value(&[])
 }
 
-/// The temporal options `VideoUNet::new` derives from a space (crates/nn/src/unet.rs).
-fn temporal_config(space: &Space) -> TemporalConfig {
-    let ops = &space.file.temporal.ops;
-    TemporalConfig {
-        groups: space.file.backbone.norm_num_groups as i64,
-        conv1d_kernel: ops.conv1d.as_ref().expect("conv1d").kernel_size as i64,
-        conv3d_kernel: ops.conv3d.as_ref().expect("conv3d").kernel_size as i64,
-        attn1d_heads: ops.attn1d.as_ref().expect("attn1d").num_heads as i64,
-        attn3d_heads: ops.attn3d.as_ref().expect("attn3d").num_heads as i64,
-    }
-}
-
 /// Builds `op` where a whole micro model holds it (the fixture's `prefix`, e.g.
 /// `down_blocks.0.temporal.0.conv1d.`), loads the twin's weights by those names, runs the
 /// twin's input and returns the largest error against the twin's output.
@@ -93,21 +81,21 @@ fn op_error(op: OpKind) -> f64 {
     tch::set_num_threads(1);
     let fx = &manifest()["temporal_ops"][op.as_str()];
     let space = micro();
-    let cfg = temporal_config(&space);
+    let shape = OpShape::of(&space, op);
     let slot_name = fx["slot"].as_str().expect("slot");
     let slot = &space.slots[space.slot_index(slot_name).expect("a micro slot")];
     assert!(slot.allows(op), "{slot_name} allows {op}");
     let params = &fx["params"];
     let channels = int(&params["channels"]);
     assert_eq!(channels, slot.channels as i64, "channels of {slot_name}");
-    assert_eq!(int(&params["groups"]), cfg.groups, "groups");
-    match op {
-        OpKind::Conv1d => assert_eq!(int(&params["kernel_size"]), cfg.conv1d_kernel),
-        OpKind::Conv3d => assert_eq!(int(&params["kernel_size"]), cfg.conv3d_kernel),
-        OpKind::Attn1d => assert_eq!(int(&params["num_heads"]), cfg.attn1d_heads),
-        OpKind::Attn3d => assert_eq!(int(&params["num_heads"]), cfg.attn3d_heads),
-        OpKind::None => unreachable!(),
-    }
+    assert_eq!(int(&params["groups"]), shape.groups, "groups");
+    // The fixture names the hyper-parameter as the space file does.
+    let hyper = match op.spec().structure {
+        Structure::Conv { .. } => "kernel_size",
+        Structure::Attention { .. } => "num_heads",
+        Structure::Identity => unreachable!(),
+    };
+    assert_eq!(int(&params[hyper]), shape.hyper, "{hyper}");
 
     // The op at the var path VideoUNet::new gives it: `<block>.temporal.<layer>.<op>`.
     let prefix = fx["prefix"].as_str().expect("prefix");
@@ -120,7 +108,7 @@ fn op_error(op: OpKind) -> f64 {
         prefix.ends_with(&format!(".temporal.{}.{op}.", slot.layer)),
         "{prefix}"
     );
-    let layer = TemporalOp::new(path, op, channels, &cfg).expect("a temporal op");
+    let layer = TemporalOp::new(path, op, channels, shape).expect("a temporal op");
 
     let file = fixture_dir().join(fx["file"].as_str().expect("file"));
     let tensors = read_tensors(fx["file"].as_str().expect("file"));

@@ -9,7 +9,7 @@ use tch::{nn, Device, Kind, Tensor};
 use vidnas_diffusion::VideoModel;
 use vidnas_nn::temporal::TemporalAttention;
 use vidnas_nn::ResnetBlock2D;
-use vidnas_space::Architecture;
+use vidnas_space::{Architecture, Mixing};
 
 #[derive(Debug)]
 struct Head {
@@ -79,7 +79,13 @@ impl Discriminator {
                 };
                 Head {
                     resnet: ResnetBlock2D::new(&p / "resnet", c, c, temb, groups, b.norm_eps),
-                    temporal: TemporalAttention::new(&p / "temporal", c, attn_heads, false, groups),
+                    temporal: TemporalAttention::new(
+                        &p / "temporal",
+                        c,
+                        attn_heads,
+                        Mixing::Frames,
+                        groups,
+                    ),
                     norm_out: nn::group_norm(&p / "norm_out", groups, c, Default::default()),
                     out: nn::conv2d(&p / "out", c, 1, 1, Default::default()),
                     text_proj: nn::linear(&p / "text_proj", text_dim, c, Default::default()),

@@ -16,7 +16,7 @@ pub use attention::{Attention, Transformer2DConfig, Transformer2DModel};
 pub use embeddings::{timestep_features, TimestepEmbedding};
 pub use prompt_table::{PromptTable, PromptTableError, EMBEDDINGS_TENSOR, PROMPTS_KEY};
 pub use resnet::{Downsample2D, ResnetBlock2D, Upsample2D};
-pub use temporal::{TemporalConfig, TemporalOp};
+pub use temporal::{OpShape, TemporalOp};
 pub use text::{PrecomputedText, TextEncoder, TextEncoderConfig, PROMPT_TABLE_VAR};
 pub use unet::{Build, VideoUNet};
 pub use weights::{holds_any, holds_prefix, is_temporal, load_into, save_filtered, WeightsError};

@@ -5,7 +5,7 @@
 
 use crate::attention::Attention;
 use tch::{nn, Kind, Tensor};
-use vidnas_space::OpKind;
+use vidnas_space::{ConvLayer, Keys, Mixing, OpKind, Space, Structure};
 
 /// `[B·T, C, H, W]` → `[B, C, T, H, W]`.
 fn unfold_frames(xs: &Tensor, frames: i64) -> Tensor {
@@ -22,14 +22,25 @@ fn fold_frames(xs: &Tensor) -> Tensor {
     xs.permute([0, 2, 1, 3, 4]).reshape([b * t, c, h, w])
 }
 
-/// Shape options shared by the temporal ops of one space.
+/// What one temporal op is built with, besides its channels: the backbone's GroupNorm groups
+/// and the op's hyper-parameter (`kernel_size` of a [`Structure::Conv`], `num_heads` of a
+/// [`Structure::Attention`]; see [`vidnas_space::OpParams`]).
 #[derive(Debug, Clone, Copy)]
-pub struct TemporalConfig {
+pub struct OpShape {
     pub groups: i64,
-    pub conv1d_kernel: i64,
-    pub conv3d_kernel: i64,
-    pub attn1d_heads: i64,
-    pub attn3d_heads: i64,
+    pub hyper: i64,
+}
+
+impl OpShape {
+    /// The shape [`crate::VideoUNet`] builds `op` with in `space` (every op a slot allows is
+    /// declared in a validated space, so it has its entry).
+    pub fn of(space: &Space, op: OpKind) -> Self {
+        let entry = space.file.temporal.ops.get(op);
+        OpShape {
+            groups: space.file.backbone.norm_num_groups as i64,
+            hyper: entry.and_then(|p| p.hyper()).unwrap_or(1) as i64,
+        }
+    }
 }
 
 /// One temporal op at one slot.
@@ -41,38 +52,24 @@ pub enum TemporalOp {
 }
 
 impl TemporalOp {
-    /// Builds `op` at `vs` for `channels`; `None` has no layer and is never built.
-    pub fn new(vs: nn::Path, op: OpKind, channels: i64, cfg: &TemporalConfig) -> Option<Self> {
-        match op {
-            OpKind::None => None,
-            OpKind::Conv1d => Some(TemporalOp::Conv(TemporalConv::new(
-                vs,
-                channels,
-                cfg.conv1d_kernel,
-                false,
-                cfg.groups,
+    /// Builds `op` at `vs` for `channels` from its registry entry; the identity has no layer
+    /// and is never built.
+    pub fn new(vs: nn::Path, op: OpKind, channels: i64, shape: OpShape) -> Option<Self> {
+        match op.spec().structure {
+            Structure::Identity => None,
+            Structure::Conv { layers } => Some(TemporalOp::Conv(TemporalConv::new(
+                vs, channels, layers, shape,
             ))),
-            OpKind::Conv3d => Some(TemporalOp::Conv(TemporalConv::new(
-                vs,
-                channels,
-                cfg.conv3d_kernel,
-                true,
-                cfg.groups,
-            ))),
-            OpKind::Attn1d => Some(TemporalOp::Attn(TemporalAttention::new(
-                vs,
-                channels,
-                cfg.attn1d_heads,
-                false,
-                cfg.groups,
-            ))),
-            OpKind::Attn3d => Some(TemporalOp::Attn(TemporalAttention::new(
-                vs,
-                channels,
-                cfg.attn3d_heads,
-                true,
-                cfg.groups,
-            ))),
+            Structure::Attention { mixes, keys } => {
+                let Keys::All = keys;
+                Some(TemporalOp::Attn(TemporalAttention::new(
+                    vs,
+                    channels,
+                    shape.hyper,
+                    mixes,
+                    shape.groups,
+                )))
+            }
         }
     }
 
@@ -84,81 +81,91 @@ impl TemporalOp {
     }
 }
 
-/// `norm1 → SiLU → conv1 → norm2 → SiLU → conv2`, residual; conv1d folds space into the
-/// batch and convolves over time, conv3d convolves over time and space.
+/// `norm1 → SiLU → conv1 → norm2 → SiLU → conv2 …`, residual, one stage per [`ConvLayer`]
+/// of the op's structure: conv1d convolves over time with space folded into the batch, conv3d
+/// over time and space, a per-frame (`Pixels`) layer over each frame's height and width.
 #[derive(Debug)]
 pub struct TemporalConv {
-    norm1: nn::GroupNorm,
-    norm2: nn::GroupNorm,
-    conv1: ConvKind,
-    conv2: ConvKind,
+    stages: Vec<(nn::GroupNorm, ConvOver)>,
 }
 
 #[derive(Debug)]
-enum ConvKind {
-    OverTime(nn::Conv1D),
-    OverSpaceTime(nn::Conv3D),
+enum ConvOver {
+    Frames(nn::Conv1D),
+    Pixels(nn::Conv2D),
+    Volume(nn::Conv3D),
 }
 
 impl TemporalConv {
-    pub fn new(vs: nn::Path, channels: i64, kernel: i64, spatial: bool, groups: i64) -> Self {
-        let cfg1 = nn::ConvConfig {
-            padding: kernel / 2,
-            ..Default::default()
-        };
-        let zero = nn::ConvConfig {
-            ws_init: nn::Init::Const(0.0),
-            bs_init: nn::Init::Const(0.0),
-            ..cfg1
-        };
-        let conv = |name: &str, cfg| {
-            if spatial {
-                ConvKind::OverSpaceTime(nn::conv3d(&vs / name, channels, channels, kernel, cfg))
-            } else {
-                ConvKind::OverTime(nn::conv1d(&vs / name, channels, channels, kernel, cfg))
-            }
-        };
-        Self {
-            norm1: nn::group_norm(&vs / "norm1", groups, channels, Default::default()),
-            norm2: nn::group_norm(&vs / "norm2", groups, channels, Default::default()),
-            conv1: conv("conv1", cfg1),
-            conv2: conv("conv2", zero),
-        }
+    pub fn new(vs: nn::Path, channels: i64, layers: &[ConvLayer], shape: OpShape) -> Self {
+        let last = layers.len().saturating_sub(1);
+        let stages = layers
+            .iter()
+            .enumerate()
+            .map(|(i, layer)| {
+                let kernel = layer.kernel.size(shape.hyper as u64) as i64;
+                let mut cfg = nn::ConvConfig {
+                    padding: kernel / 2,
+                    ..Default::default()
+                };
+                if i == last {
+                    cfg.ws_init = nn::Init::Const(0.0);
+                    cfg.bs_init = nn::Init::Const(0.0);
+                }
+                let (norm, conv) = (format!("norm{}", i + 1), format!("conv{}", i + 1));
+                let (c, p) = (channels, &vs / conv.as_str());
+                let conv = match layer.mixes {
+                    Mixing::Frames => ConvOver::Frames(nn::conv1d(p, c, c, kernel, cfg)),
+                    Mixing::Pixels => ConvOver::Pixels(nn::conv2d(p, c, c, kernel, cfg)),
+                    Mixing::Volume => ConvOver::Volume(nn::conv3d(p, c, c, kernel, cfg)),
+                };
+                let norm = nn::group_norm(&vs / norm.as_str(), shape.groups, c, Default::default());
+                (norm, conv)
+            })
+            .collect();
+        Self { stages }
     }
 
-    fn apply_conv(conv: &ConvKind, video: &Tensor) -> Tensor {
+    /// `conv` on clips `[B, C, T, H, W]`, folding into the batch the axes it does not span.
+    fn apply_conv(conv: &ConvOver, video: &Tensor) -> Tensor {
+        let (b, ch, t, h, w) = video.size5().expect("[B, C, T, H, W]");
         match conv {
-            ConvKind::OverSpaceTime(c) => video.apply(c),
-            ConvKind::OverTime(c) => {
-                let (b, ch, t, h, w) = video.size5().expect("[B, C, T, H, W]");
+            ConvOver::Volume(c) => video.apply(c),
+            ConvOver::Frames(c) => {
                 let seq = video.permute([0, 3, 4, 1, 2]).reshape([b * h * w, ch, t]);
                 seq.apply(c).view([b, h, w, ch, t]).permute([0, 3, 4, 1, 2])
             }
+            ConvOver::Pixels(c) => fold_frames(video)
+                .apply(c)
+                .view([b, t, ch, h, w])
+                .permute([0, 2, 1, 3, 4]),
         }
     }
 
     pub fn forward(&self, xs: &Tensor, frames: i64) -> Tensor {
         // Group norm over the whole clip (C, T, H, W) keeps statistics stable with few frames.
-        let video = unfold_frames(xs, frames);
-        let h = Self::apply_conv(&self.conv1, &video.apply(&self.norm1).silu());
-        let h = Self::apply_conv(&self.conv2, &h.apply(&self.norm2).silu());
+        let mut h = unfold_frames(xs, frames);
+        for (norm, conv) in &self.stages {
+            h = Self::apply_conv(conv, &h.apply(norm).silu());
+        }
         xs + fold_frames(&h)
     }
 }
 
-/// `norm → proj_in → +frame position → attention → proj_out`, residual. attn1d attends over
-/// frames with space folded into the batch; attn3d attends over all T·H·W tokens.
+/// `norm → proj_in → +frame position → attention → proj_out`, residual. Over `Frames`
+/// (attn1d) it attends over time with space folded into the batch; over the `Volume` (attn3d)
+/// over all T·H·W tokens; over `Pixels`, within each frame.
 #[derive(Debug)]
 pub struct TemporalAttention {
     norm: nn::GroupNorm,
     proj_in: nn::Linear,
     attn: Attention,
     proj_out: nn::Linear,
-    spatial: bool,
+    mixes: Mixing,
 }
 
 impl TemporalAttention {
-    pub fn new(vs: nn::Path, channels: i64, heads: i64, spatial: bool, groups: i64) -> Self {
+    pub fn new(vs: nn::Path, channels: i64, heads: i64, mixes: Mixing, groups: i64) -> Self {
         let zero = nn::LinearConfig {
             ws_init: nn::Init::Const(0.0),
             bs_init: Some(nn::Init::Const(0.0)),
@@ -169,37 +176,46 @@ impl TemporalAttention {
             proj_in: nn::linear(&vs / "proj_in", channels, channels, Default::default()),
             attn: Attention::new(&vs / "attn", channels, channels, heads),
             proj_out: nn::linear(&vs / "proj_out", channels, channels, zero),
-            spatial,
+            mixes,
         }
     }
 
     pub fn forward(&self, xs: &Tensor, frames: i64) -> Tensor {
         let video = unfold_frames(xs, frames).apply(&self.norm);
         let (b, c, t, h, w) = video.size5().expect("[B, C, T, H, W]");
-        // Tokens [N, L, C]: attn1d N = B·H·W, L = T; attn3d N = B, L = T·H·W (frame-major).
-        let tokens = if self.spatial {
-            video.permute([0, 2, 3, 4, 1]).reshape([b, t * h * w, c])
-        } else {
-            video.permute([0, 3, 4, 2, 1]).reshape([b * h * w, t, c])
+        // Tokens [N, L, C]: over frames N = B·H·W, L = T; over the volume N = B, L = T·H·W
+        // (frame-major); within frames N = B·T, L = H·W.
+        let tokens = match self.mixes {
+            Mixing::Frames => video.permute([0, 3, 4, 2, 1]).reshape([b * h * w, t, c]),
+            Mixing::Volume => video.permute([0, 2, 3, 4, 1]).reshape([b, t * h * w, c]),
+            Mixing::Pixels => video.permute([0, 2, 3, 4, 1]).reshape([b * t, h * w, c]),
         };
         let tokens = tokens.apply(&self.proj_in);
         // Computed in f32 and cast to the tokens' dtype, so f16/bf16 models keep one dtype
         // (f32 and f64 results are unchanged: f32 values widen exactly).
         let pos = frame_positions(t, c, xs.device()).to_kind(tokens.kind());
-        let tokens = if self.spatial {
-            let per_token = pos
-                .unsqueeze(1)
-                .expand([t, h * w, c], false)
-                .reshape([t * h * w, c]);
-            tokens + per_token.unsqueeze(0)
-        } else {
-            tokens + pos.unsqueeze(0)
+        let tokens = match self.mixes {
+            Mixing::Frames => tokens + pos.unsqueeze(0),
+            Mixing::Volume => {
+                let per_token = pos
+                    .unsqueeze(1)
+                    .expand([t, h * w, c], false)
+                    .reshape([t * h * w, c]);
+                tokens + per_token.unsqueeze(0)
+            }
+            // Each sequence is one frame: its position is the same for every token.
+            Mixing::Pixels => {
+                let per_frame = pos
+                    .unsqueeze(0)
+                    .expand([b, t, c], false)
+                    .reshape([b * t, 1, c]);
+                tokens + per_frame
+            }
         };
         let out = self.attn.forward(&tokens, None).apply(&self.proj_out);
-        let out = if self.spatial {
-            out.view([b, t, h, w, c]).permute([0, 4, 1, 2, 3])
-        } else {
-            out.view([b, h, w, t, c]).permute([0, 4, 3, 1, 2])
+        let out = match self.mixes {
+            Mixing::Frames => out.view([b, h, w, t, c]).permute([0, 4, 3, 1, 2]),
+            Mixing::Volume | Mixing::Pixels => out.view([b, t, h, w, c]).permute([0, 4, 1, 2, 3]),
         };
         xs + fold_frames(&out)
     }

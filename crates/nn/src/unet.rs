@@ -5,7 +5,7 @@
 use crate::attention::{Transformer2DConfig, Transformer2DModel};
 use crate::embeddings::{timestep_features, TimestepEmbedding};
 use crate::resnet::{Downsample2D, ResnetBlock2D, Upsample2D};
-use crate::temporal::{TemporalConfig, TemporalOp};
+use crate::temporal::{OpShape, TemporalOp};
 use std::collections::BTreeMap;
 use tch::{nn, nn::Module, Tensor};
 use vidnas_space::{Architecture, OpKind, Space, Stage};
@@ -118,14 +118,6 @@ impl VideoUNet {
             groups,
             linear_projection: b.use_linear_projection,
         };
-        let ops = &space.file.temporal.ops;
-        let tcfg = TemporalConfig {
-            groups,
-            conv1d_kernel: ops.conv1d.as_ref().map_or(3, |c| c.kernel_size as i64),
-            conv3d_kernel: ops.conv3d.as_ref().map_or(3, |c| c.kernel_size as i64),
-            attn1d_heads: ops.attn1d.as_ref().map_or(1, |a| a.num_heads as i64),
-            attn3d_heads: ops.attn3d.as_ref().map_or(1, |a| a.num_heads as i64),
-        };
         // Temporal layers of the slot at (stage, layer), built under `path / "temporal" / layer`.
         let slot_ops = |path: &nn::Path, stage: Stage, layer: usize, channels: i64| -> SlotOps {
             let Some(index) = space
@@ -144,7 +136,8 @@ impl VideoUNet {
             let ops = kinds
                 .into_iter()
                 .filter_map(|k| {
-                    TemporalOp::new(&tpath / k.as_str(), k, channels, &tcfg).map(|op| (k, op))
+                    TemporalOp::new(&tpath / k.as_str(), k, channels, OpShape::of(space, k))
+                        .map(|op| (k, op))
                 })
                 .collect();
             SlotOps {

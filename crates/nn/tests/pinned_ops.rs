@@ -22,8 +22,8 @@ use serde_json::Value;
 use std::collections::BTreeSet;
 use tch::{nn, Device, Kind};
 use vidnas_nn::pinned::{self, errors, tensor};
-use vidnas_nn::temporal::{TemporalConfig, TemporalOp};
-use vidnas_space::{fixtures::micro, OpKind, Space};
+use vidnas_nn::temporal::{OpShape, TemporalOp};
+use vidnas_space::{fixtures::micro, OpKind, Structure};
 
 /// f64: the same math in the same precision, only summation order differs (measured ≤ 3.8e-15).
 const TOL_F64: f64 = 1e-12;
@@ -38,18 +38,6 @@ fn int(v: &Value) -> i64 {
     v.as_i64().expect("integer")
 }
 
-/// The temporal options VideoUNet::new derives from a space (crates/nn/src/unet.rs).
-fn temporal_config(space: &Space) -> TemporalConfig {
-    let ops = &space.file.temporal.ops;
-    TemporalConfig {
-        groups: space.file.backbone.norm_num_groups as i64,
-        conv1d_kernel: ops.conv1d.as_ref().expect("conv1d").kernel_size as i64,
-        conv3d_kernel: ops.conv3d.as_ref().expect("conv3d").kernel_size as i64,
-        attn1d_heads: ops.attn1d.as_ref().expect("attn1d").num_heads as i64,
-        attn3d_heads: ops.attn3d.as_ref().expect("attn3d").num_heads as i64,
-    }
-}
-
 /// Builds `op` as the micro space builds it at the fixture's slot, loads the fixture's weights,
 /// runs the fixture's input in `kind` and returns (max scaled error, max absolute error).
 fn run(op: OpKind, kind: Kind) -> (f64, f64) {
@@ -59,24 +47,24 @@ fn run(op: OpKind, kind: Kind) -> (f64, f64) {
 
     // The fixture's hyper-parameters are the micro space's, at a slot that allows the op.
     let space = micro();
-    let cfg = temporal_config(&space);
+    let shape = OpShape::of(&space, op);
     let slot_name = fx["slot"].as_str().expect("slot");
     let slot = &space.slots[space.slot_index(slot_name).expect("a micro slot")];
     assert!(slot.allows(op), "{slot_name} allows {op}");
     let params = &fx["params"];
     let channels = int(&params["channels"]);
     assert_eq!(channels, slot.channels as i64, "channels of {slot_name}");
-    assert_eq!(int(&params["groups"]), cfg.groups, "groups");
-    match op {
-        OpKind::Conv1d => assert_eq!(int(&params["kernel_size"]), cfg.conv1d_kernel),
-        OpKind::Conv3d => assert_eq!(int(&params["kernel_size"]), cfg.conv3d_kernel),
-        OpKind::Attn1d => assert_eq!(int(&params["num_heads"]), cfg.attn1d_heads),
-        OpKind::Attn3d => assert_eq!(int(&params["num_heads"]), cfg.attn3d_heads),
-        OpKind::None => unreachable!(),
-    }
+    assert_eq!(int(&params["groups"]), shape.groups, "groups");
+    // The fixture names the hyper-parameter as the space file does.
+    let hyper = match op.spec().structure {
+        Structure::Conv { .. } => "kernel_size",
+        Structure::Attention { .. } => "num_heads",
+        Structure::Identity => unreachable!(),
+    };
+    assert_eq!(int(&params[hyper]), shape.hyper, "{hyper}");
 
     let mut vs = nn::VarStore::new(Device::Cpu);
-    let layer = TemporalOp::new(vs.root(), op, channels, &cfg).expect("a temporal op");
+    let layer = TemporalOp::new(vs.root(), op, channels, shape).expect("a temporal op");
     vs.set_kind(kind);
     let weights = fx["weights"].as_object().expect("weights");
     let mut vars = vs.variables();

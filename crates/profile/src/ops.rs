@@ -3,12 +3,11 @@
 
 use tch::{nn, nn::Module, Device, Kind, Tensor};
 use vidnas_latency::Signature;
-use vidnas_nn::temporal::{TemporalConfig, TemporalOp};
+use vidnas_nn::temporal::{OpShape, TemporalOp};
 use vidnas_nn::{
     timestep_features, ResnetBlock2D, TimestepEmbedding, Transformer2DConfig, Transformer2DModel,
 };
 use vidnas_nn::{Downsample2D, Upsample2D};
-use vidnas_space::OpKind;
 
 /// A built op: its weights live in `_vs`; `run` performs one forward pass.
 pub struct TimedOp {
@@ -125,67 +124,32 @@ pub fn build(sig: &Signature, batch: i64, kind: Kind, device: Device) -> TimedOp
         Signature::TemporalConv {
             op,
             c,
-            k,
+            k: hyper,
             groups,
             t,
             h,
             w,
-        } => {
-            let cfg = TemporalConfig {
-                groups: i(groups),
-                conv1d_kernel: i(k),
-                conv3d_kernel: i(k),
-                attn1d_heads: 1,
-                attn3d_heads: 1,
-            };
-            temporal(
-                &root,
-                op,
-                cfg,
-                [batch, i(c), i(t), i(h), i(w)],
-                kind,
-                device,
-            )
         }
-        Signature::TemporalAttn {
+        | Signature::TemporalAttn {
             op,
             c,
-            heads,
+            heads: hyper,
             groups,
             t,
             h,
             w,
         } => {
-            let cfg = TemporalConfig {
+            let shape = OpShape {
                 groups: i(groups),
-                conv1d_kernel: 1,
-                conv3d_kernel: 1,
-                attn1d_heads: i(heads),
-                attn3d_heads: i(heads),
+                hyper: i(hyper),
             };
-            temporal(
-                &root,
-                op,
-                cfg,
-                [batch, i(c), i(t), i(h), i(w)],
-                kind,
-                device,
-            )
+            let m = TemporalOp::new(&root / "m", op, i(c), shape)
+                .expect("signatures never hold `none`");
+            let x = randn(&[batch * i(t), i(c), i(h), i(w)], kind, device);
+            let frames = i(t);
+            Box::new(move || m.forward(&x, frames))
         }
     };
     vs.set_kind(kind);
     TimedOp { _vs: vs, run }
-}
-
-fn temporal(
-    root: &nn::Path,
-    op: OpKind,
-    cfg: TemporalConfig,
-    [b, c, t, h, w]: [i64; 5],
-    kind: Kind,
-    device: Device,
-) -> Box<dyn Fn() -> Tensor> {
-    let m = TemporalOp::new(root / "m", op, c, &cfg).expect("signatures never hold `none`");
-    let x = randn(&[b * t, c, h, w], kind, device);
-    Box::new(move || m.forward(&x, t))
 }

@@ -178,6 +178,12 @@ impl OpParams<'_> {
         }
     }
 
+    /// The one hyper-parameter the op's structure reads: `kernel_size` of a convolution,
+    /// `num_heads` of an attention; `None` for the identity.
+    pub fn hyper(self) -> Option<usize> {
+        self.kernel_size().or(self.num_heads())
+    }
+
     /// Whether these are the hyper-parameters `structure` reads.
     pub fn fits(self, structure: Structure) -> bool {
         match structure {
