@@ -10,7 +10,7 @@
 
 use crate::error::TrainError;
 use vidnas_nn::{Build, TextEncoderConfig};
-use vidnas_space::{OpKind, Space};
+use vidnas_space::{Keys, Mixing, OpKind, Space, Structure};
 
 /// Intermediate tensors of one slot's size that a spatial layer keeps for the backward pass.
 const KEPT_PER_LAYER: u64 = 16;
@@ -49,28 +49,34 @@ pub fn estimate_bytes(space: &Space, build: &Build, text: &TextEncoderConfig, ba
         .saturating_mul(F32)
 }
 
-/// Elements a temporal op keeps beyond its input: attention matrices or conv intermediates.
+/// Elements a temporal op keeps for the backward pass beyond its input, from its registry
+/// structure: two maps (normalised, activated) per conv stage, or four (normalised, q, k, v)
+/// plus the attention matrices: one L×L matrix per sequence and head. (Training memory: the
+/// latency crate's inference memory counts only the live maps.)
 fn temporal_op_elems(space: &Space, op: OpKind, b: u64, c: u64, t: u64, hw: u64) -> u64 {
-    let ops = &space.file.temporal.ops;
-    let heads = |spec: &Option<vidnas_space::AttnOp>| {
-        spec.as_ref().map_or(1, |a| a.num_heads.max(1) as u64)
-    };
     let map = b.saturating_mul(c).saturating_mul(t).saturating_mul(hw);
-    match op {
-        OpKind::None => 0,
-        OpKind::Conv1d | OpKind::Conv3d => map.saturating_mul(4),
-        // Space folded into the batch: one T×T matrix per pixel and head.
-        OpKind::Attn1d => map.saturating_mul(4).saturating_add(
-            b.saturating_mul(hw)
-                .saturating_mul(heads(&ops.attn1d))
-                .saturating_mul(t * t),
-        ),
-        // Every frame and pixel attends to every other: one (T·H·W)² matrix per head.
-        OpKind::Attn3d => {
-            let tokens = t.saturating_mul(hw);
+    match op.spec().structure {
+        Structure::Identity => 0,
+        Structure::Conv { layers } => map.saturating_mul(2 * layers.len() as u64),
+        Structure::Attention { mixes, keys } => {
+            let Keys::All = keys;
+            let heads = space
+                .file
+                .temporal
+                .ops
+                .get(op)
+                .and_then(|p| p.num_heads())
+                .map_or(1, |h| h.max(1) as u64);
+            // Sequences per clip and their length.
+            let (sequences, len) = match mixes {
+                Mixing::Frames => (hw, t),
+                Mixing::Pixels => (t, hw),
+                Mixing::Volume => (1, t.saturating_mul(hw)),
+            };
             map.saturating_mul(4).saturating_add(
-                b.saturating_mul(heads(&ops.attn3d))
-                    .saturating_mul(tokens.saturating_mul(tokens)),
+                b.saturating_mul(sequences)
+                    .saturating_mul(heads)
+                    .saturating_mul(len.saturating_mul(len)),
             )
         }
     }
@@ -183,6 +189,22 @@ fn human(bytes: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn op_elems_from_the_registry_are_the_former_per_op_formulas() {
+        let space = vidnas_space::fixtures::micro();
+        let ops = &space.file.temporal.ops;
+        let heads1 = ops.attn1d.as_ref().unwrap().num_heads as u64;
+        let heads3 = ops.attn3d.as_ref().unwrap().num_heads as u64;
+        let (b, c, t, hw) = (2, 8, 4, 16);
+        let map = b * c * t * hw;
+        let elems = |op| temporal_op_elems(&space, op, b, c, t, hw);
+        assert_eq!(elems(OpKind::None), 0);
+        assert_eq!(elems(OpKind::Conv1d), map * 4);
+        assert_eq!(elems(OpKind::Conv3d), map * 4);
+        assert_eq!(elems(OpKind::Attn1d), map * 4 + b * hw * heads1 * t * t);
+        assert_eq!(elems(OpKind::Attn3d), map * 4 + b * heads3 * (t * hw).pow(2));
+    }
 
     #[test]
     fn refusal_names_both_figures_and_acceptance_needs_room() {
