@@ -31,7 +31,7 @@ pub use memory::{available_bytes, check_fits, estimate_bytes};
 pub use model::{VideoModel, TEXT_PREFIX};
 pub use objective::{Objective, PathSampling};
 pub use rng::seed_libtorch;
-pub use run_info::{check_run_folder, RunInfo, ValidationConfig, RUN_FORMAT};
+pub use run_info::{check_run_folder, RunInfo, ScoreMetric, ValidationConfig, RUN_FORMAT};
 pub use sampler::{ddim_step, ddim_timesteps, initial_noise, sample, sample_batch, SampleConfig};
 pub use schedule::{NoiseSchedule, Prediction};
 pub use trainer::{is_text_path, PathPlan, TrainConfig, TrainState, Trainer, MAX_NOISE_BIAS};

@@ -203,7 +203,10 @@ mod tests {
         assert_eq!(elems(OpKind::Conv1d), map * 4);
         assert_eq!(elems(OpKind::Conv3d), map * 4);
         assert_eq!(elems(OpKind::Attn1d), map * 4 + b * hw * heads1 * t * t);
-        assert_eq!(elems(OpKind::Attn3d), map * 4 + b * heads3 * (t * hw).pow(2));
+        assert_eq!(
+            elems(OpKind::Attn3d),
+            map * 4 + b * heads3 * (t * hw).pow(2)
+        );
     }
 
     #[test]

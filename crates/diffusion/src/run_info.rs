@@ -189,6 +189,44 @@ impl RunInfo {
     }
 }
 
+/// What a score averages over the validation set (lower is better for both).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ScoreMetric {
+    /// The denoising loss: the squared error of the prediction.
+    #[default]
+    Loss,
+    /// The squared error of the prediction's change from frame to frame, where what every
+    /// frame gets equally wrong cancels: the part of the loss motion decides.
+    Motion,
+}
+
+impl ScoreMetric {
+    pub fn is_loss(&self) -> bool {
+        *self == ScoreMetric::Loss
+    }
+}
+
+impl std::fmt::Display for ScoreMetric {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Loss => "loss",
+            Self::Motion => "motion",
+        })
+    }
+}
+
+impl std::str::FromStr for ScoreMetric {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "loss" => Ok(Self::Loss),
+            "motion" => Ok(Self::Motion),
+            _ => Err(format!("`{s}` is not a score metric; use loss or motion")),
+        }
+    }
+}
+
 /// How scoring reads the validation set.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -198,6 +236,9 @@ pub struct ValidationConfig {
     /// Clips per forward pass.
     pub batch_size: usize,
     pub noise_seed: u64,
+    /// What a score averages (absent in run.json files written before it existed: the loss).
+    #[serde(default, skip_serializing_if = "ScoreMetric::is_loss")]
+    pub metric: ScoreMetric,
 }
 
 impl ValidationConfig {
@@ -222,6 +263,7 @@ impl Default for ValidationConfig {
             timesteps_per_clip: 2,
             batch_size: 4,
             noise_seed: 1234,
+            metric: ScoreMetric::Loss,
         }
     }
 }

@@ -300,6 +300,8 @@ pub fn split_supernet(req: &SplitRequest) -> Result<SplitManifest, TrainError> {
             scoring: Some((base.data.validation_clips, base.validation.clone())),
             source: Some(base.data_source(req.base)?),
             init_from: Some(req.base.to_path_buf()),
+            // The metric travels in the validation settings above.
+            metric: None,
         };
         train_temporal(
             space,

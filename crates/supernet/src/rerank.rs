@@ -47,6 +47,8 @@ pub fn fine_tune_and_score(
             scoring: Some((info.data.validation_clips, info.validation.clone())),
             source: Some(info.data_source(supernet)?),
             init_from: Some(supernet.to_path_buf()),
+            // The metric travels in the validation settings above.
+            metric: None,
         };
         train_temporal(
             space,

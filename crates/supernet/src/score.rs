@@ -5,13 +5,16 @@
 use tch::{Kind, Tensor};
 use vidnas_data::{Clip, Vocab};
 use vidnas_diffusion::rng::{normal_tensor, step_rng, Stream};
-use vidnas_diffusion::{stack_clips, NoiseSchedule, TrainError, ValidationConfig, VideoModel};
+use vidnas_diffusion::VideoModel;
+use vidnas_diffusion::{stack_clips, NoiseSchedule, ScoreMetric, TrainError, ValidationConfig};
 use vidnas_space::Architecture;
 
 /// Precomputed noisy inputs, targets and text context, in batches.
 pub struct ValidationSet {
     batches: Vec<(Tensor, Tensor, Tensor, Tensor)>,
     pub pairs: usize,
+    /// What [`ValidationSet::score`] averages.
+    pub metric: ScoreMetric,
 }
 
 impl ValidationSet {
@@ -53,11 +56,21 @@ impl ValidationSet {
         Ok(Self {
             batches,
             pairs: triples.len(),
+            metric: cfg.metric,
         })
     }
 
-    /// Mean squared error of `arch`'s prediction over the whole set.
+    /// `arch`'s score under the set's metric: [`ValidationSet::score_loss`] or
+    /// [`ValidationSet::score_motion`].
     pub fn score(&self, model: &VideoModel, arch: &Architecture) -> f64 {
+        match self.metric {
+            ScoreMetric::Loss => self.score_loss(model, arch),
+            ScoreMetric::Motion => self.score_motion(model, arch),
+        }
+    }
+
+    /// Mean squared error of `arch`'s prediction over the whole set.
+    pub fn score_loss(&self, model: &VideoModel, arch: &Architecture) -> f64 {
         self.mean_square(model, arch, |err| err)
     }
 

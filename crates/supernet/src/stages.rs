@@ -11,8 +11,8 @@ use vidnas_diffusion::run_folder::clean_failed_start_if;
 use vidnas_diffusion::Compute;
 use vidnas_diffusion::{
     check_fits, check_run_folder, datasets, default_text_config, is_text_path, seed_libtorch,
-    DataConfig, DataSource, Objective, RunInfo, TrainConfig, TrainError, Trainer, ValidationConfig,
-    VideoModel, RUN_FORMAT, TEXT_PREFIX,
+    DataConfig, DataSource, Objective, RunInfo, ScoreMetric, TrainConfig, TrainError, Trainer,
+    ValidationConfig, VideoModel, RUN_FORMAT, TEXT_PREFIX,
 };
 use vidnas_io::FileRef;
 use vidnas_nn::{holds_prefix, is_temporal, load_into, Build, PromptTable, TextEncoderConfig};
@@ -226,6 +226,8 @@ pub struct TemporalStage {
     /// space and stage-1 run) instead of zero-output layers: few-shot sub-supernets and
     /// re-ranking fine-tunes. Or from a weights file: a shipped video supernet.
     pub init_from: Option<PathBuf>,
+    /// What this run's scores average, instead of stage 1's (the loss).
+    pub metric: Option<ScoreMetric>,
 }
 
 /// Stage 2: inflates the stage-1 model, trains the temporal layers of the supernet (or one
@@ -247,6 +249,9 @@ pub fn train_temporal(
     if let Some((clips, validation)) = stage.scoring {
         image.data.validation_clips = clips;
         image.validation = validation;
+    }
+    if let Some(metric) = stage.metric {
+        image.validation.metric = metric;
     }
     // The stage-1 run's clips, found from this command's folder (its path is recorded anew).
     image.data.source = match stage.source {

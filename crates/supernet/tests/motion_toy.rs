@@ -93,6 +93,7 @@ fn temporal_layers_lower_the_motion_loss_below_the_image_models() {
         timesteps_per_clip: 4,
         batch_size: 16,
         noise_seed: 7,
+        ..ValidationConfig::default()
     };
     let schedule = TrainConfig::default().schedule;
     let set = |m: &VideoModel| {

@@ -6,9 +6,10 @@ mod common;
 
 use common::micro_space;
 use tch::Tensor;
+use vidnas_diffusion::ScoreMetric;
 use vidnas_diffusion::{is_text_path, Compute, DataConfig, Objective, PathSampling, RunInfo};
 use vidnas_diffusion::{DataSource, TrainConfig};
-use vidnas_supernet::{pretrain_image, train_temporal, ImageStage, TemporalStage};
+use vidnas_supernet::{pretrain_image, train_temporal, ImageStage, Scorer, TemporalStage};
 
 fn quick(steps: usize, text_path: bool) -> TrainConfig {
     TrainConfig {
@@ -27,11 +28,9 @@ fn tensors(path: &std::path::Path) -> Vec<(String, Tensor)> {
     t
 }
 
-#[test]
-fn a_supernet_starts_from_a_video_supernet_file() {
-    let space = micro_space();
-    let dir = tempfile::tempdir().unwrap();
-    let image = dir.path().join("image");
+/// A stage-1 run of 2 steps in `dir/image`.
+fn stage1(space: &vidnas_space::Space, dir: &std::path::Path) -> std::path::PathBuf {
+    let image = dir.join("image");
     let stage1 = ImageStage {
         data: DataConfig {
             train_clips: 8,
@@ -43,7 +42,16 @@ fn a_supernet_starts_from_a_video_supernet_file() {
         init_unet: None,
     };
     let cpu = Compute::cpu();
-    pretrain_image(&space, &image, quick(2, false), stage1, false, false, &cpu).unwrap();
+    pretrain_image(space, &image, quick(2, false), stage1, false, false, &cpu).unwrap();
+    image
+}
+
+#[test]
+fn a_supernet_starts_from_a_video_supernet_file() {
+    let space = micro_space();
+    let dir = tempfile::tempdir().unwrap();
+    let image = stage1(&space, dir.path());
+    let cpu = Compute::cpu();
     let supernet = |name: &str, steps, text_path, init_from| {
         let run = dir.path().join(name);
         let objective = Objective::Supernet(PathSampling::Fair);
@@ -78,4 +86,41 @@ fn a_supernet_starts_from_a_video_supernet_file() {
     let init = info.init_weights.expect("the file is recorded");
     assert_eq!(init.sha256, vidnas_io::sha256_16(&shipped).unwrap());
     assert_eq!(info.init_run, None);
+}
+
+#[test]
+fn a_run_scores_by_the_metric_it_records() {
+    let space = micro_space();
+    let dir = tempfile::tempdir().unwrap();
+    let image = stage1(&space, dir.path());
+    let run = dir.path().join("motion");
+    let stage = TemporalStage {
+        metric: Some(ScoreMetric::Motion),
+        ..TemporalStage::default()
+    };
+    let objective = Objective::Supernet(PathSampling::Fair);
+    let cpu = Compute::cpu();
+    train_temporal(
+        &space,
+        &image,
+        &run,
+        objective,
+        quick(2, false),
+        stage,
+        false,
+        false,
+        &cpu,
+    )
+    .unwrap();
+    let json = std::fs::read_to_string(run.join("run.json")).unwrap();
+    assert!(json.contains(r#""metric": "motion""#), "{json}");
+    let scorer = Scorer::open(&space, &run, tch::Device::Cpu).unwrap();
+    let arch = space.parse_arch(&["conv1d"; 7].join("-")).unwrap();
+    let score = scorer.score(&arch).unwrap();
+    let (motion, loss) = (
+        scorer.validation.score_motion(&scorer.model, &arch),
+        scorer.validation.score_loss(&scorer.model, &arch),
+    );
+    assert_eq!(score, motion);
+    assert_ne!(motion, loss);
 }

@@ -7,7 +7,7 @@ use crate::values::*;
 use anyhow::Result;
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
-use vidnas_diffusion::{DataConfig, DataSource};
+use vidnas_diffusion::{DataConfig, DataSource, ScoreMetric};
 use vidnas_diffusion::{LrDecay, Objective, PathSampling, TrainConfig, ValidationConfig};
 use vidnas_space::Space;
 use vidnas_supernet::stages::{self, ImageStage, TemporalStage};
@@ -287,6 +287,11 @@ pub struct TemporalArgs {
     /// scripts/pretrain-video.sh), which every op of every slot starts from.
     #[arg(long)]
     pub init: Option<PathBuf>,
+    /// What scores average: `loss` (the denoising loss) or `motion` (the error of the
+    /// prediction's frame-to-frame change, the part motion decides). Recorded in run.json, so
+    /// search, score and re-ranking use it. Default: the loss.
+    #[arg(long)]
+    pub score_metric: Option<ScoreMetric>,
 }
 
 impl TemporalArgs {
@@ -304,6 +309,7 @@ impl TemporalArgs {
             scoring,
             source: self.source.source(),
             init_from: self.init.clone(),
+            metric: self.score_metric,
         };
         stages::train_temporal(
             &space,
