@@ -5,10 +5,11 @@ the tch `Trainer`, timed step by step on request.
 The spatial UNet is diffusers' own `UNet2DConditionModel`, built from the space's backbone
 config (the same keys); the forward pass walks its modules in the order of
 crates/nn/src/unet.rs and runs a temporal slot after every layer the space names. The temporal
-ops re-implement crates/nn/src/temporal.rs op for op (GroupNorm, SiLU, Conv1d over frames with
+ops are crates/nn/src/temporal.rs op for op (GroupNorm, SiLU, Conv1d over frames with
 space folded into the batch or Conv3d, zero-initialised second conv; GroupNorm, Linear proj_in,
 sinusoidal frame position, attention with to_q/to_k/to_v without bias and to_out.0,
-zero-initialised proj_out; residual). The text encoder re-implements crates/nn/src/text.rs.
+zero-initialised proj_out; residual): python/vidnas_twin/temporal.py, imported. The text
+encoder re-implements crates/nn/src/text.rs.
 One step, as crates/supernet/src/trainer.rs: a batch of clips, timesteps, caption dropout,
 noise, x_t and the epsilon target from the scaled-linear schedule, text encoding, the mean
 squared error averaged over the step's paths, backward, global-norm clipping, AdamW
@@ -35,122 +36,9 @@ from torch import nn
 import diffusers
 from diffusers import UNet2DConditionModel
 
-
-class Attention(nn.Module):
-    """crates/nn/src/attention.rs `Attention`: to_q/to_k/to_v without bias, to_out.0, SDPA."""
-
-    def __init__(self, query_dim, context_dim, heads):
-        super().__init__()
-        self.heads = heads
-        self.to_q = nn.Linear(query_dim, query_dim, bias=False)
-        self.to_k = nn.Linear(context_dim, query_dim, bias=False)
-        self.to_v = nn.Linear(context_dim, query_dim, bias=False)
-        self.to_out = nn.ModuleList([nn.Linear(query_dim, query_dim)])
-
-    def forward(self, xs, context=None):
-        context = xs if context is None else context
-
-        def split(t):
-            n, l, c = t.shape
-            return t.view(n, l, self.heads, c // self.heads).transpose(1, 2)
-
-        q, k, v = split(self.to_q(xs)), split(self.to_k(context)), split(self.to_v(context))
-        out = F.scaled_dot_product_attention(q, k, v)
-        n, _, l, _ = out.shape
-        return self.to_out[0](out.transpose(1, 2).reshape(n, l, -1))
-
-
-def unfold_frames(xs, frames):
-    n, c, h, w = xs.shape
-    return xs.view(n // frames, frames, c, h, w).permute(0, 2, 1, 3, 4).contiguous()
-
-
-def fold_frames(xs):
-    b, c, t, h, w = xs.shape
-    return xs.permute(0, 2, 1, 3, 4).reshape(b * t, c, h, w)
-
-
-class TemporalConv(nn.Module):
-    def __init__(self, channels, kernel, spatial, groups):
-        super().__init__()
-        conv = nn.Conv3d if spatial else nn.Conv1d
-        self.spatial = spatial
-        self.norm1 = nn.GroupNorm(groups, channels)
-        self.norm2 = nn.GroupNorm(groups, channels)
-        self.conv1 = conv(channels, channels, kernel, padding=kernel // 2)
-        self.conv2 = conv(channels, channels, kernel, padding=kernel // 2)
-        nn.init.zeros_(self.conv2.weight)
-        nn.init.zeros_(self.conv2.bias)
-
-    def apply_conv(self, conv, video):
-        if self.spatial:
-            return conv(video)
-        b, ch, t, h, w = video.shape
-        seq = video.permute(0, 3, 4, 1, 2).reshape(b * h * w, ch, t)
-        return conv(seq).view(b, h, w, ch, t).permute(0, 3, 4, 1, 2)
-
-    def forward(self, xs, frames):
-        video = unfold_frames(xs, frames)
-        h = self.apply_conv(self.conv1, F.silu(self.norm1(video)))
-        h = self.apply_conv(self.conv2, F.silu(self.norm2(h)))
-        return xs + fold_frames(h)
-
-
-def frame_positions(frames, channels, device):
-    pos = torch.arange(frames, dtype=torch.float32, device=device).unsqueeze(1)
-    half = channels // 2
-    freq = (torch.arange(half, dtype=torch.float32, device=device) * (-math.log(10000.0) / half)).exp()
-    angles = pos * freq.unsqueeze(0)
-    enc = torch.cat([angles.sin(), angles.cos()], 1)
-    if channels % 2 == 1:
-        enc = F.pad(enc, (0, 1, 0, 0))
-    return enc
-
-
-class TemporalAttention(nn.Module):
-    def __init__(self, channels, heads, spatial, groups):
-        super().__init__()
-        self.spatial = spatial
-        self.norm = nn.GroupNorm(groups, channels)
-        self.proj_in = nn.Linear(channels, channels)
-        self.attn = Attention(channels, channels, heads)
-        self.proj_out = nn.Linear(channels, channels)
-        nn.init.zeros_(self.proj_out.weight)
-        nn.init.zeros_(self.proj_out.bias)
-
-    def forward(self, xs, frames):
-        video = self.norm(unfold_frames(xs, frames))
-        b, c, t, h, w = video.shape
-        if self.spatial:
-            tokens = video.permute(0, 2, 3, 4, 1).reshape(b, t * h * w, c)
-        else:
-            tokens = video.permute(0, 3, 4, 2, 1).reshape(b * h * w, t, c)
-        tokens = self.proj_in(tokens)
-        pos = frame_positions(t, c, xs.device)
-        if self.spatial:
-            per_token = pos.unsqueeze(1).expand(t, h * w, c).reshape(t * h * w, c)
-            tokens = tokens + per_token.unsqueeze(0)
-        else:
-            tokens = tokens + pos.unsqueeze(0)
-        out = self.proj_out(self.attn(tokens))
-        if self.spatial:
-            out = out.view(b, t, h, w, c).permute(0, 4, 1, 2, 3)
-        else:
-            out = out.view(b, h, w, t, c).permute(0, 4, 3, 1, 2)
-        return xs + fold_frames(out)
-
-
-def temporal_op(kind, channels, cfg):
-    g = cfg["groups"]
-    if kind == "conv1d":
-        return TemporalConv(channels, cfg["conv1d_kernel"], False, g)
-    if kind == "conv3d":
-        return TemporalConv(channels, cfg["conv3d_kernel"], True, g)
-    if kind == "attn1d":
-        return TemporalAttention(channels, cfg["attn1d_heads"], False, g)
-    if kind == "attn3d":
-        return TemporalAttention(channels, cfg["attn3d_heads"], True, g)
-    raise ValueError(f"unknown temporal op `{kind}`")
+# The temporal ops and attention live once, in the twin package (python/vidnas_twin).
+sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent.parent / "python"))
+from vidnas_twin.temporal import Attention, temporal_op  # noqa: E402
 
 
 def stage_key(stage):

@@ -101,9 +101,8 @@ def op_from_signature(text, batch=1, dtype=torch.float32, seed=0):
                                nn.Conv2d(s["cin"], s["cout"], 3, padding=1))
         inputs = (randn(n, s["cin"], s["h"], s["w"]),)
     else:
-        k, heads = s.get("k", 1), s.get("heads", 1)
-        cfg = {"groups": s["groups"], "conv1d_kernel": k, "conv3d_kernel": k,
-               "attn1d_heads": heads, "attn3d_heads": heads}
+        # A signature holds its op's one hyper-parameter: `k` (convolutions) or `heads`.
+        cfg = {"groups": s["groups"], "hyper": {kind: s.get("k", s.get("heads", 1))}}
         frames = s["t"]
         module = _Call(temporal_op(kind, s["c"], cfg), lambda m, x: m(x, frames))
         inputs = (randn(n, s["c"], s["h"], s["w"]),)

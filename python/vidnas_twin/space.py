@@ -194,15 +194,18 @@ class Space:
         return dict(sorted((s.name, op) for s, op in zip(self.slots, ops)))
 
     def temporal_config(self):
-        """The op hyper-parameters `VideoUNet::new` derives (crates/nn/src/unet.rs)."""
-        ops = self.file["temporal"]["ops"]
-        return {
-            "groups": self.file["backbone"]["norm_num_groups"],
-            "conv1d_kernel": ops.get("conv1d", {}).get("kernel_size", 3),
-            "conv3d_kernel": ops.get("conv3d", {}).get("kernel_size", 3),
-            "attn1d_heads": ops.get("attn1d", {}).get("num_heads", 1),
-            "attn3d_heads": ops.get("attn3d", {}).get("num_heads", 1),
-        }
+        """`OpShape::of` for every declared op (crates/nn/src/temporal.rs): the backbone's
+        groups and each op's one hyper-parameter (`kernel_size` or `num_heads`)."""
+        return temporal_config(self.file["backbone"]["norm_num_groups"], self.file["temporal"]["ops"])
+
+
+def temporal_config(groups, ops):
+    """{"groups": groups, "hyper": {op: kernel_size or num_heads}} for the space file's
+    `temporal.ops` entries."""
+    return {
+        "groups": groups,
+        "hyper": {k: v.get("kernel_size", v.get("num_heads", 1)) for k, v in ops.items()},
+    }
 
 
 def _derive_slots(file):

@@ -1,9 +1,9 @@
 """The temporal ops of crates/nn/src/temporal.rs (with the `Attention` of attention.rs), in
 plain torch, with the Rust op's parameter names.
 
-Copied from scripts/torch_train_step.py (the vectorised re-implementation the PyTorch
-train-step benchmark runs) rather than imported: scripts are not a package. The op math is the
-one scripts/pin_math.py writes out with explicit loops and crates/nn/tests/pinned_ops.rs pins;
+The one PyTorch copy of the ops: the twin, the ExecuTorch harness and the PyTorch train-step
+benchmark (scripts/torch_train_step.py) import them. The op math is the one
+scripts/pin_math.py writes out with explicit loops and crates/nn/tests/pinned_ops.rs pins;
 scripts/twin_fixtures.py checks these modules against pin_math's loops in f64 before writing
 fixtures.
 
@@ -192,19 +192,27 @@ class TemporalAttention(nn.Module):
         return xs + fold_frames(out)
 
 
+# The op registry of crates/space/src/ops.rs (`OpKind::spec`): what each op computes, as
+# (structure, mixing): a two-stage convolution or an attention, over frames or the volume.
+STRUCTURE = {
+    "none": None,
+    "conv1d": ("conv", "frames"),
+    "conv3d": ("conv", "volume"),
+    "attn1d": ("attention", "frames"),
+    "attn3d": ("attention", "volume"),
+}
+
+
 def temporal_op(kind, channels, cfg):
-    """`TemporalOp::new`: the op `kind` for `channels`, hyper-parameters from `cfg`
-    (`Space.temporal_config()`: groups, conv1d_kernel, conv3d_kernel, attn1d_heads,
-    attn3d_heads). `none` has no layer: returns None."""
-    g = cfg["groups"]
-    if kind == "none":
+    """`TemporalOp::new`: the op `kind` for `channels`, built from its registry entry with
+    `cfg` = `Space.temporal_config()`: {"groups": g, "hyper": {op: kernel_size or num_heads}}.
+    `none` has no layer: returns None."""
+    if kind not in STRUCTURE:
+        raise ValueError(f"unknown temporal op `{kind}`; use one of {', '.join(STRUCTURE)}")
+    if STRUCTURE[kind] is None:
         return None
-    if kind == "conv1d":
-        return TemporalConv(channels, cfg["conv1d_kernel"], False, g)
-    if kind == "conv3d":
-        return TemporalConv(channels, cfg["conv3d_kernel"], True, g)
-    if kind == "attn1d":
-        return TemporalAttention(channels, cfg["attn1d_heads"], False, g)
-    if kind == "attn3d":
-        return TemporalAttention(channels, cfg["attn3d_heads"], True, g)
-    raise ValueError(f"unknown temporal op `{kind}`; use one of none, conv1d, conv3d, attn1d, attn3d")
+    structure, mixes = STRUCTURE[kind]
+    g, hyper = cfg["groups"], cfg["hyper"][kind]
+    if structure == "conv":
+        return TemporalConv(channels, hyper, mixes == "volume", g)
+    return TemporalAttention(channels, hyper, mixes == "volume", g)

@@ -180,12 +180,13 @@ pub fn run(a: BenchTrainStepArgs) -> Result<()> {
         "backbone": b,
         "video": space.file.video,
         "slots": space.slots,
+        // `OpShape::of` for every declared op, as python/vidnas_twin's `temporal_config`.
         "temporal": {
             "groups": b.norm_num_groups,
-            "conv1d_kernel": ops.conv1d.as_ref().map_or(3, |c| c.kernel_size),
-            "conv3d_kernel": ops.conv3d.as_ref().map_or(3, |c| c.kernel_size),
-            "attn1d_heads": ops.attn1d.as_ref().map_or(1, |x| x.num_heads),
-            "attn3d_heads": ops.attn3d.as_ref().map_or(1, |x| x.num_heads),
+            "hyper": ops
+                .declared()
+                .filter_map(|(op, p)| Some((op.as_str(), p.hyper()?)))
+                .collect::<std::collections::BTreeMap<_, _>>(),
         },
         "build": if matches!(build, Build::Supernet) { "supernet" } else { "subnet" },
         "text": text,
