@@ -1,0 +1,50 @@
+//! The PyTorch twin builds its ops from a copy of the op registry
+//! (python/vidnas_twin/temporal.py, `STRUCTURE`): every op of the Rust registry must be there
+//! with the same structure, so an op added here cannot be missing or different there.
+
+use vidnas_space::{Keys, Mixing, OpKind, Structure};
+
+#[test]
+fn the_python_twin_registry_matches_the_rust_one() {
+    let file = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../python/vidnas_twin/temporal.py"
+    );
+    let text = std::fs::read_to_string(file).unwrap();
+    let start = text
+        .find("STRUCTURE = {")
+        .expect("STRUCTURE in temporal.py");
+    let table = &text[start..start + text[start..].find("\n}").expect("closing brace")];
+    let entries = table
+        .lines()
+        .filter(|l| l.trim_start().starts_with('"'))
+        .count();
+    assert_eq!(entries, OpKind::COUNT, "{table}");
+    for op in OpKind::ALL {
+        let mixing = |m: Mixing| match m {
+            Mixing::Frames => "frames",
+            Mixing::Pixels => "pixels",
+            Mixing::Volume => "volume",
+        };
+        let want = match op.spec().structure {
+            Structure::Identity => "None".to_string(),
+            Structure::Conv { layers } => {
+                let mixes = layers[0].mixes;
+                assert!(
+                    layers.iter().all(|l| l.mixes == mixes),
+                    "{op}: the twin's convs are uniform"
+                );
+                format!(r#"("conv", "{}")"#, mixing(mixes))
+            }
+            Structure::Attention { mixes, keys } => {
+                let Keys::All = keys;
+                format!(r#"("attention", "{}")"#, mixing(mixes))
+            }
+        };
+        let line = format!(r#""{op}": {want},"#);
+        assert!(
+            table.contains(&line),
+            "temporal.py's STRUCTURE lacks `{line}`:\n{table}"
+        );
+    }
+}
