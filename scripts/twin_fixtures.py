@@ -167,11 +167,11 @@ def op_fixtures(space, pin):
             # Self-check in f64 against pin_math's loops with the same (f32-valued) weights.
             twin64 = vt.temporal_op(op, slot.channels, cfg).double()
             twin64.load_state_dict(twin.state_dict())
+            hyper = cfg["hyper"][op]
             if op.startswith("conv"):
-                kernel = cfg[f"{op}_kernel"]
-                ref = pin.TemporalConv(slot.channels, kernel, op == "conv3d").double()
+                ref = pin.TemporalConv(slot.channels, hyper, op == "conv3d").double()
             else:
-                ref = pin.TemporalAttention(slot.channels, cfg[f"{op}_heads"], op == "attn3d").double()
+                ref = pin.TemporalAttention(slot.channels, hyper, op == "attn3d").double()
             assert cfg["groups"] == pin.GROUPS
             ref.load_state_dict(twin.state_dict())
             out64 = twin64(xs.double(), T)
@@ -189,10 +189,7 @@ def op_fixtures(space, pin):
         name = f"temporal_{op}.safetensors"
         save_file(tensors, os.path.join(OUT, name), metadata=metadata())
         params = {"channels": slot.channels, "groups": cfg["groups"]}
-        if op.startswith("conv"):
-            params["kernel_size"] = cfg[f"{op}_kernel"]
-        else:
-            params["num_heads"] = cfg[f"{op}_heads"]
+        params["kernel_size" if op.startswith("conv") else "num_heads"] = cfg["hyper"][op]
         entries[op] = {
             "file": name,
             "slot": slot_name,
