@@ -158,6 +158,20 @@ class TemporalConv(torch.nn.Module):
         return xs + fold_frames(h)
 
 
+class Conv2plus1d(TemporalConv):
+    """(2+1)-D: norm1 -> SiLU -> conv1 (3x3 within each frame, written as a Conv3d with a
+    (1, 3, 3) kernel) -> norm2 -> SiLU -> conv2 (over time, a (k, 1, 1) Conv3d), residual."""
+
+    def __init__(self, channels, kernel):
+        super().__init__(channels, kernel, False)
+        self.conv1 = torch.nn.Conv2d(channels, channels, 3, padding=1)
+
+    def conv(self, layer, video):
+        if layer is self.conv1:
+            return F.conv3d(video, layer.weight[:, :, None], layer.bias, padding=(0, 1, 1))
+        return super().conv(layer, video)
+
+
 class Attention(torch.nn.Module):
     """diffusers' Attention (to_q, to_k, to_v without bias, to_out.0) with AttnProcessor's
     head split (channels cut into `heads` contiguous chunks) and softmax(q k^T / sqrt(d)) v."""
@@ -236,6 +250,7 @@ TEMPORAL_SNIPPET = {
         "h = conv(conv1, silu(group_norm(video, 4, norm1)))  # GroupNorm over (C/4, T, H, W), eps 1e-5",
         "h = conv(conv2, silu(group_norm(h, 4, norm2)))",
         "# conv1d: F.conv3d(v, w[:, :, :, None, None], b, padding=(k//2, 0, 0)); conv3d: F.conv3d(v, w, b, padding=k//2)",
+        "# conv2plus1d: conv1 F.conv3d(v, w[:, :, None], b, padding=(0, 1, 1)) (3x3 per frame), conv2 as conv1d",
         "out = xs + fold_frames(h)",
     ],
     "attn": [
@@ -274,6 +289,8 @@ def temporal_fixtures():
         ("attn1d", "down.0.block.0", 8, lambda c: TemporalAttention(c, ops["attn1d"]["num_heads"], False)),
         # micro() allows attn3d only at 4x4 and below: the 16-channel slots.
         ("attn3d", "down.1.block.0", 16, lambda c: TemporalAttention(c, ops["attn3d"]["num_heads"], True)),
+        # Declared by search-spaces/tiny-plus.json (fixtures::micro_plus()), kernel 3.
+        ("conv2plus1d", "down.0.block.0", 8, lambda c: Conv2plus1d(c, 3)),
     ]
     for seed, (op, slot, channels, make) in enumerate(cases):
         generator = torch.Generator().manual_seed(1000 + seed)

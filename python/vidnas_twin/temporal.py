@@ -73,35 +73,46 @@ def fold_frames(xs):
 
 
 class TemporalConv(nn.Module):
-    """`norm1 -> SiLU -> conv1 -> norm2 -> SiLU -> conv2`, residual. GroupNorm over the whole
-    clip (C/groups, T, H, W). conv1d (`spatial=False`): space folded into the batch, Conv1d
-    over time; conv3d: Conv3d over time and space. Padding kernel // 2."""
+    """`norm1 -> SiLU -> conv1 -> norm2 -> SiLU -> conv2 ...`, residual, one stage per
+    `(mixes, size)` of `layers` (the registry's conv layers; size "k" is the op's kernel).
+    GroupNorm over the whole clip (C/groups, T, H, W). Over "frames": space folded into the
+    batch, Conv1d over time; "pixels": time folded into the batch, Conv2d within each frame;
+    "volume": Conv3d over time and space. Padding size // 2; the last conv starts at zero."""
 
-    def __init__(self, channels, kernel, spatial, groups):
+    def __init__(self, channels, layers, kernel, groups):
         super().__init__()
-        conv = nn.Conv3d if spatial else nn.Conv1d
-        self.spatial = spatial
+        self.mixes = []
+        for i, (mixes, size) in enumerate(layers, 1):
+            size = kernel if size == "k" else size
+            conv = {"frames": nn.Conv1d, "pixels": nn.Conv2d, "volume": nn.Conv3d}[mixes]
+            setattr(self, f"norm{i}", nn.GroupNorm(groups, channels))
+            setattr(self, f"conv{i}", conv(channels, channels, size, padding=size // 2))
+            self.mixes.append(mixes)
+        last = getattr(self, f"conv{len(layers)}")
+        nn.init.zeros_(last.weight)
+        nn.init.zeros_(last.bias)
+        # deploy.py folds the 3-D convs of an all-volume op (conv3d) for mobile runtimes.
+        self.spatial = all(m == "volume" for m in self.mixes)
         self.kernel = kernel
-        self.norm1 = nn.GroupNorm(groups, channels)
-        self.norm2 = nn.GroupNorm(groups, channels)
-        self.conv1 = conv(channels, channels, kernel, padding=kernel // 2)
-        self.conv2 = conv(channels, channels, kernel, padding=kernel // 2)
-        nn.init.zeros_(self.conv2.weight)
-        nn.init.zeros_(self.conv2.bias)
 
-    def apply_conv(self, conv, video):
-        if self.spatial:
-            # deploy.py folds the 3-D convs for mobile runtimes.
+    def stages(self):
+        return [(getattr(self, f"norm{i}"), getattr(self, f"conv{i}"), m)
+                for i, m in enumerate(self.mixes, 1)]
+
+    def apply_conv(self, conv, mixes, video):
+        b, ch, t, h, w = video.shape
+        if mixes == "volume":
             folded = getattr(self, "deployed", {}).get(id(conv))
             return conv3d_as_conv2d(folded, conv.kernel_size[0], video) if folded else conv(video)
-        b, ch, t, h, w = video.shape
+        if mixes == "pixels":
+            return conv(fold_frames(video)).view(b, t, ch, h, w).permute(0, 2, 1, 3, 4)
         seq = video.permute(0, 3, 4, 1, 2).reshape(b * h * w, ch, t)
         return conv(seq).view(b, h, w, ch, t).permute(0, 3, 4, 1, 2)
 
     def forward(self, xs, frames):
-        video = unfold_frames(xs, frames)
-        h = self.apply_conv(self.conv1, F.silu(self.norm1(video)))
-        h = self.apply_conv(self.conv2, F.silu(self.norm2(h)))
+        h = unfold_frames(xs, frames)
+        for norm, conv, mixes in self.stages():
+            h = self.apply_conv(conv, mixes, F.silu(norm(h)))
         return xs + fold_frames(h)
 
 
@@ -193,13 +204,15 @@ class TemporalAttention(nn.Module):
 
 
 # The op registry of crates/space/src/ops.rs (`OpKind::spec`): what each op computes, as
-# (structure, mixing): a two-stage convolution or an attention, over frames or the volume.
+# ("conv", [(mixing, size) per stage]) with size "k" for the op's kernel_size, or
+# ("attention", mixing); mixing is "frames", "pixels" or "volume".
 STRUCTURE = {
     "none": None,
-    "conv1d": ("conv", "frames"),
-    "conv3d": ("conv", "volume"),
+    "conv1d": ("conv", [("frames", "k"), ("frames", "k")]),
+    "conv3d": ("conv", [("volume", "k"), ("volume", "k")]),
     "attn1d": ("attention", "frames"),
     "attn3d": ("attention", "volume"),
+    "conv2plus1d": ("conv", [("pixels", 3), ("frames", "k")]),
 }
 
 
@@ -214,5 +227,7 @@ def temporal_op(kind, channels, cfg):
     structure, mixes = STRUCTURE[kind]
     g, hyper = cfg["groups"], cfg["hyper"][kind]
     if structure == "conv":
-        return TemporalConv(channels, hyper, mixes == "volume", g)
+        return TemporalConv(channels, mixes, hyper, g)
+    if mixes == "pixels":
+        raise ValueError(f"`{kind}`: attention within frames has no twin yet")
     return TemporalAttention(channels, hyper, mixes == "volume", g)

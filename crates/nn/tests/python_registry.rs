@@ -2,7 +2,7 @@
 //! (python/vidnas_twin/temporal.py, `STRUCTURE`): every op of the Rust registry must be there
 //! with the same structure, so an op added here cannot be missing or different there.
 
-use vidnas_space::{Keys, Mixing, OpKind, Structure};
+use vidnas_space::{Kernel, Keys, Mixing, OpKind, Structure};
 
 #[test]
 fn the_python_twin_registry_matches_the_rust_one() {
@@ -29,12 +29,14 @@ fn the_python_twin_registry_matches_the_rust_one() {
         let want = match op.spec().structure {
             Structure::Identity => "None".to_string(),
             Structure::Conv { layers } => {
-                let mixes = layers[0].mixes;
-                assert!(
-                    layers.iter().all(|l| l.mixes == mixes),
-                    "{op}: the twin's convs are uniform"
-                );
-                format!(r#"("conv", "{}")"#, mixing(mixes))
+                let stages: Vec<String> = layers
+                    .iter()
+                    .map(|l| match l.kernel {
+                        Kernel::Hyper => format!(r#"("{}", "k")"#, mixing(l.mixes)),
+                        Kernel::Fixed(size) => format!(r#"("{}", {size})"#, mixing(l.mixes)),
+                    })
+                    .collect();
+                format!(r#"("conv", [{}])"#, stages.join(", "))
             }
             Structure::Attention { mixes, keys } => {
                 let Keys::All = keys;

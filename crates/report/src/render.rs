@@ -195,7 +195,7 @@ pub(crate) fn draw_legend<DB: DrawingBackend>(
 pub(crate) fn op_colour(op: &str) -> RGBColor {
     match op.parse::<OpKind>() {
         Ok(kind) => kind_colour(kind),
-        Err(_) => RGBColor(0, 158, 115),
+        Err(_) => RGBColor(0, 0, 0),
     }
 }
 
@@ -207,6 +207,7 @@ fn kind_colour(kind: OpKind) -> RGBColor {
         OpKind::Conv3d => RGBColor(0, 114, 178),
         OpKind::Attn1d => RGBColor(230, 159, 0),
         OpKind::Attn3d => RGBColor(213, 94, 0),
+        OpKind::Conv2plus1d => RGBColor(0, 158, 115),
     }
 }
 

@@ -163,6 +163,7 @@ impl SyntheticEvaluator {
                     OpKind::Conv3d => 0.0025,
                     OpKind::Attn1d => 0.0030,
                     OpKind::Attn3d => 0.0045,
+                    OpKind::Conv2plus1d => 0.0020,
                 };
         }
         let params = backbone_params + temporal_params;

@@ -10,7 +10,7 @@ use vidnas_search::{
     read_results, run_search, Algo, Evaluation, Evaluator, RunOptions, SearchConfig, SearchOutcome,
     SyntheticEvaluator,
 };
-use vidnas_space::{Architecture, OpKind, Space};
+use vidnas_space::{Architecture, Space, Structure};
 
 /// The synthetic evaluator on device `a`, plus device `b`'s latency from the same per-slot costs
 /// reweighted by op kind.
@@ -34,10 +34,10 @@ impl TwoDevices {
             .slot_breakdown(arch)
             .iter()
             .map(|(_, op, ms)| {
-                ms * match op {
-                    OpKind::Conv1d | OpKind::Conv3d => 4.0,
-                    OpKind::Attn1d | OpKind::Attn3d => 0.25,
-                    OpKind::None => 0.0,
+                ms * match op.spec().structure {
+                    Structure::Conv { .. } => 4.0,
+                    Structure::Attention { .. } => 0.25,
+                    Structure::Identity => 0.0,
                 }
             })
             .sum::<f64>()

@@ -11,6 +11,15 @@ pub fn tiny() -> Space {
     .expect("the shipped tiny space is valid")
 }
 
+/// The shipped tiny-plus space: tiny with conv2plus1d at every slot.
+pub fn tiny_plus() -> Space {
+    Space::from_json(
+        "tiny-plus.json",
+        include_str!("../../../search-spaces/tiny-plus.json"),
+    )
+    .expect("the shipped tiny-plus space is valid")
+}
+
 /// The tiny space shrunk until libtorch tests run in milliseconds: 2 frames of 8×8, channels
 /// 8/16/16, text width 16, attn3d at 4×4 only. Same slots and ops as `tiny`.
 pub fn micro() -> Space {
@@ -27,4 +36,16 @@ pub fn micro() -> Space {
         attn3d.max_resolution = Some(4);
     }
     Space::from_file("micro.json", file).expect("the micro space is valid")
+}
+
+/// [`micro`] with every op of the registry declared, as tiny-plus declares them: the op tests'
+/// space.
+pub fn micro_plus() -> Space {
+    let mut file = micro().file;
+    file.name = "micro-plus".into();
+    file.temporal.ops = tiny_plus().file.temporal.ops;
+    if let Some(attn3d) = file.temporal.ops.attn3d.as_mut() {
+        attn3d.max_resolution = Some(4);
+    }
+    Space::from_file("micro-plus.json", file).expect("the micro-plus space is valid")
 }

@@ -122,6 +122,8 @@ pub struct OpsSpec {
     pub attn1d: Option<AttnOp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attn3d: Option<AttnOp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conv2plus1d: Option<ConvOp>,
 }
 
 /// One declared op's entry of [`OpsSpec`], whichever hyper-parameters it has.
@@ -141,6 +143,7 @@ impl OpsSpec {
             OpKind::Conv3d => self.conv3d.as_ref().map(OpParams::Conv),
             OpKind::Attn1d => self.attn1d.as_ref().map(OpParams::Attn),
             OpKind::Attn3d => self.attn3d.as_ref().map(OpParams::Attn),
+            OpKind::Conv2plus1d => self.conv2plus1d.as_ref().map(OpParams::Conv),
         }
     }
 

@@ -26,6 +26,8 @@ pub enum OpKind {
     Attn1d,
     /// Self-attention over all T×H×W tokens.
     Attn3d,
+    /// (2+1)-D convolution: a 3×3 convolution within each frame, then one over frames.
+    Conv2plus1d,
 }
 
 /// Which activations one sequence (attention) or one kernel window (convolution) spans, on a
@@ -127,12 +129,13 @@ pub struct OpSpec {
 
 impl OpKind {
     /// All kinds in their canonical order (the order used in files, tables and plots).
-    pub const ALL: [OpKind; 5] = [
+    pub const ALL: [OpKind; 6] = [
         OpKind::None,
         OpKind::Conv1d,
         OpKind::Conv3d,
         OpKind::Attn1d,
         OpKind::Attn3d,
+        OpKind::Conv2plus1d,
     ];
 
     /// Number of kinds: the size of per-op arrays indexed by [`OpKind::index`].
@@ -146,6 +149,7 @@ impl OpKind {
             OpKind::Conv3d => 2,
             OpKind::Attn1d => 3,
             OpKind::Attn3d => 4,
+            OpKind::Conv2plus1d => 5,
         }
     }
 
@@ -158,6 +162,10 @@ impl OpKind {
         const VOLUME_K: ConvLayer = ConvLayer {
             mixes: Mixing::Volume,
             kernel: Kernel::Hyper,
+        };
+        const PIXELS_3: ConvLayer = ConvLayer {
+            mixes: Mixing::Pixels,
+            kernel: Kernel::Fixed(3),
         };
         match self {
             OpKind::None => &OpSpec {
@@ -198,6 +206,14 @@ impl OpKind {
                 structure: Structure::Attention {
                     mixes: Mixing::Volume,
                     keys: Keys::All,
+                },
+            },
+            OpKind::Conv2plus1d => &OpSpec {
+                kind: OpKind::Conv2plus1d,
+                name: "conv2plus1d",
+                doc: "(2+1)-D convolution: 3×3 within each frame, then over frames",
+                structure: Structure::Conv {
+                    layers: &[PIXELS_3, FRAMES_K],
                 },
             },
         }
@@ -264,9 +280,14 @@ mod tests {
 
     #[test]
     fn unknown_ops_list_the_registry() {
-        assert_eq!(
-            "conv2d".parse::<OpKind>().unwrap_err(),
-            "unknown temporal op `conv2d`; known ops: none, conv1d, conv3d, attn1d, attn3d"
+        let err = "conv2d".parse::<OpKind>().unwrap_err();
+        assert!(
+            err.starts_with("unknown temporal op `conv2d`; known ops: none, conv1d, conv3d,"),
+            "{err}"
+        );
+        assert!(
+            OpKind::ALL.iter().all(|op| err.contains(op.as_str())),
+            "{err}"
         );
     }
 
