@@ -10,9 +10,10 @@ builds); temporal ops are the twin's. Frames are folded into the batch, `[batch*
 import torch
 from torch import nn
 
-from .temporal import temporal_op
+from .temporal import STRUCTURE, temporal_op
 
-# Keys of every signature kind, in their fixed order (SIGNATURES.md).
+# Keys of every signature kind, in their fixed order (SIGNATURES.md): the backbone's, then every
+# temporal op of the registry by its structure.
 KEYS = {
     "time_embed": ("c", "temb"),
     "conv_in": ("cin", "cout", "t", "h", "w"),
@@ -21,10 +22,8 @@ KEYS = {
     "down": ("c", "t", "h", "w"),
     "up": ("c", "t", "h", "w"),
     "conv_out": ("cin", "cout", "groups", "t", "h", "w"),
-    "conv1d": ("c", "k", "groups", "t", "h", "w"),
-    "conv3d": ("c", "k", "groups", "t", "h", "w"),
-    "attn1d": ("c", "heads", "groups", "t", "h", "w"),
-    "attn3d": ("c", "heads", "groups", "t", "h", "w"),
+    **{op: ("c", "k" if structure[0] == "conv" else "heads", "groups", "t", "h", "w")
+       for op, structure in STRUCTURE.items() if structure is not None},
 }
 
 
