@@ -15,6 +15,9 @@
 #   text-path     + the text encoder and the spatial cross-attention train (--text-path)
 #   noise-bias    + timesteps drawn with density rising linearly to the noisiest (--noise-bias 2)
 #   full          every weight trains (today's `finetune` default)
+#   frame-noise   temporal layers only, with half the noise's variance shared by all frames
+#                 (--frame-noise-share 0.5, PYoCo's mixed prior; sampling draws the same way).
+#                 Added after the first four started, fixed before its own run.
 # Interrupt and rerun to resume: finished checkpoints are skipped, a run resumes from its last.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,7 +29,7 @@ ARCH=conv1d-conv1d-attn3d-attn1d-none-none-attn1d-conv1d-conv1d-none
 STEPS_EACH=${STEPS_EACH:-200}
 MAX_STEPS=${MAX_STEPS:-800}
 PROMPTS=${PROMPTS:-64}
-LEVERS=${LEVERS:-"temporal text-path noise-bias full"}
+LEVERS=${LEVERS:-"temporal text-path noise-bias full frame-noise"}
 THREADS=${THREADS:-2}
 
 [ -f "$CONFIG" ] || { echo "no exported tiny config at $CONFIG: run scripts/demo.sh (or set CONFIG)" >&2; exit 1; }
@@ -38,6 +41,7 @@ flags_of() {
     text-path) echo "--freeze-spatial --text-path" ;;
     noise-bias) echo "--freeze-spatial --text-path --noise-bias 2" ;;
     full) echo "" ;;
+    frame-noise) echo "--freeze-spatial --frame-noise-share 0.5" ;;
     *) echo "unknown lever $1" >&2; exit 1 ;;
   esac
 }

@@ -3,6 +3,7 @@
 use crate::error::TrainError;
 use crate::model::VideoModel;
 use crate::rng::{normal_tensor, step_rng, Stream};
+use crate::schedule::NoiseSchedule;
 use crate::trainer::TrainConfig;
 use rand::Rng;
 use tch::Tensor;
@@ -78,6 +79,7 @@ pub fn draw_timestep<R: Rng>(rng: &mut R, train_timesteps: usize, noise_bias: f6
 /// samples are shaped like `like`'s, from (seed, step): the same values whichever rank draws
 /// them.
 pub fn step_noise(
+    schedule: &NoiseSchedule,
     seed: u64,
     step: u64,
     global_batch: usize,
@@ -88,8 +90,9 @@ pub fn step_noise(
     let mut shape = like.size();
     let local = shape[0];
     shape[0] = global_batch as i64;
-    normal_tensor(&mut rng, &shape)
-        .narrow(0, first as i64, local)
+    let drawn = normal_tensor(&mut rng, &schedule.noise_draw_shape(&shape));
+    schedule
+        .share_frames(drawn.narrow(0, first as i64, local))
         .to_device(like.device())
 }
 

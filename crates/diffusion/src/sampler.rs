@@ -28,8 +28,12 @@ pub fn ddim_timesteps(train_timesteps: usize, steps: usize) -> Vec<i64> {
 
 /// The noise a clip sampled with `seed` starts from (any shape with the clip's number of values:
 /// the draws are the same).
-pub fn initial_noise(seed: u64, shape: &[i64]) -> Tensor {
-    normal_tensor(&mut step_rng(seed, 0, Stream::Noise), shape)
+pub fn initial_noise(schedule: &NoiseSchedule, seed: u64, shape: &[i64]) -> Tensor {
+    let drawn = normal_tensor(
+        &mut step_rng(seed, 0, Stream::Noise),
+        &schedule.noise_draw_shape(shape),
+    );
+    schedule.share_frames(drawn)
 }
 
 /// One DDIM (η = 0) step from `x` at timestep `t` with the model output `pred` to `t_next`
@@ -110,7 +114,7 @@ pub fn sample_batch(
         let uncond = model.text.null_context(n);
         let noise: Vec<Tensor> = seeds
             .iter()
-            .map(|&seed| initial_noise(seed, &shape))
+            .map(|&seed| initial_noise(schedule, seed, &shape))
             .collect();
         let mut x = Tensor::cat(&noise, 0).to_device(device);
         for (i, &t) in ts.iter().enumerate() {

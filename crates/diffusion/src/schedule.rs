@@ -24,6 +24,17 @@ pub struct NoiseSchedule {
     pub beta_start: f64,
     pub beta_end: f64,
     pub prediction: Prediction,
+    /// Share of the noise's variance common to every frame of a clip (0: independent frames;
+    /// PYoCo's mixed noise prior). Each frame's noise is `√s·shared + √(1−s)·own`: still unit
+    /// variance, correlated `s` between frames, so an image model's frames start alike and the
+    /// temporal layers learn to move them apart. Training and sampling both follow it. Absent
+    /// in files written before it existed: 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub frame_noise_share: f64,
+}
+
+fn is_zero(v: &f64) -> bool {
+    *v == 0.0
 }
 
 impl std::fmt::Display for Prediction {
@@ -55,6 +66,7 @@ impl Default for NoiseSchedule {
             beta_start: 0.00085,
             beta_end: 0.012,
             prediction: Prediction::V,
+            frame_noise_share: 0.0,
         }
     }
 }
@@ -76,6 +88,12 @@ impl NoiseSchedule {
                 ));
             }
         }
+        if !(0.0..1.0).contains(&self.frame_noise_share) {
+            return Err(format!(
+                "schedule.frame_noise_share is {}; use a share from 0 (independent frames) to below 1 (PYoCo uses 0.5 to 0.9)",
+                self.frame_noise_share
+            ));
+        }
         if self.beta_start > self.beta_end {
             return Err(format!(
                 "schedule.beta_start ({}) is above schedule.beta_end ({}); swap them",
@@ -83,6 +101,31 @@ impl NoiseSchedule {
             ));
         }
         Ok(())
+    }
+
+    /// The shape to draw standard normal noise in for clips shaped `shape` (`[…, T, H, W]`):
+    /// one frame more when frames share noise (the shared part), else `shape` itself.
+    pub fn noise_draw_shape(&self, shape: &[i64]) -> Vec<i64> {
+        let mut s = shape.to_vec();
+        if self.frame_noise_share > 0.0 && s.len() >= 3 {
+            let axis = s.len() - 3;
+            s[axis] += 1;
+        }
+        s
+    }
+
+    /// Noise drawn in [`NoiseSchedule::noise_draw_shape`] → the clips' noise: each frame
+    /// `√s·shared + √(1−s)·own` with the extra last frame as the shared part.
+    pub fn share_frames(&self, drawn: Tensor) -> Tensor {
+        let s = self.frame_noise_share;
+        if s <= 0.0 || drawn.dim() < 3 {
+            return drawn;
+        }
+        let axis = drawn.dim() as i64 - 3;
+        let frames = drawn.size()[axis as usize] - 1;
+        let own = drawn.narrow(axis, 0, frames);
+        let shared = drawn.narrow(axis, frames, 1);
+        own * (1.0 - s).sqrt() + shared * s.sqrt()
     }
 
     /// ᾱ_t for every training timestep.
@@ -128,5 +171,37 @@ impl NoiseSchedule {
             Prediction::V => &sqrt_a * &noise - &sqrt_1ma * x0,
         };
         (xt, target)
+    }
+}
+
+#[cfg(test)]
+mod frame_noise_tests {
+    use super::*;
+    use tch::{Device, Kind};
+
+    #[test]
+    fn independent_frames_draw_the_noise_of_before() {
+        let s = NoiseSchedule::default();
+        assert_eq!(s.noise_draw_shape(&[2, 3, 8, 4, 4]), vec![2, 3, 8, 4, 4]);
+        let x = Tensor::randn([2, 3, 8, 4, 4], (Kind::Float, Device::Cpu));
+        assert!(s.share_frames(x.shallow_clone()).equal(&x));
+    }
+
+    #[test]
+    fn shared_noise_keeps_unit_variance_and_correlates_frames_by_the_share() {
+        tch::manual_seed(0);
+        let s = NoiseSchedule {
+            frame_noise_share: 0.6,
+            ..NoiseSchedule::default()
+        };
+        let shape = s.noise_draw_shape(&[4000, 1, 2, 4, 4]);
+        assert_eq!(shape, vec![4000, 1, 3, 4, 4]);
+        let noise = s.share_frames(Tensor::randn(shape, (Kind::Double, Device::Cpu)));
+        assert_eq!(noise.size(), vec![4000, 1, 2, 4, 4]);
+        let (a, b) = (noise.select(2, 0), noise.select(2, 1));
+        let var = f64::try_from(a.var(true)).unwrap();
+        let corr = f64::try_from((&a * &b).mean(Kind::Double)).unwrap();
+        assert!((var - 1.0).abs() < 0.02, "variance {var}");
+        assert!((corr - 0.6).abs() < 0.02, "correlation {corr}");
     }
 }

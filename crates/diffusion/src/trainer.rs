@@ -412,7 +412,15 @@ impl<'a> Trainer<'a> {
             _ => batch.x0,
         }
         .to_kind(kind);
-        let noise = step_noise(cfg.seed, step, cfg.batch_size, &x0, mine.start).to_kind(kind);
+        let noise = step_noise(
+            &cfg.schedule,
+            cfg.seed,
+            step,
+            cfg.batch_size,
+            &x0,
+            mine.start,
+        )
+        .to_kind(kind);
         let step_timesteps = &draws.timesteps[mine.clone()];
         let (xt, target) = cfg.schedule.noisy_and_target(&x0, &noise, step_timesteps);
         let timesteps = Tensor::from_slice(step_timesteps).to_device(x0.device());

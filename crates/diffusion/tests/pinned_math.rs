@@ -151,6 +151,7 @@ fn ddim_step_matches_diffusers() {
             beta_start: float(&s["beta_start"]),
             beta_end: float(&s["beta_end"]),
             prediction: prediction(case["prediction"].as_str().expect("prediction")),
+            ..NoiseSchedule::default()
         };
         let t = case["t"].as_i64().expect("t");
         let t_next = case["t_next"].as_i64();
@@ -186,6 +187,7 @@ fn alphas_cumprod_match_diffusers() {
             beta_start: float(&s["beta_start"]),
             beta_end: float(&s["beta_end"]),
             prediction: Prediction::Epsilon,
+            ..NoiseSchedule::default()
         };
         let ac = schedule.alphas_cumprod();
         assert_eq!(ac.len(), schedule.train_timesteps);

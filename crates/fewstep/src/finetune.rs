@@ -76,6 +76,8 @@ pub struct FinetuneRequest<'a> {
     /// usable x̂₀ at the noisiest timesteps, where ε-prediction amplifies its error by 1/√ᾱ_t
     /// (about 15× at t = 999): few-step sampling and distillation start there.
     pub prediction: Option<Prediction>,
+    /// Retrain with this share of frame-shared noise instead of the config's.
+    pub frame_noise_share: Option<f64>,
     pub resume: bool,
     pub progress: bool,
     /// Device, precision (bf16 autocast) and ranks (data-parallel; rank 0 writes); `None`:
@@ -112,6 +114,9 @@ pub fn finetune(req: FinetuneRequest) -> Result<FinetuneInfo, FewStepError> {
     let mut schedule = config.schedule.clone();
     if let Some(p) = req.prediction {
         schedule.prediction = p;
+    }
+    if let Some(share) = req.frame_noise_share {
+        schedule.frame_noise_share = share;
     }
     let train = TrainConfig {
         schedule: schedule.clone(),

@@ -163,14 +163,19 @@ impl TeacherPool {
             bar.inc(chunk.len() as u64);
         }
         bar.finish_and_clear();
-        Ok(Self::from_clips(&clips, &plan, cfg.train_entries))
+        Ok(Self::from_clips(&clips, &plan, cfg.train_entries, schedule))
     }
 
-    fn from_clips(clips: &[Clip], plan: &[(String, u64)], train_entries: usize) -> Self {
+    fn from_clips(
+        clips: &[Clip],
+        plan: &[(String, u64)],
+        train_entries: usize,
+        schedule: &NoiseSchedule,
+    ) -> Self {
         let shape = clips[0].shape();
         let noise: Vec<Tensor> = plan
             .iter()
-            .map(|(_, seed)| initial_noise(*seed, &shape.map(|d| d as i64)))
+            .map(|(_, seed)| initial_noise(schedule, *seed, &shape.map(|d| d as i64)))
             .collect();
         Self {
             captions: plan.iter().map(|(c, _)| c.clone()).collect(),

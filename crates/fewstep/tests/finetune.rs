@@ -26,6 +26,7 @@ fn request<'a>(
         arch: None,
         // The frozen-spatial run keeps the config's target; the others switch to v.
         prediction: (!freeze_spatial).then_some(Prediction::V),
+        frame_noise_share: None,
         resume,
         progress: false,
         compute: None,

@@ -42,7 +42,8 @@ impl ValidationSet {
         for chunk in triples.chunks(cfg.batch_size.max(1)) {
             let chunk_clips: Vec<Clip> = chunk.iter().map(|&(ci, _)| clips[ci].clone()).collect();
             let batch = stack_clips(&chunk_clips, model, vocab)?;
-            let noise = normal_tensor(&mut rng, &batch.x0.size()).to_device(device);
+            let drawn = normal_tensor(&mut rng, &schedule.noise_draw_shape(&batch.x0.size()));
+            let noise = schedule.share_frames(drawn).to_device(device);
             let timesteps: Vec<i64> = chunk.iter().map(|&(_, t)| t).collect();
             let (xt, target) = schedule.noisy_and_target(&batch.x0, &noise, &timesteps);
             let context = tch::no_grad(|| model.text.encode(&batch.tokens));

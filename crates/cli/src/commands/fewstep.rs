@@ -88,6 +88,7 @@ pub fn finetune_cmd(a: FinetuneArgs) -> Result<()> {
         freeze_spatial: a.freeze_spatial,
         arch: a.arch.as_deref(),
         prediction: a.prediction,
+        frame_noise_share: a.train.frame_noise_share,
         resume: a.train.resume,
         progress: compute.is_lead(),
         compute: Some(&compute),

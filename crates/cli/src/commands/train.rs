@@ -47,6 +47,11 @@ pub struct TrainArgs {
     /// trains anyway in `pretrain-image` and a full `finetune`.
     #[arg(long)]
     pub text_path: bool,
+    /// Share of the noise's variance common to all frames of a clip (0: independent frames;
+    /// PYoCo's mixed noise prior, 0.5–0.9): frames start alike and the temporal layers learn
+    /// what differs. Recorded in the schedule, so sampling draws its noise the same way.
+    #[arg(long, value_parser = number(0.0, 0.99))]
+    pub frame_noise_share: Option<f64>,
     /// Seed of every random draw (clips, timesteps, noise, paths): same seed, same run.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -78,6 +83,10 @@ impl TrainArgs {
             seed: self.seed,
             noise_bias: self.noise_bias,
             text_path: self.text_path,
+            schedule: vidnas_diffusion::NoiseSchedule {
+                frame_noise_share: self.frame_noise_share.unwrap_or(0.0),
+                ..Default::default()
+            },
             ..TrainConfig::default()
         }
     }
