@@ -19,9 +19,9 @@ use vidnas_data::Vocab;
 use vidnas_diffusion::{default_text_config, VideoModel};
 use vidnas_export::fixtures::{self, micro_model, write_micro_config, MICRO_ARCH};
 use vidnas_export::load_exported;
-use vidnas_nn::temporal::{OpShape, TemporalOp};
+use vidnas_nn::temporal::TemporalOp;
 use vidnas_nn::Build;
-use vidnas_space::{fixtures::micro, Architecture, OpKind, Space, Structure};
+use vidnas_space::{fixtures::micro, Architecture, OpKind, Space};
 
 /// Largest |tch − twin| allowed, f32 on both sides.
 const TOL: f64 = 1e-4;
@@ -81,21 +81,10 @@ fn op_error(op: OpKind) -> f64 {
     tch::set_num_threads(1);
     let fx = &manifest()["temporal_ops"][op.as_str()];
     let space = micro();
-    let shape = OpShape::of(&space, op);
-    let slot_name = fx["slot"].as_str().expect("slot");
-    let slot = &space.slots[space.slot_index(slot_name).expect("a micro slot")];
-    assert!(slot.allows(op), "{slot_name} allows {op}");
-    let params = &fx["params"];
-    let channels = int(&params["channels"]);
-    assert_eq!(channels, slot.channels as i64, "channels of {slot_name}");
-    assert_eq!(int(&params["groups"]), shape.groups, "groups");
-    // The fixture names the hyper-parameter as the space file does.
-    let hyper = match op.spec().structure {
-        Structure::Conv { .. } => "kernel_size",
-        Structure::Attention { .. } => "num_heads",
-        Structure::Identity => unreachable!(),
-    };
-    assert_eq!(int(&params[hyper]), shape.hyper, "{hyper}");
+    let (channels, shape) = vidnas_nn::pinned::op_fixture_shape(fx, &space, op);
+    let slot = &space.slots[space
+        .slot_index(fx["slot"].as_str().expect("slot"))
+        .expect("a slot")];
 
     // The op at the var path VideoUNet::new gives it: `<block>.temporal.<layer>.<op>`.
     let prefix = fx["prefix"].as_str().expect("prefix");

@@ -58,3 +58,33 @@ pub fn errors(actual: &Tensor, expected: &Tensor) -> (f64, f64) {
     let scaled = &diff / expected.abs().clamp_min(1.0);
     (scaled.max().double_value(&[]), diff.max().double_value(&[]))
 }
+
+/// Checks a temporal-op fixture's `slot` and `params` (channels, groups and the op's one
+/// hyper-parameter, named as the space file names it) against `space`; returns the op's
+/// channels and the shape `VideoUNet` builds it with. Panics naming the mismatch (tests only).
+pub fn op_fixture_shape(
+    fx: &Value,
+    space: &vidnas_space::Space,
+    op: vidnas_space::OpKind,
+) -> (i64, crate::OpShape) {
+    use vidnas_space::Structure;
+    let int = |v: &Value| {
+        v.as_i64()
+            .unwrap_or_else(|| panic!("{v} is not an integer"))
+    };
+    let shape = crate::OpShape::of(space, op);
+    let slot_name = fx["slot"].as_str().expect("slot");
+    let slot = &space.slots[space.slot_index(slot_name).expect("a slot of the space")];
+    assert!(slot.allows(op), "{slot_name} allows {op}");
+    let params = &fx["params"];
+    let channels = int(&params["channels"]);
+    assert_eq!(channels, slot.channels as i64, "channels of {slot_name}");
+    assert_eq!(int(&params["groups"]), shape.groups, "groups");
+    let hyper = match op.spec().structure {
+        Structure::Conv { .. } => "kernel_size",
+        Structure::Attention { .. } => "num_heads",
+        Structure::Identity => panic!("{op} has no layer to pin"),
+    };
+    assert_eq!(int(&params[hyper]), shape.hyper, "{hyper}");
+    (channels, shape)
+}

@@ -22,8 +22,8 @@ use serde_json::Value;
 use std::collections::BTreeSet;
 use tch::{nn, Device, Kind};
 use vidnas_nn::pinned::{self, errors, tensor};
-use vidnas_nn::temporal::{OpShape, TemporalOp};
-use vidnas_space::{fixtures::micro_plus, OpKind, Structure};
+use vidnas_nn::temporal::TemporalOp;
+use vidnas_space::{fixtures::micro_plus, OpKind};
 
 /// f64: the same math in the same precision, only summation order differs (measured ≤ 3.8e-15).
 const TOL_F64: f64 = 1e-12;
@@ -48,21 +48,7 @@ fn run(op: OpKind, kind: Kind) -> (f64, f64) {
     // The fixture's hyper-parameters are the micro space's (with every op), at a slot that
     // allows the op.
     let space = micro_plus();
-    let shape = OpShape::of(&space, op);
-    let slot_name = fx["slot"].as_str().expect("slot");
-    let slot = &space.slots[space.slot_index(slot_name).expect("a micro slot")];
-    assert!(slot.allows(op), "{slot_name} allows {op}");
-    let params = &fx["params"];
-    let channels = int(&params["channels"]);
-    assert_eq!(channels, slot.channels as i64, "channels of {slot_name}");
-    assert_eq!(int(&params["groups"]), shape.groups, "groups");
-    // The fixture names the hyper-parameter as the space file does.
-    let hyper = match op.spec().structure {
-        Structure::Conv { .. } => "kernel_size",
-        Structure::Attention { .. } => "num_heads",
-        Structure::Identity => unreachable!(),
-    };
-    assert_eq!(int(&params[hyper]), shape.hyper, "{hyper}");
+    let (channels, shape) = pinned::op_fixture_shape(&fx, &space, op);
 
     let mut vs = nn::VarStore::new(Device::Cpu);
     let layer = TemporalOp::new(vs.root(), op, channels, shape).expect("a temporal op");
