@@ -31,6 +31,8 @@ const ZERO_IS_VALID: &[&str] = &[
     "--backward-share",
     "--text-encoder-ms",
     "--decoder-ms",
+    // 0: every frame draws its own noise (the default).
+    "--frame-noise-share",
 ];
 const HUGE_IS_VALID: &[&str] = &["--seed", "--data-seed"];
 const VALUES: [&str; 4] = ["0", "-1", "NaN", "1000000000"];
