@@ -266,6 +266,12 @@ pub fn train_temporal(
     let build = objective.build();
     let (init_run, init_weights) = match &stage.init_from {
         Some(file) if file.is_file() => (None, Some(FileRef::of(file)?)),
+        Some(file) if file.extension().is_some_and(|e| e == "safetensors") => {
+            return Err(TrainError::file(
+                file,
+                "not found (--init); a space's video supernet is made by scripts/pretrain-video.sh, or pass a supernet run folder",
+            ));
+        }
         Some(run) => {
             check_init_run(space, run, image_run)?;
             (Some(run.clone()), None)

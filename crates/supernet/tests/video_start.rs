@@ -82,6 +82,31 @@ fn a_supernet_starts_from_a_video_supernet_file() {
         }
     }
     assert!(carried > 10, "only {carried} tensors carried over");
+    let missing = dir.path().join("configs/micro-video.safetensors");
+    let err = train_temporal(
+        &space,
+        &image,
+        &dir.path().join("missing"),
+        Objective::Supernet(PathSampling::Fair),
+        quick(0, false),
+        TemporalStage {
+            init_from: Some(missing),
+            ..TemporalStage::default()
+        },
+        false,
+        false,
+        &cpu,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("micro-video.safetensors") && err.contains("scripts/pretrain-video.sh"),
+        "{err}"
+    );
+    assert!(
+        !dir.path().join("missing").exists(),
+        "no output for a refused start"
+    );
     let info = RunInfo::load(&dir.path().join("started")).unwrap();
     let init = info.init_weights.expect("the file is recorded");
     assert_eq!(init.sha256, vidnas_io::sha256_16(&shipped).unwrap());
