@@ -61,6 +61,8 @@ fn trained(build: Build, objective: Objective, data: &Dataset, vocab: &Vocab) ->
 
 #[test]
 fn temporal_layers_lower_the_motion_loss_below_the_image_models() {
+    // One thread: idle OpenMP threads spin, and beside other jobs they slowed this test 3x.
+    tch::set_num_threads(1);
     let vocab = Vocab::procedural();
     let train = motion_only_clips(0, 64);
     let held_out: Vec<_> = (0..16).map(|i| motion_only_clips(1, 16).get(i)).collect();
