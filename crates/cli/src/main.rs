@@ -58,8 +58,9 @@ enum Command {
     Finetune(commands::fewstep::FinetuneArgs),
     /// Distil the teacher into a few-step (4-step) student by adversarial fine-tuning.
     Distill(commands::fewstep::DistillArgs),
-    /// Evaluate the few-step student against the teacher: train the prompt-faithfulness
-    /// classifier, then compare distance, temporal consistency and faithfulness.
+    /// Evaluate generated video: train the prompt-faithfulness classifier, measure one model
+    /// against real clips (Fréchet distance, faithfulness, temporal consistency), or compare the
+    /// few-step student with its teacher.
     #[command(subcommand)]
     Eval(commands::eval::EvalCommand),
     /// Generate a clip from a prompt with an exported architecture (animated GIF + PNG strip).
