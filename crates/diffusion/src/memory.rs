@@ -10,7 +10,7 @@
 
 use crate::error::TrainError;
 use vidnas_nn::{Build, TextEncoderConfig};
-use vidnas_space::{Keys, Mixing, OpKind, Space, Structure};
+use vidnas_space::{OpKind, Space, Structure};
 
 /// Intermediate tensors of one slot's size that a spatial layer keeps for the backward pass.
 const KEPT_PER_LAYER: u64 = 16;
@@ -59,7 +59,6 @@ fn temporal_op_elems(space: &Space, op: OpKind, b: u64, c: u64, t: u64, hw: u64)
         Structure::Identity => 0,
         Structure::Conv { layers } => map.saturating_mul(2 * layers.len() as u64),
         Structure::Attention { mixes, keys } => {
-            let Keys::All = keys;
             let heads = space
                 .file
                 .temporal
@@ -67,16 +66,11 @@ fn temporal_op_elems(space: &Space, op: OpKind, b: u64, c: u64, t: u64, hw: u64)
                 .get(op)
                 .and_then(|p| p.num_heads())
                 .map_or(1, |h| h.max(1) as u64);
-            // Sequences per clip and their length.
-            let (sequences, len) = match mixes {
-                Mixing::Frames => (hw, t),
-                Mixing::Pixels => (t, hw),
-                Mixing::Volume => (1, t.saturating_mul(hw)),
-            };
+            let (sequences, len) = mixes.sequences(t, hw);
             map.saturating_mul(4).saturating_add(
                 b.saturating_mul(sequences)
                     .saturating_mul(heads)
-                    .saturating_mul(len.saturating_mul(len)),
+                    .saturating_mul(len.saturating_mul(keys.attended(len))),
             )
         }
     }

@@ -69,16 +69,9 @@ impl SyntheticEvaluator {
     /// Per clip: the sequences an attention forms, their length and the keys each query
     /// attends to.
     fn sequences(s: &Slot, mixes: Mixing, keys: Keys) -> (f64, f64, f64) {
-        let (t, hw) = (s.frames as f64, (s.height * s.width) as f64);
-        let (sequences, length) = match mixes {
-            Mixing::Frames => (hw, t),
-            Mixing::Pixels => (t, hw),
-            Mixing::Volume => (1.0, t * hw),
-        };
-        let attended = match keys {
-            Keys::All => length,
-        };
-        (sequences, length, attended)
+        let (sequences, length) = mixes.sequences(s.frames as u64, (s.height * s.width) as u64);
+        let attended = keys.attended(length);
+        (sequences as f64, length as f64, attended as f64)
     }
 
     fn macs(&self, s: &Slot, op: OpKind) -> f64 {

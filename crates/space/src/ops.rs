@@ -54,6 +54,16 @@ impl Mixing {
             Mixing::Volume => 3,
         }
     }
+
+    /// Per clip of `t` frames of `hw` pixels: how many sequences an attention over this
+    /// mixing forms and their length (saturating).
+    pub const fn sequences(self, t: u64, hw: u64) -> (u64, u64) {
+        match self {
+            Mixing::Frames => (hw, t),
+            Mixing::Pixels => (t, hw),
+            Mixing::Volume => (1, t.saturating_mul(hw)),
+        }
+    }
 }
 
 /// The kernel size of one convolution of a [`Structure::Conv`].
@@ -96,6 +106,15 @@ impl ConvLayer {
 pub enum Keys {
     /// Every token of its sequence (full self-attention).
     All,
+}
+
+impl Keys {
+    /// Keys each query attends to in a sequence of `length` tokens.
+    pub const fn attended(self, length: u64) -> u64 {
+        match self {
+            Keys::All => length,
+        }
+    }
 }
 
 /// What a temporal op computes, in terms every consumer derives its formulas from. Every op

@@ -390,13 +390,8 @@ pub fn run(a: DemoArgs) -> Result<()> {
 /// backbone when it exists (unless `--no-pretrained` or `--init-unet`).
 fn pretrained_backbone(a: &DemoArgs, space: &Space) -> Result<Option<PathBuf>> {
     if let Some(p) = &a.pretrained {
-        if !p.is_file() {
-            anyhow::bail!(
-                "--pretrained {}: not found; pass the model.safetensors of a `vidnas pretrain-image` run, or leave --pretrained out",
-                p.display()
-            );
-        }
-        return Ok(Some(p.clone()));
+        let fix = "pass the model.safetensors of a `vidnas pretrain-image` run";
+        return given_file("--pretrained", p, fix).map(Some);
     }
     if a.no_pretrained || a.backbone.init_unet.is_some() {
         return Ok(None);
@@ -408,19 +403,24 @@ fn pretrained_backbone(a: &DemoArgs, space: &Space) -> Result<Option<PathBuf>> {
 /// stage 1 starts from the shipped image model it was made from (unless `--no-video-start`).
 fn video_start(a: &DemoArgs, space: &Space, image: Option<&Path>) -> Result<Option<PathBuf>> {
     if let Some(p) = &a.video_start {
-        if !p.is_file() {
-            anyhow::bail!(
-                "--video-start {}: not found; make it with scripts/pretrain-video.sh, or leave --video-start out",
-                p.display()
-            );
-        }
-        return Ok(Some(p.clone()));
+        return given_file("--video-start", p, "make it with scripts/pretrain-video.sh").map(Some);
     }
     let shipped_image = shipped(&space.path, space.name(), "image");
     if a.no_video_start || image.is_none() || image != shipped_image.as_deref() {
         return Ok(None);
     }
     Ok(shipped(&space.path, space.name(), "video"))
+}
+
+/// The file a start flag names, refused when missing with `fix` or leaving the flag out.
+fn given_file(flag: &str, path: &Path, fix: &str) -> Result<PathBuf> {
+    if !path.is_file() {
+        anyhow::bail!(
+            "{flag} {}: not found; {fix}, or leave {flag} out",
+            path.display()
+        );
+    }
+    Ok(path.to_path_buf())
 }
 
 /// `configs/<name>-<kind>.safetensors` beside the folder holding the space file
