@@ -8,8 +8,8 @@
 //! classifier's features (or any [`VideoFeatures`] extractor), with bootstrap intervals and the
 //! spread between two draws of real clips as its noise floor.
 //!
-//! `metrics` is pure Rust; `classifier`, `eval`, `features`, `frechet` and `video_quality` run
-//! on libtorch.
+//! `metrics` and `prediction` are pure Rust; `classifier`, `eval`, `features`, `frechet` and
+//! `video_quality` run on libtorch.
 
 pub mod classifier;
 mod error;
@@ -18,6 +18,7 @@ pub mod eval_files;
 pub mod features;
 pub mod frechet;
 pub mod metrics;
+pub mod prediction;
 pub mod video_quality;
 
 pub use classifier::{
