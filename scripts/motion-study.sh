@@ -51,13 +51,16 @@ for lever in $LEVERS; do
   for ((steps = STEPS_EACH; steps <= MAX_STEPS; steps += STEPS_EACH)); do
     eval_dir="$OUT/eval/$lever-$steps"
     [ -f "$eval_dir/quality.json" ] && continue
-    if ! [ -f "$run/finetune.json" ] || [ "$(jq .train.steps "$run/finetune.json" 2>/dev/null || echo 0)" -lt "$steps" ] || ! [ -f "$run/model.safetensors" ]; then
+    # A marker per finished length: an interrupted run leaves finetune.json asking for more
+    # steps than model.safetensors holds, so neither file says how far training got.
+    if ! [ -f "$run/trained-$steps" ]; then
       start=$(date +%s)
       # shellcheck disable=SC2046
       $V finetune --config "$CONFIG" --weights configs/tiny-image.safetensors --arch "$ARCH" \
         --out "$run" --steps "$steps" --batch-size 4 --lr 1e-3 --seed 0 --threads "$THREADS" \
         --checkpoint-every "$STEPS_EACH" $(flags_of "$lever") \
         $( [ -f "$run/finetune.json" ] && echo --resume )
+      touch "$run/trained-$steps"
       echo "$lever: trained to $steps steps in $(( $(date +%s) - start )) s" | tee -a "$OUT/timing.log"
     fi
     start=$(date +%s)

@@ -59,18 +59,14 @@ fn temporal_op_elems(space: &Space, op: OpKind, b: u64, c: u64, t: u64, hw: u64)
         Structure::Identity => 0,
         Structure::Conv { layers } => map.saturating_mul(2 * layers.len() as u64),
         Structure::Attention { mixes, keys } => {
-            let heads = space
-                .file
-                .temporal
-                .ops
-                .get(op)
-                .and_then(|p| p.num_heads())
-                .map_or(1, |h| h.max(1) as u64);
+            let hyper = space.file.temporal.ops.get(op).and_then(|p| p.hyper());
+            let heads = hyper.map_or(1, |h| h.size.max(1));
+            let stride = hyper.map_or(1, |h| h.stride);
             let (sequences, len) = mixes.sequences(t, hw);
             map.saturating_mul(4).saturating_add(
                 b.saturating_mul(sequences)
                     .saturating_mul(heads)
-                    .saturating_mul(len.saturating_mul(keys.attended(len))),
+                    .saturating_mul(len.saturating_mul(keys.attended(len, stride))),
             )
         }
     }

@@ -7,9 +7,9 @@
 
 use tch::{nn, Device, Kind, Tensor};
 use vidnas_diffusion::VideoModel;
-use vidnas_nn::temporal::TemporalAttention;
+use vidnas_nn::temporal::{OpShape, TemporalAttention};
 use vidnas_nn::ResnetBlock2D;
-use vidnas_space::{Architecture, Mixing};
+use vidnas_space::{Architecture, Keys, Mixing, OpHyper};
 
 #[derive(Debug)]
 struct Head {
@@ -82,9 +82,12 @@ impl Discriminator {
                     temporal: TemporalAttention::new(
                         &p / "temporal",
                         c,
-                        attn_heads,
                         Mixing::Frames,
-                        groups,
+                        Keys::All,
+                        OpShape {
+                            groups,
+                            hyper: OpHyper::of_size(attn_heads as u64),
+                        },
                     ),
                     norm_out: nn::group_norm(&p / "norm_out", groups, c, Default::default()),
                     out: nn::conv2d(&p / "out", c, 1, 1, Default::default()),

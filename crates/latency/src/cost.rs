@@ -262,9 +262,7 @@ impl Signature {
                     // proj_in, to_q, to_k, to_v, to_out.0, proj_out on every token, then the
                     // scores and the weighted sum over each sequence.
                     let projections = 6.0 * f(&[t, h, w]) * f(&[c, c]);
-                    let attended = |length: u64| match keys {
-                        Keys::All => length,
-                    };
+                    let attended = |length: u64| keys.attended(length, self.key_stride());
                     let (hw, thw) = (h.saturating_mul(w), t.saturating_mul(h).saturating_mul(w));
                     // Grouped as `crates/profile/src/scale.rs` did, so the two agree to the bit.
                     let products = match mixes {
@@ -432,6 +430,7 @@ impl Signature {
                     };
                     let attended = match keys {
                         Keys::All => length,
+                        Keys::Strided => length.div_ceil(self.key_stride().max(1)),
                     };
                     act(e, e, 4 * e + sequences * heads * length * attended)
                 }

@@ -18,7 +18,7 @@
 use crate::error::LatencyError;
 use crate::signature::{OpClass, Signature};
 use std::collections::BTreeSet;
-use vidnas_space::{Architecture, OpKind, Space, Stage, Structure};
+use vidnas_space::{Architecture, OpKind, Space, Stage};
 
 /// Shape options of a lowering that the space does not fix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,16 +81,10 @@ pub fn lower(
 pub fn temporal_signature(space: &Space, slot: usize, op: OpKind) -> Option<Signature> {
     let s = &space.slots[slot];
     let params = space.file.temporal.ops.get(op)?;
-    // The hyper-parameter the op's structure reads (its kernel size or its heads).
-    let hyper = match op.spec().structure {
-        Structure::Identity => return None,
-        Structure::Conv { .. } => params.kernel_size()?,
-        Structure::Attention { .. } => params.num_heads()?,
-    };
     Signature::temporal(
         op,
         s.channels as u64,
-        hyper as u64,
+        params.hyper()?,
         space.file.backbone.norm_num_groups as u64,
         (s.frames as u64, s.height as u64, s.width as u64),
     )

@@ -36,12 +36,14 @@
 use crate::error::LatencyError;
 use std::fmt;
 use std::str::FromStr;
-use vidnas_space::{OpKind, Structure};
+use vidnas_space::{OpHyper, OpKind, Structure};
 
 /// Keys of a [`Structure::Conv`] op.
 const CONV_KEYS: &[&str] = &["c", "k", "groups", "t", "h", "w"];
-/// Keys of a [`Structure::Attention`] op.
+/// Keys of a [`Structure::Attention`] op attending to all keys.
 const ATTN_KEYS: &[&str] = &["c", "heads", "groups", "t", "h", "w"];
+/// Keys of a [`Structure::Attention`] op with [`Keys::Strided`] keys.
+const STRIDED_ATTN_KEYS: &[&str] = &["c", "heads", "stride", "groups", "t", "h", "w"];
 
 /// The classes of the spatial network, in canonical order (before the temporal ones).
 const BACKBONE_CLASSES: [OpClass; 7] = [
@@ -153,6 +155,7 @@ impl OpClass {
                 // Never a class of a lowered op.
                 Structure::Identity => &[],
                 Structure::Conv { .. } => CONV_KEYS,
+                Structure::Attention { keys, .. } if keys.strided() => STRIDED_ATTN_KEYS,
                 Structure::Attention { .. } => ATTN_KEYS,
             },
         }
@@ -228,11 +231,13 @@ pub enum Signature {
         w: u64,
     },
     /// Residual temporal self-attention block; `op` is an op whose structure is
-    /// [`Structure::Attention`] (attn1d, attn3d).
+    /// [`Structure::Attention`] (attn1d, attn3d, attn3d_stride). `stride` is 1 for an op that
+    /// attends to all keys (and then not written).
     TemporalAttn {
         op: OpKind,
         c: u64,
         heads: u64,
+        stride: u64,
         groups: u64,
         t: u64,
         h: u64,
@@ -253,6 +258,15 @@ impl Signature {
             Signature::TemporalConv { op, .. } | Signature::TemporalAttn { op, .. } => {
                 OpClass::Temporal(*op)
             }
+        }
+    }
+
+    /// The stride of a strided attention's keys; 1 for every other signature.
+    pub fn key_stride(&self) -> u64 {
+        if let Signature::TemporalAttn { stride, .. } = *self {
+            stride
+        } else {
+            1
         }
     }
 
@@ -318,26 +332,32 @@ impl Signature {
                 ..
             } => vec![c, k, groups, t, h, w],
             Signature::TemporalAttn {
+                op,
                 c,
                 heads,
+                stride,
                 groups,
                 t,
                 h,
                 w,
-                ..
-            } => {
-                vec![c, heads, groups, t, h, w]
-            }
+            } => match op.spec().structure {
+                Structure::Attention { keys, .. } if keys.strided() => {
+                    vec![c, heads, stride, groups, t, h, w]
+                }
+                Structure::Attention { .. } | Structure::Identity | Structure::Conv { .. } => {
+                    vec![c, heads, groups, t, h, w]
+                }
+            },
         }
     }
 
-    /// The temporal op `op` at channels `c`, its hyper-parameter `hyper` (a convolution's
-    /// kernel size, an attention's heads), `groups` and frames × height × width; `None` for
-    /// the identity.
+    /// The temporal op `op` at channels `c`, its hyper-parameters `hyper` (a convolution's
+    /// kernel size, an attention's heads and stride), `groups` and frames × height × width;
+    /// `None` for the identity.
     pub fn temporal(
         op: OpKind,
         c: u64,
-        hyper: u64,
+        hyper: OpHyper,
         groups: u64,
         (t, h, w): (u64, u64, u64),
     ) -> Option<Signature> {
@@ -346,16 +366,17 @@ impl Signature {
             Structure::Conv { .. } => Some(Signature::TemporalConv {
                 op,
                 c,
-                k: hyper,
+                k: hyper.size,
                 groups,
                 t,
                 h,
                 w,
             }),
-            Structure::Attention { .. } => Some(Signature::TemporalAttn {
+            Structure::Attention { keys, .. } => Some(Signature::TemporalAttn {
                 op,
                 c,
-                heads: hyper,
+                heads: hyper.size,
+                stride: if keys.strided() { hyper.stride } else { 1 },
                 groups,
                 t,
                 h,
@@ -421,7 +442,14 @@ impl Signature {
                 w: v[5],
             },
             OpClass::Temporal(op) => {
-                return Signature::temporal(op, v[0], v[1], v[2], (v[3], v[4], v[5]))
+                // A strided attention's stride sits after its heads.
+                let (hyper, rest) = if class.keys() == STRIDED_ATTN_KEYS {
+                    let (size, stride) = (v[1], v[2]);
+                    (OpHyper { size, stride }, &v[3..])
+                } else {
+                    (OpHyper::of_size(v[1]), &v[2..])
+                };
+                return Signature::temporal(op, v[0], hyper, rest[0], (rest[1], rest[2], rest[3]));
             }
         })
     }
@@ -464,10 +492,27 @@ impl Signature {
                 Ok(())
             }
             Signature::TemporalAttn {
-                c, heads, groups, ..
+                c,
+                heads,
+                stride,
+                groups,
+                t,
+                h,
+                w,
+                op,
             } => {
                 divides("groups", groups, "c", c)?;
-                divides("heads", heads, "c", c)
+                divides("heads", heads, "c", c)?;
+                let Structure::Attention { mixes, .. } = op.spec().structure else {
+                    return Ok(());
+                };
+                let (_, length) = mixes.sequences(t, h.saturating_mul(w));
+                if stride > length {
+                    return Err(format!(
+                        "stride={stride} is larger than the {length} tokens of a sequence"
+                    ));
+                }
+                Ok(())
             }
             Signature::TimeEmbed { .. }
             | Signature::ConvIn { .. }

@@ -7,23 +7,28 @@ use vidnas_latency::{
     all_signatures, temporal_signature, Dtype, LowerOptions, OpClass, PredictRequest, Signature,
     SlotCostModel,
 };
-use vidnas_space::{OpKind, Space, Structure};
+use vidnas_space::{OpHyper, OpKind, Space, Structure};
 
 /// A valid hyper-parameter for an op of this structure: kernel 3, or 2 heads.
-fn hyper(structure: Structure) -> u64 {
+fn hyper(structure: Structure) -> OpHyper {
     match structure {
-        Structure::Identity => 0,
-        Structure::Conv { .. } => 3,
-        Structure::Attention { .. } => 2,
+        Structure::Identity => OpHyper::of_size(0),
+        Structure::Conv { .. } => OpHyper::of_size(3),
+        Structure::Attention { keys, .. } if keys.strided() => OpHyper { size: 2, stride: 2 },
+        Structure::Attention { .. } => OpHyper::of_size(2),
     }
 }
 
 /// The hyper-parameters a space file gives an op of this structure.
 fn hyper_json(structure: Structure) -> serde_json::Value {
+    let h = hyper(structure);
     match structure {
         Structure::Identity => serde_json::json!({}),
-        Structure::Conv { .. } => serde_json::json!({ "kernel_size": hyper(structure) }),
-        Structure::Attention { .. } => serde_json::json!({ "num_heads": hyper(structure) }),
+        Structure::Conv { .. } => serde_json::json!({ "kernel_size": h.size }),
+        Structure::Attention { keys, .. } if keys.strided() => {
+            serde_json::json!({ "num_heads": h.size, "stride": h.stride })
+        }
+        Structure::Attention { .. } => serde_json::json!({ "num_heads": h.size }),
     }
 }
 

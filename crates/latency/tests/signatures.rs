@@ -91,6 +91,7 @@ fn signature() -> impl Strategy<Value = Signature> {
                 },
                 c: groups * heads * a,
                 heads,
+                stride: 1,
                 groups,
                 t,
                 h,

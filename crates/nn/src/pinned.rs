@@ -60,7 +60,7 @@ pub fn errors(actual: &Tensor, expected: &Tensor) -> (f64, f64) {
 }
 
 /// Checks a temporal-op fixture's `slot` and `params` (channels, groups and the op's one
-/// hyper-parameter, named as the space file names it) against `space`; returns the op's
+/// hyper-parameters, named as the space file names them) against `space`; returns the op's
 /// channels and the shape `VideoUNet` builds it with. Panics naming the mismatch (tests only).
 pub fn op_fixture_shape(
     fx: &Value,
@@ -80,11 +80,16 @@ pub fn op_fixture_shape(
     let channels = int(&params["channels"]);
     assert_eq!(channels, slot.channels as i64, "channels of {slot_name}");
     assert_eq!(int(&params["groups"]), shape.groups, "groups");
-    let hyper = match op.spec().structure {
+    let size = match op.spec().structure {
         Structure::Conv { .. } => "kernel_size",
-        Structure::Attention { .. } => "num_heads",
+        Structure::Attention { keys, .. } => {
+            if keys.strided() {
+                assert_eq!(int(&params["stride"]) as u64, shape.hyper.stride, "stride");
+            }
+            "num_heads"
+        }
         Structure::Identity => panic!("{op} has no layer to pin"),
     };
-    assert_eq!(int(&params[hyper]), shape.hyper, "{hyper}");
+    assert_eq!(int(&params[size]) as u64, shape.hyper.size, "{size}");
     (channels, shape)
 }

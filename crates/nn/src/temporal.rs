@@ -5,7 +5,7 @@
 
 use crate::attention::Attention;
 use tch::{nn, Kind, Tensor};
-use vidnas_space::{ConvLayer, Keys, Mixing, OpKind, Space, Structure};
+use vidnas_space::{ConvLayer, Keys, Mixing, OpHyper, OpKind, Space, Structure};
 
 /// `[B·T, C, H, W]` → `[B, C, T, H, W]`.
 fn unfold_frames(xs: &Tensor, frames: i64) -> Tensor {
@@ -23,12 +23,12 @@ fn fold_frames(xs: &Tensor) -> Tensor {
 }
 
 /// What one temporal op is built with, besides its channels: the backbone's GroupNorm groups
-/// and the op's hyper-parameter (`kernel_size` of a [`Structure::Conv`], `num_heads` of a
-/// [`Structure::Attention`]; see [`vidnas_space::OpParams`]).
+/// and the op's hyper-parameters (`kernel_size` of a [`Structure::Conv`], `num_heads` and the
+/// stride of [`Keys::Strided`] of a [`Structure::Attention`]; see [`vidnas_space::OpParams`]).
 #[derive(Debug, Clone, Copy)]
 pub struct OpShape {
     pub groups: i64,
-    pub hyper: i64,
+    pub hyper: OpHyper,
 }
 
 impl OpShape {
@@ -38,7 +38,7 @@ impl OpShape {
         let entry = space.file.temporal.ops.get(op);
         OpShape {
             groups: space.file.backbone.norm_num_groups as i64,
-            hyper: entry.and_then(|p| p.hyper()).unwrap_or(1) as i64,
+            hyper: entry.and_then(|p| p.hyper()).unwrap_or(OpHyper::of_size(1)),
         }
     }
 }
@@ -60,16 +60,9 @@ impl TemporalOp {
             Structure::Conv { layers } => Some(TemporalOp::Conv(TemporalConv::new(
                 vs, channels, layers, shape,
             ))),
-            Structure::Attention { mixes, keys } => {
-                let Keys::All = keys;
-                Some(TemporalOp::Attn(TemporalAttention::new(
-                    vs,
-                    channels,
-                    shape.hyper,
-                    mixes,
-                    shape.groups,
-                )))
-            }
+            Structure::Attention { mixes, keys } => Some(TemporalOp::Attn(TemporalAttention::new(
+                vs, channels, mixes, keys, shape,
+            ))),
         }
     }
 
@@ -103,7 +96,7 @@ impl TemporalConv {
             .iter()
             .enumerate()
             .map(|(i, layer)| {
-                let kernel = layer.kernel.size(shape.hyper as u64) as i64;
+                let kernel = layer.kernel.size(shape.hyper.size) as i64;
                 let mut cfg = nn::ConvConfig {
                     padding: kernel / 2,
                     ..Default::default()
@@ -154,7 +147,8 @@ impl TemporalConv {
 
 /// `norm → proj_in → +frame position → attention → proj_out`, residual. Over `Frames`
 /// (attn1d) it attends over time with space folded into the batch; over the `Volume` (attn3d)
-/// over all T·H·W tokens; over `Pixels`, within each frame.
+/// over all T·H·W tokens; over `Pixels`, within each frame. With [`Keys::Strided`] every
+/// query attends to every `stride`-th token of its sequence only.
 #[derive(Debug)]
 pub struct TemporalAttention {
     norm: nn::GroupNorm,
@@ -162,14 +156,21 @@ pub struct TemporalAttention {
     attn: Attention,
     proj_out: nn::Linear,
     mixes: Mixing,
+    /// Keys and values are every `stride`-th token (1: all of them).
+    stride: i64,
 }
 
 impl TemporalAttention {
-    pub fn new(vs: nn::Path, channels: i64, heads: i64, mixes: Mixing, groups: i64) -> Self {
+    pub fn new(vs: nn::Path, channels: i64, mixes: Mixing, keys: Keys, shape: OpShape) -> Self {
         let zero = nn::LinearConfig {
             ws_init: nn::Init::Const(0.0),
             bs_init: Some(nn::Init::Const(0.0)),
             bias: true,
+        };
+        let (heads, groups) = (shape.hyper.size as i64, shape.groups);
+        let stride = match keys {
+            Keys::All => 1,
+            Keys::Strided => shape.hyper.stride.max(1) as i64,
         };
         Self {
             norm: nn::group_norm(&vs / "norm", groups, channels, Default::default()),
@@ -177,6 +178,7 @@ impl TemporalAttention {
             attn: Attention::new(&vs / "attn", channels, channels, heads),
             proj_out: nn::linear(&vs / "proj_out", channels, channels, zero),
             mixes,
+            stride,
         }
     }
 
@@ -212,7 +214,14 @@ impl TemporalAttention {
                 tokens + per_frame
             }
         };
-        let out = self.attn.forward(&tokens, None).apply(&self.proj_out);
+        let keys = (self.stride > 1).then(|| {
+            let length = tokens.size()[1];
+            tokens.slice(1, 0, length, self.stride)
+        });
+        let out = self
+            .attn
+            .forward(&tokens, keys.as_ref())
+            .apply(&self.proj_out);
         let out = match self.mixes {
             Mixing::Frames => out.view([b, h, w, t, c]).permute([0, 4, 3, 1, 2]),
             Mixing::Volume | Mixing::Pixels => out.view([b, t, h, w, c]).permute([0, 4, 1, 2, 3]),

@@ -38,10 +38,10 @@ fn the_python_twin_registry_matches_the_rust_one() {
                     .collect();
                 format!(r#"("conv", [{}])"#, stages.join(", "))
             }
-            Structure::Attention { mixes, keys } => {
-                let Keys::All = keys;
-                format!(r#"("attention", "{}")"#, mixing(mixes))
-            }
+            Structure::Attention { mixes, keys } => match keys {
+                Keys::All => format!(r#"("attention", "{}")"#, mixing(mixes)),
+                Keys::Strided => format!(r#"("attention", "{}", "strided")"#, mixing(mixes)),
+            },
         };
         let line = format!(r#""{op}": {want},"#);
         assert!(

@@ -8,6 +8,7 @@ use vidnas_nn::{
     timestep_features, ResnetBlock2D, TimestepEmbedding, Transformer2DConfig, Transformer2DModel,
 };
 use vidnas_nn::{Downsample2D, Upsample2D};
+use vidnas_space::OpHyper;
 
 /// A built op: its weights live in `_vs`; `run` performs one forward pass.
 pub struct TimedOp {
@@ -124,7 +125,7 @@ pub fn build(sig: &Signature, batch: i64, kind: Kind, device: Device) -> TimedOp
         Signature::TemporalConv {
             op,
             c,
-            k: hyper,
+            k: size,
             groups,
             t,
             h,
@@ -133,15 +134,20 @@ pub fn build(sig: &Signature, batch: i64, kind: Kind, device: Device) -> TimedOp
         | Signature::TemporalAttn {
             op,
             c,
-            heads: hyper,
+            heads: size,
             groups,
             t,
             h,
             w,
+            ..
         } => {
+            let hyper = OpHyper {
+                size,
+                stride: sig.key_stride(),
+            };
             let shape = OpShape {
                 groups: i(groups),
-                hyper: i(hyper),
+                hyper,
             };
             let m = TemporalOp::new(&root / "m", op, i(c), shape)
                 .expect("signatures never hold `none`");

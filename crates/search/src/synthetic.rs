@@ -26,6 +26,8 @@ pub struct SyntheticEvaluator {
     slots: Vec<Slot>,
     /// `kernel_size` of each op, by [`OpKind::index`] (3 where the space declares none).
     kernels: [usize; OpKind::COUNT],
+    /// Each op's key stride (1 unless its keys are strided).
+    strides: [usize; OpKind::COUNT],
     /// The one head count of every attention op: attn1d's, else 4.
     heads: usize,
     with_score: bool,
@@ -45,6 +47,7 @@ impl SyntheticEvaluator {
         SyntheticEvaluator {
             slots: space.slots.clone(),
             kernels: OpKind::ALL.map(|op| ops.get(op).and_then(|p| p.kernel_size()).unwrap_or(3)),
+            strides: OpKind::ALL.map(|op| ops.get(op).and_then(|p| p.stride()).unwrap_or(1)),
             heads: ops
                 .get(OpKind::Attn1d)
                 .and_then(|p| p.num_heads())
@@ -68,9 +71,9 @@ impl SyntheticEvaluator {
 
     /// Per clip: the sequences an attention forms, their length and the keys each query
     /// attends to.
-    fn sequences(s: &Slot, mixes: Mixing, keys: Keys) -> (f64, f64, f64) {
+    fn sequences(&self, s: &Slot, op: OpKind, mixes: Mixing, keys: Keys) -> (f64, f64, f64) {
         let (sequences, length) = mixes.sequences(s.frames as u64, (s.height * s.width) as u64);
-        let attended = keys.attended(length);
+        let attended = keys.attended(length, self.strides[op.index()] as u64);
         (sequences as f64, length as f64, attended as f64)
     }
 
@@ -85,7 +88,7 @@ impl SyntheticEvaluator {
             Structure::Identity => 0.0,
             Structure::Conv { layers } => tokens * c * c * self.taps(op, layers) as f64,
             Structure::Attention { mixes, keys } => {
-                let (sequences, length, attended) = Self::sequences(s, mixes, keys);
+                let (sequences, length, attended) = self.sequences(s, op, mixes, keys);
                 tokens * 4.0 * c * c + 2.0 * sequences * length * attended * c
             }
         }
@@ -112,7 +115,7 @@ impl SyntheticEvaluator {
             Structure::Identity => 0.0,
             Structure::Conv { layers } => t * hw * c * self.taps(op, layers) as f64,
             Structure::Attention { mixes, keys } => {
-                let (sequences, length, attended) = Self::sequences(s, mixes, keys);
+                let (sequences, length, attended) = self.sequences(s, op, mixes, keys);
                 heads * sequences * length * attended
             }
         }

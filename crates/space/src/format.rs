@@ -1,7 +1,7 @@
 //! The search-space file format (`format: "vidnas-space/1"`). Unknown fields are rejected so a
 //! typo never silently falls back to a default.
 
-use crate::ops::{OpKind, Structure};
+use crate::ops::{OpHyper, OpKind, Structure};
 use serde::{Deserialize, Serialize};
 
 pub const FORMAT_VERSION: &str = "vidnas-space/1";
@@ -181,18 +181,33 @@ impl OpParams<'_> {
         }
     }
 
-    /// The one hyper-parameter the op's structure reads: `kernel_size` of a convolution,
-    /// `num_heads` of an attention; `None` for the identity.
-    pub fn hyper(self) -> Option<usize> {
-        self.kernel_size().or(self.num_heads())
+    /// `stride`, for an attention entry that has one (the stride of [`crate::Keys::Strided`]).
+    pub fn stride(self) -> Option<usize> {
+        match self {
+            OpParams::Attn(a) => a.stride,
+            OpParams::None(_) | OpParams::Conv(_) => None,
+        }
     }
 
-    /// Whether these are the hyper-parameters `structure` reads.
+    /// The hyper-parameters the op's structure reads: `kernel_size` of a convolution,
+    /// `num_heads` (and `stride`) of an attention; `None` for the identity.
+    pub fn hyper(self) -> Option<OpHyper> {
+        let size = self.kernel_size().or(self.num_heads())?;
+        Some(OpHyper {
+            size: size as u64,
+            stride: self.stride().unwrap_or(1) as u64,
+        })
+    }
+
+    /// Whether these are the hyper-parameters `structure` reads (a stride exactly where the
+    /// keys are strided).
     pub fn fits(self, structure: Structure) -> bool {
         match structure {
             Structure::Identity => matches!(self, OpParams::None(_)),
             Structure::Conv { .. } => matches!(self, OpParams::Conv(_)),
-            Structure::Attention { .. } => matches!(self, OpParams::Attn(_)),
+            Structure::Attention { keys, .. } => {
+                matches!(self, OpParams::Attn(_)) && self.stride().is_some() == keys.strided()
+            }
         }
     }
 }
@@ -218,6 +233,9 @@ pub struct ConvOp {
 pub struct AttnOp {
     /// Attention heads; must divide every slot's channels.
     pub num_heads: usize,
+    /// Strided attention only: each query attends to every `stride`-th token of its sequence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stride: Option<usize>,
     /// The op is only allowed at slots whose height and width are at most this.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_resolution: Option<usize>,
@@ -258,6 +276,9 @@ mod tests {
             let entry = match op.spec().structure {
                 Structure::Identity => serde_json::json!({}),
                 Structure::Conv { .. } => serde_json::json!({ "kernel_size": 3 }),
+                Structure::Attention { keys, .. } if keys.strided() => {
+                    serde_json::json!({ "num_heads": 2, "stride": 2 })
+                }
                 Structure::Attention { .. } => serde_json::json!({ "num_heads": 2 }),
             };
             ops.insert(op.as_str().into(), entry);

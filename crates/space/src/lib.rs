@@ -29,7 +29,7 @@ pub use format::{AttnOp, ConvOp, NoneOp, OpParams, FORMAT_VERSION};
 pub use format::{Backbone, Constraints, OpsSpec, Placement, SpaceFile, TemporalSpec, Video};
 /// Exact counts ([`Space::count`]); re-exported so callers need no `num-bigint` dependency.
 pub use num_bigint::BigUint;
-pub use ops::{ConvLayer, Kernel, Keys, Mixing, OpKind, OpSpec, Structure};
+pub use ops::{ConvLayer, Kernel, Keys, Mixing, OpHyper, OpKind, OpSpec, Structure};
 pub use sampling::Enumerate;
 pub use slots::{Slot, Stage};
 pub use space::Space;

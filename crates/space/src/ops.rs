@@ -106,14 +106,44 @@ impl ConvLayer {
 pub enum Keys {
     /// Every token of its sequence (full self-attention).
     All,
+    /// Every `stride`-th token of its sequence, in the sequence's order, from the first (the
+    /// op's `stride` hyper-parameter; S2DiT's stride self-attention). Queries stay every token,
+    /// so the output keeps its shape while the scores shrink by the stride.
+    Strided,
 }
 
 impl Keys {
-    /// Keys each query attends to in a sequence of `length` tokens.
-    pub const fn attended(self, length: u64) -> u64 {
+    /// Keys each query attends to in a sequence of `length` tokens, given the op's `stride`
+    /// (ignored by [`Keys::All`]; 0 is read as 1, validation rejects it first).
+    pub const fn attended(self, length: u64, stride: u64) -> u64 {
         match self {
             Keys::All => length,
+            Keys::Strided => length.div_ceil(if stride == 0 { 1 } else { stride }),
         }
+    }
+
+    /// Whether the op reads a `stride` hyper-parameter.
+    pub const fn strided(self) -> bool {
+        match self {
+            Keys::All => false,
+            Keys::Strided => true,
+        }
+    }
+}
+
+/// The hyper-parameters an op's structure reads, as numbers: `size` is a [`Structure::Conv`]'s
+/// `kernel_size` or a [`Structure::Attention`]'s `num_heads`; `stride` the stride of
+/// [`Keys::Strided`] (1 for every other op).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct OpHyper {
+    pub size: u64,
+    pub stride: u64,
+}
+
+impl OpHyper {
+    /// An op without a stride.
+    pub const fn of_size(size: u64) -> Self {
+        OpHyper { size, stride: 1 }
     }
 }
 

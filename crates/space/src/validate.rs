@@ -3,7 +3,7 @@
 
 use crate::error::SpaceError;
 use crate::format::{Placement, SpaceFile, FORMAT_VERSION};
-use crate::ops::OpKind;
+use crate::ops::{OpKind, Structure};
 use crate::slots::Slot;
 use std::path::Path;
 
@@ -283,6 +283,37 @@ pub(crate) fn check_structure(path: &Path, f: &SpaceFile) -> Result<(), SpaceErr
             );
         }
     }
+    for (op, params) in ops.declared() {
+        let field = format!("temporal.ops.{op}.stride");
+        let strided = match op.spec().structure {
+            Structure::Attention { keys, .. } => keys.strided(),
+            Structure::Identity | Structure::Conv { .. } => false,
+        };
+        match (params.stride(), strided) {
+            (Some(_), false) => {
+                return err(
+                    &field,
+                    format!("`{op}` attends to every token and has no stride"),
+                    "remove the field (a strided attention such as attn3d_stride takes one)",
+                )
+            }
+            (None, true) => {
+                return err(
+                    &field,
+                    format!("`{op}` attends to every stride-th token and needs its stride"),
+                    "add \"stride\": 2 (or larger: each query attends to 1/stride of the tokens)",
+                )
+            }
+            (Some(0), true) => {
+                return err(
+                    &field,
+                    "must be positive, got 0".into(),
+                    "use a stride of at least 1 (1 attends to every token)",
+                )
+            }
+            (Some(_), true) | (None, false) => {}
+        }
+    }
     let c = &f.temporal.constraints;
     if let Some(max) = c.max_temporal_layers {
         if max < c.min_temporal_layers {
@@ -327,6 +358,37 @@ pub(crate) fn check_slots(path: &Path, f: &SpaceFile, slots: &[Slot]) -> Result<
                          allowing {op}: one of {}",
                         common_divisors(slots.iter().filter(|s| s.allows(op)).map(|s| s.channels))
                     ),
+                );
+            }
+        }
+    }
+    // A stride past a sequence's length would leave one key: the op would no longer be the
+    // attention the space means, so the range is the shortest sequence the op runs on.
+    for (op, stride, mixes) in f.temporal.ops.declared().filter_map(|(op, p)| {
+        let Structure::Attention { mixes, .. } = op.spec().structure else {
+            return None;
+        };
+        Some((op, p.stride()?, mixes))
+    }) {
+        let length = |s: &Slot| {
+            mixes
+                .sequences(s.frames as u64, (s.height * s.width) as u64)
+                .1
+        };
+        if let Some(shortest) = slots
+            .iter()
+            .filter(|s| s.allows(op))
+            .min_by_key(|s| length(s))
+        {
+            let tokens = length(shortest);
+            if stride as u64 > tokens {
+                return err(
+                    &format!("temporal.ops.{op}.stride"),
+                    format!(
+                        "stride {stride} is larger than the {tokens} tokens of a sequence at slot `{}` ({}×{}×{})",
+                        shortest.name, shortest.frames, shortest.height, shortest.width
+                    ),
+                    &format!("use a stride from 1 to {tokens}"),
                 );
             }
         }

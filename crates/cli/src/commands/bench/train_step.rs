@@ -185,7 +185,11 @@ pub fn run(a: BenchTrainStepArgs) -> Result<()> {
             "groups": b.norm_num_groups,
             "hyper": ops
                 .declared()
-                .filter_map(|(op, p)| Some((op.as_str(), p.hyper()?)))
+                .filter_map(|(op, p)| Some((op.as_str(), p.hyper()?.size)))
+                .collect::<std::collections::BTreeMap<_, _>>(),
+            "stride": ops
+                .declared()
+                .filter_map(|(op, p)| Some((op.as_str(), p.stride()?)))
                 .collect::<std::collections::BTreeMap<_, _>>(),
         },
         "build": if matches!(build, Build::Supernet) { "supernet" } else { "subnet" },
