@@ -6,13 +6,19 @@ Regenerate (deterministic on CPU, one thread), from the repository root:
 
     ~/.cache/vidnas/venv-torch-2.13.0/bin/python scripts/pin_math.py
 
+or only some fixtures, by file name without `.json` (the others are left as they are; their
+last bits can move when regenerated on another machine):
+
+    ~/.cache/vidnas/venv-torch-2.13.0/bin/python scripts/pin_math.py --only temporal_attn3d_stride
+
 It writes:
-  crates/nn/tests/fixtures/pinned/temporal_{conv1d,conv3d,attn1d,attn3d}.json
+  crates/nn/tests/fixtures/pinned/temporal_{conv1d,conv3d,attn1d,attn3d,conv2plus1d,attn3d_stride}.json
       one temporal op each (crates/nn/src/temporal.rs): its hyper-parameters (the micro space's:
-      kernel size and heads from search-spaces/tiny.json, 4 groups, the channels of a micro
-      slot that allows the op), an input [B*T, C, H, W] with B=2, T=3, H=2, W=3, every weight
-      random and nonzero (the zero-initialised output projections too) under the Rust op's
-      variable names, and the output, all in f64.
+      kernel size and heads from search-spaces/tiny.json, those of the newer ops from
+      search-spaces/tiny-plus.json, 4 groups, the channels of a micro slot that allows the op),
+      an input [B*T, C, H, W] with B=2, T=3, H=2, W=3, every weight random and nonzero (the
+      zero-initialised output projections too) under the Rust op's variable names, and the
+      output, all in f64.
   crates/diffusion/tests/fixtures/pinned/adamw.json
       3 steps of torch.optim.AdamW on two tensors (f32 and f64), non-default hyper-parameters.
   crates/diffusion/tests/fixtures/pinned/ddim_step.json
@@ -28,6 +34,7 @@ paths: frames are unfolded and tokens gathered with explicit loops, group norm a
 are written out, conv1d over time runs as a (k, 1, 1) Conv3d, as diffusers' TemporalConvLayer.
 """
 
+import argparse
 import json
 import math
 import os
@@ -69,7 +76,16 @@ def render(obj, indent=0):
     return json.dumps(obj)
 
 
+# --only: the fixture names (file names without `.json`) to write; None writes every one.
+ONLY = None
+WRITTEN = set()
+
+
 def write(directory, name, obj):
+    stem = name.removesuffix(".json")
+    if ONLY is not None and stem not in ONLY:
+        return
+    WRITTEN.add(stem)
     os.makedirs(directory, exist_ok=True)
     path = os.path.join(directory, name)
     with open(path, "w") as f:
@@ -174,7 +190,9 @@ class Conv2plus1d(TemporalConv):
 
 class Attention(torch.nn.Module):
     """diffusers' Attention (to_q, to_k, to_v without bias, to_out.0) with AttnProcessor's
-    head split (channels cut into `heads` contiguous chunks) and softmax(q k^T / sqrt(d)) v."""
+    head split (channels cut into `heads` contiguous chunks) and softmax(q k^T / sqrt(d)) v.
+    With `stride` > 1 the keys and values come from tokens 0, stride, 2*stride, ... of the
+    sequence only (strided attention); the queries stay every token."""
 
     def __init__(self, channels, heads):
         super().__init__()
@@ -184,14 +202,22 @@ class Attention(torch.nn.Module):
         self.to_v = torch.nn.Linear(channels, channels, bias=False)
         self.to_out = torch.nn.ModuleList([torch.nn.Linear(channels, channels)])
 
-    def forward(self, x):  # [L, C], one sequence
+    def forward(self, x, stride=1):  # [L, C], one sequence
         length, c = x.shape
         d = c // self.heads
 
-        def split(t):  # [L, C] -> [heads, L, d]
-            return t.reshape(length, self.heads, d).permute(1, 0, 2)
+        def split(t):  # [n, C] -> [heads, n, d]
+            return t.reshape(t.shape[0], self.heads, d).permute(1, 0, 2)
 
-        q, k, v = split(self.to_q(x)), split(self.to_k(x)), split(self.to_v(x))
+        # The attended tokens, gathered one by one: positions 0, stride, 2*stride, ... < length.
+        keys = []
+        position = 0
+        while position < length:
+            keys.append(x[position])
+            position += stride
+        assert len(keys) == -(-length // stride)
+        context = torch.stack(keys)
+        q, k, v = split(self.to_q(x)), split(self.to_k(context)), split(self.to_v(context))
         weights = torch.softmax(q @ k.transpose(1, 2) / math.sqrt(d), dim=-1)
         out = weights @ v
         # Self-check against torch's own kernel.
@@ -213,13 +239,17 @@ def frame_positions(frames, channels):
 
 
 class TemporalAttention(torch.nn.Module):
-    """norm -> proj_in -> + frame position -> self-attention -> proj_out, residual.
-    attn1d: one sequence of T tokens per (clip, y, x); attn3d: one sequence of T*H*W tokens per
-    clip, frame-major ((t, y, x) in row-major order), each token getting its frame's position."""
+    """norm -> proj_in -> + frame position -> self-attention -> proj_out, residual, over the
+    sequences of `mixes`: "frames" (attn1d) one sequence of T tokens per (clip, y, x); "pixels"
+    one of H*W tokens per (clip, frame), row-major; "volume" (attn3d) one of T*H*W tokens per
+    clip, frame-major ((t, y, x) in row-major order). Each token gets its frame's position.
+    `stride` > 1 (attn3d_stride): each sequence's keys and values are its tokens 0, stride,
+    2*stride, ... (after proj_in and the position), the queries all of its tokens."""
 
-    def __init__(self, channels, heads, spatial):
+    def __init__(self, channels, heads, mixes, stride=1):
         super().__init__()
-        self.spatial = spatial
+        assert mixes in ("frames", "pixels", "volume"), mixes
+        self.mixes, self.stride = mixes, stride
         self.norm = GroupNorm(GROUPS, channels)
         self.proj_in = torch.nn.Linear(channels, channels)
         self.attn = Attention(channels, heads)
@@ -230,15 +260,17 @@ class TemporalAttention(torch.nn.Module):
         b, c, t, h, w = video.shape
         pos = frame_positions(t, c).to(video.dtype)
         out = torch.zeros_like(video)
-        if self.spatial:
+        if self.mixes == "volume":
             sequences = [[(i, f, y, x) for f in range(t) for y in range(h) for x in range(w)] for i in range(b)]
+        elif self.mixes == "pixels":
+            sequences = [[(i, f, y, x) for y in range(h) for x in range(w)] for i in range(b) for f in range(t)]
         else:
             sequences = [[(i, f, y, x) for f in range(t)] for i in range(b) for y in range(h) for x in range(w)]
         for seq in sequences:
             tokens = torch.stack([video[i, :, f, y, x] for (i, f, y, x) in seq])
             frame = torch.tensor([f for (_, f, _, _) in seq])
             tokens = self.proj_in(tokens) + pos[frame]
-            result = self.proj_out(self.attn(tokens))
+            result = self.proj_out(self.attn(tokens, self.stride))
             for n, (i, f, y, x) in enumerate(seq):
                 out[i, :, f, y, x] = result[n]
         return xs + fold_frames(out)
@@ -258,6 +290,15 @@ TEMPORAL_SNIPPET = {
         "# attn1d: a sequence of T tokens per (b, y, x); attn3d: T*H*W tokens per b, frame-major",
         "tokens = proj_in(video[b, :, t, y, x] for each token) + frame_positions(T, C)[t]",
         "q, k, v = (to_q(tokens), to_k(tokens), to_v(tokens)) split into heads of C/heads channels",
+        "o = to_out.0(concat_heads(softmax(q @ k^T / sqrt(C/heads)) @ v))",
+        "out[b, :, t, y, x] = proj_out(o); out = xs + fold_frames(out)",
+    ],
+    "attn_stride": [
+        "video = group_norm(unfold_frames(xs, T), 4, norm)",
+        "# attn3d_stride: T*H*W tokens per b, frame-major, as attn3d",
+        "tokens = proj_in(video[b, :, t, y, x] for each token) + frame_positions(T, C)[t]",
+        "keys = tokens[0], tokens[s], tokens[2s], ... (every s-th token of the sequence, s = stride; ceil(L/s) of them)",
+        "q, k, v = (to_q(tokens), to_k(keys), to_v(keys)) split into heads of C/heads channels",
         "o = to_out.0(concat_heads(softmax(q @ k^T / sqrt(C/heads)) @ v))",
         "out[b, :, t, y, x] = proj_out(o); out = xs + fold_frames(out)",
     ],
@@ -282,13 +323,15 @@ def randomise(module, generator):
 def temporal_fixtures():
     with open(os.path.join(ROOT, "search-spaces", "tiny.json")) as f:
         ops = json.load(f)["temporal"]["ops"]  # micro() keeps tiny's ops
+    with open(os.path.join(ROOT, "search-spaces", "tiny-plus.json")) as f:
+        ops_plus = json.load(f)["temporal"]["ops"]  # micro_plus() takes tiny-plus's
     # (op, micro slot whose channels the op is built with, module)
     cases = [
         ("conv1d", "down.0.block.0", 8, lambda c: TemporalConv(c, ops["conv1d"]["kernel_size"], False)),
         ("conv3d", "down.0.block.0", 8, lambda c: TemporalConv(c, ops["conv3d"]["kernel_size"], True)),
-        ("attn1d", "down.0.block.0", 8, lambda c: TemporalAttention(c, ops["attn1d"]["num_heads"], False)),
+        ("attn1d", "down.0.block.0", 8, lambda c: TemporalAttention(c, ops["attn1d"]["num_heads"], "frames")),
         # micro() allows attn3d only at 4x4 and below: the 16-channel slots.
-        ("attn3d", "down.1.block.0", 16, lambda c: TemporalAttention(c, ops["attn3d"]["num_heads"], True)),
+        ("attn3d", "down.1.block.0", 16, lambda c: TemporalAttention(c, ops["attn3d"]["num_heads"], "volume")),
         # Declared by search-spaces/tiny-plus.json (fixtures::micro_plus()), kernel 3.
         ("conv2plus1d", "down.0.block.0", 8, lambda c: Conv2plus1d(c, 3)),
     ]
@@ -309,6 +352,9 @@ def temporal_fixtures():
         else:
             params["num_heads"] = module.attn.heads
             snippet = TEMPORAL_SNIPPET["attn"]
+            if module.stride > 1:
+                params["stride"] = module.stride
+                snippet = TEMPORAL_SNIPPET["attn_stride"]
         write(
             NN_DIR,
             f"temporal_{op}.json",
@@ -527,12 +573,22 @@ def schedule_fixture():
 
 
 def main():
+    global ONLY
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--only", nargs="+", metavar="NAME",
+                    help="write only these fixtures (file names without .json, e.g. "
+                         "temporal_conv1d); default: all")
+    args = ap.parse_args()
+    ONLY = set(args.only) if args.only else None
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
     temporal_fixtures()
     adamw_fixture()
     ddim_fixture()
     schedule_fixture()
+    if ONLY is not None and ONLY - WRITTEN:
+        raise SystemExit(f"no fixture named {', '.join(sorted(ONLY - WRITTEN))}; "
+                         f"written: {', '.join(sorted(WRITTEN)) or 'none'}")
 
 
 if __name__ == "__main__":

@@ -7,9 +7,9 @@ config (the same keys); the forward pass walks its modules in the order of
 crates/nn/src/unet.rs and runs a temporal slot after every layer the space names. The temporal
 ops are crates/nn/src/temporal.rs op for op (GroupNorm, SiLU, Conv1d over frames with
 space folded into the batch or Conv3d, zero-initialised second conv; GroupNorm, Linear proj_in,
-sinusoidal frame position, attention with to_q/to_k/to_v without bias and to_out.0,
-zero-initialised proj_out; residual): python/vidnas_twin/temporal.py, imported. The text
-encoder re-implements crates/nn/src/text.rs.
+sinusoidal frame position, attention with to_q/to_k/to_v without bias and to_out.0 over all
+or every stride-th key, zero-initialised proj_out; residual): python/vidnas_twin/temporal.py,
+imported. The text encoder re-implements crates/nn/src/text.rs.
 One step, as crates/supernet/src/trainer.rs: a batch of clips, timesteps, caption dropout,
 noise, x_t and the epsilon target from the scaled-linear schedule, text encoding, the mean
 squared error averaged over the step's paths, backward, global-norm clipping, AdamW
@@ -90,13 +90,17 @@ class VideoModel(nn.Module):
         self.text = TextEncoder(spec["text"])
         self.temporal = nn.ModuleDict()
         self.slot_of = {}
+        # The spec's {groups, hyper, stride} is `temporal_config`'s; "stride" (the strided
+        # attentions' stride) is optional: a spec from before strided keys has none.
+        t = spec["temporal"]
+        cfg = {"groups": t["groups"], "hyper": t["hyper"], "stride": t.get("stride", {})}
         for index, slot in enumerate(spec["slots"]):
             stage, block = stage_key(slot["stage"])
             key = f"{stage}.{block}.{slot['layer']}"
             self.slot_of[key] = index
             kinds = [k for k in slot["allowed"] if k != "none"]
             self.temporal[key.replace(".", "_")] = nn.ModuleDict(
-                {k: temporal_op(k, slot["channels"], spec["temporal"]) for k in kinds}
+                {k: temporal_op(k, slot["channels"], cfg) for k in kinds}
             )
         self.build = spec["build"]
 

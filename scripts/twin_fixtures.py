@@ -69,6 +69,7 @@ sys.dont_write_bytecode = True  # no __pycache__ beside the package or pin_math.
 import diffusers  # noqa: E402
 
 import vidnas_twin as vt  # noqa: E402
+from vidnas_twin.temporal import STRUCTURE  # noqa: E402
 
 GENERATED_BY = "~/.cache/vidnas/venv-torch-2.13.0/bin/python scripts/twin_fixtures.py"
 OUT = os.path.join(ROOT, "crates", "export", "tests", "fixtures", "twin")
@@ -139,6 +140,20 @@ def load_pin_math():
     return module
 
 
+def pin_reference(pin, op, channels, cfg):
+    """pin_math's loop module for the twin op `op`, chosen by the op's registry entry (what the
+    twin builds it from): its mixing, kernel or heads, and the stride of strided keys."""
+    structure, mixes = STRUCTURE[op][:2]
+    hyper = cfg["hyper"][op]
+    if structure == "attention":
+        return pin.TemporalAttention(channels, hyper, mixes, cfg.get("stride", {}).get(op, 1))
+    if mixes == [("pixels", 3), ("frames", "k")]:
+        return pin.Conv2plus1d(channels, hyper)
+    if mixes in ([("frames", "k")] * 2, [("volume", "k")] * 2):
+        return pin.TemporalConv(channels, hyper, mixes[0][0] == "volume")
+    raise ValueError(f"{op}: pin_math has no loop form of {STRUCTURE[op]}")
+
+
 def metadata():
     # One key only: safetensors writes several in an unstable order.
     return {"generated_by": GENERATED_BY}
@@ -167,11 +182,7 @@ def op_fixtures(space, pin):
             # Self-check in f64 against pin_math's loops with the same (f32-valued) weights.
             twin64 = vt.temporal_op(op, slot.channels, cfg).double()
             twin64.load_state_dict(twin.state_dict())
-            hyper = cfg["hyper"][op]
-            if op.startswith("conv"):
-                ref = pin.TemporalConv(slot.channels, hyper, op == "conv3d").double()
-            else:
-                ref = pin.TemporalAttention(slot.channels, hyper, op == "attn3d").double()
+            ref = pin_reference(pin, op, slot.channels, cfg).double()
             assert cfg["groups"] == pin.GROUPS
             ref.load_state_dict(twin.state_dict())
             out64 = twin64(xs.double(), T)
@@ -190,6 +201,8 @@ def op_fixtures(space, pin):
         save_file(tensors, os.path.join(OUT, name), metadata=metadata())
         params = {"channels": slot.channels, "groups": cfg["groups"]}
         params["kernel_size" if op.startswith("conv") else "num_heads"] = cfg["hyper"][op]
+        if op in cfg["stride"]:
+            params["stride"] = cfg["stride"][op]
         entries[op] = {
             "file": name,
             "slot": slot_name,

@@ -1,7 +1,7 @@
 """vidnas_twin: a PyTorch twin of the vidnas text-to-video network.
 
 The spatial UNet is diffusers' `UNet2DConditionModel` (built from a space's backbone, the same
-keys); the temporal ops (conv1d, conv3d, attn1d, attn3d) and the text encoder re-implement
+keys); the temporal ops (every op of `registry.py`) and the text encoder re-implement
 crates/nn; weights load by their vidnas names, so an exported `configs/<name>.safetensors` loads
 as is. crates/export/tests/twin_parity.rs pins the twin to the Rust network.
 

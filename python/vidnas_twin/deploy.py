@@ -10,7 +10,9 @@ and so does `deploy_form` before the harness exports:
 - nearest 2x upsampling -> copies joined with `cat` and a reshape;
 - attention -> matmul, softmax, matmul (twin ops; diffusers' via `AttnProcessor`);
 - Conv3d -> one Conv2d over time-shifted frames (temporal.py `conv3d_as_conv2d`);
-- the frame encoding of temporal attention -> a constant recorded by one eager call.
+- the frame encoding of temporal attention -> a constant recorded by one eager call;
+- strided keys (every stride-th token) -> padding, a 4-D view and a unit-step slice
+  (temporal.py `strided_keys`).
 
 `deploy_form(module)` switches every such submodule in place, after weights are loaded.
 """
@@ -141,6 +143,7 @@ def deploy_form(module):
             m.explicit = True
         elif isinstance(m, TemporalAttention):
             m.record_positions = True
+            m.delegable_keys = True
         elif isinstance(m, TemporalConv) and m.spatial:
             m.conv1_2d, m.conv2_2d = fold_conv3d(m.conv1), fold_conv3d(m.conv2)
             m.deployed = {id(m.conv1): m.conv1_2d, id(m.conv2): m.conv2_2d}

@@ -10,7 +10,19 @@ builds); temporal ops are the twin's. Frames are folded into the batch, `[batch*
 import torch
 from torch import nn
 
-from .temporal import STRUCTURE, temporal_op
+from .registry import STRUCTURE, is_strided
+from .temporal import temporal_op
+
+
+def _temporal_keys(op, structure):
+    """A temporal op's signature keys: `k` (convolutions) or `heads` (attention), `stride` after
+    `heads` where the keys are strided."""
+    if structure[0] == "conv":
+        size = ("k",)
+    else:
+        size = ("heads", "stride") if is_strided(op) else ("heads",)
+    return ("c", *size, "groups", "t", "h", "w")
+
 
 # Keys of every signature kind, in their fixed order (SIGNATURES.md): the backbone's, then every
 # temporal op of the registry by its structure.
@@ -22,7 +34,7 @@ KEYS = {
     "down": ("c", "t", "h", "w"),
     "up": ("c", "t", "h", "w"),
     "conv_out": ("cin", "cout", "groups", "t", "h", "w"),
-    **{op: ("c", "k" if structure[0] == "conv" else "heads", "groups", "t", "h", "w")
+    **{op: _temporal_keys(op, structure)
        for op, structure in STRUCTURE.items() if structure is not None},
 }
 
@@ -100,8 +112,10 @@ def op_from_signature(text, batch=1, dtype=torch.float32, seed=0):
                                nn.Conv2d(s["cin"], s["cout"], 3, padding=1))
         inputs = (randn(n, s["cin"], s["h"], s["w"]),)
     else:
-        # A signature holds its op's one hyper-parameter: `k` (convolutions) or `heads`.
-        cfg = {"groups": s["groups"], "hyper": {kind: s.get("k", s.get("heads", 1))}}
+        # A signature holds its op's hyper-parameters: `k` (convolutions) or `heads`, and the
+        # `stride` of a strided attention.
+        cfg = {"groups": s["groups"], "hyper": {kind: s.get("k", s.get("heads", 1))},
+               "stride": {kind: s["stride"]} if "stride" in s else {}}
         frames = s["t"]
         module = _Call(temporal_op(kind, s["c"], cfg), lambda m, x: m(x, frames))
         inputs = (randn(n, s["c"], s["h"], s["w"]),)

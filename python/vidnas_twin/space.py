@@ -11,7 +11,9 @@ import json
 import math
 from dataclasses import dataclass, field
 
-OP_KINDS = ("none", "conv1d", "conv3d", "attn1d", "attn3d")
+from .registry import STRUCTURE, is_strided
+
+OP_KINDS = tuple(STRUCTURE)
 """Canonical op order (crates/space/src/ops.rs)."""
 
 # Field order and defaults of the Rust structs (crates/space/src/format.rs). `None` as a
@@ -29,7 +31,7 @@ _BACKBONE = [
     ("use_linear_projection", False),
 ]
 _CONV = [("kernel_size", _REQUIRED), ("max_resolution", None)]
-_ATTN = [("num_heads", _REQUIRED), ("max_resolution", None)]
+_ATTN = [("num_heads", _REQUIRED), ("stride", None), ("max_resolution", None)]
 _CONSTRAINTS = [("min_temporal_layers", 0), ("max_temporal_layers", None)]
 
 
@@ -64,8 +66,16 @@ def normalise_space_file(d):
     for kind in OP_KINDS:
         if kind not in ops_in or ops_in[kind] is None:
             continue
-        spec = {"none": [], "conv1d": _CONV, "conv3d": _CONV, "attn1d": _ATTN, "attn3d": _ATTN}[kind]
+        structure = STRUCTURE[kind]
+        spec = [] if structure is None else _CONV if structure[0] == "conv" else _ATTN
         ops[kind] = _ordered(ops_in[kind], spec, f"temporal.ops.{kind}")
+        # `OpParams::fits`: a stride exactly where the keys are strided.
+        if spec is _ATTN and ("stride" in ops[kind]) != is_strided(kind):
+            raise ValueError(f"temporal.ops.{kind}: " + (
+                "needs a `stride` (every stride-th token is a key)" if is_strided(kind)
+                else "takes no `stride` (a strided attention such as attn3d_stride takes one)"))
+        if ops[kind].get("stride", 1) < 1:
+            raise ValueError(f"temporal.ops.{kind}.stride must be at least 1")
     out["temporal"] = {
         "ops": ops,
         "placement": t.get("placement", "every_layer"),
@@ -195,16 +205,18 @@ class Space:
 
     def temporal_config(self):
         """`OpShape::of` for every declared op (crates/nn/src/temporal.rs): the backbone's
-        groups and each op's one hyper-parameter (`kernel_size` or `num_heads`)."""
+        groups, each op's size hyper-parameter (`kernel_size` or `num_heads`) and the strided
+        ops' `stride`."""
         return temporal_config(self.file["backbone"]["norm_num_groups"], self.file["temporal"]["ops"])
 
 
 def temporal_config(groups, ops):
-    """{"groups": groups, "hyper": {op: kernel_size or num_heads}} for the space file's
-    `temporal.ops` entries."""
+    """{"groups": groups, "hyper": {op: kernel_size or num_heads}, "stride": {op: stride}} for
+    the space file's `temporal.ops` entries ("stride" holds the entries that have one)."""
     return {
         "groups": groups,
         "hyper": {k: v.get("kernel_size", v.get("num_heads", 1)) for k, v in ops.items()},
+        "stride": {k: v["stride"] for k, v in ops.items() if "stride" in v},
     }
 
 

@@ -17,6 +17,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .registry import STRUCTURE, is_strided
+
 
 class Attention(nn.Module):
     """`Attention` (crates/nn/src/attention.rs), as diffusers': `to_q`/`to_k`/`to_v` without
@@ -153,14 +155,38 @@ def frame_positions(frames, channels, device=None):
     return enc
 
 
-class TemporalAttention(nn.Module):
-    """`norm -> proj_in -> + frame position -> self-attention -> proj_out`, residual.
-    attn1d (`spatial=False`): one sequence of T tokens per (clip, y, x); attn3d: one sequence of
-    T*H*W tokens per clip, frame-major, each token getting its frame's position."""
+def strided_keys(tokens, stride, delegable=False):
+    """Every `stride`-th token of each sequence `[N, L, C]` from the first, in order:
+    `[N, ceil(L / stride), C]`. `delegable` (deploy.py) takes the same tokens as zero padding to
+    a multiple of `stride`, a `[N, K, stride, C]` view and a unit-step slice, which XNNPACK
+    delegates (it leaves a strided slice to a portable kernel, splitting the partition)."""
+    if not delegable:
+        return tokens[:, ::stride]
+    n, l, c = tokens.shape
+    k = -(-l // stride)
+    if k * stride != l:
+        tokens = F.pad(tokens, (0, 0, 0, k * stride - l))
+    return tokens.reshape(n, k, stride, c)[:, :, :1].reshape(n, k, c)
 
-    def __init__(self, channels, heads, spatial, groups):
+
+class TemporalAttention(nn.Module):
+    """`norm -> proj_in -> + frame position -> self-attention -> proj_out`, residual, over the
+    sequences `mixes` forms: "frames" (attn1d) one sequence of T tokens per (clip, y, x);
+    "pixels" one of H*W tokens per (clip, frame), row-major; "volume" (attn3d) one of T*H*W
+    tokens per clip, frame-major (t, y, x). Every token gets its frame's position. With
+    `stride` > 1 the keys and values are every `stride`-th token of each sequence from the
+    first (ceil(L / stride) of them), taken from the same tokens as the queries; stride 1 is
+    full attention."""
+
+    def __init__(self, channels, heads, mixes, groups, stride=1):
         super().__init__()
-        self.spatial = spatial
+        if isinstance(mixes, bool):  # the former `spatial` flag: True was attn3d
+            mixes = "volume" if mixes else "frames"
+        if mixes not in ("frames", "pixels", "volume"):
+            raise ValueError(f"attention mixing `{mixes}`: use frames, pixels or volume")
+        if stride < 1:
+            raise ValueError(f"attention stride {stride}: must be at least 1")
+        self.mixes, self.stride = mixes, stride
         self.norm = nn.GroupNorm(groups, channels)
         self.proj_in = nn.Linear(channels, channels)
         self.attn = Attention(channels, channels, heads)
@@ -168,20 +194,31 @@ class TemporalAttention(nn.Module):
         nn.init.zeros_(self.proj_out.weight)
         nn.init.zeros_(self.proj_out.bias)
 
+    # Deployment form (deploy.py): strided keys without a strided slice.
+    delegable_keys = False
+
+    @property
+    def spatial(self):
+        """Whether a sequence spans the whole volume (attn3d), as the former flag said."""
+        return self.mixes == "volume"
+
     def positions(self, t, h, w, c, device=None):
-        """The frame encoding added to the tokens: `[1, T, C]` (attn1d) or `[1, T*H*W, C]`."""
+        """The frame encoding added to the tokens: `[1, T, C]` ("frames") or `[1, T*H*W, C]`
+        ("pixels" and "volume": each clip's tokens in (t, y, x) order before being cut into
+        sequences)."""
         pos = frame_positions(t, c, device)
-        if self.spatial:
+        if self.mixes != "frames":
             pos = pos.unsqueeze(1).expand(t, h * w, c).reshape(t * h * w, c)
         return pos.unsqueeze(0)
 
     def forward(self, xs, frames):
         video = self.norm(unfold_frames(xs, frames))
         b, c, t, h, w = video.shape
-        if self.spatial:
-            tokens = video.permute(0, 2, 3, 4, 1).reshape(b, t * h * w, c)
-        else:
+        if self.mixes == "frames":
             tokens = video.permute(0, 3, 4, 2, 1).reshape(b * h * w, t, c)
+        else:
+            # Per clip in (t, y, x) order; "pixels" cuts it into frames after the positions.
+            tokens = video.permute(0, 2, 3, 4, 1).reshape(b, t * h * w, c)
         tokens = self.proj_in(tokens)
         # Computed in f32 as in Rust, then cast to the tokens' dtype: a no-op in f32 and the
         # same values as Rust's type promotion in f64; in f16/bf16 it keeps the op in half
@@ -189,45 +226,42 @@ class TemporalAttention(nn.Module):
         if getattr(self, "record_positions", False):
             # deploy.py: keep this call's encoding as a constant for the export that follows.
             self.register_buffer("position_table", self.positions(t, h, w, c, xs.device), persistent=False)
+            self.position_shape = (t, h, w, c)
             self.record_positions = False
         table = getattr(self, "position_table", None)
-        if table is not None and table.shape[-2] == (t * h * w if self.spatial else t):
+        if table is not None and getattr(self, "position_shape", None) == (t, h, w, c):
             tokens = tokens + table.to(tokens.dtype)
         else:
             tokens = tokens + self.positions(t, h, w, c, xs.device).to(tokens.dtype)
-        out = self.proj_out(self.attn(tokens))
-        if self.spatial:
-            out = out.view(b, t, h, w, c).permute(0, 4, 1, 2, 3)
-        else:
+        if self.mixes == "pixels":
+            tokens = tokens.reshape(b * t, h * w, c)
+        # Strided keys: every stride-th token of each sequence, in its order, from the first.
+        context = strided_keys(tokens, self.stride, self.delegable_keys) if self.stride > 1 else None
+        out = self.proj_out(self.attn(tokens, context))
+        if self.mixes == "frames":
             out = out.view(b, h, w, t, c).permute(0, 4, 3, 1, 2)
+        else:
+            out = out.view(b, t, h, w, c).permute(0, 4, 1, 2, 3)
         return xs + fold_frames(out)
-
-
-# The op registry of crates/space/src/ops.rs (`OpKind::spec`): what each op computes, as
-# ("conv", [(mixing, size) per stage]) with size "k" for the op's kernel_size, or
-# ("attention", mixing); mixing is "frames", "pixels" or "volume".
-STRUCTURE = {
-    "none": None,
-    "conv1d": ("conv", [("frames", "k"), ("frames", "k")]),
-    "conv3d": ("conv", [("volume", "k"), ("volume", "k")]),
-    "attn1d": ("attention", "frames"),
-    "attn3d": ("attention", "volume"),
-    "conv2plus1d": ("conv", [("pixels", 3), ("frames", "k")]),
-}
 
 
 def temporal_op(kind, channels, cfg):
     """`TemporalOp::new`: the op `kind` for `channels`, built from its registry entry with
-    `cfg` = `Space.temporal_config()`: {"groups": g, "hyper": {op: kernel_size or num_heads}}.
-    `none` has no layer: returns None."""
+    `cfg` = `Space.temporal_config()`: {"groups": g, "hyper": {op: kernel_size or num_heads},
+    "stride": {op: stride}} ("stride" only where an op is strided). `none` has no layer:
+    returns None."""
     if kind not in STRUCTURE:
         raise ValueError(f"unknown temporal op `{kind}`; use one of {', '.join(STRUCTURE)}")
     if STRUCTURE[kind] is None:
         return None
-    structure, mixes = STRUCTURE[kind]
+    structure, mixes = STRUCTURE[kind][:2]
     g, hyper = cfg["groups"], cfg["hyper"][kind]
     if structure == "conv":
         return TemporalConv(channels, mixes, hyper, g)
-    if mixes == "pixels":
-        raise ValueError(f"`{kind}`: attention within frames has no twin yet")
-    return TemporalAttention(channels, hyper, mixes == "volume", g)
+    stride = 1
+    if is_strided(kind):
+        stride = cfg.get("stride", {}).get(kind)
+        if stride is None:
+            raise ValueError(f"`{kind}` attends to strided keys but the config gives it no stride "
+                             "(cfg[\"stride\"][kind], from the space file's `stride`)")
+    return TemporalAttention(channels, hyper, mixes, g, stride)

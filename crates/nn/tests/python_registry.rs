@@ -1,5 +1,5 @@
 //! The PyTorch twin builds its ops from a copy of the op registry
-//! (python/vidnas_twin/temporal.py, `STRUCTURE`): every op of the Rust registry must be there
+//! (python/vidnas_twin/registry.py, `STRUCTURE`): every op of the Rust registry must be there
 //! with the same structure, so an op added here cannot be missing or different there.
 
 use vidnas_space::{Kernel, Keys, Mixing, OpKind, Structure};
@@ -8,12 +8,12 @@ use vidnas_space::{Kernel, Keys, Mixing, OpKind, Structure};
 fn the_python_twin_registry_matches_the_rust_one() {
     let file = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../python/vidnas_twin/temporal.py"
+        "/../../python/vidnas_twin/registry.py"
     );
     let text = std::fs::read_to_string(file).unwrap();
     let start = text
         .find("STRUCTURE = {")
-        .expect("STRUCTURE in temporal.py");
+        .expect("STRUCTURE in registry.py");
     let table = &text[start..start + text[start..].find("\n}").expect("closing brace")];
     let entries = table
         .lines()
@@ -44,9 +44,16 @@ fn the_python_twin_registry_matches_the_rust_one() {
             },
         };
         let line = format!(r#""{op}": {want},"#);
-        assert!(
-            table.contains(&line),
-            "temporal.py's STRUCTURE lacks `{line}`:\n{table}"
+        // In canonical order: the twin's op order (`OP_KINDS`) is the table's.
+        assert_eq!(
+            table
+                .lines()
+                .filter(|l| l.trim_start().starts_with('"'))
+                .nth(op.index())
+                .map(str::trim),
+            Some(line.as_str()),
+            "registry.py's STRUCTURE line {} is not `{line}`:\n{table}",
+            op.index()
         );
     }
 }
