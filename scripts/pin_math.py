@@ -334,6 +334,10 @@ def temporal_fixtures():
         ("attn3d", "down.1.block.0", 16, lambda c: TemporalAttention(c, ops["attn3d"]["num_heads"], "volume")),
         # Declared by search-spaces/tiny-plus.json (fixtures::micro_plus()), kernel 3.
         ("conv2plus1d", "down.0.block.0", 8, lambda c: Conv2plus1d(c, 3)),
+        # Declared by tiny-plus.json up to 16x16: T*H*W = 18 tokens, keys 0, 4, ..., 16 (5 of
+        # them; 18 is no multiple of the stride, so the last key group is short).
+        ("attn3d_stride", "down.0.block.0", 8, lambda c: TemporalAttention(
+            c, ops_plus["attn3d_stride"]["num_heads"], "volume", ops_plus["attn3d_stride"]["stride"])),
     ]
     for seed, (op, slot, channels, make) in enumerate(cases):
         generator = torch.Generator().manual_seed(1000 + seed)

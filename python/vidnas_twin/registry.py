@@ -13,6 +13,7 @@ STRUCTURE = {
     "attn1d": ("attention", "frames"),
     "attn3d": ("attention", "volume"),
     "conv2plus1d": ("conv", [("pixels", 3), ("frames", "k")]),
+    "attn3d_stride": ("attention", "volume", "strided"),
 }
 
 

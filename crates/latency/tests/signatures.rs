@@ -82,6 +82,19 @@ fn signature() -> impl Strategy<Value = Signature> {
                 w,
             }
         ),
+        (g.clone(), 1u64..9, 1u64..5, m.clone(), dims()).prop_map(
+            |(groups, heads, stride, a, (t, h, w))| Signature::TemporalAttn {
+                op: OpKind::Attn3dStride,
+                c: groups * heads * a,
+                heads,
+                // At most the volume's tokens, as a valid signature has.
+                stride: stride.min(t * h * w),
+                groups,
+                t,
+                h,
+                w,
+            }
+        ),
         (any::<bool>(), g, 1u64..9, m, dims()).prop_map(|(three, groups, heads, a, (t, h, w))| {
             Signature::TemporalAttn {
                 op: if three {

@@ -144,6 +144,14 @@ fn conv2plus1d_matches_pytorch() {
     check(OpKind::Conv2plus1d);
 }
 
+// attn3d_stride (4 heads, stride 4, 8 channels at 2×3, 3 frames: 18 tokens, keys 0, 4, …, 16),
+//     as attn3d but k and v from every 4th token of the sequence (the last group is short)
+// Measured: f64 1.3e-15, f32 5.6e-7.
+#[test]
+fn attn3d_stride_matches_pytorch() {
+    check(OpKind::Attn3dStride);
+}
+
 #[test]
 fn every_op_of_the_registry_is_pinned() {
     for op in OpKind::ALL.into_iter().filter(|op| op.is_temporal()) {

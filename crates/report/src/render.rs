@@ -208,6 +208,7 @@ fn kind_colour(kind: OpKind) -> RGBColor {
         OpKind::Attn1d => RGBColor(230, 159, 0),
         OpKind::Attn3d => RGBColor(213, 94, 0),
         OpKind::Conv2plus1d => RGBColor(0, 158, 115),
+        OpKind::Attn3dStride => RGBColor(204, 121, 167),
     }
 }
 

@@ -160,6 +160,7 @@ impl SyntheticEvaluator {
                     OpKind::Attn1d => 0.0030,
                     OpKind::Attn3d => 0.0045,
                     OpKind::Conv2plus1d => 0.0020,
+                    OpKind::Attn3dStride => 0.0040,
                 };
         }
         let params = backbone_params + temporal_params;

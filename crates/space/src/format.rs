@@ -124,6 +124,8 @@ pub struct OpsSpec {
     pub attn3d: Option<AttnOp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conv2plus1d: Option<ConvOp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attn3d_stride: Option<AttnOp>,
 }
 
 /// One declared op's entry of [`OpsSpec`], whichever hyper-parameters it has.
@@ -144,6 +146,7 @@ impl OpsSpec {
             OpKind::Attn1d => self.attn1d.as_ref().map(OpParams::Attn),
             OpKind::Attn3d => self.attn3d.as_ref().map(OpParams::Attn),
             OpKind::Conv2plus1d => self.conv2plus1d.as_ref().map(OpParams::Conv),
+            OpKind::Attn3dStride => self.attn3d_stride.as_ref().map(OpParams::Attn),
         }
     }
 

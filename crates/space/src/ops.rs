@@ -28,6 +28,9 @@ pub enum OpKind {
     Attn3d,
     /// (2+1)-D convolution: a 3×3 convolution within each frame, then one over frames.
     Conv2plus1d,
+    /// Self-attention over all T×H×W tokens, attending to every `stride`-th of them.
+    #[serde(rename = "attn3d_stride")]
+    Attn3dStride,
 }
 
 /// Which activations one sequence (attention) or one kernel window (convolution) spans, on a
@@ -178,13 +181,14 @@ pub struct OpSpec {
 
 impl OpKind {
     /// All kinds in their canonical order (the order used in files, tables and plots).
-    pub const ALL: [OpKind; 6] = [
+    pub const ALL: [OpKind; 7] = [
         OpKind::None,
         OpKind::Conv1d,
         OpKind::Conv3d,
         OpKind::Attn1d,
         OpKind::Attn3d,
         OpKind::Conv2plus1d,
+        OpKind::Attn3dStride,
     ];
 
     /// Number of kinds: the size of per-op arrays indexed by [`OpKind::index`].
@@ -199,6 +203,7 @@ impl OpKind {
             OpKind::Attn1d => 3,
             OpKind::Attn3d => 4,
             OpKind::Conv2plus1d => 5,
+            OpKind::Attn3dStride => 6,
         }
     }
 
@@ -263,6 +268,15 @@ impl OpKind {
                 doc: "(2+1)-D convolution: 3×3 within each frame, then over frames",
                 structure: Structure::Conv {
                     layers: &[PIXELS_3, FRAMES_K],
+                },
+            },
+            OpKind::Attn3dStride => &OpSpec {
+                kind: OpKind::Attn3dStride,
+                name: "attn3d_stride",
+                doc: "self-attention over T×H×W tokens, keys every stride-th token",
+                structure: Structure::Attention {
+                    mixes: Mixing::Volume,
+                    keys: Keys::Strided,
                 },
             },
         }
