@@ -1,7 +1,7 @@
 """python -m vidnas_twin.executorch_harness REQUEST.json RESULT.json
 
 The ExecuTorch side of `vidnas latency profile --runtime executorch-xnnpack` and `vidnas
-latency validate --runtime executorch-xnnpack` (crates/profile/src/runtime.rs writes the
+latency validate --runtime executorch-xnnpack` (crates/profile/src/executorch.rs writes the
 request and reads the result). Every op signature, or every whole network, is exported with
 `torch.export` -> `to_edge_transform_and_lower(partitioner=[XnnpackPartitioner()])` -> `.pte`
 and timed with `executorch.runtime` on this machine, with the protocol of the libtorch

@@ -2,7 +2,7 @@
 plain torch, with the Rust op's parameter names.
 
 The one PyTorch copy of the ops: the twin, the ExecuTorch harness and the PyTorch train-step
-benchmark (scripts/torch_train_step.py) import them. The op math is the one
+benchmark (python/vidnas_twin/train_step.py) import them. The op math is the one
 scripts/pin_math.py writes out with explicit loops and crates/nn/tests/pinned_ops.rs pins;
 scripts/twin_fixtures.py checks these modules against pin_math's loops in f64 before writing
 fixtures.

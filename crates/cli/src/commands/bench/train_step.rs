@@ -1,5 +1,5 @@
 //! `vidnas bench train-step`: training-step time of the same model in tch (the real `Trainer`)
-//! and in PyTorch (`scripts/torch_train_step.py`, a child process speaking JSON lines),
+//! and in PyTorch (`python/vidnas_twin/train_step.py`, a child process speaking JSON lines),
 //! interleaved round by round (`vidnas_profile::e2e::interleave`). What stays here is the glue
 //! between the two: the spec both build the model from, the child process, and printing.
 
@@ -48,7 +48,7 @@ pub struct BenchTrainStepArgs {
     #[arg(long)]
     pub python: Option<PathBuf>,
     /// The PyTorch reference implementation of the same model and training step.
-    #[arg(long, default_value = "scripts/torch_train_step.py")]
+    #[arg(long, default_value = "python/vidnas_twin/train_step.py")]
     pub script: PathBuf,
     /// Seed of the data draws, noise and sampled paths.
     #[arg(long, default_value_t = 0)]
@@ -113,7 +113,7 @@ impl TorchChild {
 }
 
 /// Times training steps of the same model in tch (the real `Trainer`) and in PyTorch
-/// (`scripts/torch_train_step.py`: diffusers' `UNet2DConditionModel` for the spatial layers,
+/// (`python/vidnas_twin/train_step.py`: diffusers' `UNet2DConditionModel` for the spatial layers,
 /// the temporal ops of `crates/nn/src/temporal.rs` in PyTorch), interleaved round by round.
 pub fn run(a: BenchTrainStepArgs) -> Result<()> {
     use std::process::{Command, Stdio};

@@ -10,7 +10,7 @@ space folded into the batch or Conv3d, zero-initialised second conv; GroupNorm, 
 sinusoidal frame position, attention with to_q/to_k/to_v without bias and to_out.0 over all
 or every stride-th key, zero-initialised proj_out; residual): python/vidnas_twin/temporal.py,
 imported. The text encoder re-implements crates/nn/src/text.rs.
-One step, as crates/supernet/src/trainer.rs: a batch of clips, timesteps, caption dropout,
+One step, as crates/diffusion/src/trainer.rs: a batch of clips, timesteps, caption dropout,
 noise, x_t and the epsilon target from the scaled-linear schedule, text encoding, the mean
 squared error averaged over the step's paths, backward, global-norm clipping, AdamW
 (torch.optim.AdamW; every trainable tensor is updated every step, unused ones with a zero
@@ -37,7 +37,8 @@ import diffusers
 from diffusers import UNet2DConditionModel
 
 # The temporal ops and attention live once, in the twin package (python/vidnas_twin).
-sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent.parent / "python"))
+# Run as a file (`python python/vidnas_twin/train_step.py`): the package's parent is python/.
+sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent.parent))
 from vidnas_twin.temporal import Attention, temporal_op  # noqa: E402
 
 
@@ -245,7 +246,7 @@ def main():
         sys.exit(
             f"{args.spec}: the PyTorch model differs from the tch model: {params} parameters "
             f"({trainable} trainable) against {args.expect_params} ({args.expect_trainable}); "
-            f"by part: {parts}. Fix scripts/torch_train_step.py to build what crates/nn builds "
+            f"by part: {parts}. Fix python/vidnas_twin/train_step.py to build what crates/nn builds "
             f"for this space."
         )
     model.to(torch.device(spec.get("device", "cpu")))
