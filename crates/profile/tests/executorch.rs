@@ -6,9 +6,10 @@
 
 mod common;
 
-use vidnas_latency::{all_signatures, LatencyTable, LowerOptions};
+use vidnas_latency::{all_signatures, LatencyTable, LowerOptions, Signature};
 use vidnas_profile::executorch::{self, NetworkRequest, Runtime};
 use vidnas_profile::profile::profile_space;
+use vidnas_space::{OpHyper, OpKind, Structure};
 
 fn installed() -> bool {
     match executorch::python() {
@@ -69,15 +70,24 @@ fn deployment_form_programs_equal_eager_pytorch_and_run_in_the_delegate() {
     if !installed() {
         return;
     }
-    let sigs: Vec<String> = [
-        "conv3d|c=16|k=3|groups=4|t=4|h=4|w=4",
-        "attn3d|c=16|heads=2|groups=4|t=4|h=4|w=4",
-        "attn1d|c=16|heads=2|groups=4|t=4|h=4|w=4",
-        "xformer|c=16|heads=2|ctx=16|tokens=4|layers=1|linear=0|groups=4|t=2|h=4|w=4",
-        "resnet|cin=16|cout=16|temb=32|groups=4|t=2|h=4|w=4",
-    ]
-    .map(String::from)
-    .to_vec();
+    // Every temporal op of the registry (kernel 3, or 2 heads and stride 2), then the
+    // backbone's two heaviest blocks.
+    let temporal = OpKind::ALL.into_iter().filter_map(|op| {
+        let hyper = match op.spec().structure {
+            Structure::Attention { .. } => OpHyper { size: 2, stride: 2 },
+            Structure::Conv { .. } | Structure::Identity => OpHyper::of_size(3),
+        };
+        Signature::temporal(op, 16, hyper, 4, (4, 4, 4)).map(|sig| sig.to_string())
+    });
+    let sigs: Vec<String> = temporal
+        .chain(
+            [
+                "xformer|c=16|heads=2|ctx=16|tokens=4|layers=1|linear=0|groups=4|t=2|h=4|w=4",
+                "resnet|cin=16|cout=16|temb=32|groups=4|t=2|h=4|w=4",
+            ]
+            .map(String::from),
+        )
+        .collect();
     let req = executorch::OpRequest {
         dtype: vidnas_latency::Dtype::F32,
         batch: 1,
@@ -103,7 +113,7 @@ fn deployment_form_programs_equal_eager_pytorch_and_run_in_the_delegate() {
         assert_eq!(&op.signature, sig);
         // Random non-zero weights: the .pte's output against the eager (non-deployed) twin.
         assert!(op.max_rel_error < 1e-4, "{sig}: {}", op.max_rel_error);
-        // 3-D conv, both attentions, the transformer and the ResNet block run whole in XNNPACK.
+        // Every temporal op, the transformer and the ResNet block run whole in XNNPACK.
         assert_eq!(
             op.delegation,
             vidnas_latency::Delegation::Xnnpack,
