@@ -10,7 +10,7 @@
 #              kept, so old architectures' raw predictions stay byte-identical
 #   libtorch   reports/latency/tiny-plus/libtorch/: a fresh table profiled at once before
 #              SAMPLES random networks are timed whole (every other one fits the correction, the
-#              rest judge it): the README's protocol, profile and fit in one sitting
+#              rest judge it): docs/results.md's protocol, profile and fit in one sitting
 #   executorch the same on ExecuTorch 1.5.1 (XNNPACK): each network exported whole to a .pte
 #              (~75 s of one core each, cached in $VIDNAS_CACHE/executorch-1.5.1-programs/, so an
 #              interrupted run resumes), then timed
