@@ -170,3 +170,39 @@ fn every_temporal_op_reaches_every_consumer() {
         missing.join("\n")
     );
 }
+
+/// The strided attention's formulas, worked by hand on one shape: 2 clips of 4 frames of 4×4
+/// at 16 channels, 2 heads, stride 2 (one sequence of 64 tokens per clip, 32 keys each), beside
+/// full attention over the same volume.
+#[test]
+fn strided_attention_costs_by_hand() {
+    let at = |op, stride| {
+        Signature::temporal(op, 16, OpHyper { size: 2, stride }, 4, (4, 4, 4)).expect("an op")
+    };
+    let (strided, full) = (at(OpKind::Attn3dStride, 2), at(OpKind::Attn3d, 1));
+    assert_eq!(
+        strided.to_string(),
+        "attn3d_stride|c=16|heads=2|stride=2|groups=4|t=4|h=4|w=4"
+    );
+    // Same weights: norm, proj_in, to_q/k/v (no bias), to_out, proj_out.
+    assert_eq!(strided.params(), full.params());
+    assert_eq!(strided.params(), 2 * 16 + 6 * 16 * 16 + 3 * 16);
+    // Workspace: q, k, v and the attention output (4 maps of 2·16·64), then the scores,
+    // clips × heads × queries × keys: 2·2·64·32 strided, 2·2·64·64 full.
+    let map = 2 * 16 * 64;
+    assert_eq!(strided.activations(2).workspace, 4 * map + 2 * 2 * 64 * 32);
+    assert_eq!(full.activations(2).workspace, 4 * map + 2 * 2 * 64 * 64);
+    assert_eq!(strided.activations(2).input, map);
+    // MACs per clip: six 16×16 projections of 64 tokens, then scores and weighted sum
+    // (2 · 64 queries · keys · 16 channels).
+    let projections = 6.0 * 64.0 * 256.0;
+    assert_eq!(strided.macs(), projections + 2.0 * 64.0 * 32.0 * 16.0);
+    assert_eq!(full.macs(), projections + 2.0 * 64.0 * 64.0 * 16.0);
+    // A stride past the sequence is no signature a table can hold.
+    let text = "attn3d_stride|c=16|heads=2|stride=65|groups=4|t=4|h=4|w=4";
+    let err = text.parse::<Signature>().unwrap_err().to_string();
+    assert!(
+        err.contains("stride=65 is larger than the 64 tokens"),
+        "{err}"
+    );
+}

@@ -258,3 +258,49 @@ fn absurd_sizes_are_refused_naming_the_field() {
     let err = reject(|v| v["temporal"]["ops"]["conv1d"]["kernel_size"] = json!(1001));
     assert_has(&err, &["temporal.ops.conv1d.kernel_size", "above 31"]);
 }
+
+#[test]
+fn strides_name_the_field_and_the_valid_range() {
+    let strided = |stride: Value| {
+        move |v: &mut Value| {
+            v["temporal"]["ops"]["attn3d_stride"] =
+                json!({"num_heads": 4, "stride": stride, "max_resolution": 8});
+        }
+    };
+    let err = reject(strided(json!(0)));
+    assert_has(
+        &err,
+        &[
+            "temporal.ops.attn3d_stride.stride",
+            "must be positive, got 0",
+        ],
+    );
+    // The shortest sequence of a slot allowing it: 8 frames of 8×8.
+    let err = reject(strided(json!(513)));
+    assert_has(
+        &err,
+        &[
+            "temporal.ops.attn3d_stride.stride",
+            "stride 513 is larger than the 512 tokens",
+            "use a stride from 1 to 512",
+        ],
+    );
+    let err = reject(|v| v["temporal"]["ops"]["attn3d_stride"] = json!({"num_heads": 4}));
+    assert_has(
+        &err,
+        &["temporal.ops.attn3d_stride.stride", "needs its stride"],
+    );
+    let err = reject(|v| v["temporal"]["ops"]["attn3d"]["stride"] = json!(2));
+    assert_has(
+        &err,
+        &[
+            "temporal.ops.attn3d.stride",
+            "has no stride",
+            "attn3d_stride",
+        ],
+    );
+    // In range it loads.
+    let mut ok = tiny();
+    strided(json!(512))(&mut ok);
+    Space::from_json("ok.json", &ok.to_string()).unwrap();
+}
