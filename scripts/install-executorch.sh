@@ -32,7 +32,15 @@ import diffusers
 PY
 }
 
-if [[ -f "$stamp" ]] && verify 2>/dev/null; then
+# 0: installed; a check killed by a signal (status above 128) stops here instead of wiping a
+# good install and downloading it again.
+status=1
+if [[ -f "$stamp" ]]; then status=0; verify 2>/dev/null || status=$?; fi
+if (( status > 128 )); then
+  echo "vidnas: the install check was interrupted (status $status); run the command again" >&2
+  exit "$status"
+fi
+if (( status == 0 )); then
   echo "vidnas: ExecuTorch $EXECUTORCH_VERSION already installed in $venv" >&2
   exit 0
 fi

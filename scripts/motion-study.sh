@@ -18,6 +18,13 @@
 #   frame-noise   temporal layers only, with half the noise's variance shared by all frames
 #                 (--frame-noise-share 0.5, PYoCo's mixed prior; sampling draws the same way).
 #                 Added after the first four started, fixed before its own run.
+#   zero-snr      text-path with a zero-terminal-SNR schedule (--zero-terminal-snr, Lin et al.
+#                 2024): training's noisiest timestep is pure noise, as sampling's start is.
+#                 Added after the first five (none moved motion by 600 steps, nor text-path by
+#                 1,800), fixed before its own run; hypothesis: SD's schedule leaks each frame's
+#                 layout at t = 999, so the model never learns to decide it jointly over frames
+#   zero-snr-full every weight trains, with the zero-terminal-SNR schedule (the spatial layers
+#                 meet pure noise for the first time and may need to adapt, as Lin et al. did)
 # Interrupt and rerun to resume: finished checkpoints are skipped, a run resumes from its last.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,6 +49,8 @@ flags_of() {
     noise-bias) echo "--freeze-spatial --text-path --noise-bias 2" ;;
     full) echo "" ;;
     frame-noise) echo "--freeze-spatial --frame-noise-share 0.5" ;;
+    zero-snr) echo "--freeze-spatial --text-path --zero-terminal-snr" ;;
+    zero-snr-full) echo "--zero-terminal-snr" ;;
     *) echo "unknown lever $1" >&2; exit 1 ;;
   esac
 }

@@ -528,6 +528,48 @@ SCHEDULE_SNIPPET = [
 ]
 
 
+ZERO_SNR_SNIPPET = [
+    "betas = torch.linspace(beta_start**0.5, beta_end**0.5, n, dtype=torch.float64) ** 2",
+    "betas = diffusers.schedulers.scheduling_ddim.rescale_zero_terminal_snr(betas)",
+    "alphas_cumprod = torch.cumprod(1.0 - betas, dim=0)  # f64; f32: DDIMScheduler(rescale_betas_zero_snr=True)",
+    "x_prev = DDIMScheduler.step(v, 999, x_t) with prev 899, v-prediction, no clipping (as ddim_step.json)",
+]
+
+
+def zero_snr_fixture():
+    from diffusers import DDIMScheduler
+    from diffusers.schedulers.scheduling_ddim import rescale_zero_terminal_snr
+
+    n, start, end = 1000, 0.00085, 0.012
+    betas = torch.linspace(start**0.5, end**0.5, n, dtype=torch.float64) ** 2
+    f64 = torch.cumprod(1.0 - rescale_zero_terminal_snr(betas), dim=0)
+    f32 = DDIMScheduler(num_train_timesteps=n, beta_start=start, beta_end=end,
+                        beta_schedule="scaled_linear", rescale_betas_zero_snr=True).alphas_cumprod
+    gap = (f32.double() - f64).abs().max().item()
+    print(f"  zero-SNR schedule: max |diffusers f32 - f64| = {gap:.2e}, last = {f64[-1].item()}")
+    assert f64[-1].item() == 0.0
+    indices = [0, 1, 2, 10, 100, 250, 499, 500, 749, 899, 998, 999]
+    generator = torch.Generator().manual_seed(17)
+    x = torch.randn(2, 3, 2, 2, generator=generator, dtype=torch.float64)
+    v = torch.randn(2, 3, 2, 2, generator=generator, dtype=torch.float64)
+    x_prev = ddim_step(v, 999, 899, x, f64, "v", False)
+    write(
+        SUPERNET_DIR,
+        "schedule_zero_snr.json",
+        {
+            **header(ZERO_SNR_SNIPPET),
+            "train_timesteps": n,
+            "beta_start": start,
+            "beta_end": end,
+            "indices": indices,
+            "alphas_cumprod_f64": [f64[i].item() for i in indices],
+            "alphas_cumprod_diffusers_f32": [f32[i].item() for i in indices],
+            "ddim_step": {"t": 999, "t_next": 899, "x": tensor_json(x), "pred": tensor_json(v),
+                          "expected": tensor_json(x_prev)},
+        },
+    )
+
+
 def schedule_fixture():
     schedules = []
     for n, start, end, indices in [
@@ -590,6 +632,7 @@ def main():
     adamw_fixture()
     ddim_fixture()
     schedule_fixture()
+    zero_snr_fixture()
     if ONLY is not None and ONLY - WRITTEN:
         raise SystemExit(f"no fixture named {', '.join(sorted(ONLY - WRITTEN))}; "
                          f"written: {', '.join(sorted(WRITTEN)) or 'none'}")

@@ -31,10 +31,23 @@ pub struct NoiseSchedule {
     /// in files written before it existed: 0.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub frame_noise_share: f64,
+    /// Rescale ᾱ so the noisiest timestep is pure noise (Lin et al. 2024, "Common diffusion
+    /// noise schedules and sample steps are flawed", Algorithm 1; diffusers'
+    /// `rescale_betas_zero_snr`): √ᾱ is shifted to 0 at the last step and scaled back to its
+    /// first value. Stable Diffusion's schedule leaves √ᾱ ≈ 0.068 at t = 999, so training
+    /// always sees a trace of each frame's layout while sampling starts from none: the model
+    /// reads a layout into each frame's noise on its own, and never learns to decide it jointly
+    /// across frames. Needs v-prediction (ε says nothing at ᾱ = 0). Absent: false.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub zero_terminal_snr: bool,
 }
 
 fn is_zero(v: &f64) -> bool {
     *v == 0.0
+}
+
+fn is_false(v: &bool) -> bool {
+    !*v
 }
 
 impl std::fmt::Display for Prediction {
@@ -67,6 +80,7 @@ impl Default for NoiseSchedule {
             beta_end: 0.012,
             prediction: Prediction::V,
             frame_noise_share: 0.0,
+            zero_terminal_snr: false,
         }
     }
 }
@@ -93,6 +107,19 @@ impl NoiseSchedule {
                 "schedule.frame_noise_share is {}; use a share from 0 (independent frames) to below 1 (PYoCo uses 0.5 to 0.9)",
                 self.frame_noise_share
             ));
+        }
+        if self.zero_terminal_snr && self.prediction == Prediction::Epsilon {
+            return Err(
+                "schedule.zero_terminal_snr needs schedule.prediction \"v\": at the last timestep \
+                 the input is pure noise, so predicting the noise says nothing about the clip"
+                    .into(),
+            );
+        }
+        if self.zero_terminal_snr && self.train_timesteps < 2 {
+            return Err(
+                "schedule.zero_terminal_snr needs at least 2 train_timesteps (the only one would be pure noise)"
+                    .into(),
+            );
         }
         if self.beta_start > self.beta_end {
             return Err(format!(
@@ -128,16 +155,29 @@ impl NoiseSchedule {
         own * (1.0 - s).sqrt() + shared * s.sqrt()
     }
 
-    /// ᾱ_t for every training timestep.
+    /// ᾱ_t for every training timestep (the last one 0 under
+    /// [`NoiseSchedule::zero_terminal_snr`]).
     pub fn alphas_cumprod(&self) -> Vec<f64> {
         let n = self.train_timesteps;
         let (a, b) = (self.beta_start.sqrt(), self.beta_end.sqrt());
         let mut prod = 1.0;
-        (0..n)
+        let scaled_linear: Vec<f64> = (0..n)
             .map(|i| {
                 let s = a + (b - a) * i as f64 / (n - 1).max(1) as f64;
                 prod *= 1.0 - s * s;
                 prod
+            })
+            .collect();
+        if !self.zero_terminal_snr || n < 2 {
+            return scaled_linear;
+        }
+        let (first, last) = (scaled_linear[0].sqrt(), scaled_linear[n - 1].sqrt());
+        let scale = first / (first - last);
+        scaled_linear
+            .iter()
+            .map(|&ac| {
+                let shifted = (ac.sqrt() - last) * scale;
+                shifted * shifted
             })
             .collect()
     }

@@ -218,6 +218,75 @@ fn alphas_cumprod_match_diffusers() {
     );
 }
 
+// The zero-terminal-SNR schedule (Lin et al. 2024) against diffusers' own rescaling:
+//     betas = rescale_zero_terminal_snr(scaled_linear betas, f64)   # scheduling_ddim.py
+//     alphas_cumprod = torch.cumprod(1.0 - betas, dim=0)
+// at 12 indices of the default schedule; the last is exactly 0. Tolerance 1e-12 relative
+// (absolute where ᾱ = 0) against f64, 1e-6 absolute against diffusers' f32 DDIMScheduler
+// (`rescale_betas_zero_snr=True`; measured 5.1e-7 there); then one DDIM v-step from the
+// pure-noise timestep 999 to 899, as ddim_step.json but on this schedule (1e-12).
+#[test]
+fn zero_terminal_snr_matches_diffusers() {
+    tch::set_num_threads(1);
+    let fx = fixture("schedule_zero_snr.json");
+    let schedule = NoiseSchedule {
+        train_timesteps: fx["train_timesteps"].as_u64().expect("steps") as usize,
+        beta_start: float(&fx["beta_start"]),
+        beta_end: float(&fx["beta_end"]),
+        prediction: Prediction::V,
+        zero_terminal_snr: true,
+        ..NoiseSchedule::default()
+    };
+    schedule.validate().expect("a valid schedule");
+    let ac = schedule.alphas_cumprod();
+    assert_eq!(ac[ac.len() - 1], 0.0, "the noisiest timestep is pure noise");
+    let (f64s, f32s) = (
+        floats(&fx["alphas_cumprod_f64"]),
+        floats(&fx["alphas_cumprod_diffusers_f32"]),
+    );
+    let mut worst = (0f64, 0f64);
+    for (k, index) in fx["indices"]
+        .as_array()
+        .expect("indices")
+        .iter()
+        .enumerate()
+    {
+        let a = ac[index.as_u64().expect("index") as usize];
+        let err64 = (a - f64s[k]).abs() / f64s[k].max(f64::MIN_POSITIVE);
+        let err32 = (a - f32s[k]).abs();
+        assert!(
+            err64 <= 1e-12 || a == f64s[k],
+            "ᾱ[{index}]: {a} vs {}",
+            f64s[k]
+        );
+        assert!(err32 <= 1e-6, "ᾱ[{index}]: {a} vs diffusers {}", f32s[k]);
+        worst = (
+            worst.0.max(if a == f64s[k] { 0.0 } else { err64 }),
+            worst.1.max(err32),
+        );
+    }
+    let step = &fx["ddim_step"];
+    let t_next = step["t_next"].as_i64();
+    let (x, pred) = (tensor(&step["x"]), tensor(&step["pred"]));
+    let t = step["t"].as_i64().expect("t");
+    let out = ddim_step(&schedule, &ac, &x, &pred, t, t_next, false);
+    let e = error(&out, &tensor(&step["expected"]));
+    assert!(e <= 1e-12, "ddim step from pure noise: {e:e}");
+    // ε-prediction cannot use it: the message says why.
+    let eps = NoiseSchedule {
+        prediction: Prediction::Epsilon,
+        ..schedule.clone()
+    };
+    assert!(eps
+        .validate()
+        .unwrap_err()
+        .contains("needs schedule.prediction"));
+    eprintln!(
+        "zero-SNR alphas_cumprod: max relative error {:.2e} (f64), absolute {:.2e} (diffusers f32); step {e:.2e}",
+        worst.0, worst.1
+    );
+}
+
 // x0 and noise [3, 2, 2, 2] in f32 at timesteps [0, 500, 999] of the default schedule:
 //     a = alphas_cumprod_f64[timesteps].view(-1, 1, 1, 1)
 //     expected_xt = a**0.5 * x0 + (1 - a)**0.5 * noise               # add_noise

@@ -78,6 +78,8 @@ pub struct FinetuneRequest<'a> {
     pub prediction: Option<Prediction>,
     /// Retrain with this share of frame-shared noise instead of the config's.
     pub frame_noise_share: Option<f64>,
+    /// Retrain with a zero-terminal-SNR schedule (the config's schedule when false).
+    pub zero_terminal_snr: bool,
     pub resume: bool,
     pub progress: bool,
     /// Device, precision (bf16 autocast) and ranks (data-parallel; rank 0 writes); `None`:
@@ -118,6 +120,11 @@ pub fn finetune(req: FinetuneRequest) -> Result<FinetuneInfo, FewStepError> {
     if let Some(share) = req.frame_noise_share {
         schedule.frame_noise_share = share;
     }
+    schedule.zero_terminal_snr |= req.zero_terminal_snr;
+    schedule.validate().map_err(|e| FewStepError::File {
+        path: req.config.to_path_buf(),
+        message: e,
+    })?;
     let train = TrainConfig {
         schedule: schedule.clone(),
         ..req.train

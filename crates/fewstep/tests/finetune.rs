@@ -27,6 +27,7 @@ fn request<'a>(
         // The frozen-spatial run keeps the config's target; the others switch to v.
         prediction: (!freeze_spatial).then_some(Prediction::V),
         frame_noise_share: None,
+        zero_terminal_snr: false,
         resume,
         progress: false,
         compute: None,

@@ -89,6 +89,7 @@ pub fn finetune_cmd(a: FinetuneArgs) -> Result<()> {
         arch: a.arch.as_deref(),
         prediction: a.prediction,
         frame_noise_share: a.train.frame_noise_share,
+        zero_terminal_snr: a.train.zero_terminal_snr,
         resume: a.train.resume,
         progress: compute.is_lead(),
         compute: Some(&compute),

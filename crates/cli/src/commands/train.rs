@@ -52,6 +52,12 @@ pub struct TrainArgs {
     /// what differs. Recorded in the schedule, so sampling draws its noise the same way.
     #[arg(long, value_parser = number(0.0, 0.99))]
     pub frame_noise_share: Option<f64>,
+    /// Rescale the noise schedule so its noisiest timestep is pure noise (Lin et al. 2024), as
+    /// sampling starts: Stable Diffusion's leaves a trace of every frame's layout there, so the
+    /// model never learns to decide the layout (and its motion) jointly across frames.
+    /// Recorded in the schedule; needs v-prediction.
+    #[arg(long)]
+    pub zero_terminal_snr: bool,
     /// Seed of every random draw (clips, timesteps, noise, paths): same seed, same run.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -85,6 +91,7 @@ impl TrainArgs {
             text_path: self.text_path,
             schedule: vidnas_diffusion::NoiseSchedule {
                 frame_noise_share: self.frame_noise_share.unwrap_or(0.0),
+                zero_terminal_snr: self.zero_terminal_snr,
                 ..Default::default()
             },
             ..TrainConfig::default()
