@@ -28,6 +28,7 @@ mod import;
 mod interval;
 mod lower;
 mod memory;
+mod op_class;
 mod predict;
 mod rank_stats;
 mod ranking;
