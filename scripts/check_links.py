@@ -45,8 +45,9 @@ def markdown_files():
 FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 
 
-def code_free_lines(text):
-    """(line number, line) outside fenced code blocks, with inline code spans blanked."""
+def code_free_lines(text, keep_inline_code=False):
+    """(line number, line) outside fenced code blocks, with inline code spans blanked unless
+    `keep_inline_code` (heading text needs it)."""
     fence = None
     for number, line in enumerate(text.split("\n"), 1):
         m = FENCE.match(line)
@@ -59,7 +60,7 @@ def code_free_lines(text):
                     and not line.strip()[len(m.group(1)):].strip():
                 fence = None
             continue
-        yield number, blank_inline_code(line)
+        yield number, line if keep_inline_code else blank_inline_code(line)
 
 
 def blank_inline_code(line):
@@ -108,7 +109,7 @@ def links_in_line(line):
 
 def heading_texts(text):
     headings, previous = [], None
-    for _, line in code_free_lines_raw(text):
+    for _, line in code_free_lines(text, keep_inline_code=True):
         m = re.match(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*$", line)
         if m:
             content = re.sub(r"(?:^|[ \t]+)#+[ \t]*$", "", m.group(2) or "")
@@ -123,23 +124,6 @@ def heading_texts(text):
             continue
         previous = line
     return headings
-
-
-def code_free_lines_raw(text):
-    """Like code_free_lines but keeps inline code (heading text needs it)."""
-    fence = None
-    for number, line in enumerate(text.split("\n"), 1):
-        m = FENCE.match(line)
-        if fence is None:
-            if m:
-                fence = m.group(1)
-                continue
-        else:
-            if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence) \
-                    and not line.strip()[len(m.group(1)):].strip():
-                fence = None
-            continue
-        yield number, line
 
 
 def rendered(heading):
