@@ -11,7 +11,6 @@ use crate::lr::{lr_at, LrDecay};
 use crate::model::VideoModel;
 use crate::objective::{Objective, PathSampling};
 use crate::schedule::NoiseSchedule;
-use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use tch::Tensor;
@@ -476,17 +475,10 @@ impl<'a> Trainer<'a> {
     /// Trains until `cfg.steps`, checkpointing every `checkpoint_every` steps and at the end.
     pub fn run(&mut self, show_progress: bool) -> Result<(), TrainError> {
         let total = self.cfg.steps as u64;
-        let bar = if show_progress && self.comm().is_lead() {
-            ProgressBar::new(total)
-        } else {
-            ProgressBar::hidden()
-        };
-        bar.set_style(
-            ProgressStyle::with_template(
-                "{prefix} [{bar:30}] {pos}/{len} steps {per_sec} eta {eta} {msg}",
-            )
-            .expect("valid template")
-            .progress_chars("=> "),
+        let bar = vidnas_io::progress_bar(
+            show_progress && self.comm().is_lead(),
+            total,
+            "{prefix} [{bar:30}] {pos}/{len} steps {per_sec} eta {eta} {msg}",
         );
         bar.set_prefix(self.state.objective.describe());
         bar.set_position(self.state.step as u64);

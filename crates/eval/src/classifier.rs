@@ -15,7 +15,6 @@
 //! shape, training settings, held-out accuracy), each written to a temporary name and renamed.
 
 use crate::error::{EvalError, Result};
-use indicatif::{ProgressBar, ProgressStyle};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
@@ -384,15 +383,10 @@ pub fn train_classifier(
     let mut params: Vec<(String, Tensor)> = model.vs.variables().into_iter().collect();
     params.sort_by(|a, b| a.0.cmp(&b.0));
     let mut opt = AdamW::new(params, AdamWConfig::default());
-    let bar = if progress {
-        ProgressBar::new(s.steps as u64)
-    } else {
-        ProgressBar::hidden()
-    };
-    bar.set_style(
-        ProgressStyle::with_template("classifier [{bar:30}] {pos}/{len} steps, eta {eta} {msg}")
-            .expect("valid template")
-            .progress_chars("=> "),
+    let bar = vidnas_io::progress_bar(
+        progress,
+        s.steps as u64,
+        "classifier [{bar:30}] {pos}/{len} steps, eta {eta} {msg}",
     );
     let tail_from = s.steps - (s.steps / 10).max(1);
     let mut tail = Vec::new();

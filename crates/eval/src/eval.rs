@@ -15,7 +15,6 @@ use crate::classifier::{Accuracy, ClipClassifier, Predicted};
 use crate::error::{EvalError, Result};
 use crate::eval_files::write_outputs;
 use crate::metrics::{motion_mse, mse, temporal_consistency, Stat};
-use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 use std::time::Instant;
@@ -345,15 +344,10 @@ pub fn evaluate(req: &EvalRequest) -> Result<EvalReport> {
             s.guidance,
         ),
     ];
-    let bar = if req.progress {
-        ProgressBar::new(s.prompts as u64)
-    } else {
-        ProgressBar::hidden()
-    };
-    bar.set_style(
-        ProgressStyle::with_template("eval [{bar:30}] {pos}/{len} prompts, eta {eta} {msg}")
-            .expect("valid template")
-            .progress_chars("=> "),
+    let bar = vidnas_io::progress_bar(
+        req.progress,
+        s.prompts as u64,
+        "eval [{bar:30}] {pos}/{len} prompts, eta {eta} {msg}",
     );
     let mut prompts = Vec::with_capacity(s.prompts);
     let mut seconds: Vec<Vec<f64>> = vec![Vec::new(); systems.len()];

@@ -22,7 +22,6 @@ use crate::eval::{classifier_reads_model, noise_seed};
 use crate::features::{checked_features, VideoFeatures};
 use crate::frechet::{bootstrap_rng, check_clip_count, frechet_interval, resample, Interval, Pca};
 use crate::metrics::{temporal_consistency, Stat};
-use indicatif::{ProgressBar, ProgressStyle};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -233,15 +232,10 @@ fn run(
         .map(|i| generate(&shape, s.seed, REAL_FIRST_INDEX + i))
         .collect();
 
-    let bar = if req.progress {
-        ProgressBar::new(s.generated as u64)
-    } else {
-        ProgressBar::hidden()
-    };
-    bar.set_style(
-        ProgressStyle::with_template("quality [{bar:30}] {pos}/{len} clips, eta {eta} {msg}")
-            .expect("valid template")
-            .progress_chars("=> "),
+    let bar = vidnas_io::progress_bar(
+        req.progress,
+        s.generated as u64,
+        "quality [{bar:30}] {pos}/{len} clips, eta {eta} {msg}",
     );
     bar.set_message(format!("{} steps, guidance {}", s.steps, s.guidance));
     let mut generated = Vec::with_capacity(s.generated);

@@ -17,7 +17,6 @@ use crate::distill_config::{DistillConfig, RealSource, RecWeighting};
 use crate::error::FewStepError;
 use crate::losses::{default_huber_c, hinge_d, hinge_g, pseudo_huber_per_sample};
 use crate::teacher::TeacherPool;
-use indicatif::{ProgressBar, ProgressStyle};
 use rand::Rng;
 use std::path::{Path, PathBuf};
 use tch::Tensor;
@@ -466,17 +465,10 @@ impl<'a> Distiller<'a> {
 
     /// Trains until `cfg.steps`, checkpointing every `checkpoint_every` steps and at the end.
     pub fn run(&mut self, show_progress: bool) -> Result<(), FewStepError> {
-        let bar = if show_progress {
-            ProgressBar::new(self.cfg.steps as u64)
-        } else {
-            ProgressBar::hidden()
-        };
-        bar.set_style(
-            ProgressStyle::with_template(
-                "distill [{bar:30}] {pos}/{len} steps {per_sec} eta {eta} {msg}",
-            )
-            .expect("valid template")
-            .progress_chars("=> "),
+        let bar = vidnas_io::progress_bar(
+            show_progress,
+            self.cfg.steps as u64,
+            "distill [{bar:30}] {pos}/{len} steps {per_sec} eta {eta} {msg}",
         );
         bar.set_position(self.state.step as u64);
         while self.state.step < self.cfg.steps {

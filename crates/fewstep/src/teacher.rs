@@ -6,7 +6,6 @@
 //! interrupted build resumes where it stopped.
 
 use crate::error::FewStepError;
-use indicatif::{ProgressBar, ProgressStyle};
 use rand::{Rng, RngCore};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -127,17 +126,10 @@ impl TeacherPool {
                 "this pool was built with other pool or data settings; delete it (or use another --out) to rebuild it",
             ));
         }
-        let bar = if progress && clips.len() < plan.len() {
-            ProgressBar::new(plan.len() as u64)
-        } else {
-            ProgressBar::hidden()
-        };
-        bar.set_style(
-            ProgressStyle::with_template(
-                "teacher pool [{bar:30}] {pos}/{len} clips ({msg}) eta {eta}",
-            )
-            .expect("valid template")
-            .progress_chars("=> "),
+        let bar = vidnas_io::progress_bar(
+            progress && clips.len() < plan.len(),
+            plan.len() as u64,
+            "teacher pool [{bar:30}] {pos}/{len} clips ({msg}) eta {eta}",
         );
         bar.set_message(format!(
             "{} steps, guidance {}",

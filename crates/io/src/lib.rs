@@ -8,6 +8,8 @@ use serde::Serialize;
 use std::path::{Path, PathBuf};
 
 mod os_error;
+mod progress;
+pub use progress::progress_bar;
 mod tensor_file;
 pub use os_error::os_fix;
 pub use tensor_file::{

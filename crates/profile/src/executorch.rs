@@ -6,7 +6,6 @@
 
 use crate::profile::ProfileError;
 use crate::timer::{Timing, TimingConfig};
-use indicatif::{ProgressBar, ProgressStyle};
 use serde::Deserialize;
 use serde_json::json;
 use std::io::{BufRead, BufReader, Read};
@@ -141,17 +140,10 @@ fn run_harness(
         let _ = stderr.read_to_string(&mut text);
         text
     });
-    let bar = if progress {
-        ProgressBar::new(0)
-    } else {
-        ProgressBar::hidden()
-    };
-    bar.set_style(
-        ProgressStyle::with_template(&format!(
-            "{what} [{{bar:30}}] {{pos}}/{{len}}, eta {{eta}} {{msg}}"
-        ))
-        .expect("valid")
-        .progress_chars("=> "),
+    let bar = vidnas_io::progress_bar(
+        progress,
+        0,
+        &format!("{what} [{{bar:30}}] {{pos}}/{{len}}, eta {{eta}} {{msg}}"),
     );
     for line in BufReader::new(child.stdout.take().expect("piped")).lines() {
         let Ok(line) = line else { break };

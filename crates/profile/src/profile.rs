@@ -5,7 +5,6 @@ use crate::executorch::{self, OpRequest, Runtime, EXECUTORCH_VERSION};
 use crate::ops;
 use crate::scale::{macs, scaled_entry, Reduction};
 use crate::timer::{time, Timing, TimingConfig};
-use indicatif::{ProgressBar, ProgressStyle};
 use std::path::Path;
 use tch::{Device, Kind};
 use vidnas_latency::{
@@ -164,15 +163,10 @@ pub fn profile_space_scaled(
     };
     let wanted = all_signatures(space, &LowerOptions::new(opts.text_tokens, opts.batch));
     let pending = table.pending(&wanted);
-    let bar = if progress {
-        ProgressBar::new(pending.len() as u64)
-    } else {
-        ProgressBar::hidden()
-    };
-    bar.set_style(
-        ProgressStyle::with_template("profile [{bar:30}] {pos}/{len} ops, eta {eta} {msg}")
-            .expect("valid")
-            .progress_chars("=> "),
+    let bar = vidnas_io::progress_bar(
+        progress,
+        pending.len() as u64,
+        "profile [{bar:30}] {pos}/{len} ops, eta {eta} {msg}",
     );
     if wanted.len() > pending.len() {
         bar.println(format!(
@@ -315,15 +309,10 @@ pub fn scaling_check(
             }
         }
     }
-    let bar = if progress {
-        ProgressBar::new(cheapest.len() as u64)
-    } else {
-        ProgressBar::hidden()
-    };
-    bar.set_style(
-        ProgressStyle::with_template("scaling check [{bar:30}] {pos}/{len} kinds, eta {eta} {msg}")
-            .expect("valid")
-            .progress_chars("=> "),
+    let bar = vidnas_io::progress_bar(
+        progress,
+        cheapest.len() as u64,
+        "scaling check [{bar:30}] {pos}/{len} kinds, eta {eta} {msg}",
     );
     let pick = |t: &Timing| match opts.statistic {
         Statistic::Min => t.min_ms,

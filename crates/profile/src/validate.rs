@@ -7,7 +7,6 @@
 use crate::executorch::{time_networks, NetworkRequest, NetworkTimes, Runtime};
 use crate::profile::ProfileError;
 use crate::timer::{time, TimingConfig};
-use indicatif::{ProgressBar, ProgressStyle};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -326,15 +325,10 @@ fn measure_libtorch(
         repeats: opts.repeats.max(1) * 2,
     };
     let baseline = reference.time(&inputs, &ref_cfg);
-    let bar = if progress {
-        ProgressBar::new(opts.rounds as u64)
-    } else {
-        ProgressBar::hidden()
-    };
-    bar.set_style(
-        ProgressStyle::with_template("validate [{bar:30}] round {pos}/{len}, eta {eta} {msg}")
-            .expect("valid")
-            .progress_chars("=> "),
+    let bar = vidnas_io::progress_bar(
+        progress,
+        opts.rounds as u64,
+        "validate [{bar:30}] round {pos}/{len}, eta {eta} {msg}",
     );
     let mut round_mins: Vec<Vec<f64>> = vec![Vec::new(); nets.len()];
     let (mut redone, mut noisy_kept) = (0, 0);

@@ -8,7 +8,7 @@
 //! A folder holding `split.json` is a few-shot supernet everywhere a supernet run is accepted.
 
 use crate::stages::{train_temporal, Scorer, TemporalStage};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -402,15 +402,10 @@ impl SupernetScorer {
 }
 
 fn bar(show: bool, len: u64, prefix: &'static str) -> ProgressBar {
-    let bar = if show {
-        ProgressBar::new(len)
-    } else {
-        ProgressBar::hidden()
-    };
-    bar.set_style(
-        ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {per_sec} eta {eta}")
-            .expect("valid template")
-            .progress_chars("=> "),
+    let bar = vidnas_io::progress_bar(
+        show,
+        len,
+        "{prefix} [{bar:30}] {pos}/{len} {per_sec} eta {eta}",
     );
     bar.set_prefix(prefix);
     bar

@@ -6,7 +6,6 @@ use crate::paths::out_dir;
 use crate::values::*;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
-use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use vidnas_diffusion::Compute;
@@ -457,11 +456,10 @@ pub fn search(
     if a.resume {
         warn_torn_line(&out.join("results.csv"));
     }
-    let bar = ProgressBar::new(0);
-    bar.set_style(
-        ProgressStyle::with_template("search [{bar:30}] {pos}/{len} evaluations, eta {eta} {msg}")
-            .expect("valid")
-            .progress_chars("=> "),
+    let bar = vidnas_io::progress_bar(
+        true,
+        0,
+        "search [{bar:30}] {pos}/{len} evaluations, eta {eta} {msg}",
     );
     let mut callback = progress_bar_callback(&bar);
     let outcome = run_search(
@@ -574,15 +572,10 @@ pub fn rerank(
         .into_iter()
         .cloned()
         .collect();
-    let bar = ProgressBar::new(picked.len() as u64);
-    bar.set_style(
-        ProgressStyle::with_template(&format!(
+    let bar = vidnas_io::progress_bar(true, picked.len() as u64, &format!(
             "re-rank [{{bar:30}}] {{pos}}/{{len}} front architectures x {} fine-tuning steps, eta {{eta}}",
             request.steps
-        ))
-        .expect("valid")
-        .progress_chars("=> "),
-    );
+        ));
     let config = RerankConfig {
         steps: request.steps,
         seed: request.seed,
