@@ -37,7 +37,7 @@ pub enum SearchError {
         "{}: `{field}` was {recorded} when the run started but is {requested} now; \
          resume with the same {}, or start a new run folder",
         path.display(),
-        crate::settings::setting_flag(field)
+        crate::settings_diff::setting_flag(field)
     )]
     SettingsMismatch {
         path: PathBuf,

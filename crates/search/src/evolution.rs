@@ -5,8 +5,8 @@
 
 use crate::engine::{generation_rng, Engine};
 use crate::error::SearchError;
+use crate::mode::Mode;
 use crate::nsga2::{distinct_samples, fresh_child};
-use crate::pareto::Mode;
 use crate::settings::EvolutionParams;
 use rand::seq::SliceRandom;
 use std::collections::HashSet;

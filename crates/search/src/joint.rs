@@ -5,7 +5,7 @@
 //! The extra objectives sit beside the first device's `latency_ms` and `peak_mem_mb`, and
 //! results.csv holds them as `latency_ms@NAME` and `peak_mem_mb@DTYPE` columns.
 
-use crate::pareto::Mode;
+use crate::mode::Mode;
 
 /// The devices and memory dtypes of a run (both empty for a single-device run).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

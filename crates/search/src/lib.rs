@@ -15,6 +15,7 @@
 
 mod benchmark;
 mod budget;
+mod config_check;
 mod engine;
 mod error;
 mod evaluator;
@@ -24,6 +25,7 @@ mod files;
 mod hypervolume;
 mod joint;
 mod merge;
+mod mode;
 mod nsga2;
 mod outputs;
 mod pareto;
@@ -32,9 +34,11 @@ mod progress;
 mod remeasure;
 mod rerank;
 mod results;
+mod results_read;
 mod run;
 mod select;
 mod settings;
+mod settings_diff;
 mod surrogate;
 mod surrogate_search;
 mod synthetic;
@@ -50,13 +54,14 @@ pub use evaluator::{Evaluation, Evaluator};
 pub use hypervolume::hypervolume;
 pub use joint::Joint;
 pub use merge::merge;
+pub use mode::Mode;
 pub use outputs::{
     derive, load_run, reference_point, write_outputs, BestEntry, Derived, FrontEntry, LoadedRun,
     Summary, SUMMARY_FORMAT,
 };
 pub use pareto::{
     crowding_distance, dominates, non_dominated, non_dominated_sort, non_dominated_sort_by,
-    objectives, Mode,
+    objectives,
 };
 pub use payoff::counterparts;
 pub use progress::{
@@ -71,9 +76,10 @@ pub use rerank::{
     RERANK_FILE,
 };
 pub use results::{
-    header, header_for, read_results, write_evaluations, write_rows, ReadResults, ResultRow,
-    ResultsLog, Schema, EVALUATION_COLUMNS, FIXED_COLUMNS,
+    header, header_for, write_evaluations, write_rows, ResultRow, ResultsLog, Schema,
+    EVALUATION_COLUMNS, FIXED_COLUMNS,
 };
+pub use results_read::{read_results, ReadResults};
 pub use run::{check_run_folder, expected_evaluations, run_search, RunOptions, SearchOutcome};
 pub use select::{knee_index, knee_of_points, select, Selector};
 pub use settings::{

@@ -4,7 +4,8 @@
 use crate::error::SearchError;
 use crate::files::{read_json, write_json};
 use crate::outputs::{reference_point, write_outputs};
-use crate::results::{read_results, write_rows, ResultRow};
+use crate::results::{write_rows, ResultRow};
+use crate::results_read::read_results;
 use crate::run::{unstarted, Created, SearchOutcome};
 use crate::settings::RunSettings;
 use std::collections::HashSet;

@@ -7,11 +7,13 @@
 use crate::budget::Budgets;
 use crate::error::SearchError;
 use crate::files::{read_json, write_json};
-use crate::pareto::{lex_cmp, non_dominated, objectives, Mode};
+use crate::mode::Mode;
+use crate::pareto::{lex_cmp, non_dominated, objectives};
 use crate::progress::{reference_from, write_progress_csv, ProgressPoint, ProgressTracker};
 use crate::remeasure::read_measured;
 use crate::rerank::read_reranked;
-use crate::results::{read_results, write_rows, ResultRow};
+use crate::results::{write_rows, ResultRow};
+use crate::results_read::read_results;
 use crate::select::knee_index;
 use crate::settings::{RunSettings, SpaceRef};
 use serde::{Deserialize, Serialize};

@@ -9,7 +9,8 @@
 //! nearest the normalised ideal point instead.
 
 use crate::error::SearchError;
-use crate::pareto::{objectives, Mode};
+use crate::mode::Mode;
+use crate::pareto::objectives;
 use crate::results::ResultRow;
 use std::str::FromStr;
 

@@ -12,8 +12,9 @@
 use crate::engine::{generation_rng, Engine};
 use crate::error::SearchError;
 use crate::evaluator::Evaluation;
+use crate::mode::Mode;
 use crate::nsga2::{best_of, distinct_samples, rank_points, tournament};
-use crate::pareto::{objectives, Mode};
+use crate::pareto::objectives;
 use crate::results::ResultRow;
 use crate::settings::{Nsga2Params, SurrogateParams};
 use crate::surrogate::Surrogate;
