@@ -528,6 +528,18 @@ SCHEDULE_SNIPPET = [
 ]
 
 
+def schedule_record(n, start, end, indices, f64, f32):
+    """A schedule's settings and its ᾱ at `indices`, in f64 and as diffusers stores them."""
+    return {
+        "train_timesteps": n,
+        "beta_start": start,
+        "beta_end": end,
+        "indices": indices,
+        "alphas_cumprod_f64": [f64[i].item() for i in indices],
+        "alphas_cumprod_diffusers_f32": [f32[i].item() for i in indices],
+    }
+
+
 ZERO_SNR_SNIPPET = [
     "betas = torch.linspace(beta_start**0.5, beta_end**0.5, n, dtype=torch.float64) ** 2",
     "betas = diffusers.schedulers.scheduling_ddim.rescale_zero_terminal_snr(betas)",
@@ -558,12 +570,7 @@ def zero_snr_fixture():
         "schedule_zero_snr.json",
         {
             **header(ZERO_SNR_SNIPPET),
-            "train_timesteps": n,
-            "beta_start": start,
-            "beta_end": end,
-            "indices": indices,
-            "alphas_cumprod_f64": [f64[i].item() for i in indices],
-            "alphas_cumprod_diffusers_f32": [f32[i].item() for i in indices],
+            **schedule_record(n, start, end, indices, f64, f32),
             "ddim_step": {"t": 999, "t_next": 899, "x": tensor_json(x), "pred": tensor_json(v),
                           "expected": tensor_json(x_prev)},
         },
@@ -581,16 +588,7 @@ def schedule_fixture():
         f32 = alphas_cumprod(n, start, end, torch.float32)
         rel = ((f32.double() - f64) / f64).abs().max().item()
         print(f"  schedule n={n}: max relative |diffusers f32 - f64| = {rel:.2e}")
-        schedules.append(
-            {
-                "train_timesteps": n,
-                "beta_start": start,
-                "beta_end": end,
-                "indices": indices,
-                "alphas_cumprod_f64": [f64[i].item() for i in indices],
-                "alphas_cumprod_diffusers_f32": [f32[i].item() for i in indices],
-            }
-        )
+        schedules.append(schedule_record(n, start, end, indices, f64, f32))
 
     alphas = alphas_cumprod(1000, 0.00085, 0.012, torch.float64)
     generator = torch.Generator().manual_seed(13)
