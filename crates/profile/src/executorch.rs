@@ -4,7 +4,7 @@
 //! `scripts/install-executorch.sh` makes: a request JSON in, progress lines on its stdout, a
 //! result JSON out.
 
-use crate::profile::ProfileError;
+use crate::error::ProfileError;
 use crate::timer::{Timing, TimingConfig};
 use serde::Deserialize;
 use serde_json::json;

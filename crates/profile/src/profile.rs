@@ -1,6 +1,7 @@
 //! `vidnas latency profile`: times every signature a space can produce and writes a table.
 //! Resumable: entries already in the output table are kept, and the table is saved as it grows.
 
+use crate::error::ProfileError;
 use crate::executorch::{self, OpRequest, Runtime, EXECUTORCH_VERSION};
 use crate::ops;
 use crate::scale::{macs, scaled_entry, Reduction};
@@ -8,8 +9,7 @@ use crate::timer::{time, Timing, TimingConfig};
 use std::path::Path;
 use tch::{Device, Kind};
 use vidnas_latency::{
-    all_signatures, DeviceInfo, Dtype, Entry, LatencyError, LatencyTable, LowerOptions, Signature,
-    Statistic,
+    all_signatures, DeviceInfo, Dtype, Entry, LatencyTable, LowerOptions, Signature, Statistic,
 };
 use vidnas_space::Space;
 
@@ -30,14 +30,6 @@ pub struct ProfileOptions {
     pub runtime: Runtime,
     /// ExecuTorch only: keep every signature's `.pte`, a manifest and the phone runner here.
     pub bundle: Option<std::path::PathBuf>,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum ProfileError {
-    #[error(transparent)]
-    Latency(#[from] LatencyError),
-    #[error("{0}")]
-    Unsupported(String),
 }
 
 /// Checks the request against what this machine can run, then sets libtorch's thread count.

@@ -4,8 +4,8 @@
 //! reference moved; each network's figure is its minimum over rounds, and the spread between
 //! rounds is reported as the noise floor beside the accuracy figures.
 
+use crate::error::ProfileError;
 use crate::executorch::{time_networks, NetworkRequest, NetworkTimes, Runtime};
-use crate::profile::ProfileError;
 use crate::timer::{time, TimingConfig};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
