@@ -2,7 +2,7 @@
 //! the media, each through a temporary name.
 
 use crate::error::{EvalError, Result};
-use crate::eval::{EvalReport, Timing, DATA, STUDENT, TEACHER, TEACHER_FEW};
+use crate::eval_report::{EvalReport, Timing, DATA, STUDENT, TEACHER, TEACHER_FEW};
 use crate::metrics::Stat;
 use std::path::{Path, PathBuf};
 use vidnas_data::{write_gif, write_grid_png, Clip};

@@ -15,6 +15,7 @@ pub mod classifier;
 mod error;
 pub mod eval;
 pub mod eval_files;
+mod eval_report;
 pub mod features;
 pub mod frechet;
 pub mod metrics;
@@ -26,10 +27,9 @@ pub use classifier::{
     ClipClassifier, Predicted, CLASSIFIER_FORMAT,
 };
 pub use error::{EvalError, Result};
-pub use eval::{
-    evaluate, noise_seed, EvalReport, EvalRequest, EvalSettings, SystemSummary, EVAL_FORMAT,
-};
+pub use eval::{evaluate, noise_seed, EvalRequest};
 pub use eval_files::{markdown_table, output_files};
+pub use eval_report::{EvalReport, EvalSettings, SystemSummary, EVAL_FORMAT};
 pub use features::VideoFeatures;
 pub use frechet::{frechet_between, frechet_distance, Gaussian, Interval, Pca};
 pub use metrics::{motion_mse, mse, temporal_consistency, Stat};
