@@ -137,6 +137,23 @@ fn score_shares(
     Ok(ranks.gather_shares(archs.len(), &mine, "the scores of a batch of architectures")?)
 }
 
+/// A rank other than 0 of a multi-rank search or score: scores what rank 0 sends (nothing
+/// when there is no supernet); rank 0 writes every file.
+pub fn serve_ranks(
+    space: &Space,
+    supernet: Option<&std::path::Path>,
+    compute: &vidnas_diffusion::Compute,
+) -> Result<()> {
+    match supernet {
+        Some(run) => serve_scores(
+            space,
+            &SupernetScorer::open(space, run, compute.device)?,
+            compute.comm.as_ref(),
+        ),
+        None => Ok(()),
+    }
+}
+
 /// What a rank other than 0 does in a multi-rank search or score: scores its share of each
 /// batch rank 0 sends until rank 0 says it is done.
 pub fn serve_scores(space: &Space, scorer: &SupernetScorer, ranks: &dyn AllReduce) -> Result<()> {

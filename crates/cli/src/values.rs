@@ -117,6 +117,12 @@ pub fn check_sampling_steps(
     Ok(())
 }
 
+/// `i/n` with `0 <= i < n` (see [`vidnas_search::Shard`]'s `FromStr`): `--shard` of search and
+/// score.
+pub fn parse_shard(text: &str) -> Result<vidnas_search::Shard, String> {
+    text.parse()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

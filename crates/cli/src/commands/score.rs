@@ -1,10 +1,10 @@
 //! Scoring architectures outside a search: `vidnas score` (a list, or one shard of it, into a
 //! CSV with predicted latency and memory) and `vidnas supernet score` (printed).
 
-use crate::commands::search::{parse_shard, serve_ranks};
 use crate::compute_args::ComputeArgs;
-use crate::evaluator::PipelineEvaluator;
+use crate::evaluator::{serve_ranks, PipelineEvaluator};
 use crate::paths::out_file;
+use crate::values::parse_shard;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use std::path::{Path, PathBuf};

@@ -1,7 +1,7 @@
 //! `vidnas search` and `vidnas search merge`, and the value parsers other commands share.
 
 use crate::compute_args::ComputeArgs;
-use crate::evaluator::{memory_dtypes, serve_scores, PipelineEvaluator};
+use crate::evaluator::{memory_dtypes, serve_ranks, PipelineEvaluator};
 use crate::paths::out_dir;
 use crate::values::*;
 use anyhow::{bail, Context, Result};
@@ -298,11 +298,6 @@ pub struct HvRef(pub Vec<f64>);
 // Value parsers: clap prefixes each message with the flag and the value typed, so the message
 // says what is wrong and the expected form.
 
-/// `i/n` with `0 <= i < n` (see [`Shard`]'s `FromStr`).
-pub fn parse_shard(text: &str) -> Result<Shard, String> {
-    text.parse()
-}
-
 /// Three finite comma-separated numbers.
 pub fn parse_hv_ref(text: &str) -> Result<HvRef, String> {
     parse_hv_reference(text).map(HvRef)
@@ -333,19 +328,6 @@ pub fn run(cmd: SearchCommand) -> Result<()> {
     let outcome = search(&space, &a.table, a.supernet.as_deref(), &out, &a, &compute)?;
     print_outcome(&outcome, &out);
     Ok(())
-}
-
-/// A rank other than 0 of a multi-rank search or score: scores what rank 0 sends (nothing
-/// when there is no supernet); rank 0 writes every file.
-pub fn serve_ranks(space: &Space, supernet: Option<&Path>, compute: &Compute) -> Result<()> {
-    match supernet {
-        Some(run) => serve_scores(
-            space,
-            &SupernetScorer::open(space, run, compute.device)?,
-            compute.comm.as_ref(),
-        ),
-        None => Ok(()),
-    }
 }
 
 pub fn search(
