@@ -180,8 +180,6 @@ class TemporalAttention(nn.Module):
 
     def __init__(self, channels, heads, mixes, groups, stride=1):
         super().__init__()
-        if isinstance(mixes, bool):  # the former `spatial` flag: True was attn3d
-            mixes = "volume" if mixes else "frames"
         if mixes not in ("frames", "pixels", "volume"):
             raise ValueError(f"attention mixing `{mixes}`: use frames, pixels or volume")
         if stride < 1:
@@ -196,11 +194,6 @@ class TemporalAttention(nn.Module):
 
     # Deployment form (deploy.py): strided keys without a strided slice.
     delegable_keys = False
-
-    @property
-    def spatial(self):
-        """Whether a sequence spans the whole volume (attn3d), as the former flag said."""
-        return self.mixes == "volume"
 
     def positions(self, t, h, w, c, device=None):
         """The frame encoding added to the tokens: `[1, T, C]` ("frames") or `[1, T*H*W, C]`

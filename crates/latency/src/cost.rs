@@ -30,7 +30,7 @@
 use crate::signature::Signature;
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use vidnas_space::{Keys, Mixing, Structure};
+use vidnas_space::{Mixing, Structure};
 
 /// Element type of weights and activations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -428,10 +428,8 @@ impl Signature {
                         Mixing::Pixels => (b * n(t), n(h) * n(w)),
                         Mixing::Volume => (b, thw),
                     };
-                    let attended = match keys {
-                        Keys::All => length,
-                        Keys::Strided => length.div_ceil(self.key_stride().max(1)),
-                    };
+                    // Keys::attended, checked: `length` may already be past u64.
+                    let attended = Count(length.0.map(|l| keys.attended(l, self.key_stride())));
                     act(e, e, 4 * e + sequences * heads * length * attended)
                 }
             },

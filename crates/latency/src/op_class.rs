@@ -121,7 +121,7 @@ impl OpClass {
                 // Never a class of a lowered op.
                 Structure::Identity => &[],
                 Structure::Conv { .. } => CONV_KEYS,
-                Structure::Attention { keys, .. } if keys.strided() => STRIDED_ATTN_KEYS,
+                structure @ Structure::Attention { .. } if structure.strided() => STRIDED_ATTN_KEYS,
                 Structure::Attention { .. } => ATTN_KEYS,
             },
         }

@@ -211,14 +211,13 @@ impl Signature {
                 t,
                 h,
                 w,
-            } => match op.spec().structure {
-                Structure::Attention { keys, .. } if keys.strided() => {
+            } => {
+                if op.spec().structure.strided() {
                     vec![c, heads, stride, groups, t, h, w]
-                }
-                Structure::Attention { .. } | Structure::Identity | Structure::Conv { .. } => {
+                } else {
                     vec![c, heads, groups, t, h, w]
                 }
-            },
+            }
         }
     }
 
@@ -243,11 +242,15 @@ impl Signature {
                 h,
                 w,
             }),
-            Structure::Attention { keys, .. } => Some(Signature::TemporalAttn {
+            Structure::Attention { .. } => Some(Signature::TemporalAttn {
                 op,
                 c,
                 heads: hyper.size,
-                stride: if keys.strided() { hyper.stride } else { 1 },
+                stride: if op.spec().structure.strided() {
+                    hyper.stride
+                } else {
+                    1
+                },
                 groups,
                 t,
                 h,

@@ -208,8 +208,8 @@ impl OpParams<'_> {
         match structure {
             Structure::Identity => matches!(self, OpParams::None(_)),
             Structure::Conv { .. } => matches!(self, OpParams::Conv(_)),
-            Structure::Attention { keys, .. } => {
-                matches!(self, OpParams::Attn(_)) && self.stride().is_some() == keys.strided()
+            Structure::Attention { .. } => {
+                matches!(self, OpParams::Attn(_)) && self.stride().is_some() == structure.strided()
             }
         }
     }

@@ -168,6 +168,16 @@ pub enum Structure {
     Attention { mixes: Mixing, keys: Keys },
 }
 
+impl Structure {
+    /// Whether the op reads a `stride` hyper-parameter: an attention with [`Keys::Strided`].
+    pub const fn strided(self) -> bool {
+        match self {
+            Structure::Attention { keys, .. } => keys.strided(),
+            Structure::Identity | Structure::Conv { .. } => false,
+        }
+    }
+}
+
 /// The one description of a temporal op.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct OpSpec {

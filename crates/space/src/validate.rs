@@ -285,11 +285,7 @@ pub(crate) fn check_structure(path: &Path, f: &SpaceFile) -> Result<(), SpaceErr
     }
     for (op, params) in ops.declared() {
         let field = format!("temporal.ops.{op}.stride");
-        let strided = match op.spec().structure {
-            Structure::Attention { keys, .. } => keys.strided(),
-            Structure::Identity | Structure::Conv { .. } => false,
-        };
-        match (params.stride(), strided) {
+        match (params.stride(), op.spec().structure.strided()) {
             (Some(_), false) => {
                 return err(
                     &field,
